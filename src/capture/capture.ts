@@ -1,0 +1,113 @@
+// The captured exchange: one request and its response as a tap saw them.
+// Shaped after Envoy's envoy.data.tap.v3.HttpBufferedTrace so Envoy's output maps onto it without loss:
+// headers are ordered [name, value] pairs with HTTP/2 pseudo-headers (:method, :path, :authority, :scheme,
+// :status) included, bodies are bytes with a truncated flag, trailers are kept.
+
+/** Ordered header pairs; names as received (compare case-insensitively), duplicates allowed. */
+export type HeaderList = Array<[name: string, value: string]>;
+
+export interface CapturedBody {
+  bytes: Buffer;
+  /** True when the tap stopped copying at its body cap; `bytes` is then a prefix of the real body. */
+  truncated: boolean;
+}
+
+export interface CapturedMessage {
+  headers: HeaderList;
+  body?: CapturedBody;
+  trailers: HeaderList;
+  /** RFC 3339 time the headers were received, when the tap recorded it (Envoy's headers_received_time). */
+  headersReceivedAt?: string;
+}
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+export interface ConnectionInfo {
+  local?: SocketAddress;
+  remote?: SocketAddress;
+}
+
+/** A capture before the store gave it an id. */
+export interface CaptureInput {
+  /** RFC 3339. */
+  capturedAt: string;
+  /** `namespace/name` of the TapConfig that matched; empty when unknown (e.g. a raw Envoy trace). */
+  tapConfig: string;
+  /** Which tap produced it: a gateway name, an Envoy admin address, `gloo`, … */
+  source: string;
+  /** Upstream name or host:port; empty when unknown (the tutorial's table shows it blank). */
+  destination: string;
+  durationMs: number | null;
+  request: CapturedMessage;
+  /** Headers empty when the upstream never answered (the trace has no response). */
+  response: CapturedMessage;
+  downstream?: ConnectionInfo;
+  upstream?: ConnectionInfo;
+}
+
+export interface Capture extends CaptureInput {
+  id: number;
+}
+
+/** The columns `loopctl list` and the list API show, derived from a capture. */
+export interface CaptureSummary {
+  id: number;
+  capturedAt: string;
+  tapConfig: string;
+  source: string;
+  destination: string;
+  method: string;
+  path: string;
+  authority: string;
+  /** 0 when there was no response. */
+  status: number;
+  durationMs: number | null;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/**
+ * All values of a header, joined with "," as Envoy's header matcher sees them; undefined when absent.
+ * Names compare case-insensitively.
+ */
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  const want = name.toLowerCase();
+  let out: string | undefined;
+  for (const [k, v] of headers) {
+    if (k.toLowerCase() !== want) continue;
+    out = out === undefined ? v : `${out},${v}`;
+  }
+  return out;
+}
+
+export function statusOf(capture: CaptureInput): number {
+  const raw = headerValue(capture.response.headers, ':status');
+  const n = raw === undefined ? NaN : Number.parseInt(raw, 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
+export function summarize(capture: Capture): CaptureSummary {
+  const req = capture.request.headers;
+  return {
+    id: capture.id,
+    capturedAt: capture.capturedAt,
+    tapConfig: capture.tapConfig,
+    source: capture.source,
+    destination: capture.destination,
+    method: headerValue(req, ':method') ?? '',
+    path: headerValue(req, ':path') ?? '',
+    authority: headerValue(req, ':authority') ?? headerValue(req, 'host') ?? '',
+    status: statusOf(capture),
+    durationMs: capture.durationMs,
+    requestBytes: capture.request.body?.bytes.length ?? 0,
+    responseBytes: capture.response.body?.bytes.length ?? 0,
+  };
+}
+
+/** Pseudo-headers (`:method`, …) are HTTP/2 framing, not headers a replay sends. */
+export function isPseudoHeader(name: string): boolean {
+  return name.startsWith(':');
+}

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './logger.js';
+export * from './listen.js';
