@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './logger.js';
 export * from './listen.js';
+export * from './did-you-mean.js';

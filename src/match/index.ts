@@ -1,7 +1,6 @@
 // The match language: parse, evaluate, compile to Envoy, and render its operator table.
 export * from './ast.js';
 export * from './compile-match.js';
-export * from './did-you-mean.js';
 export * from './envoy-compile.js';
 export * from './evaluate.js';
 export * from './match-definitions.js';

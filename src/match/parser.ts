@@ -3,7 +3,7 @@
 // and what was expected, at a 1-based line:column within the expression.
 
 import type { BodyFieldName, HeaderFieldName, MatchExpr, MatcherNode } from './ast.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean } from '../core/did-you-mean.js';
 import { describeToken, tokenize, type Token } from './lexer.js';
 import { MatchSyntaxError, positionAt } from './match-error.js';
 import {

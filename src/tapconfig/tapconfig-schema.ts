@@ -1,7 +1,8 @@
 // The rules a TapConfig object must satisfy, checked field by field. Every problem is collected (not just
 // the first) so a user fixes a file in one round; the loader turns them into one TAPCONFIG_INVALID error.
 
-import { closestName, isValidHeaderName, MatchSyntaxError, parseMatch } from '../match/index.js';
+import { closestName } from '../core/did-you-mean.js';
+import { isValidHeaderName, MatchSyntaxError, parseMatch } from '../match/index.js';
 import { TAPCONFIG_API_VERSION, TAPCONFIG_KIND, type TapConfig, type TapConfigSpec } from './tapconfig.js';
 
 /** Largest spec.maxBodyBytes: 64 MiB per message is already more than a tap should hold in memory. */

@@ -1,0 +1,201 @@
+// One schema per component's options: it yields the TypeScript type, the validation of config files and
+// flags, and the `--help` text, so the three cannot drift apart.
+// Precedence when resolving: defaults < config file < flags. Errors name the option, where it came from,
+// the value and what was expected.
+import { didYouMean } from './did-you-mean.js';
+import { LoopError } from './errors.js';
+
+export interface OptionDef<T> {
+  /** Human name of the value in help, e.g. `host:port`. */
+  valueName: string;
+  description: string;
+  default: T;
+  /** Short flag letter, if any. */
+  short?: string;
+  /** Turns raw input (config file value or flag string) into T, or throws with what was expected. */
+  parse(raw: unknown): T;
+  /** For repeatable flags: how to fold one more flag occurrence into the value so far. */
+  repeatable?: boolean;
+  /** How the default reads in help. */
+  showDefault?: string;
+}
+
+export type OptionsSchema = Record<string, OptionDef<unknown>>;
+export type OptionsOf<S extends OptionsSchema> = { [K in keyof S]: S[K] extends OptionDef<infer T> ? T : never };
+
+class ExpectedError extends Error {}
+const expected = (what: string): never => {
+  throw new ExpectedError(what);
+};
+
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNITS_BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** Parses `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of milliseconds. */
+export function parseDuration(raw: unknown): number {
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
+  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw) : null;
+  if (!m) return expected('a duration such as 500ms, 30s, 5m, 2h or 7d');
+  return Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 'ms']!);
+}
+
+/** Parses `1024`, `64KiB`, `1MiB`, `16mb`. */
+export function parseBytes(raw: unknown): number {
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return raw;
+  const m = typeof raw === 'string' ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(raw) : null;
+  const unit = m ? UNITS_BYTES[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) return expected('a size such as 1024, 64KiB or 16MiB');
+  return Number(m[1]) * unit;
+}
+
+const toStringList = (raw: unknown): string[] => {
+  if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(raw) && raw.every((v) => typeof v === 'string')) return raw as string[];
+  return expected('a list of strings');
+};
+
+/** Builders for option definitions. */
+export const opt = {
+  string(d: { description: string; default: string; valueName?: string; short?: string; check?: (v: string) => string | undefined }): OptionDef<string> {
+    return {
+      valueName: d.valueName ?? 'string',
+      description: d.description,
+      default: d.default,
+      ...(d.short ? { short: d.short } : {}),
+      parse(raw) {
+        if (typeof raw !== 'string') return expected('a string');
+        const problem = d.check?.(raw);
+        return problem ? expected(problem) : raw;
+      },
+    };
+  },
+  integer(d: { description: string; default: number; min?: number; max?: number; valueName?: string }): OptionDef<number> {
+    return {
+      valueName: d.valueName ?? 'n',
+      description: d.description,
+      default: d.default,
+      parse(raw) {
+        const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+        const range = `an integer${d.min !== undefined ? ` >= ${d.min}` : ''}${d.max !== undefined ? ` and <= ${d.max}` : ''}`;
+        if (typeof n !== 'number' || !Number.isInteger(n)) return expected(range);
+        if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) return expected(range);
+        return n;
+      },
+    };
+  },
+  duration(d: { description: string; default: number; valueName?: string }): OptionDef<number> {
+    return { valueName: d.valueName ?? 'duration', description: d.description, default: d.default, parse: parseDuration, showDefault: formatDuration(d.default) };
+  },
+  bytes(d: { description: string; default: number }): OptionDef<number> {
+    return { valueName: 'size', description: d.description, default: d.default, parse: parseBytes, showDefault: formatBytes(d.default) };
+  },
+  enumOf<T extends string>(d: { description: string; default: T; values: readonly T[] }): OptionDef<T> {
+    return {
+      valueName: d.values.join('|'),
+      description: d.description,
+      default: d.default,
+      parse(raw) {
+        return typeof raw === 'string' && (d.values as readonly string[]).includes(raw) ? (raw as T) : expected(`one of ${d.values.join(', ')}`);
+      },
+    };
+  },
+  /** A list; as a flag either comma-separated or repeated. */
+  stringList(d: { description: string; default: string[]; valueName?: string }): OptionDef<string[]> {
+    return { valueName: d.valueName ?? 'a,b', description: d.description, default: d.default, repeatable: true, parse: toStringList, showDefault: d.default.join(',') || 'none' };
+  },
+  /** A map; in a config file an object, as a flag repeated `key=value`. */
+  stringMap(d: { description: string; default: Record<string, string>; valueName?: string }): OptionDef<Record<string, string>> {
+    return {
+      valueName: d.valueName ?? 'key=value',
+      description: d.description,
+      default: d.default,
+      repeatable: true,
+      showDefault: 'none',
+      parse(raw) {
+        if (Array.isArray(raw)) {
+          const out: Record<string, string> = {};
+          for (const item of raw) {
+            const eq = typeof item === 'string' ? item.indexOf('=') : -1;
+            if (eq <= 0) return expected('key=value');
+            out[(item as string).slice(0, eq)] = (item as string).slice(eq + 1);
+          }
+          return out;
+        }
+        if (raw && typeof raw === 'object' && Object.values(raw).every((v) => typeof v === 'string')) return { ...(raw as Record<string, string>) };
+        return expected('a map of strings (key=value)');
+      },
+    };
+  },
+};
+
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`;
+  }
+  return String(n);
+}
+
+/** `maxBodyBytes` → `--max-body-bytes`. */
+export function flagName(key: string): string {
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+export interface OptionsLayer {
+  /** Where the values came from, for error messages: `loop.yaml`, `flags`. */
+  source: string;
+  values: Record<string, unknown>;
+}
+
+/**
+ * Resolves the options: each layer overrides the ones before it. Unknown keys and bad values are all
+ * reported together in one CONFIG_INVALID error; nothing is returned half-valid.
+ */
+export function resolveOptions<S extends OptionsSchema>(schema: S, layers: OptionsLayer[]): OptionsOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(schema)) out[key] = def.default;
+  const problems: string[] = [];
+  for (const layer of layers) {
+    for (const [key, raw] of Object.entries(layer.values)) {
+      if (raw === undefined) continue;
+      const def = schema[key];
+      if (!def) {
+        problems.push(`${layer.source}: unknown option "${key}"${suggest(key, Object.keys(schema))}`);
+        continue;
+      }
+      try {
+        out[key] = def.parse(raw);
+      } catch (err) {
+        const what = err instanceof ExpectedError ? err.message : String(err);
+        problems.push(`${layer.source}: ${layer.source === 'flags' ? flagName(key) : key}: got ${JSON.stringify(raw)}, expected ${what}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new LoopError('CONFIG_INVALID', problems.join('; '), { details: { problems } });
+  }
+  return out as OptionsOf<S>;
+}
+
+function suggest(word: string, choices: string[]): string {
+  return didYouMean(word, choices) || `; known options: ${choices.join(', ')}`;
+}
+
+/** Help lines for each option, for commander's `.option()` and for the README's reference. */
+export function describeOptions(schema: OptionsSchema): Array<{ key: string; flags: string; description: string }> {
+  return Object.entries(schema).map(([key, def]) => {
+    const shown = def.showDefault ?? (def.default === '' ? 'none' : JSON.stringify(def.default));
+    const repeat = def.repeatable ? ' (repeatable)' : '';
+    return {
+      key,
+      flags: `${def.short ? `-${def.short}, ` : ''}${flagName(key)} <${def.valueName}>`,
+      description: `${def.description}${repeat} (default: ${shown})`,
+    };
+  });
+}
