@@ -1,0 +1,125 @@
+// Runs the store contract against a real PostgreSQL named by LOOP_TEST_POSTGRES_URL (start one with
+// scripts/postgres-start.sh). Every store gets its own fresh schema, dropped when the file is done, so
+// test files can share one server in parallel.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isLoopError } from '../core/errors.js';
+import { captureStoreContract, sampleCapture } from './capture-store.contract.js';
+import { createPostgresCaptureStore } from './postgres-capture-store.js';
+import { createCaptureStore } from './open-capture-store.js';
+
+const url = process.env.LOOP_TEST_POSTGRES_URL;
+
+if (!url) {
+  if (process.env.CI) {
+    describe('PostgreSQL capture store', () => {
+      it('needs a PostgreSQL server', () => {
+        throw new Error(
+          'LOOP_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL (scripts/postgres-start.sh) and export LOOP_TEST_POSTGRES_URL with the URL it prints',
+        );
+      });
+    });
+  } else {
+    console.warn(
+      'skipping PostgreSQL store tests: LOOP_TEST_POSTGRES_URL is not set. Run them with\n' +
+        '  export LOOP_TEST_POSTGRES_URL=$(scripts/postgres-start.sh | tail -1) && npx vitest run src/store',
+    );
+    describe.skip('PostgreSQL capture store (LOOP_TEST_POSTGRES_URL not set)', () => {
+      it('contract', () => {});
+    });
+  }
+} else {
+  const run = `loop_test_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const schemas: string[] = [];
+  let n = 0;
+  const freshSchema = () => {
+    const s = `${run}_${n++}`;
+    schemas.push(s);
+    return s;
+  };
+
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  captureStoreContract('postgres', async () => {
+    const store = createPostgresCaptureStore({ connectionString: url, schema: freshSchema(), poolSize: 3 });
+    await store.init();
+    return store;
+  });
+
+  describe('PostgreSQL capture store', () => {
+    it('migrates once when several servers start at the same time', async () => {
+      const schema = freshSchema();
+      const stores = Array.from({ length: 4 }, () => createPostgresCaptureStore({ connectionString: url, schema, poolSize: 2 }));
+      try {
+        await Promise.all(stores.map((s) => s.init()));
+        const ids = await Promise.all(stores.map((s, i) => s.insertBatch([sampleCapture(i)])));
+        expect(new Set(ids.flat()).size).toBe(4);
+        expect(await stores[0]!.count()).toBe(4);
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        const r = await client.query(`SELECT count(*)::int AS n FROM "${schema}".schema_migrations`);
+        await client.end();
+        expect(r.rows[0].n).toBe(1);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('returns a 500-capture batch with ids in input order', async () => {
+      const store = createPostgresCaptureStore({ connectionString: url, schema: freshSchema() });
+      try {
+        const input = Array.from({ length: 500 }, (_, i) => sampleCapture(i, { path: `/n/${i}` }));
+        const ids = await store.insertBatch(input);
+        for (let i = 1; i < ids.length; i++) expect(ids[i]).toBe(ids[i - 1]! + 1);
+        for (const i of [0, 137, 499]) expect((await store.get(ids[i]!))?.request.headers[1]).toEqual([':path', `/n/${i}`]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('is chosen by createCaptureStore for postgres:// URLs with ?schema=', async () => {
+      const schema = freshSchema();
+      const u = new URL(url);
+      u.searchParams.set('schema', schema);
+      const store = createCaptureStore(u.toString());
+      try {
+        expect(store.kind).toBe('postgres');
+        await store.init();
+        await store.insertBatch([sampleCapture(1)]);
+        expect(await store.count()).toBe(1);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+describe('PostgreSQL capture store when the server is unreachable', () => {
+  it('fails with STORE_UNAVAILABLE, a hint, and no password', async () => {
+    const store = createPostgresCaptureStore({
+      connectionString: 'postgres://loop:s3cret-pw@127.0.0.1:1/loop',
+      connectTimeoutMs: 2000,
+    });
+    try {
+      for (const attempt of [() => store.ping(), () => store.init(), () => store.count()]) {
+        const err = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(isLoopError(err, 'STORE_UNAVAILABLE'), String(err)).toBe(true);
+        const e = err as Error & { hint?: string };
+        expect(e.hint).toContain('127.0.0.1:1');
+        expect(e.cause).toBeDefined();
+        expect(`${e.message} ${e.hint} ${JSON.stringify(e)}`).not.toContain('s3cret-pw');
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,342 @@
+// The capture store for shared and multi-replica deployments: PostgreSQL through a `pg` Pool.
+// A batch is one INSERT … SELECT FROM unnest(…) WITH ORDINALITY statement (atomic on its own, one round
+// trip). An optional schema, set as search_path on every connection, isolates tenants and test files.
+import pg from 'pg';
+import { LoopError, messageOf } from '../core/errors.js';
+import type { Capture, CaptureInput, CaptureSummary } from '../capture/capture.js';
+import type { StoredTapConfig, TapConfig } from '../tapconfig/tapconfig.js';
+import type { CaptureStore, ListOptions, Page, ReplayInput, ReplayRecord, RetentionPolicy } from './capture-store.js';
+import {
+  CAPTURE_COLUMNS,
+  INSERT_COLUMNS,
+  SUMMARY_COLUMNS,
+  captureFromRow,
+  captureRowValues,
+  summaryFromRow,
+  toCaptureRow,
+  type DbRow,
+} from './capture-row.js';
+import { captureConditions, parseListOptions } from './list-query.js';
+import { encodeCursor } from './list-cursor.js';
+import {
+  REPLAY_INSERT_COLUMNS,
+  replayFromRow,
+  replayNotFound,
+  replayRowValues,
+  tapConfigDocument,
+  tapConfigFromRow,
+  tapConfigKeyOf,
+} from './record-rows.js';
+import { retentionCutoffs } from './retention.js';
+import { migratePostgres } from './postgres-migrations.js';
+import type { Logger } from '../core/logger.js';
+
+export interface PostgresCaptureStoreOptions {
+  /** `postgres://user[:password]@host:port/db`; the password never appears in errors or logs. */
+  connectionString: string;
+  /** Schema for the tables, created if missing and used as search_path (default: the server's, usually public). */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** How long to wait for a connection before STORE_UNAVAILABLE (default 5000 ms). */
+  connectTimeoutMs?: number;
+  clock?: () => Date;
+  logger?: Logger;
+}
+
+export interface PostgresCaptureStore extends CaptureStore {
+  readonly kind: 'postgres';
+  /** `host:port/database`, safe to show. */
+  readonly target: string;
+}
+
+/** The PostgreSQL array type each insert column is sent as. */
+const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
+  captured_at: 'bigint',
+  captured_at_text: 'text',
+  tap_config: 'text',
+  source: 'text',
+  destination: 'text',
+  method: 'text',
+  path: 'text',
+  authority: 'text',
+  status: 'integer',
+  status_class: 'smallint',
+  duration_ms: 'double precision',
+  request_meta: 'text',
+  request_body: 'bytea',
+  request_truncated: 'boolean',
+  request_bytes: 'integer',
+  response_meta: 'text',
+  response_body: 'bytea',
+  response_truncated: 'boolean',
+  response_bytes: 'integer',
+  connections: 'text',
+};
+
+// captured_at travels as epoch milliseconds so both backends compare the very same instants.
+const INSERT_SQL = `INSERT INTO captures (${INSERT_COLUMNS.join(', ')})
+SELECT ${INSERT_COLUMNS.map((c) => (c === 'captured_at' ? "timestamptz 'epoch' + t.captured_at * interval '1 millisecond'" : `t.${c}`)).join(', ')}
+FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(', ')})
+  WITH ORDINALITY AS t(${INSERT_COLUMNS.join(', ')}, ord)
+ORDER BY t.ord
+RETURNING id`;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+// Errors that mean "the server is not there or will not let us in", as opposed to a failed statement.
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_NODE_CODES.has(code)) return true;
+    // 08 connection exception, 28 invalid authorization, 3D000 no such database, 57P0x shutdown/cannot connect, 53300 too many connections.
+    if (/^(08|28)/.test(code) || code === '3D000' || /^57P0/.test(code) || code === '53300') return true;
+  }
+  const msg = messageOf(err);
+  return /timeout exceeded when trying to connect|Connection terminated|connect ETIMEDOUT|Client has encountered a connection error/i.test(msg);
+}
+
+/** `host:port/database` of a connection string, without user or password. */
+function describeTarget(connectionString: string): { target: string; hostPort: string } {
+  try {
+    const u = new URL(connectionString);
+    const host = u.hostname || 'localhost';
+    const hostPort = `${host}:${u.port || '5432'}`;
+    return { target: `${hostPort}${u.pathname || '/'}`, hostPort };
+  } catch {
+    return { target: 'PostgreSQL', hostPort: 'the configured address' };
+  }
+}
+
+/**
+ * A PostgreSQL capture store. Call `init()` first: it creates the schema (if given) and migrates.
+ *
+ * @example
+ * const store = createPostgresCaptureStore({ connectionString: 'postgres://loop@db:5432/loop', schema: 'loop' });
+ * await store.init();
+ */
+export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions): PostgresCaptureStore {
+  const clock = options.clock ?? (() => new Date());
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new LoopError('CONFIG_INVALID', `PostgreSQL schema ${JSON.stringify(schema)} is invalid: expected lowercase letters, digits and _ (max 63)`);
+  }
+  const { target, hostPort } = describeTarget(options.connectionString);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on('error', (err) => options.logger?.warn('postgres idle connection error', { target, error: messageOf(err) }));
+  let initialised: Promise<void> | undefined;
+  let closed = false;
+
+  const wrap = (what: string, err: unknown): LoopError => {
+    if (err instanceof LoopError) return err;
+    if (isUnavailable(err)) {
+      return new LoopError('STORE_UNAVAILABLE', `PostgreSQL store ${target} is unavailable (${what}): ${messageOf(err)}`, {
+        cause: err,
+        hint: `is PostgreSQL running at ${hostPort} and accepting this user? (for tests: scripts/postgres-start.sh)`,
+      });
+    }
+    return new LoopError('STORE_FAILED', `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`, { cause: err });
+  };
+
+  const query = async <R extends pg.QueryResultRow = DbRow>(what: string, text: string, values?: unknown[]) => {
+    if (closed) throw new LoopError('STORE_UNAVAILABLE', `the PostgreSQL store ${target} is closed`);
+    try {
+      return await pool.query<R>(text, values);
+    } catch (err) {
+      throw wrap(what, err);
+    }
+  };
+
+  /** Runs `fn` in a transaction on one pooled client. */
+  const transaction = async <T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    if (closed) throw new LoopError('STORE_UNAVAILABLE', `the PostgreSQL store ${target} is closed`);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw wrap(what, err);
+    }
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw wrap(what, err);
+    } finally {
+      client.release();
+    }
+  };
+
+  const init = (): Promise<void> => {
+    initialised ??= (async () => {
+      if (closed) throw new LoopError('STORE_UNAVAILABLE', `the PostgreSQL store ${target} is closed`);
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw wrap('connect', err);
+      }
+      try {
+        await migratePostgres(client, schema, `PostgreSQL store ${target}`, clock());
+      } catch (err) {
+        throw wrap('migration', err);
+      } finally {
+        client.release();
+      }
+    })().catch((err: unknown) => {
+      initialised = undefined; // a later call may succeed once the server is up
+      throw err;
+    });
+    return initialised;
+  };
+
+  return {
+    kind: 'postgres',
+    target,
+    init,
+
+    async insertBatch(captures: CaptureInput[]): Promise<number[]> {
+      const rows = captures.map((c, i) => captureRowValues(toCaptureRow(c, i)));
+      if (rows.length === 0) return [];
+      await init();
+      const columns = INSERT_COLUMNS.map((_, col) => rows.map((r) => r[col]));
+      const res = await query<{ id: string }>('insert', INSERT_SQL, columns);
+      // Identity values are drawn in ORDER BY ord order, so ascending ids are input order.
+      return res.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    },
+
+    async get(id: number): Promise<Capture | undefined> {
+      if (!Number.isSafeInteger(id)) return undefined;
+      await init();
+      const res = await query('get', `SELECT ${CAPTURE_COLUMNS.join(', ')} FROM captures WHERE id = $1`, [id]);
+      const row = res.rows[0];
+      return row ? captureFromRow(row) : undefined;
+    },
+
+    async list(opts?: ListOptions): Promise<Page<CaptureSummary>> {
+      const q = parseListOptions(opts);
+      await init();
+      const params: unknown[] = [];
+      const where = captureConditions(q, {
+        bind: (v) => `$${params.push(v)}`,
+        pathExpr: 'path COLLATE "C"',
+        timeValue: (ms) => new Date(ms).toISOString(),
+      });
+      const sql = `SELECT ${SUMMARY_COLUMNS.join(', ')} FROM captures${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(q.limit + 1)}`;
+      const res = await query('list', sql, params);
+      const items = res.rows.slice(0, q.limit).map(summaryFromRow);
+      const last = items[items.length - 1];
+      return res.rows.length > q.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
+    },
+
+    async delete(id: number): Promise<boolean> {
+      if (!Number.isSafeInteger(id)) return false;
+      await init();
+      const res = await query('delete', 'DELETE FROM captures WHERE id = $1', [id]);
+      return (res.rowCount ?? 0) > 0;
+    },
+
+    async applyRetention(policy: RetentionPolicy): Promise<number> {
+      const { maxCount, olderThanMs } = retentionCutoffs(policy, clock);
+      await init();
+      return transaction('retention', async (client) => {
+        let removed = 0;
+        if (olderThanMs !== undefined) {
+          const r = await client.query('DELETE FROM captures WHERE captured_at < $1', [new Date(olderThanMs).toISOString()]);
+          removed += r.rowCount ?? 0;
+        }
+        if (maxCount !== undefined) {
+          const r = await client.query(
+            'DELETE FROM captures WHERE id <= (SELECT id FROM captures ORDER BY id DESC LIMIT 1 OFFSET $1)',
+            [maxCount],
+          );
+          removed += r.rowCount ?? 0;
+        }
+        return removed;
+      });
+    },
+
+    async count(): Promise<number> {
+      await init();
+      const res = await query<{ n: string }>('count', 'SELECT count(*) AS n FROM captures');
+      return Number(res.rows[0]?.n ?? 0);
+    },
+
+    async insertReplay(replay: ReplayInput): Promise<ReplayRecord> {
+      const values = replayRowValues(replay);
+      await init();
+      try {
+        const res = await query(
+          'insert replay',
+          `INSERT INTO replays (${REPLAY_INSERT_COLUMNS.join(', ')}) VALUES (${REPLAY_INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
+          values,
+        );
+        return replayFromRow(res.rows[0] as DbRow);
+      } catch (err) {
+        if ((err as { cause?: { code?: unknown } }).cause?.code === '23503') throw replayNotFound(replay.captureId, err);
+        throw err;
+      }
+    },
+
+    async listReplays(captureId: number): Promise<ReplayRecord[]> {
+      if (!Number.isSafeInteger(captureId)) return [];
+      await init();
+      const res = await query('list replays', 'SELECT * FROM replays WHERE capture_id = $1 ORDER BY id', [captureId]);
+      return res.rows.map(replayFromRow);
+    },
+
+    async listTapConfigs(): Promise<StoredTapConfig[]> {
+      await init();
+      const res = await query('list tapconfigs', 'SELECT * FROM tapconfigs ORDER BY namespace COLLATE "C", name COLLATE "C"');
+      return res.rows.map(tapConfigFromRow);
+    },
+
+    async putTapConfigs(configs: TapConfig[]): Promise<StoredTapConfig[]> {
+      const docs = configs.map((c, i) => ({ ...tapConfigKeyOf(c, i), document: tapConfigDocument(c) }));
+      await init();
+      const updatedAt = clock().toISOString();
+      return transaction('put tapconfigs', async (client) => {
+        const out: StoredTapConfig[] = [];
+        for (const doc of docs) {
+          const v = await client.query<{ value: string }>(
+            "UPDATE counters SET value = value + 1 WHERE name = 'tapconfig_resource_version' RETURNING value",
+          );
+          const version = v.rows[0]?.value ?? '0';
+          await client.query(
+            `INSERT INTO tapconfigs (namespace, name, document, resource_version, updated_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (namespace, name) DO UPDATE SET document = excluded.document,
+               resource_version = excluded.resource_version, updated_at = excluded.updated_at`,
+            [doc.namespace, doc.name, doc.document, version, updatedAt],
+          );
+          out.push(tapConfigFromRow({ ...doc, resource_version: version, updated_at: updatedAt }));
+        }
+        return out;
+      });
+    },
+
+    async deleteTapConfig(namespace: string, name: string): Promise<boolean> {
+      await init();
+      const res = await query('delete tapconfig', 'DELETE FROM tapconfigs WHERE namespace = $1 AND name = $2', [namespace, name]);
+      return (res.rowCount ?? 0) > 0;
+    },
+
+    async ping(): Promise<void> {
+      await query('ping', 'SELECT 1');
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
