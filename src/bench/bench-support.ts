@@ -1,0 +1,99 @@
+// Shared pieces of the benchmarks: synthetic captures shaped like real traffic, timing, child servers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CaptureInput } from '../capture/capture.js';
+
+const PATHS = Array.from({ length: 50 }, (_, i) => `/api/${['orders', 'payments', 'users', 'carts', 'search'][i % 5]}/${i}`);
+const DESTINATIONS = Array.from({ length: 10 }, (_, i) => `svc-${i}.default:9090`);
+const TAP_CONFIGS = ['gloo-system/gloo', 'default/errors', 'default/slow'];
+
+/** A deterministic pseudo-random generator (mulberry32), so runs are comparable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One capture with `bodyBytes` of JSON-ish request and response body; status mix 80% 200, 15% 5xx, 5% 404. */
+export function syntheticCapture(random: () => number, bodyBytes: number, capturedAt: Date): CaptureInput {
+  const r = random();
+  const status = r < 0.8 ? 200 : r < 0.95 ? [500, 502, 503, 504][Math.floor(random() * 4)]! : 404;
+  const method = random() < 0.7 ? 'GET' : 'POST';
+  const path = PATHS[Math.floor(random() * PATHS.length)]!;
+  const body = (tag: string): Buffer => {
+    const head = `{"${tag}":"`;
+    return Buffer.from(head + 'x'.repeat(Math.max(0, bodyBytes - head.length - 2)) + '"}');
+  };
+  return {
+    capturedAt: capturedAt.toISOString(),
+    tapConfig: TAP_CONFIGS[Math.floor(random() * TAP_CONFIGS.length)]!,
+    source: 'bench',
+    destination: DESTINATIONS[Math.floor(random() * DESTINATIONS.length)]!,
+    durationMs: Math.floor(random() * 500),
+    request: {
+      headers: [
+        [':authority', 'shop.example:8081'],
+        [':path', path],
+        [':method', method],
+        [':scheme', 'http'],
+        ['user-agent', 'bench/1.0'],
+        ['accept', 'application/json'],
+        ['content-type', 'application/json'],
+        ['x-request-id', Math.floor(random() * 1e12).toString(16)],
+      ],
+      body: { bytes: body('request'), truncated: false },
+      trailers: [],
+    },
+    response: {
+      headers: [
+        [':status', String(status)],
+        ['content-type', 'application/json'],
+        ['date', capturedAt.toUTCString()],
+        ['server', 'envoy'],
+      ],
+      body: { bytes: body('response'), truncated: false },
+      trailers: [],
+    },
+  };
+}
+
+export interface Timing {
+  min: number;
+  median: number;
+  p99: number;
+  max: number;
+}
+
+export function summarizeTimes(samples: number[]): Timing {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { min: s[0]!, median: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
+}
+
+export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** Starts a built CLI server as a child process and waits for its "listening on URL" line. */
+export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /listening on (http:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,83 @@
+// What every CLI shares: exit codes, the one-line error report (with its hint), and config file reading.
+// Only the bin entry points call process.exit; everything else throws.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { LoopError, isLoopError, messageOf } from '../core/errors.js';
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  OK: 0,
+  /** The operation failed (server error, replay failed). */
+  FAILED: 1,
+  /** The command line or an input file was wrong. */
+  USAGE: 2,
+  /** What was asked for does not exist. */
+  NOT_FOUND: 3,
+  /** The server could not be reached. */
+  UNREACHABLE: 4,
+} as const;
+
+export function exitCodeFor(err: unknown): number {
+  if (!isLoopError(err)) return EXIT.FAILED;
+  switch (err.code) {
+    case 'NOT_FOUND':
+      return EXIT.NOT_FOUND;
+    case 'SERVER_UNREACHABLE':
+    case 'STORE_UNAVAILABLE':
+      return EXIT.UNREACHABLE;
+    case 'BAD_REQUEST':
+    case 'CONFIG_INVALID':
+    case 'MATCH_SYNTAX':
+    case 'TAPCONFIG_INVALID':
+    case 'INGEST_INVALID':
+    case 'REPLAY_DESTINATION_INVALID':
+      return EXIT.USAGE;
+    default:
+      return EXIT.FAILED;
+  }
+}
+
+/** `loopctl: <message>` plus an indented hint line; multi-line messages (lists of problems) stay readable. */
+export function formatCliError(tool: string, err: unknown): string {
+  const message = isLoopError(err) ? err.message : messageOf(err);
+  const hint = isLoopError(err) && err.hint ? `\n  hint: ${err.hint}` : '';
+  return `${tool}: ${message}${hint}\n`;
+}
+
+/** Reads a YAML (or JSON) config file into plain values for `resolveOptions`. */
+export async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new LoopError('CONFIG_INVALID', `cannot read config file ${file}: ${messageOf(err)}`, { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new LoopError('CONFIG_INVALID', `${file}: ${messageOf(err)}`, { cause: err });
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new LoopError('CONFIG_INVALID', `${file}: expected a mapping of option names to values`);
+  return value as Record<string, unknown>;
+}
+
+/** Thrown by a command that has already told the user what happened and only wants an exit code. */
+export class CommandExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+/** Maps what a CLI run ended with to the exit code and the text for stderr (empty when nothing to say). */
+export function outcomeOf(tool: string, err: unknown): { exitCode: number; stderr: string } {
+  if (err instanceof CommandExit) return { exitCode: err.exitCode, stderr: '' };
+  const code = (err as { code?: unknown }).code;
+  // Commander reports --help, --version and usage errors (already printed) through exitOverride.
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    const ok = code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version';
+    return { exitCode: ok ? EXIT.OK : EXIT.USAGE, stderr: '' };
+  }
+  return { exitCode: exitCodeFor(err), stderr: formatCliError(tool, err) };
+}

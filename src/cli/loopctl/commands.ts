@@ -1,0 +1,239 @@
+// loopctl's commands. Each one talks to the loop server through LoopClient and prints for humans by
+// default, JSON with `-o json`.
+import { readFile } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import type { CaptureSummary } from '../../capture/capture.js';
+import { LoopError } from '../../core/errors.js';
+import { renderMatchHelpText } from '../../match/index.js';
+import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
+import { CommandExit, EXIT } from '../cli-support.js';
+import { createLoopClient, type LoopClient } from './loop-client.js';
+import { colorStyle, plainStyle, renderCapture, renderReplay, type CaptureJson, type ReplayJson, type Style } from './render-capture.js';
+import { renderTable, type Column } from './render-table.js';
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+  isTTY: boolean;
+}
+
+interface GlobalOptions {
+  server: string;
+  color: boolean;
+}
+
+const LIST_COLUMNS: Column<CaptureSummary>[] = [
+  { header: 'ID', value: (c) => String(c.id), align: 'right' },
+  { header: 'PATH', value: (c) => c.path },
+  { header: 'VERB', value: (c) => c.method },
+  { header: 'STATUS', value: (c) => (c.status ? String(c.status) : ''), align: 'right' },
+  { header: 'DESTINATION', value: (c) => c.destination },
+];
+
+const WIDE_COLUMNS: Column<CaptureSummary>[] = [
+  ...LIST_COLUMNS,
+  { header: 'TIME', value: (c) => c.capturedAt },
+  { header: 'DURATION', value: (c) => (c.durationMs === null ? '' : `${c.durationMs}ms`), align: 'right' },
+  { header: 'TAPCONFIG', value: (c) => c.tapConfig },
+  { header: 'SOURCE', value: (c) => c.source },
+];
+
+export function registerCommands(program: Command, io: CliIo): void {
+  const ctx = (): { client: LoopClient; style: Style } => {
+    const g = program.opts<GlobalOptions>();
+    return { client: createLoopClient({ server: g.server }), style: g.color && io.isTTY ? colorStyle : plainStyle };
+  };
+  const out = (s: string): void => {
+    io.stdout.write(s);
+  };
+
+  program.helpCommand(false);
+  program
+    .command('help [topic...]')
+    .description('show help for a command, or `help match` for the match language')
+    .action((topic: string[]) => {
+      const name = topic[0];
+      if (name === 'match') return out(renderMatchHelpText());
+      const cmd = name ? program.commands.find((c) => c.name() === name || c.aliases().includes(name)) : undefined;
+      if (name && !cmd) throw new LoopError('BAD_REQUEST', `no help topic "${name}"; try: match, ${program.commands.map((c) => c.name()).join(', ')}`);
+      out((cmd ?? program).helpInformation());
+    });
+
+  program
+    .command('list')
+    .description('list captured requests, newest first')
+    .option('--status <status>', 'status class (5xx) or code (503)')
+    .option('--method <verb>', 'HTTP method')
+    .option('--path <prefix>', 'path prefix')
+    .option('--destination <dest>', 'destination')
+    .option('--tap-config <ns/name>', 'TapConfig that captured it')
+    .option('--since <time>', 'RFC 3339 time, or a duration ago (15m, 2h, 7d)')
+    .option('--until <time>', 'RFC 3339 time, or a duration ago')
+    .option('--limit <n>', 'page size (1-1000)', '50')
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .option('--all', 'follow every page')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json']).default('table'))
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      const { client } = ctx();
+      const query = new URLSearchParams();
+      for (const [flag, param] of [['status', 'status'], ['method', 'method'], ['path', 'path'], ['destination', 'destination'], ['tapConfig', 'tapConfig'], ['since', 'since'], ['until', 'until'], ['limit', 'limit'], ['cursor', 'cursor']] as const) {
+        const v = o[flag];
+        if (typeof v === 'string') query.set(param, v);
+      }
+      const items: CaptureSummary[] = [];
+      let next: string | undefined;
+      do {
+        if (next) query.set('cursor', next);
+        const page = await client.json<{ items: CaptureSummary[]; nextCursor?: string }>('GET', `/v1/captures?${query}`);
+        items.push(...page.items);
+        next = page.nextCursor;
+      } while (o.all && next);
+      if (o.output === 'json') return out(JSON.stringify({ items, ...(next ? { nextCursor: next } : {}) }, null, 2) + '\n');
+      out(renderTable(o.output === 'wide' ? WIDE_COLUMNS : LIST_COLUMNS, items));
+      if (next) io.stderr.write(`more captures: loopctl list --cursor ${next} (or --all)\n`);
+    });
+
+  program
+    .command('get <what> [name]')
+    .description('show a capture (get 1), the TapConfigs (get tapconfigs [ns/name]) or a capture\'s replays (get replays 1)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'table', 'json', 'yaml']))
+    .action(async (what: string, name: string | undefined, o: { output?: string }) => {
+      const { client, style } = ctx();
+      if (/^\d+$/.test(what)) {
+        const capture = await client.json<CaptureJson>('GET', `/v1/captures/${what}`);
+        return out(o.output === 'json' ? JSON.stringify(capture, null, 2) + '\n' : o.output === 'yaml' ? toYaml(capture) : renderCapture(capture, style));
+      }
+      if (['tapconfigs', 'tapconfig', 'tc'].includes(what)) return getTapConfigs(client, name, o.output ?? 'table', out);
+      if (what === 'replays' || what === 'replay') {
+        if (!name || !/^\d+$/.test(name)) throw new LoopError('BAD_REQUEST', 'get replays needs a capture id: loopctl get replays 1');
+        const { items } = await client.json<{ items: ReplayJson[] }>('GET', `/v1/captures/${name}/replays`);
+        if (o.output === 'json') return out(JSON.stringify(items, null, 2) + '\n');
+        if (items.length === 0) return out(`capture ${name} has not been replayed\n`);
+        return out(items.map((r) => `#${r.id} ${r.createdAt}\n${renderReplay(r, style)}`).join('\n'));
+      }
+      throw new LoopError('BAD_REQUEST', `cannot get "${what}": expected a capture id, tapconfigs, or replays`);
+    });
+
+  program
+    .command('replay')
+    .description('send a captured request to a destination and show how the response differs')
+    .requiredOption('--id <id>', 'capture id')
+    .requiredOption('--destination <host:port>', 'where to send it (aliases configured on the server apply)')
+    .option('-H, --header <name:value>', 'set a header on the replayed request (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--timeout <duration>', 'how long to wait for the answer (e.g. 10s)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (o: { id: string; destination: string; header: string[]; timeout?: string; output: string }) => {
+      const { client, style } = ctx();
+      if (!/^\d+$/.test(o.id)) throw new LoopError('BAD_REQUEST', `--id "${o.id}" is not a capture id (a positive integer)`);
+      const headers: Record<string, string> = {};
+      for (const h of o.header) {
+        const colon = h.indexOf(':');
+        if (colon <= 0) throw new LoopError('BAD_REQUEST', `--header "${h}" is not name:value`);
+        headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+      }
+      let record: ReplayJson;
+      try {
+        record = await client.json<ReplayJson>('POST', `/v1/captures/${o.id}/replays`, {
+          destination: o.destination,
+          ...(o.header.length > 0 ? { headers } : {}),
+          ...(o.timeout ? { timeout: o.timeout } : {}),
+        });
+      } catch (err) {
+        const replay = err instanceof LoopError ? ((err.details?.body as { replay?: ReplayJson } | undefined)?.replay) : undefined;
+        if (!replay) throw err;
+        out(o.output === 'json' ? JSON.stringify(replay, null, 2) + '\n' : renderReplay(replay, style));
+        throw new CommandExit(EXIT.FAILED);
+      }
+      out(o.output === 'json' ? JSON.stringify(record, null, 2) + '\n' : renderReplay(record, style));
+    });
+
+  program
+    .command('apply')
+    .description('create or update TapConfigs from a YAML file (one or many documents; all or nothing)')
+    .requiredOption('-f, --filename <file>', 'YAML or JSON file, or - for standard input')
+    .action(async (o: { filename: string }) => {
+      const { client } = ctx();
+      const text = o.filename === '-' ? await readStream(io.stdin) : await readFileOrFail(o.filename);
+      const res = await client.request('POST', '/v1/tapconfigs', { body: text, contentType: 'application/yaml' });
+      const { items } = (await res.json()) as { items: Array<{ key: string; action: string }> };
+      for (const item of items) out(`tapconfig.loop.solo.io/${item.key} ${item.action}\n`);
+    });
+
+  program
+    .command('delete <what> [name]')
+    .description('delete a capture (delete 1) or a TapConfig (delete tapconfig ns/name)')
+    .action(async (what: string, name: string | undefined) => {
+      const { client } = ctx();
+      if (/^\d+$/.test(what) || (what === 'capture' && name && /^\d+$/.test(name))) {
+        const id = /^\d+$/.test(what) ? what : name!;
+        await client.request('DELETE', `/v1/captures/${id}`);
+        return out(`capture ${id} deleted\n`);
+      }
+      if (['tapconfig', 'tapconfigs', 'tc'].includes(what)) {
+        const ref = parseRef(name);
+        await client.request('DELETE', `/v1/tapconfigs/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}`);
+        return out(`tapconfig.loop.solo.io/${ref.namespace}/${ref.name} deleted\n`);
+      }
+      throw new LoopError('BAD_REQUEST', `cannot delete "${what}": expected a capture id or tapconfig NAMESPACE/NAME`);
+    });
+
+  program
+    .command('export <id>')
+    .description('export a capture as HAR 1.2, a curl command, or Envoy trace JSON')
+    .addOption(new Option('--format <format>', 'export format').choices(['har', 'curl', 'envoy']).default('har'))
+    .option('--destination <host:port>', 'for curl: send to this address instead of the original host')
+    .action(async (id: string, o: { format: string; destination?: string }) => {
+      const { client } = ctx();
+      if (!/^\d+$/.test(id)) throw new LoopError('BAD_REQUEST', `"${id}" is not a capture id (a positive integer)`);
+      const q = new URLSearchParams({ format: o.format, ...(o.destination ? { destination: o.destination } : {}) });
+      const res = await client.request('GET', `/v1/captures/${id}/export?${q}`);
+      const text = await res.text();
+      out(o.format === 'curl' ? text : JSON.stringify(JSON.parse(text), null, 2) + '\n');
+    });
+}
+
+async function getTapConfigs(client: LoopClient, name: string | undefined, output: string, out: (s: string) => void): Promise<void> {
+  let items: StoredTapConfig[];
+  if (name) {
+    const ref = parseRef(name);
+    items = [await client.json<StoredTapConfig>('GET', `/v1/tapconfigs/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}`)];
+  } else {
+    items = (await client.json<{ items: StoredTapConfig[] }>('GET', '/v1/tapconfigs')).items;
+  }
+  if (output === 'json') return out(JSON.stringify(name ? items[0] : { items }, null, 2) + '\n');
+  if (output === 'yaml') return out(items.map((c) => toYaml(c)).join('---\n'));
+  out(
+    renderTable(
+      [
+        { header: 'NAMESPACE', value: (c: StoredTapConfig) => c.metadata.namespace },
+        { header: 'NAME', value: (c) => c.metadata.name },
+        { header: 'MATCH', value: (c) => c.spec.match.replace(/\s+/g, ' ') },
+        { header: 'VERSION', value: (c) => c.metadata.resourceVersion, align: 'right' },
+      ],
+      items,
+    ),
+  );
+}
+
+function parseRef(ref: string | undefined): { namespace: string; name: string } {
+  const m = ref ? /^(?:([^/]+)\/)?([^/]+)$/.exec(ref) : null;
+  if (!m) throw new LoopError('BAD_REQUEST', `expected a TapConfig as NAMESPACE/NAME (or NAME in namespace default), got "${ref ?? ''}"`);
+  return { namespace: m[1] ?? 'default', name: m[2]! };
+}
+
+async function readFileOrFail(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new LoopError('BAD_REQUEST', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+async function readStream(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

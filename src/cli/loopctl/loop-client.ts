@@ -1,0 +1,76 @@
+// The loop server's HTTP API as functions, for loopctl (and tests). Server errors come back as the same
+// LoopError the server raised (code, message, hint); a server that cannot be reached is SERVER_UNREACHABLE.
+import { LoopError, type ErrorCode } from '../../core/errors.js';
+
+export interface LoopClientOptions {
+  /** `http://localhost:5678`, `localhost:5678` or `:5678`. */
+  server: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export interface LoopClient {
+  readonly baseUrl: string;
+  request(method: string, path: string, init?: { body?: string | Buffer; contentType?: string; accept?: string }): Promise<Response>;
+  json<T>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+export function normalizeServer(server: string): string {
+  let s = server.trim();
+  if (s.startsWith(':')) s = `localhost${s}`;
+  if (!/^https?:\/\//.test(s)) s = `http://${s}`;
+  return s.replace(/\/+$/, '');
+}
+
+export function createLoopClient(options: LoopClientOptions): LoopClient {
+  const baseUrl = normalizeServer(options.server);
+  const doFetch = options.fetch ?? fetch;
+  const client: LoopClient = {
+    baseUrl,
+    async request(method, path, init = {}) {
+      let res: Response;
+      try {
+        res = await doFetch(baseUrl + path, {
+          method,
+          headers: {
+            ...(init.contentType ? { 'content-type': init.contentType } : {}),
+            accept: init.accept ?? 'application/json',
+          },
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause;
+        const why = cause?.code ?? (err as Error).name;
+        throw new LoopError('SERVER_UNREACHABLE', `cannot reach the loop server at ${baseUrl} (${why})`, {
+          cause: err,
+          hint: 'start it with `loop serve` (or `npm start`), or point --server / LOOP_SERVER at it',
+        });
+      }
+      if (res.ok) return res;
+      throw await errorFrom(res, method, path);
+    },
+    async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const res = await client.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' });
+      if (res.status === 204) return undefined as T;
+      return (await res.json()) as T;
+    },
+  };
+  return client;
+}
+
+/** Turns an error answer back into the LoopError the server raised; keeps the body for callers that want it. */
+async function errorFrom(res: Response, method: string, path: string): Promise<LoopError> {
+  const text = await res.text();
+  let parsed: { error?: { code?: string; message?: string; hint?: string; details?: Record<string, unknown> } } & Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    // not JSON: fall through with the raw text
+  }
+  const e = parsed.error;
+  if (e?.code && e.message) {
+    return new LoopError(e.code as ErrorCode, e.message, { ...(e.hint ? { hint: e.hint } : {}), details: { ...e.details, status: res.status, body: parsed } });
+  }
+  return new LoopError('INTERNAL', `${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`);
+}

@@ -1,0 +1,148 @@
+// Human-readable views of captures, replays and diffs for loopctl. Works on the API's JSON form.
+import type { BodyDiff, ResponseDiff } from '../../loop/replay/response-diff.js';
+
+export interface BodyJson {
+  encoding: 'utf8' | 'base64';
+  data: string;
+  truncated: boolean;
+  size: number;
+}
+
+export interface MessageJson {
+  headers: Array<[string, string]>;
+  trailers: Array<[string, string]>;
+  body?: BodyJson;
+  headersReceivedAt?: string;
+}
+
+export interface CaptureJson {
+  id: number;
+  capturedAt: string;
+  tapConfig: string;
+  source: string;
+  destination: string;
+  durationMs: number | null;
+  request: MessageJson;
+  response: MessageJson;
+}
+
+export interface ReplayJson {
+  id: number;
+  captureId: number;
+  createdAt: string;
+  destination: string;
+  target: string;
+  durationMs: number;
+  response?: MessageJson;
+  error?: { code: string; message: string };
+  diff?: ResponseDiff & { warnings?: string[] };
+}
+
+export interface Style {
+  bold(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  dim(s: string): string;
+}
+
+export const plainStyle: Style = { bold: (s) => s, red: (s) => s, green: (s) => s, dim: (s) => s };
+export const colorStyle: Style = {
+  bold: (s) => `\x1b[1m${s}\x1b[22m`,
+  red: (s) => `\x1b[31m${s}\x1b[39m`,
+  green: (s) => `\x1b[32m${s}\x1b[39m`,
+  dim: (s) => `\x1b[2m${s}\x1b[22m`,
+};
+
+const header = (m: MessageJson, name: string): string | undefined => m.headers.find(([k]) => k.toLowerCase() === name)?.[1];
+
+export function renderCapture(c: CaptureJson, style: Style): string {
+  const method = header(c.request, ':method') ?? '?';
+  const path = header(c.request, ':path') ?? '?';
+  const status = header(c.response, ':status') ?? 'no response';
+  const facts = [c.capturedAt, c.tapConfig && `tap ${c.tapConfig}`, c.source && `source ${c.source}`, c.destination && `destination ${c.destination}`, c.durationMs !== null && `${c.durationMs} ms`]
+    .filter(Boolean)
+    .join(', ');
+  return [
+    style.bold(`Capture ${c.id}: ${method} ${path} → ${status}`),
+    style.dim(facts),
+    '',
+    style.bold('Request'),
+    renderMessage(c.request, style),
+    '',
+    style.bold('Response'),
+    renderMessage(c.response, style),
+  ].join('\n') + '\n';
+}
+
+export function renderMessage(m: MessageJson, style: Style): string {
+  const lines = m.headers.map(([k, v]) => `  ${k.startsWith(':') ? style.dim(k) : k}: ${v}`);
+  if (m.body) lines.push('', indent(renderBody(m.body, header(m, 'content-type'))));
+  if (m.trailers.length > 0) lines.push('', '  trailers:', ...m.trailers.map(([k, v]) => `    ${k}: ${v}`));
+  return lines.join('\n');
+}
+
+/** JSON bodies pretty-printed, text as is, binary as a size note; truncation said out loud. */
+export function renderBody(body: BodyJson, contentType: string | undefined): string {
+  const note = body.truncated ? `[body truncated: ${body.size} bytes kept]\n` : '';
+  if (body.encoding === 'base64') return `${note}[${body.size} bytes of binary data]`;
+  if (!body.truncated && (contentType?.includes('json') || /^\s*[[{]/.test(body.data))) {
+    try {
+      return note + JSON.stringify(JSON.parse(body.data), null, 2);
+    } catch {
+      // not JSON after all
+    }
+  }
+  return note + body.data;
+}
+
+const indent = (s: string): string => s.split('\n').map((l) => `  ${l}`).join('\n');
+
+export function renderReplay(r: ReplayJson, style: Style): string {
+  const via = r.target !== r.destination ? ` (${r.target})` : '';
+  if (r.error) return `${style.red('replay failed')}: capture ${r.captureId} to ${r.destination}${via}: ${r.error.message}\n`;
+  const status = r.response ? header(r.response, ':status') ?? '?' : '?';
+  const lines = [`replayed capture ${r.captureId} to ${r.destination}${via}: ${style.bold(status)} in ${r.durationMs} ms`];
+  for (const w of r.diff?.warnings ?? []) lines.push(style.dim(`note: ${w}`));
+  if (r.diff) lines.push(renderDiff(r.diff, style));
+  return lines.join('\n') + '\n';
+}
+
+export function renderDiff(d: ResponseDiff, style: Style): string {
+  if (d.identical) return style.green('same as the original response') + notes(d, style);
+  const out: string[] = ['differences from the original response:'];
+  if (d.status) out.push(`  status: ${style.red(String(d.status.original))} → ${style.green(String(d.status.replayed))}`);
+  for (const h of d.headers) {
+    if (h.original === undefined) out.push(style.green(`  + header ${h.name}: ${h.replayed}`));
+    else if (h.replayed === undefined) out.push(style.red(`  - header ${h.name}: ${h.original}`));
+    else out.push(`  ~ header ${h.name}: ${style.red(h.original)} → ${style.green(h.replayed)}`);
+  }
+  out.push(...renderBodyDiff(d.body, style));
+  return out.join('\n') + notes(d, style);
+}
+
+function renderBodyDiff(b: BodyDiff, style: Style): string[] {
+  switch (b.kind) {
+    case 'identical':
+      return [];
+    case 'json':
+      return [
+        '  body (JSON):',
+        ...b.changes.map((c) => {
+          if (c.kind === 'added') return style.green(`    + ${c.path}: ${JSON.stringify(c.replayed)}`);
+          if (c.kind === 'removed') return style.red(`    - ${c.path}: ${JSON.stringify(c.original)}`);
+          return `    ~ ${c.path}: ${style.red(JSON.stringify(c.original))} → ${style.green(JSON.stringify(c.replayed))}`;
+        }),
+        ...(b.truncatedChanges ? ['    … more changes not shown'] : []),
+      ];
+    case 'text':
+      return [
+        '  body:',
+        ...b.lines.map((l) => (l.op === '+' ? style.green(`    + ${l.text}`) : l.op === '-' ? style.red(`    - ${l.text}`) : style.dim(`      ${l.text}`))),
+        ...(b.truncatedLines ? ['    … more lines not shown'] : []),
+      ];
+    case 'binary':
+      return [`  body: binary, ${b.originalSize} → ${b.replayedSize} bytes, first difference at byte ${b.firstDifferenceAt}`];
+  }
+}
+
+const notes = (d: ResponseDiff, style: Style): string => d.notes.map((n) => '\n' + style.dim(`note: ${n}`)).join('');

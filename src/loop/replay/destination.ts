@@ -1,0 +1,62 @@
+// Replay destinations: what the user typed (`web.default:9090`, `http://127.0.0.1:9090`) resolved through
+// the configured aliases to a concrete origin. In a cluster the loop server resolves Service names itself;
+// on a laptop the aliases make the tutorial's names point at loopback.
+import { LoopError } from '../../core/errors.js';
+
+export interface ResolvedDestination {
+  /** As the user gave it. */
+  requested: string;
+  protocol: 'http:' | 'https:';
+  host: string;
+  port: number;
+  /** `host:port` actually dialled. */
+  target: string;
+  /** The Host header the destination sees: the name the user asked for, as in-cluster traffic would carry. */
+  hostHeader: string;
+}
+
+export function resolveDestination(requested: string, aliases: Record<string, string>): ResolvedDestination {
+  const given = requested.trim();
+  if (given === '') throw invalid(requested, 'it is empty');
+  const asked = splitOrigin(given);
+  if (!asked) throw invalid(requested, 'expected host:port or http://host:port');
+  // An alias may name host:port exactly, or just the host (then the port asked for is kept).
+  const alias = aliases[`${asked.host}:${asked.port}`] ?? aliases[given] ?? aliases[asked.host];
+  let target = asked;
+  if (alias !== undefined) {
+    const t = splitOrigin(alias) ?? splitOrigin(`${alias}:${asked.port}`);
+    if (!t) throw invalid(alias, `the alias for ${given} is neither host:port nor a host`);
+    target = t;
+  }
+  const hostPort = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  return {
+    requested: given,
+    protocol: target.protocol,
+    host: target.host,
+    port: target.port,
+    target: hostPort,
+    hostHeader: `${asked.host.includes(':') ? `[${asked.host}]` : asked.host}:${asked.port}`,
+  };
+}
+
+function splitOrigin(value: string): { protocol: 'http:' | 'https:'; host: string; port: number } | undefined {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) return undefined;
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !url.port) return undefined; // bare host needs a port
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { protocol: url.protocol, host, port };
+}
+
+function invalid(value: string, why: string): LoopError {
+  return new LoopError('REPLAY_DESTINATION_INVALID', `replay destination "${value}" is not usable: ${why}`, {
+    hint: 'give host:port (web.default:9090) or http://host:port',
+  });
+}

@@ -1,0 +1,126 @@
+// Sends a captured request again, to any destination, and records what came back.
+// The request is rebuilt from the capture: method and path from the pseudo-headers, the original headers
+// in order minus hop-by-hop ones, and the body. Redacted values are not sent (they would be a lie).
+import http from 'node:http';
+import https from 'node:https';
+import { headerValue, isPseudoHeader, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
+import { LoopError } from '../../core/errors.js';
+import type { ResolvedDestination } from './destination.js';
+
+/** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), and those recomputed per send. */
+const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+export const REDACTED = '[REDACTED]';
+
+export interface ReplayRequestOptions {
+  /** Headers to set (replacing any of the same name) on the replayed request. */
+  overrideHeaders?: HeaderList;
+  timeoutMs: number;
+  /** Response body bytes kept. */
+  maxBodyBytes: number;
+}
+
+export interface ReplayOutcome {
+  response: CapturedMessage;
+  durationMs: number;
+  /** Things the user should know about how the request differs from the original. */
+  warnings: string[];
+}
+
+export interface ReplayPlan {
+  method: string;
+  path: string;
+  headers: HeaderList;
+  body: Buffer | undefined;
+  warnings: string[];
+}
+
+/** Builds the request to send; refuses captures that cannot be replayed faithfully. */
+export function planReplay(capture: Capture, dest: ResolvedDestination, options: Pick<ReplayRequestOptions, 'overrideHeaders'>): ReplayPlan {
+  const method = headerValue(capture.request.headers, ':method');
+  const path = headerValue(capture.request.headers, ':path') ?? '/';
+  if (!method) throw new LoopError('REPLAY_NOT_REPLAYABLE', `capture ${capture.id} has no :method header, so it cannot be replayed`);
+  if (capture.request.body?.truncated) {
+    throw new LoopError('REPLAY_NOT_REPLAYABLE', `capture ${capture.id}'s request body was truncated at ${capture.request.body.bytes.length} bytes when captured`, {
+      hint: 'raise the tap\'s body cap (spec.maxBodyBytes or --max-body-bytes) and capture the request again',
+    });
+  }
+  const overrides = new Map((options.overrideHeaders ?? []).map(([k, v]) => [k.toLowerCase(), v]));
+  const warnings: string[] = [];
+  const headers: HeaderList = [['host', dest.hostHeader]];
+  for (const [name, value] of capture.request.headers) {
+    const lower = name.toLowerCase();
+    if (isPseudoHeader(name) || NOT_REPLAYED.has(lower) || overrides.has(lower)) continue;
+    if (value === REDACTED) {
+      warnings.push(`header ${lower} was redacted at capture and is not sent`);
+      continue;
+    }
+    headers.push([name, value]);
+  }
+  for (const [name, value] of overrides) headers.push([name, value]);
+  headers.push(['x-loop-replay-of', String(capture.id)]);
+  const body = capture.request.body && capture.request.body.bytes.length > 0 ? capture.request.body.bytes : undefined;
+  return { method, path: path.startsWith('/') ? path : `/${path}`, headers, body, warnings };
+}
+
+/** Sends the plan and collects the response (body kept up to the cap). Network failures become REPLAY_FAILED. */
+export function sendReplay(plan: ReplayPlan, dest: ResolvedDestination, options: ReplayRequestOptions, now: () => number = Date.now): Promise<ReplayOutcome> {
+  const started = now();
+  const rawHeaders: string[] = [];
+  for (const [k, v] of plan.headers) rawHeaders.push(k, v);
+  if (plan.body) rawHeaders.push('content-length', String(plan.body.length));
+  const transport = dest.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request({
+      host: dest.host,
+      port: dest.port,
+      method: plan.method,
+      path: plan.path,
+      headers: rawHeaders,
+      agent: false,
+      setHost: false,
+    });
+    const timer = setTimeout(() => {
+      req.destroy(new LoopError('REPLAY_FAILED', `${dest.target} did not answer within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (err instanceof LoopError) reject(err);
+      else if (code === 'ECONNREFUSED') reject(new LoopError('REPLAY_FAILED', `connection refused by ${dest.target}`, { cause: err, hint: `is the service listening on ${dest.target}?` }));
+      else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') reject(new LoopError('REPLAY_FAILED', `cannot resolve ${dest.host}`, { cause: err, hint: 'add a destination alias (--alias name=host:port) or use an address' }));
+      else reject(new LoopError('REPLAY_FAILED', `replay to ${dest.target} failed: ${err.message}`, { cause: err }));
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let truncated = false;
+      res.on('data', (chunk: Buffer) => {
+        const room = options.maxBodyBytes - kept;
+        if (room <= 0) {
+          truncated = true;
+          return;
+        }
+        if (chunk.length > room) truncated = true;
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        chunks.push(part);
+        kept += part.length;
+      });
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new LoopError('REPLAY_FAILED', `reading the response from ${dest.target} failed: ${err.message}`, { cause: err }));
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        const headers: HeaderList = [[':status', String(res.statusCode ?? 0)]];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+        const trailers: HeaderList = [];
+        for (let i = 0; i < res.rawTrailers.length; i += 2) trailers.push([res.rawTrailers[i]!, res.rawTrailers[i + 1]!]);
+        const response: CapturedMessage = { headers, trailers };
+        if (kept > 0 || truncated) response.body = { bytes: Buffer.concat(chunks, kept), truncated };
+        resolve({ response, durationMs: now() - started, warnings: plan.warnings });
+      });
+    });
+    req.end(plan.body);
+  });
+}

@@ -1,0 +1,144 @@
+// POST /v1/taps: where taps deliver captures. Accepted bodies:
+//  - application/json or application/x-ndjson: Envoy TraceWrapper JSON — one object, a JSON array, NDJSON,
+//    or the concatenated objects Envoy's admin /tap stream emits;
+//  - application/x-protobuf: one binary TapRequest, as Gloo's HTTP tap sink sends it;
+//  - application/vnd.loop.captures+json: `{ "captures": [...] }` in the project's own JSON form (gateways).
+// Every item is decoded, redacted and capped first; only then is the batch stored, in one transaction,
+// so a bad item anywhere stores nothing.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CaptureInput } from '../../capture/capture.js';
+import { captureInputFromJson } from '../../capture/capture-json.js';
+import { decodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
+import { splitJsonTexts } from '../../capture/json-stream-splitter.js';
+import { redactCapture } from '../../capture/redact.js';
+import { decodeTapRequest } from '../../capture/tap-request-proto.js';
+import { LoopError, messageOf } from '../../core/errors.js';
+import { mediaType, readBody, sendJson } from './http-io.js';
+import type { Router } from './router.js';
+import type { ServerContext } from './server-context.js';
+
+type Format = 'envoy-json' | 'protobuf' | 'loop-json';
+
+const FORMATS: Record<string, Format> = {
+  '': 'envoy-json',
+  'application/json': 'envoy-json',
+  'application/x-ndjson': 'envoy-json',
+  'application/jsonl': 'envoy-json',
+  'application/x-protobuf': 'protobuf',
+  'application/protobuf': 'protobuf',
+  'application/vnd.loop.captures+json': 'loop-json',
+};
+
+export function registerIngestRoutes(router: Router, ctx: ServerContext): void {
+  router.on('POST', '/v1/taps', (req, res, _params, url) => ingest(ctx, req, res, url));
+}
+
+async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const type = mediaType(req);
+  const format = FORMATS[type];
+  if (!format) {
+    throw new LoopError('UNSUPPORTED_MEDIA_TYPE', `content-type "${type}" is not accepted on /v1/taps`, {
+      hint: `send one of: ${Object.keys(FORMATS).filter(Boolean).join(', ')}`,
+    });
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req, ctx.options.maxIngestBytes);
+  } catch (err) {
+    ctx.metrics.ingestBatches.inc({ format, outcome: 'too_large' });
+    throw err;
+  }
+  let captures: CaptureInput[];
+  try {
+    captures = decodeBatch(format, body, {
+      source: url.searchParams.get('source') ?? (format === 'protobuf' ? 'gloo' : 'envoy'),
+      tapConfig: url.searchParams.get('tapConfig') ?? '',
+      destination: url.searchParams.get('destination') ?? undefined,
+      capturedAt: ctx.clock().toISOString(),
+    });
+    if (captures.length === 0) throw new LoopError('INGEST_INVALID', 'the body holds no captures');
+    captures = captures.map((c) => prepare(ctx, c));
+  } catch (err) {
+    ctx.metrics.ingestBatches.inc({ format, outcome: 'invalid' });
+    throw err instanceof LoopError ? err : new LoopError('INGEST_INVALID', messageOf(err), { cause: err });
+  }
+  const ids = await ctx.store.insertBatch(captures);
+  ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
+  ctx.metrics.capturesIngested.inc({ format }, ids.length);
+  sendJson(res, 200, { stored: ids.length, ids });
+}
+
+interface DecodeContext {
+  source: string;
+  tapConfig: string;
+  destination: string | undefined;
+  capturedAt: string;
+}
+
+function decodeBatch(format: Format, body: Buffer, dc: DecodeContext): CaptureInput[] {
+  const traceCtx = { source: dc.source, tapConfig: dc.tapConfig, capturedAt: dc.capturedAt, ...(dc.destination !== undefined ? { destination: dc.destination } : {}) };
+  switch (format) {
+    case 'protobuf':
+      return [decodeTapRequest(body, traceCtx)];
+    case 'loop-json': {
+      const doc = parseJson(body, 'body');
+      if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { captures?: unknown }).captures)) {
+        throw new LoopError('INGEST_INVALID', 'body: expected an object {"captures": [...]}');
+      }
+      return ((doc as { captures: unknown[] }).captures).map((c, i) => captureInputFromJson(c, `captures[${i}]`));
+    }
+    case 'envoy-json': {
+      const items = jsonItems(body);
+      return items.map((item, i) => {
+        try {
+          return decodeEnvoyTrace(item, traceCtx);
+        } catch (err) {
+          if (items.length === 1) throw err;
+          throw new LoopError('INGEST_INVALID', `trace ${i + 1} of ${items.length}: ${messageOf(err)}`, { cause: err });
+        }
+      });
+    }
+  }
+}
+
+/** One JSON value, a JSON array of values, NDJSON, or concatenated objects. */
+function jsonItems(body: Buffer): unknown[] {
+  // Fast path: the whole body is one JSON document (one trace, or an array of them).
+  let whole: unknown;
+  let parsed = false;
+  try {
+    whole = JSON.parse(body.toString('utf8'));
+    parsed = true;
+  } catch {
+    // not a single document: split it below
+  }
+  if (parsed) return Array.isArray(whole) ? whole : [whole];
+  return splitJsonTexts(body).map((text, i) => parseJson(text, `JSON value ${i + 1}`));
+}
+
+function parseJson(text: Buffer | string, what: string): unknown {
+  try {
+    return JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
+  } catch (err) {
+    throw new LoopError('INGEST_INVALID', `${what}: invalid JSON: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+/** Redacts secrets (server rules plus the matching TapConfig's) and caps bodies. */
+function prepare(ctx: ServerContext, capture: CaptureInput): CaptureInput {
+  const spec = capture.tapConfig ? ctx.registry.get(capture.tapConfig)?.spec : undefined;
+  const redacted = redactCapture(capture, {
+    headers: [...ctx.options.redactHeaders, ...(spec?.redact?.headers ?? [])],
+    jsonFields: [...ctx.options.redactJsonFields, ...(spec?.redact?.jsonFields ?? [])],
+  });
+  const cap = Math.min(ctx.options.maxBodyBytes, spec?.maxBodyBytes ?? Infinity);
+  return capBodies(redacted, cap);
+}
+
+function capBodies(capture: CaptureInput, cap: number): CaptureInput {
+  const over = (capture.request.body?.bytes.length ?? 0) > cap || (capture.response.body?.bytes.length ?? 0) > cap;
+  if (!over) return capture;
+  const capMessage = (m: CaptureInput['request']): CaptureInput['request'] =>
+    m.body && m.body.bytes.length > cap ? { ...m, body: { bytes: m.body.bytes.subarray(0, cap), truncated: true } } : m;
+  return { ...capture, request: capMessage(capture.request), response: capMessage(capture.response) };
+}

@@ -1,0 +1,208 @@
+// The loop server's API over real HTTP on loopback, with a real SQLite file behind it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CaptureInput } from '../../capture/capture.js';
+import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
+import { encodeTapRequest } from '../../capture/tap-request-proto.js';
+import { listen, type Listening } from '../../core/listen.js';
+import { silentLogger } from '../../core/logger.js';
+import { resolveOptions } from '../../core/options-schema.js';
+import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
+import type { CaptureStore } from '../../store/capture-store.js';
+import { createLoopServer, type LoopServer } from './loop-server.js';
+import { serverOptionsSchema } from './server-options.js';
+
+let dir: string;
+let store: CaptureStore;
+let server: LoopServer;
+let api: Listening;
+
+const capture = (status: number, path = '/', extra: Partial<CaptureInput> = {}): CaptureInput => ({
+  capturedAt: '2026-11-26T08:00:00.000Z',
+  tapConfig: '',
+  source: 'test',
+  destination: '',
+  durationMs: 5,
+  request: { headers: [[':method', 'GET'], [':path', path], [':authority', 'shop:8081'], ['cookie', 'session=abc']], trailers: [] },
+  response: { headers: [[':status', String(status)], ['content-type', 'application/json']], body: { bytes: Buffer.from('{"password":"hunter2","ok":false}'), truncated: false }, trailers: [] },
+  ...extra,
+});
+
+const envoyJson = (c: CaptureInput): string => JSON.stringify(encodeEnvoyTrace(c), null, 1);
+
+async function post(pathname: string, body: string | Buffer, contentType = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(api.url + pathname, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const listIds = async (query = ''): Promise<number[]> => {
+  const res = await fetch(`${api.url}/v1/captures${query}`);
+  return ((await res.json()) as { items: Array<{ id: number }> }).items.map((i) => i.id);
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'loop-server-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  store = createSqliteCaptureStore({ path: path.join(dir, `${Date.now()}-${Math.random()}.db`) });
+  await store.init();
+  const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { maxIngestBytes: 64 * 1024, redactJsonFields: ['password'], tapConfigPollInterval: 60_000 } }]);
+  server = createLoopServer({ store, logger: silentLogger, options });
+  await server.start();
+  api = await listen(http.createServer(server.handler), { host: '127.0.0.1', port: 0 });
+});
+afterEach(async () => {
+  server.stop();
+  await api.close();
+  await store.close();
+});
+
+describe('POST /v1/taps', () => {
+  it('accepts one Envoy trace, a JSON array, NDJSON and the concatenated admin stream', async () => {
+    expect((await post('/v1/taps', envoyJson(capture(500)))).body).toEqual({ stored: 1, ids: [1] });
+    expect((await post('/v1/taps', `[${envoyJson(capture(501))},${envoyJson(capture(502))}]`)).body.ids).toEqual([2, 3]);
+    const ndjson = [capture(503), capture(504)].map((c) => JSON.stringify(encodeEnvoyTrace(c))).join('\n') + '\n';
+    expect((await post('/v1/taps', ndjson, 'application/x-ndjson')).body.ids).toEqual([4, 5]);
+    // Envoy's admin /tap stream: pretty-printed objects back to back, no delimiter.
+    expect((await post('/v1/taps', envoyJson(capture(505)) + envoyJson(capture(506)))).body.ids).toEqual([6, 7]);
+    expect(await listIds()).toEqual([7, 6, 5, 4, 3, 2, 1]);
+  });
+
+  it('accepts a binary protobuf TapRequest as Gloo\'s HTTP tap sink sends it', async () => {
+    const res = await post('/v1/taps?tapConfig=gloo-system/gloo', encodeTapRequest(capture(503)), 'application/x-protobuf');
+    expect(res).toEqual({ status: 200, body: { stored: 1, ids: [1] } });
+    const got = (await (await fetch(`${api.url}/v1/captures/1`)).json()) as { tapConfig: string; source: string };
+    expect(got).toMatchObject({ tapConfig: 'gloo-system/gloo', source: 'gloo' });
+  });
+
+  it('redacts secret headers and configured JSON fields before storing', async () => {
+    await post('/v1/taps', envoyJson(capture(500)));
+    const stored = await store.get(1);
+    expect(stored!.request.headers).toContainEqual(['cookie', '[REDACTED]']);
+    expect(JSON.parse(stored!.response.body!.bytes.toString())).toEqual({ password: '[REDACTED]', ok: false });
+  });
+
+  it('stores nothing of a batch with one bad trace, and names the bad one', async () => {
+    const bad = JSON.stringify({ http_buffered_trace: { request: { headers: [{ key: ':path', value: 7 }] } } });
+    const res = await post('/v1/taps', `${envoyJson(capture(500))}\n${bad}\n${envoyJson(capture(500))}`, 'application/x-ndjson');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'INGEST_INVALID' } });
+    expect((res.body.error as { message: string }).message).toMatch(/^trace 2 of 3: .*headers\[0\]\.value/);
+    expect(await store.count()).toBe(0);
+  });
+
+  it('answers 413 over the size limit and 415 for unknown media types, storing nothing', async () => {
+    const huge = JSON.stringify(Array.from({ length: 40 }, () => encodeEnvoyTrace(capture(500, '/' + 'x'.repeat(2000)))));
+    const res = await post('/v1/taps', huge);
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'INGEST_TOO_LARGE' } });
+    expect((await post('/v1/taps', 'hello', 'text/html')).status).toBe(415);
+    expect((await post('/v1/taps', '{"nope": 1}')).status).toBe(400);
+    expect((await post('/v1/taps', '')).status).toBe(400);
+    expect(await store.count()).toBe(0);
+  });
+});
+
+describe('GET /v1/captures', () => {
+  it('filters by status class, exact status, method and path prefix, and pages with a cursor', async () => {
+    const batch = [capture(200, '/a'), capture(500, '/api/x'), capture(503, '/api/y'), capture(404, '/b'), capture(500, '/c')];
+    await store.insertBatch(batch);
+    expect(await listIds('?status=5xx')).toEqual([5, 3, 2]);
+    expect(await listIds('?status=500')).toEqual([5, 2]);
+    expect(await listIds('?path=/api/')).toEqual([3, 2]);
+    expect(await listIds('?method=get&status=4xx')).toEqual([4]);
+    const first = (await (await fetch(`${api.url}/v1/captures?limit=2`)).json()) as { items: Array<{ id: number }>; nextCursor: string };
+    expect(first.items.map((i) => i.id)).toEqual([5, 4]);
+    expect(await listIds(`?limit=2&cursor=${first.nextCursor}`)).toEqual([3, 2]);
+  });
+
+  it('names the bad parameter', async () => {
+    for (const [query, message] of [
+      ['?status=6xx', 'status "6xx" is not a status'],
+      ['?limit=abc', 'limit "abc" is not a number'],
+      ['?since=yesterday', 'since "yesterday" is not a time'],
+      ['?colour=red', 'unknown query parameter "colour"'],
+    ]) {
+      const res = await fetch(`${api.url}/v1/captures${query}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(message);
+    }
+  });
+
+  it('gets, exports and deletes one capture', async () => {
+    await store.insertBatch([capture(500)]);
+    const got = (await (await fetch(`${api.url}/v1/captures/1`)).json()) as { id: number; response: { body: { encoding: string; data: string } } };
+    expect(got.id).toBe(1);
+    expect(got.response.body).toMatchObject({ encoding: 'utf8', data: '{"password":"hunter2","ok":false}' });
+    const envoy = (await (await fetch(`${api.url}/v1/captures/1/export?format=envoy`)).json()) as { http_buffered_trace: unknown };
+    expect(envoy.http_buffered_trace).toBeDefined();
+    expect((await fetch(`${api.url}/v1/captures/1/export?format=zip`)).status).toBe(400);
+    expect((await fetch(`${api.url}/v1/captures/1`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${api.url}/v1/captures/1`)).status).toBe(404);
+    expect((await fetch(`${api.url}/v1/captures/abc`)).status).toBe(400);
+  });
+});
+
+type WatchEvent = { type: string; object: { metadata: { name?: string; resourceVersion: string } } };
+
+describe('TapConfigs', () => {
+  const yaml = (name: string, match: string): string => `apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata:\n  name: ${name}\n  namespace: gloo-system\nspec:\n  match: '${match}'\n`;
+
+  it('streams ADDED, BOOKMARK, MODIFIED and DELETED events to a watcher', async () => {
+    await post('/v1/tapconfigs', yaml('gloo', 'responseHeaders[":status"] == prefix("5")'), 'application/yaml');
+    const controller = new AbortController();
+    const res = await fetch(`${api.url}/v1/tapconfigs?watch=true`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    let buffered = '';
+    const next = async (): Promise<WatchEvent> => {
+      while (!buffered.includes('\n')) buffered += new TextDecoder().decode((await reader.read()).value);
+      const i = buffered.indexOf('\n');
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      return JSON.parse(line) as WatchEvent;
+    };
+    expect(await next()).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'gloo' } } });
+    expect((await next()).type).toBe('BOOKMARK');
+    await post('/v1/tapconfigs', yaml('gloo', 'responseHeaders[":status"] == "503"'), 'application/yaml');
+    expect(await next()).toMatchObject({ type: 'MODIFIED', object: { spec: { match: 'responseHeaders[":status"] == "503"' } } });
+    await fetch(`${api.url}/v1/tapconfigs/gloo-system/gloo`, { method: 'DELETE' });
+    expect(await next()).toMatchObject({ type: 'DELETED', object: { metadata: { name: 'gloo' } } });
+    controller.abort();
+  });
+
+  it('reports created, configured and unchanged on apply', async () => {
+    const a = await post('/v1/tapconfigs', yaml('a', 'true'), 'application/yaml');
+    expect(a.body).toEqual({ items: [{ key: 'gloo-system/a', action: 'created' }] });
+    const b = await post('/v1/tapconfigs', yaml('a', 'true') + '---\n' + yaml('b', 'true'), 'application/yaml');
+    expect(b.body).toEqual({ items: [{ key: 'gloo-system/a', action: 'unchanged' }, { key: 'gloo-system/b', action: 'created' }] });
+  });
+
+  it('rejects a file with one bad document whole', async () => {
+    const res = await post('/v1/tapconfigs', yaml('good', 'true') + '---\n' + yaml('bad', 'requestHeaders["x"] =='), 'application/yaml');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'TAPCONFIG_INVALID' } });
+    expect(((await (await fetch(`${api.url}/v1/tapconfigs`)).json()) as { items: unknown[] }).items).toEqual([]);
+  });
+});
+
+describe('health and metrics', () => {
+  it('answers healthz, readyz, metrics and 405/404 properly', async () => {
+    expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${api.url}/readyz`)).json()).toEqual({ status: 'ready', store: 'sqlite' });
+    await post('/v1/taps', envoyJson(capture(500)));
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toContain('loop_captures_ingested_total{format="envoy-json"} 1');
+    expect(metrics).toContain('loop_captures_stored 1');
+    const wrong = await fetch(`${api.url}/v1/taps`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect((await fetch(`${api.url}/v2/nothing`)).status).toBe(404);
+  });
+});
