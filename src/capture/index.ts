@@ -1,1 +1,12 @@
 export * from './capture.js';
+export * from './capture-json.js';
+export * from './curl-export.js';
+export * from './envoy-trace.js';
+export * from './envoy-trace-json.js';
+export * from './har-export.js';
+export * from './json-stream-splitter.js';
+export * from './length-delimited-splitter.js';
+export * from './redact.js';
+export * from './tap-request-proto.js';
+export * from './timestamp.js';
+export { describeJsonType, invalidInput } from './decode-error.js';

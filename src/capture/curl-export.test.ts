@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { CaptureInput, HeaderList } from './capture.js';
+import { shellQuote, toCurl } from './curl-export.js';
+
+// Each command is run for real by a shell in which `curl` is a function that reports its
+// arguments (count, then each NUL-terminated) followed by whatever it reads on stdin.
+const SHELLS = ['sh', 'bash'];
+const FAKE_CURL = `curl() { printf '%s\\0' "$#"; for a in "$@"; do printf '%s\\0' "$a"; done; cat; }\n`;
+
+interface Ran {
+  args: string[];
+  stdin: Buffer;
+}
+
+function run(shell: string, command: string): Ran {
+  const out = execFileSync(shell, ['-c', FAKE_CURL + command], { input: '' });
+  let at = out.indexOf(0);
+  const count = Number(out.subarray(0, at).toString());
+  const args: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const end = out.indexOf(0, at + 1);
+    args.push(out.subarray(at + 1, end).toString('utf8'));
+    at = end;
+  }
+  return { args, stdin: out.subarray(at + 1) };
+}
+
+function capture(headers: HeaderList, body?: Buffer, truncated = false): CaptureInput {
+  return {
+    capturedAt: '2026-03-01T10:00:00Z',
+    tapConfig: '',
+    source: 't',
+    destination: '',
+    durationMs: null,
+    request: { headers, trailers: [], ...(body ? { body: { bytes: body, truncated } } : {}) },
+    response: { headers: [], trailers: [] },
+  };
+}
+
+const NASTY_VALUES = [
+  "it's",
+  'say "hi"',
+  '$(touch /tmp/pwned) `id` $HOME ${PATH}',
+  'back\\slash \\n \\047',
+  'tab\there',
+  'esc\x1b[31mred\x1b[0m bell\x07 del\x7f c1\u009b',
+  'caf\u00e9 🦀 \u2028',
+  '%s %d %% %b',
+  "'''",
+  '!event ;& | > < * ? ~',
+  'line1\nline2',
+  'cr\rlf',
+];
+
+describe('toCurl', () => {
+  it.each(SHELLS)('passes every header value through %s exactly', (shell) => {
+    const headers: HeaderList = [
+      [':method', 'POST'],
+      [':path', '/p'],
+      [':authority', 'svc:8080'],
+      ['content-type', 'text/plain'],
+      ...NASTY_VALUES.map((v, i): [string, string] => [`x-h${i}`, v]),
+    ];
+    const r = run(shell, toCurl(capture(headers, Buffer.from('ok'))));
+    expect(r.args).toEqual([
+      '-X',
+      'POST',
+      'http://svc:8080/p',
+      '-H',
+      'content-type: text/plain',
+      ...NASTY_VALUES.flatMap((v, i) => ['-H', `x-h${i}: ${v}`]),
+      '--data-binary',
+      'ok',
+    ]);
+  });
+
+  const BODIES: Array<[string, Buffer, 'inline' | 'stdin']> = [
+    ['JSON with quotes', Buffer.from(`{"msg":"it's \\"quoted\\"","n":1}`), 'inline'],
+    ['pretty JSON with newlines and tabs', Buffer.from('{\n\t"a": 1\n}\n\n'), 'inline'],
+    ['shell metacharacters', Buffer.from('$(id) `id` $HOME \\ ! *'), 'inline'],
+    ['binary with NUL bytes', Buffer.from([0, 1, 2, 0xff, 0x27, 0x25, 0x5c, 10, 0, 0]), 'stdin'],
+    ['a leading @ (curl would read a file)', Buffer.from('@/etc/passwd'), 'stdin'],
+    ['CRLF multipart', Buffer.from('--b\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n'), 'stdin'],
+    ['printf directives and escapes', Buffer.from('%s %n \\n \\047 %%\x1b'), 'stdin'],
+    ['invalid UTF-8', Buffer.from([0x63, 0x61, 0x66, 0xe9]), 'stdin'],
+    ['a large text body', Buffer.alloc(100 * 1024, 'a'), 'stdin'],
+    ['an empty body', Buffer.alloc(0), 'inline'],
+  ];
+
+  for (const shell of SHELLS) {
+    it.each(BODIES)(`sends a body with %s byte-exactly through ${shell}`, (_name, body, mode) => {
+      const headers: HeaderList = [
+        [':method', 'PUT'],
+        [':path', '/upload'],
+        ['host', 'files.test'],
+        ['content-type', 'application/octet-stream'],
+        ['content-length', String(body.length)],
+      ];
+      const r = run(shell, toCurl(capture(headers, body)));
+      const dataAt = r.args.indexOf('--data-binary');
+      expect(r.args.slice(0, dataAt)).toEqual(['-X', 'PUT', 'http://files.test/upload', '-H', 'content-type: application/octet-stream']);
+      if (mode === 'inline') {
+        expect(r.args[dataAt + 1]).toBe(body.toString('utf8'));
+        expect(r.stdin.length).toBe(0);
+      } else {
+        expect(r.args[dataAt + 1]).toBe('@-');
+        expect(r.stdin.equals(body)).toBe(true);
+      }
+    });
+  }
+
+  it('starts with a warning comment when the body was truncated, and still runs', () => {
+    const cmd = toCurl(capture([[':method', 'POST'], [':path', '/'], [':authority', 'a']], Buffer.from('{"par'), true));
+    expect(cmd.split('\n')[0]).toBe('# warning: body was truncated at 5 bytes');
+    const r = run('sh', cmd);
+    expect(r.args).toEqual(['-X', 'POST', 'http://a/', '-H', 'Content-Type:', '--data-binary', '{"par']);
+  });
+
+  it('uses the destination for the URL and keeps the original authority as Host', () => {
+    const headers: HeaderList = [
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'web.default:9090'],
+      [':path', '/'],
+      ['accept', '*/*'],
+    ];
+    expect(run('sh', toCurl(capture(headers), { destination: 'localhost:8080' })).args).toEqual([
+      '-X',
+      'GET',
+      'http://localhost:8080/',
+      '-H',
+      'host: web.default:9090',
+      '-H',
+      'accept: */*',
+    ]);
+    expect(run('sh', toCurl(capture(headers), { destination: 'https://staging.test:8443/' })).args[2]).toBe('https://staging.test:8443/');
+  });
+
+  it('drops pseudo-headers and content-length, sends empty headers with ";", and uses --head for HEAD', () => {
+    const headers: HeaderList = [
+      [':method', 'HEAD'],
+      [':path', '/x'],
+      ['host', 'h'],
+      ['content-length', '0'],
+      ['x-empty', ''],
+    ];
+    const cmd = toCurl(capture(headers));
+    expect(cmd).toBe("curl --head 'http://h/x' \\\n  -H 'x-empty;'");
+    expect(run('sh', cmd).args).toEqual(['--head', 'http://h/x', '-H', 'x-empty;']);
+  });
+
+  it('keeps odd paths literal for curl: --globoff for brackets, --path-as-is for dot segments, percent-encoding for spaces', () => {
+    const cmd = toCurl(capture([[':method', 'GET'], [':path', '/a/../b c?x[0]={1}'], ['host', 'h']]));
+    expect(run('bash', cmd).args).toEqual(['-X', 'GET', '--globoff', '--path-as-is', 'http://h/a/../b%20c?x[0]={1}']);
+  });
+
+  it('warns about and drops NUL bytes in header values, which argv cannot carry', () => {
+    const cmd = toCurl(capture([[':method', 'GET'], [':path', '/'], ['host', 'h'], ['x-nul', 'a\0b']]));
+    expect(cmd.split('\n')[0]).toBe('# warning: header x-nul contained NUL bytes, which a command line cannot carry; they were dropped');
+    expect(run('sh', cmd).args.slice(-1)).toEqual(['x-nul: ab']);
+  });
+
+  it('quotes single words readably', () => {
+    expect(shellQuote('')).toBe("''");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+    expect(shellQuote('a\x1bb')).toBe(`'a'"$(printf '\\033')"'b'`);
+  });
+});
