@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './listen.js';
 export * from './did-you-mean.js';
+export * from './version.js';

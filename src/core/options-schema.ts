@@ -56,12 +56,13 @@ const toStringList = (raw: unknown): string[] => {
 
 /** Builders for option definitions. */
 export const opt = {
-  string(d: { description: string; default: string; valueName?: string; short?: string; check?: (v: string) => string | undefined }): OptionDef<string> {
+  string(d: { description: string; default: string; valueName?: string; short?: string; showDefault?: string; check?: (v: string) => string | undefined }): OptionDef<string> {
     return {
       valueName: d.valueName ?? 'string',
       description: d.description,
       default: d.default,
       ...(d.short ? { short: d.short } : {}),
+      ...(d.showDefault ? { showDefault: d.showDefault } : {}),
       parse(raw) {
         if (typeof raw !== 'string') return expected('a string');
         const problem = d.check?.(raw);

@@ -2,12 +2,16 @@
 // `loop`: runs Loop's servers. `loop serve` is the loop server (ingest, store, query, replay, TapConfigs).
 import { Command, Option } from 'commander';
 import { createLogger } from '../../core/logger.js';
+import { packageVersion } from '../../core/version.js';
 import { describeOptions, resolveOptions, type OptionsLayer } from '../../core/options-schema.js';
 import { serverOptionsSchema } from '../../loop/server/server-options.js';
 import { startLoopServer } from '../../loop/server/start-loop-server.js';
 import { EXIT, exitCodeFor, formatCliError, readConfigFile } from '../cli-support.js';
 
-const program = new Command('loop').description('Loop: capture failing requests, store them, replay them anywhere.').showHelpAfterError();
+const program = new Command('loop')
+  .description('Loop: capture failing requests, store them, replay them anywhere.')
+  .version(packageVersion())
+  .showHelpAfterError();
 
 const serve = program
   .command('serve')

@@ -5,6 +5,7 @@ import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { toHar } from '../../capture/har-export.js';
 import type { Capture } from '../../capture/capture.js';
 import { LoopError } from '../../core/errors.js';
+import { packageVersion } from '../../core/version.js';
 import { sendJson, sendText } from './http-io.js';
 import { listOptionsFromQuery, parseCaptureId } from './query-params.js';
 import type { Router } from './router.js';
@@ -33,7 +34,7 @@ export function registerCaptureRoutes(router: Router, ctx: ServerContext): void 
     switch (format) {
       case 'har':
         res.setHeader('content-disposition', `attachment; filename="capture-${capture.id}.har"`);
-        return sendJson(res, 200, toHar([capture]));
+        return sendJson(res, 200, toHar([capture], { creatorVersion: packageVersion() }));
       case 'curl': {
         const destination = url.searchParams.get('destination');
         return sendText(res, 200, 'text/plain; charset=utf-8', toCurl(capture, destination ? { destination } : {}) + '\n');

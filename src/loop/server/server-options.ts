@@ -11,8 +11,9 @@ export const serverOptionsSchema = {
   }),
   dataDir: opt.string({ description: 'directory for the embedded SQLite store', default: '.loop-data', valueName: 'dir' }),
   store: opt.string({
-    description: 'capture store URL: sqlite:///path/to/loop.db or postgres://user@host:5432/db (default: SQLite in --data-dir)',
+    description: 'capture store URL: sqlite:///path/to/loop.db or postgres://user@host:5432/db',
     default: '',
+    showDefault: 'loop.db in --data-dir',
     valueName: 'url',
   }),
   maxBodyBytes: opt.bytes({ description: 'body bytes kept per request or response; longer bodies are stored truncated', default: 256 * 1024 }),
