@@ -4,13 +4,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { headerValue, isPseudoHeader, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
+import { REDACTED } from '../../capture/redact.js';
 import { LoopError } from '../../core/errors.js';
 import type { ResolvedDestination } from './destination.js';
 
 /** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), and those recomputed per send. */
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
-
-export const REDACTED = '[REDACTED]';
 
 export interface ReplayRequestOptions {
   /** Headers to set (replacing any of the same name) on the replayed request. */

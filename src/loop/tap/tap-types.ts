@@ -1,0 +1,39 @@
+// The contract between a tap point (our gateway, or a Node service tapping itself) and the tap: the tap
+// point reports one exchange as it streams through; the tap decides whether to keep it, copies bodies
+// up to its cap on the side, and ships matches to the loop server. No method here may throw into, block
+// or alter the traffic it watches: implementations catch and count their own failures.
+import type { ConnectionInfo, HeaderList } from '../../capture/capture.js';
+
+export interface TapRequestInfo {
+  method: string;
+  /** The request target as received (`/api/x?y=1`). */
+  path: string;
+  authority: string;
+  scheme: 'http' | 'https';
+  /** Request headers as received, in order, without pseudo-headers. */
+  headers: HeaderList;
+  /** The route's destination name (`web:9090`); the DESTINATION column of `loopctl list`. */
+  destination: string;
+  downstream?: ConnectionInfo;
+}
+
+/** One exchange in flight. Calls arrive in this order; any may be skipped when the exchange fails early. */
+export interface TapExchange {
+  requestData(chunk: Buffer): void;
+  requestEnd(trailers?: HeaderList): void;
+  /** The response head as sent downstream — the upstream's, or one the gateway generated (502, 504). */
+  response(status: number, headers: HeaderList): void;
+  responseData(chunk: Buffer): void;
+  /** The exchange is over: the response was sent completely, or it failed (`error` says how). */
+  end(result?: { trailers?: HeaderList; error?: string; upstream?: ConnectionInfo }): void;
+}
+
+export interface Tap {
+  /**
+   * Called when the request headers arrive. Answers undefined when no TapConfig in force can match this
+   * exchange (then nothing is copied at all), else a recorder for the rest of the exchange.
+   */
+  begin(info: TapRequestInfo): TapExchange | undefined;
+  /** Ships what is queued (bounded by `timeoutMs`) and stops following the loop server. */
+  close(timeoutMs?: number): Promise<void>;
+}
