@@ -1,6 +1,4 @@
 // Shared pieces of the benchmarks: synthetic captures shaped like real traffic, timing, child servers.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { CaptureInput } from '../capture/capture.js';
 
 const PATHS = Array.from({ length: 50 }, (_, i) => `/api/${['orders', 'payments', 'users', 'carts', 'search'][i % 5]}/${i}`);
@@ -76,24 +74,3 @@ export function summarizeTimes(samples: number[]): Timing {
 }
 
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-/** Starts a built CLI server as a child process and waits for its "listening on URL" line. */
-export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { encodeEnvoyTrace } from '../capture/envoy-trace-json.js';
 import type { CaptureStore, ListOptions } from '../store/capture-store.js';
 import { createCaptureStore } from '../store/index.js';
-import { nowMs, rng, spawnServer, summarizeTimes, syntheticCapture, type Timing } from './bench-support.js';
+import { spawnServer } from '../core/spawn-server.js';
+import { nowMs, rng, summarizeTimes, syntheticCapture, type Timing } from './bench-support.js';
 
 const LOOP_BIN = path.resolve(import.meta.dirname, '../cli/loop/main.js');
 const BATCH = 500;
@@ -31,7 +32,7 @@ export async function rawInsertRate(store: CaptureStore, total: number): Promise
 
 /** Captures/s through POST /v1/taps of a loop server in its own process; Envoy JSON arrays of 500 traces. */
 export async function httpIngestRate(storeUrl: string, total: number, concurrency = 4): Promise<number> {
-  const server = await spawnServer([LOOP_BIN, 'serve', '--listen', '127.0.0.1:0', '--store', storeUrl, '--log-level', 'warn', '--retention-max-count', '0']);
+  const server = await spawnServer([LOOP_BIN, 'serve', '--listen', '127.0.0.1:0', '--store', storeUrl, '--log-level', 'warn', '--retention-max-count', '0'], { name: 'loop serve', inheritStderr: true });
   try {
     const random = rng(2);
     const body = Buffer.from(JSON.stringify(Array.from({ length: BATCH }, () => encodeEnvoyTrace(syntheticCapture(random, 1024, new Date())))));
@@ -126,7 +127,7 @@ export async function firstPageBench(rows: number, log: (s: string) => void): Pr
     const results: PageResult[] = [];
     const reopened = await createCaptureStore(url);
     await reopened.init();
-    const server = await spawnServer([LOOP_BIN, 'serve', '--listen', '127.0.0.1:0', '--store', url, '--log-level', 'warn', '--retention-max-count', '0', '--retention-max-age', '0']);
+    const server = await spawnServer([LOOP_BIN, 'serve', '--listen', '127.0.0.1:0', '--store', url, '--log-level', 'warn', '--retention-max-count', '0', '--retention-max-age', '0'], { name: 'loop serve', inheritStderr: true });
     try {
       for (const [name, options, query] of filters) {
         const storeTimes: number[] = [];

@@ -3,3 +3,4 @@ export * from './logger.js';
 export * from './listen.js';
 export * from './did-you-mean.js';
 export * from './version.js';
+export * from './spawn-server.js';

@@ -1,52 +1,29 @@
 // Runs the built CLIs (dist/) as a user would: real processes, real ports, real files.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { listen, type Listening } from '../../src/core/listen.js';
+import { spawnServer, type SpawnedServer } from '../../src/core/spawn-server.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const LOOP_BIN = path.join(ROOT, 'dist/cli/loop/main.js');
 export const LOOPCTL_BIN = path.join(ROOT, 'dist/cli/loopctl/main.js');
 
-export interface RunningProcess {
-  url: string;
-  child: ChildProcess;
-  stderr: () => string;
-  stop(): Promise<number | null>;
+export interface RunningLoop extends SpawnedServer {
+  dataDir: string;
 }
 
-/**
- * Starts `loop serve` on port 0 and resolves once it announces its address on stdout (its readiness
- * line, part of the CLI's contract).
- */
-export async function startLoopServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProcess & { dataDir: string }> {
+/** Starts `loop serve` on port 0 in a fresh data directory; `stop` also removes the directory. */
+export async function startLoopServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningLoop> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'loop-e2e-'));
-  const child = spawn(process.execPath, [LOOP_BIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`loop serve exited with ${code} before listening:\n${stderr}`)));
-  });
+  const server = await spawnServer([LOOP_BIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], { name: 'loop serve', env });
   return {
-    url,
-    child,
+    ...server,
     dataDir,
-    stderr: () => stderr,
-    stop: async () => {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      const code = await exited;
+    stop: async (graceMs?: number) => {
+      const code = await server.stop(graceMs);
       await rm(dataDir, { recursive: true, force: true });
       return code;
     },

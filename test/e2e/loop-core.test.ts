@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, loopctl, startLoopServe, startService, type RunningProcess } from './harness.js';
+import { ROOT, loopctl, startLoopServe, startService, type RunningLoop } from './harness.js';
 
-let loop: RunningProcess;
+let loop: RunningLoop;
 let service: Awaited<ReturnType<typeof startService>>;
 let healthy = false;
 
@@ -87,7 +87,7 @@ describe('loop server and loopctl, end to end', () => {
   });
 
   it('applies the tutorial\'s TapConfig and lists it; a bad one is rejected and changes nothing', async () => {
-    const ok = await loopctl(loop.url, ['apply', '-f', path.join(ROOT, 'examples/tutorial-tap.yaml')]);
+    const ok = await loopctl(loop.url, ['apply', '-f', path.join(ROOT, 'examples/tutorial/gloo-loop/tap.yaml')]);
     expect(ok).toMatchObject({ code: 0, stdout: 'tapconfig.loop.solo.io/gloo-system/gloo created\n' });
 
     const bad = await loopctl(loop.url, ['apply', '-f', '-'], {
