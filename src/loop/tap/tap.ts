@@ -1,0 +1,306 @@
+// The tap: decides per exchange whether any TapConfig in force can match, copies what it needs on the side
+// (bodies up to a cap), decides at the end, redacts, and hands matches to the shipper. It implements the
+// `Tap` contract of tap-types.ts for our gateway and for services tapping themselves (with-tap.ts).
+// Nothing here may throw into, block or alter the traffic: every entry point catches, counts and logs.
+import type { CaptureInput, CapturedBody, CapturedMessage, ConnectionInfo, HeaderList } from '../../capture/capture.js';
+import { messageOf } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { FieldName } from '../../match/match-definitions.js';
+import { byKey, type CompiledTapConfig } from './compiled-tapconfig.js';
+import type { TapConfigSource } from './tapconfig-follower.js';
+import type { CaptureSink } from './tap-shipper.js';
+import type { ExchangeOutcome, TapMetrics } from './tap-metrics.js';
+import type { Tap, TapExchange, TapRequestInfo } from './tap-types.js';
+
+export interface TapOptions {
+  /** Names this tap in every capture (a gateway's name, a service's name). */
+  source: string;
+  /**
+   * The TapConfigs in force, called on every request (make it cheap), sorted by namespace/name. A
+   * `TapConfigSource` (follower or static set) is owned by the tap: `close()` closes it too.
+   */
+  configs: TapConfigSource | (() => readonly CompiledTapConfig[]);
+  /** Owned by the tap: `close()` flushes and closes it. */
+  shipper: CaptureSink;
+  /** Epoch milliseconds (fractions welcome); capturedAt and durationMs come from it. */
+  clock?: () => number;
+  /** Body bytes kept per message when the TapConfig does not say. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** In [0, 1); decides `spec.sampling`. */
+  random?: () => number;
+  logger?: Logger;
+  metrics?: TapMetrics;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const REQUEST_HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders'] as FieldName[]);
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+const defaultClock = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * @example
+ * const tap = createTap({ source: 'gateway', configs: followTapConfigs({ server }), shipper: createTapShipper({ server }) });
+ * const exchange = tap.begin(info); // undefined: nothing to copy for this request
+ */
+export function createTap(options: TapOptions): Tap {
+  const owned = typeof options.configs === 'function' ? undefined : options.configs;
+  const configs = owned ? () => owned.current() : (options.configs as () => readonly CompiledTapConfig[]);
+  const shipper = options.shipper;
+  const clock = options.clock ?? defaultClock;
+  const defaultCap = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics;
+
+  let lastErrorLog = -Infinity;
+  let errorsSinceLog = 0;
+  const failed = (where: string, err: unknown): void => {
+    try {
+      metrics?.errors.inc({ where });
+      errorsSinceLog++;
+      const now = Date.now();
+      if (now - lastErrorLog >= ERROR_LOG_INTERVAL_MS) {
+        logger.error('tap failed; the exchange is not captured (traffic unaffected)', { where, err: messageOf(err), errors: errorsSinceLog });
+        lastErrorLog = now;
+        errorsSinceLog = 0;
+      }
+    } catch {
+      // a broken logger or metric must not escape either
+    }
+  };
+  // Label children bound once: counting the skip path must not hash labels per request.
+  const outcomes = metrics
+    ? { skipped: metrics.exchanges.labels('skipped'), recorded: metrics.exchanges.labels('recorded'), matched: metrics.exchanges.labels('matched'), sampled_out: metrics.exchanges.labels('sampled_out') }
+    : undefined;
+  const count = (outcome: ExchangeOutcome): void => outcomes?.[outcome].inc();
+
+  // Reused for deciding at request headers: evaluation is synchronous and nothing keeps a reference to
+  // it, so a request that no config can match costs the tap no allocation of its own.
+  const pseudo: Array<[string, string]> = [
+    [':method', ''],
+    [':path', ''],
+    [':authority', ''],
+    [':scheme', ''],
+  ];
+  const scratchHeaders: HeaderList = [];
+  const scratch: CaptureInput = {
+    capturedAt: '',
+    tapConfig: '',
+    source: '',
+    destination: '',
+    durationMs: null,
+    request: { headers: scratchHeaders, trailers: [] },
+    response: { headers: [], trailers: [] },
+  };
+
+  const ship = (capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined): void => {
+    let matched: CompiledTapConfig | undefined;
+    for (const c of remaining) {
+      if (c.match.matches(capture)) {
+        matched = c;
+        break;
+      }
+    }
+    if (!matched) {
+      count('recorded');
+      return;
+    }
+    if (matched.sampling < 1 && random() >= matched.sampling) {
+      count('sampled_out');
+      return;
+    }
+    capture.tapConfig = matched.key;
+    if (matched.maxBodyBytes !== undefined) {
+      capture.request = trimBody(capture.request, matched.maxBodyBytes);
+      capture.response = trimBody(capture.response, matched.maxBodyBytes);
+    }
+    const redacted = matched.redact(capture);
+    count('matched');
+    if (error !== undefined) logger.debug('tapped exchange failed', { tapConfig: matched.key, error });
+    shipper.enqueue(redacted);
+  };
+
+  return {
+    begin(info: TapRequestInfo): TapExchange | undefined {
+      try {
+        const all = configs();
+        if (all.length === 0) {
+          count('skipped');
+          return undefined;
+        }
+        pseudo[0]![1] = info.method;
+        pseudo[1]![1] = info.path;
+        pseudo[2]![1] = info.authority;
+        pseudo[3]![1] = info.scheme;
+        scratchHeaders.length = 0;
+        scratchHeaders.push(...pseudo);
+        for (let i = 0; i < info.headers.length; i++) scratchHeaders.push(info.headers[i]!);
+        let remaining: CompiledTapConfig[] | undefined;
+        for (let i = 0; i < all.length; i++) {
+          const c = all[i]!;
+          if (c.match.matchesKnown(scratch, REQUEST_HEADERS_KNOWN) !== false) (remaining ??= []).push(c);
+        }
+        scratchHeaders.length = 0;
+        if (!remaining) {
+          count('skipped');
+          return undefined;
+        }
+        if (remaining.length > 1) remaining.sort(byKey);
+        let cap = 0;
+        for (const c of remaining) cap = Math.max(cap, c.maxBodyBytes ?? defaultCap);
+        return new Recorder(info, remaining, cap, clock, options.source, ship, failed);
+      } catch (err) {
+        scratchHeaders.length = 0;
+        failed('begin', err);
+        return undefined;
+      }
+    },
+    async close(timeoutMs = 5_000) {
+      try {
+        owned?.close();
+        await shipper.close(timeoutMs);
+      } catch (err) {
+        failed('close', err);
+      }
+    },
+  };
+}
+
+/** Keeps the first `cap` bytes of a body, in copies (the caller may reuse its buffers). */
+class BodyCopy {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  private seen = 0;
+  constructor(private readonly cap: number) {}
+
+  add(chunk: Buffer): void {
+    this.seen += chunk.length;
+    if (this.kept >= this.cap || chunk.length === 0) return;
+    const take = Math.min(chunk.length, this.cap - this.kept);
+    this.chunks.push(Buffer.from(chunk.subarray(0, take)));
+    this.kept += take;
+  }
+
+  /** undefined when no byte was seen (Envoy: a message without body has no body). */
+  body(): CapturedBody | undefined {
+    if (this.seen === 0) return undefined;
+    const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.kept);
+    return { bytes, truncated: this.seen > this.kept };
+  }
+}
+
+type Ship = (capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined) => void;
+type Failed = (where: string, err: unknown) => void;
+
+/** One exchange being recorded; every method is a no-op after `end` or after a failure inside it. */
+class Recorder implements TapExchange {
+  private done = false;
+  private readonly started: number;
+  private readonly requestHeaders: HeaderList;
+  private readonly requestBody: BodyCopy;
+  private readonly responseBody: BodyCopy;
+  private requestTrailers: HeaderList = [];
+  private responseHeaders: HeaderList = [];
+  private responseAt: number | undefined;
+
+  constructor(
+    private readonly info: TapRequestInfo,
+    private readonly remaining: readonly CompiledTapConfig[],
+    cap: number,
+    private readonly clock: () => number,
+    private readonly source: string,
+    private readonly ship: Ship,
+    private readonly failed: Failed,
+  ) {
+    this.started = clock();
+    const headers: HeaderList = [
+      [':method', info.method],
+      [':path', info.path],
+      [':authority', info.authority],
+      [':scheme', info.scheme],
+    ];
+    for (const h of info.headers) headers.push([h[0], h[1]]);
+    this.requestHeaders = headers;
+    this.requestBody = new BodyCopy(cap);
+    this.responseBody = new BodyCopy(cap);
+  }
+
+  requestData(chunk: Buffer): void {
+    if (this.done) return;
+    try {
+      this.requestBody.add(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  requestEnd(trailers?: HeaderList): void {
+    if (this.done || !trailers) return;
+    try {
+      this.requestTrailers = trailers.map((h) => [h[0], h[1]]);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  response(status: number, headers: HeaderList): void {
+    if (this.done) return;
+    try {
+      this.responseAt = this.clock();
+      const list: HeaderList = [[':status', String(status)]];
+      for (const h of headers) list.push([h[0], h[1]]);
+      this.responseHeaders = list;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  responseData(chunk: Buffer): void {
+    if (this.done) return;
+    try {
+      this.responseBody.add(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  end(result?: { trailers?: HeaderList; error?: string; upstream?: ConnectionInfo }): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      const now = this.clock();
+      const request: CapturedMessage = { headers: this.requestHeaders, trailers: this.requestTrailers, headersReceivedAt: new Date(this.started).toISOString() };
+      const requestBody = this.requestBody.body();
+      if (requestBody) request.body = requestBody;
+      const response: CapturedMessage = { headers: this.responseHeaders, trailers: result?.trailers ? result.trailers.map((h) => [h[0], h[1]]) : [] };
+      const responseBody = this.responseBody.body();
+      if (responseBody) response.body = responseBody;
+      if (this.responseAt !== undefined) response.headersReceivedAt = new Date(this.responseAt).toISOString();
+      const capture: CaptureInput = {
+        capturedAt: new Date(this.started).toISOString(),
+        tapConfig: '',
+        source: this.source,
+        destination: this.info.destination,
+        durationMs: Math.max(0, Math.round((now - this.started) * 1000) / 1000),
+        request,
+        response,
+      };
+      if (this.info.downstream) capture.downstream = this.info.downstream;
+      if (result?.upstream) capture.upstream = result.upstream;
+      this.ship(capture, this.remaining, result?.error);
+    } catch (err) {
+      this.failed('end', err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.done = true;
+    this.failed('exchange', err);
+  }
+}
+
+function trimBody(m: CapturedMessage, cap: number): CapturedMessage {
+  if (!m.body || m.body.bytes.length <= cap) return m;
+  return { ...m, body: { bytes: m.body.bytes.subarray(0, cap), truncated: true } };
+}

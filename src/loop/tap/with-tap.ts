@@ -1,0 +1,176 @@
+// Lets a Node service tap itself: wraps a node:http request handler so each exchange is reported to a tap,
+// without changing one byte of what the handler reads or sends.
+//
+// How it observes, and why this way:
+// - Request body: `req.emit` is wrapped on the instance. Every chunk the application consumes passes
+//   through emit('data') — in flowing mode, and in paused mode too (Readable#read emits 'data' for what it
+//   returns), so async iteration and pipe are seen as well. Adding our own 'data' listener instead would
+//   switch the stream to flowing mode and could start or lose data the application meant to read later; a
+//   PassThrough would hand the application a different object. If the application never reads the body,
+//   the capture has none, exactly as the application saw it.
+// - Response head: `res.writeHead` is wrapped. Node also sends an implicit head through
+//   `this.writeHead(this.statusCode)` (`_implicitHeader`, on the first write/end/flushHeaders), so one
+//   wrapper sees both; the status and headers are read back after the original call has validated them.
+// - Response body and trailers: `res.write`, `res.end` and `res.addTrailers` are wrapped; each calls the
+//   original first with the same arguments and returns its result, then copies what was accepted.
+// - End: 'finish' (the response was handed to the OS completely) or 'close' before it (client aborted).
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionInfo, HeaderList } from '../../capture/capture.js';
+import type { Tap, TapExchange, TapRequestInfo } from './tap-types.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface WithTapOptions {
+  /** The DESTINATION recorded for this service; default the request's Host. */
+  destination?: string;
+}
+
+/**
+ * @example
+ * http.createServer(withTap(app, tap, { destination: 'payment:9091' })).listen(9091);
+ */
+export function withTap(handler: RequestHandler, tap: Tap, options: WithTapOptions = {}): RequestHandler {
+  return function tapped(this: unknown, req: IncomingMessage, res: ServerResponse): void {
+    let exchange: TapExchange | undefined;
+    try {
+      exchange = tap.begin(requestInfo(req, options));
+      if (exchange) observe(req, res, exchange);
+    } catch {
+      // The tap catches its own failures; this guards the wiring. The handler runs regardless.
+    }
+    handler.call(this, req, res);
+  };
+}
+
+function requestInfo(req: IncomingMessage, options: WithTapOptions): TapRequestInfo {
+  const headers: HeaderList = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+  const authority = req.headers.host ?? '';
+  const socket = req.socket;
+  const info: TapRequestInfo = {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    authority,
+    scheme: (socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http',
+    headers,
+    destination: options.destination ?? authority,
+  };
+  const downstream: ConnectionInfo = {};
+  if (socket?.remoteAddress !== undefined && socket.remotePort !== undefined) downstream.remote = { address: socket.remoteAddress, port: socket.remotePort };
+  if (socket?.localAddress !== undefined && socket.localPort !== undefined) downstream.local = { address: socket.localAddress, port: socket.localPort };
+  if (downstream.remote || downstream.local) info.downstream = downstream;
+  return info;
+}
+
+function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchange): void {
+  const noBody = req.method === 'HEAD';
+  let bodyAllowed = !noBody;
+  let trailers: HeaderList | undefined;
+  const guard = (fn: () => void): void => {
+    try {
+      fn();
+    } catch {
+      // the tap counts its own failures; nothing reaches the application
+    }
+  };
+
+  const emit = req.emit;
+  req.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'data') {
+      const chunk = args[0];
+      guard(() => exchange.requestData(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer)));
+    } else if (event === 'end') {
+      guard(() => exchange.requestEnd(pairsFromRaw(this.rawTrailers)));
+    }
+    return emit.call(this, event, ...args);
+  } as typeof req.emit;
+
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
+    const out = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    guard(() => {
+      const status = this.statusCode;
+      if (status === 204 || status === 304 || (status >= 100 && status < 200)) bodyAllowed = false;
+      const given = typeof args[1] === 'string' ? args[2] : args[1];
+      exchange.response(status, sentHeaders(this, given));
+    });
+    return out;
+  } as typeof res.writeHead;
+
+  const copy = (chunk: unknown, encoding: unknown): void => {
+    if (!bodyAllowed || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    guard(() => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
+      exchange.responseData(buf);
+    });
+  };
+
+  const write = res.write;
+  res.write = function (this: ServerResponse, ...args: unknown[]): boolean {
+    const ended = this.writableEnded; // a write after end is refused (and not sent)
+    const out = (write as (...a: unknown[]) => boolean).apply(this, args);
+    if (!ended) copy(args[0], args[1]);
+    return out;
+  } as typeof res.write;
+
+  const end = res.end;
+  res.end = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
+    const finished = this.writableEnded;
+    const out = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    if (!finished) copy(args[0], args[1]);
+    return out;
+  } as typeof res.end;
+
+  const addTrailers = res.addTrailers;
+  res.addTrailers = function (this: ServerResponse, headers: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void {
+    addTrailers.call(this, headers);
+    guard(() => {
+      trailers ??= [];
+      trailers.push(...headerPairs(headers));
+    });
+  };
+
+  res.on('finish', () => guard(() => exchange.end(trailers ? { trailers } : undefined)));
+  res.on('close', () => {
+    if (!res.writableFinished) guard(() => exchange.end({ error: 'the client closed the connection before the response completed' }));
+  });
+}
+
+/** The head as it went out: progressively set headers (merged by Node with writeHead's), else writeHead's own. */
+function sentHeaders(res: ServerResponse, given: unknown): HeaderList {
+  // getRawHeaderNames (Node ≥ 15.13) keeps the case the handler used; @types/node 20 does not declare it.
+  const names = (res as ServerResponse & { getRawHeaderNames(): string[] }).getRawHeaderNames();
+  if (names.length === 0) return given === undefined || given === null ? [] : headerPairs(given);
+  const out: HeaderList = [];
+  for (const name of names) pushValue(out, name, res.getHeader(name));
+  return out;
+}
+
+function headerPairs(given: unknown): HeaderList {
+  const out: HeaderList = [];
+  if (Array.isArray(given)) {
+    if (given.length > 0 && Array.isArray(given[0])) {
+      for (const pair of given as unknown[][]) pushValue(out, String(pair[0]), pair[1]);
+    } else {
+      for (let i = 0; i + 1 < given.length; i += 2) pushValue(out, String(given[i]), given[i + 1]);
+    }
+  } else if (typeof given === 'object' && given !== null) {
+    for (const [k, v] of Object.entries(given)) pushValue(out, k, v);
+  }
+  return out;
+}
+
+function pushValue(out: HeaderList, name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (Array.isArray(value)) for (const v of value) out.push([name, String(v)]);
+  else out.push([name, String(value)]);
+}
+
+function pairsFromRaw(raw: string[]): HeaderList | undefined {
+  if (raw.length === 0) return undefined;
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
