@@ -14,8 +14,10 @@ export interface OptionDef<T> {
   short?: string;
   /** Turns raw input (config file value or flag string) into T, or throws with what was expected. */
   parse(raw: unknown): T;
-  /** For repeatable flags: how to fold one more flag occurrence into the value so far. */
+  /** The flag may be given several times; the occurrences arrive as an array. */
   repeatable?: boolean;
+  /** Each flag occurrence may itself hold several values separated by commas (`--x a,b --x c`). */
+  commaSeparated?: boolean;
   /** How the default reads in help. */
   showDefault?: string;
 }
@@ -102,7 +104,7 @@ export const opt = {
   },
   /** A list; as a flag either comma-separated or repeated. */
   stringList(d: { description: string; default: string[]; valueName?: string }): OptionDef<string[]> {
-    return { valueName: d.valueName ?? 'a,b', description: d.description, default: d.default, repeatable: true, parse: toStringList, showDefault: d.default.join(',') || 'none' };
+    return { valueName: d.valueName ?? 'a,b', description: d.description, default: d.default, repeatable: true, commaSeparated: true, parse: toStringList, showDefault: d.default.join(',') || 'none' };
   },
   /** A map; in a config file an object, as a flag repeated `key=value`. */
   stringMap(d: { description: string; default: Record<string, string>; valueName?: string }): OptionDef<Record<string, string>> {

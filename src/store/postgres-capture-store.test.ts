@@ -86,6 +86,19 @@ if (!url) {
       }
     });
 
+    it('refuses a batch whose status does not fit an integer column with STORE_FAILED, writing nothing', async () => {
+      const store = createPostgresCaptureStore({ connectionString: url, schema: freshSchema() });
+      try {
+        const huge = sampleCapture(2, { response: { headers: [[':status', '99999999999']], trailers: [] } });
+        const err = await store.insertBatch([sampleCapture(1), huge]).then(() => undefined, (e: unknown) => e);
+        expect(isLoopError(err, 'STORE_FAILED'), String(err)).toBe(true);
+        expect(String(err)).toContain('out of range for type integer');
+        expect(await store.count()).toBe(0);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('is chosen by createCaptureStore for postgres:// URLs with ?schema=', async () => {
       const schema = freshSchema();
       const u = new URL(url);

@@ -1,21 +1,14 @@
 // The capture store for shared and multi-replica deployments: PostgreSQL through a `pg` Pool.
-// A batch is one INSERT … SELECT FROM unnest(…) WITH ORDINALITY statement (atomic on its own, one round
-// trip). An optional schema, set as search_path on every connection, isolates tenants and test files.
+// A batch is one INSERT … SELECT FROM unnest(…) statement with binary array parameters
+// (postgres-capture-insert.ts): atomic on its own, one round trip. An optional schema, set as
+// search_path on every connection, isolates tenants and test files.
 import pg from 'pg';
 import { LoopError, messageOf } from '../core/errors.js';
 import type { Capture, CaptureInput, CaptureSummary } from '../capture/capture.js';
 import type { StoredTapConfig, TapConfig } from '../tapconfig/tapconfig.js';
 import type { CaptureStore, ListOptions, Page, ReplayInput, ReplayRecord, RetentionPolicy } from './capture-store.js';
-import {
-  CAPTURE_COLUMNS,
-  INSERT_COLUMNS,
-  SUMMARY_COLUMNS,
-  captureFromRow,
-  captureRowValues,
-  summaryFromRow,
-  toCaptureRow,
-  type DbRow,
-} from './capture-row.js';
+import { CAPTURE_COLUMNS, SUMMARY_COLUMNS, captureFromRow, summaryFromRow, toCaptureRow, type DbRow } from './capture-row.js';
+import { CAPTURE_INSERT_SQL, captureInsertParams } from './postgres-capture-insert.js';
 import { captureConditions, parseListOptions } from './list-query.js';
 import { encodeCursor } from './list-cursor.js';
 import {
@@ -49,38 +42,6 @@ export interface PostgresCaptureStore extends CaptureStore {
   /** `host:port/database`, safe to show. */
   readonly target: string;
 }
-
-/** The PostgreSQL array type each insert column is sent as. */
-const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
-  captured_at: 'bigint',
-  captured_at_text: 'text',
-  tap_config: 'text',
-  source: 'text',
-  destination: 'text',
-  method: 'text',
-  path: 'text',
-  authority: 'text',
-  status: 'integer',
-  status_class: 'smallint',
-  duration_ms: 'double precision',
-  request_meta: 'text',
-  request_body: 'bytea',
-  request_truncated: 'boolean',
-  request_bytes: 'integer',
-  response_meta: 'text',
-  response_body: 'bytea',
-  response_truncated: 'boolean',
-  response_bytes: 'integer',
-  connections: 'text',
-};
-
-// captured_at travels as epoch milliseconds so both backends compare the very same instants.
-const INSERT_SQL = `INSERT INTO captures (${INSERT_COLUMNS.join(', ')})
-SELECT ${INSERT_COLUMNS.map((c) => (c === 'captured_at' ? "timestamptz 'epoch' + t.captured_at * interval '1 millisecond'" : `t.${c}`)).join(', ')}
-FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(', ')})
-  WITH ORDINALITY AS t(${INSERT_COLUMNS.join(', ')}, ord)
-ORDER BY t.ord
-RETURNING id`;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -205,11 +166,16 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
     init,
 
     async insertBatch(captures: CaptureInput[]): Promise<number[]> {
-      const rows = captures.map((c, i) => captureRowValues(toCaptureRow(c, i)));
+      const rows = captures.map((c, i) => toCaptureRow(c, i));
       if (rows.length === 0) return [];
+      let params: Buffer[];
+      try {
+        params = captureInsertParams(rows);
+      } catch (err) {
+        throw wrap('insert', err); // a number the column cannot hold, refused as the server would
+      }
       await init();
-      const columns = INSERT_COLUMNS.map((_, col) => rows.map((r) => r[col]));
-      const res = await query<{ id: string }>('insert', INSERT_SQL, columns);
+      const res = await query<{ id: string }>('insert', CAPTURE_INSERT_SQL, params);
       // Identity values are drawn in ORDER BY ord order, so ascending ids are input order.
       return res.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
     },

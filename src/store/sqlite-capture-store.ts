@@ -1,45 +1,40 @@
-// The default capture store: one SQLite file through better-sqlite3 (synchronous underneath; the async
-// interface is for parity with PostgreSQL). WAL lets the list API read while ingest writes; NORMAL sync
-// keeps commits durable across a process crash (not a power cut) at a fraction of FULL's cost.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { LoopError, messageOf } from '../core/errors.js';
+// The default capture store: one SQLite file through better-sqlite3. Writes run on a writer thread with its
+// own connection (sqlite-writer-worker.ts), so parsing ingest bodies and inserting them use both cores and
+// the caller's thread never waits on the write lock; reads (list, get) stay on the caller's thread with a
+// read-only connection, which WAL lets run while the writer writes. NORMAL sync in WAL keeps commits
+// durable across a process crash (not a power cut) at a fraction of FULL's cost.
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import { LoopError } from '../core/errors.js';
 import type { Capture, CaptureInput, CaptureSummary } from '../capture/capture.js';
 import type { StoredTapConfig, TapConfig } from '../tapconfig/tapconfig.js';
 import type { CaptureStore, ListOptions, Page, ReplayInput, ReplayRecord, RetentionPolicy } from './capture-store.js';
-import {
-  CAPTURE_COLUMNS,
-  INSERT_COLUMNS,
-  SUMMARY_COLUMNS,
-  captureFromRow,
-  captureRowValues,
-  summaryFromRow,
-  toCaptureRow,
-  type DbRow,
-} from './capture-row.js';
+import { CAPTURE_COLUMNS, SUMMARY_COLUMNS, captureFromRow, captureRowValues, summaryFromRow, toCaptureRow, type DbRow } from './capture-row.js';
 import { captureConditions, parseListOptions } from './list-query.js';
 import { encodeCursor } from './list-cursor.js';
-import {
-  REPLAY_INSERT_COLUMNS,
-  replayFromRow,
-  replayNotFound,
-  replayRowValues,
-  tapConfigDocument,
-  tapConfigFromRow,
-  tapConfigKeyOf,
-} from './record-rows.js';
+import { replayFromRow, replayRowValues, tapConfigDocument, tapConfigFromRow, tapConfigKeyOf } from './record-rows.js';
 import { retentionCutoffs } from './retention.js';
-import { migrateSqlite } from './sqlite-migrations.js';
+import { guardSqlite, openSqlite, type SqliteConnectionOptions } from './sqlite-connection.js';
+import { inlineSqliteWriter, sqliteWriterThread, type SqliteWriter } from './sqlite-writer.js';
 
 export interface SqliteCaptureStoreOptions {
   /** A file path (its directory is created if missing) or `:memory:`. */
   path: string;
   /** How long a writer waits for another process's lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
-  /** Page cache size in MiB (default 64). */
+  /** Page cache size in MiB, per connection (default 64). */
   cacheSizeMiB?: number;
   clock?: () => Date;
+  /**
+   * Write on the calling thread, with one connection, instead of on a writer thread. Default false, except
+   * for `:memory:` (a second connection would open a different database) and when this module runs from
+   * its TypeScript source (tests) without `workerUrl`, as there is no compiled worker script beside it.
+   */
+  inline?: boolean;
+  /** The writer thread's script (default: the compiled sqlite-writer-worker.js beside this module). */
+  workerUrl?: URL;
+  /** How long close() waits for queued writes before stopping the writer thread (default 30000 ms). */
+  closeTimeoutMs?: number;
 }
 
 export interface SqliteCaptureStore extends CaptureStore {
@@ -48,6 +43,29 @@ export interface SqliteCaptureStore extends CaptureStore {
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const DEFAULT_WORKER_URL = new URL('./sqlite-writer-worker.js', import.meta.url);
+const CHECKPOINT_INTERVAL_MS = 200;
+
+interface Connected {
+  writer: SqliteWriter;
+  checkpointer?: SqliteWriter | undefined;
+  reader: Database.Database;
+  s: ReturnType<typeof prepareReads>;
+}
+
+function prepareReads(d: Database.Database) {
+  return {
+    getCapture: d.prepare(`SELECT ${CAPTURE_COLUMNS.join(', ')} FROM captures WHERE id = ?`),
+    count: d.prepare('SELECT count(*) FROM captures').pluck(),
+    listReplays: d.prepare('SELECT * FROM replays WHERE capture_id = ? ORDER BY id'),
+    listTapConfigs: d.prepare('SELECT * FROM tapconfigs ORDER BY namespace, name'),
+    ping: d.prepare('SELECT 1').pluck(),
+  };
+}
+
+const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 /**
  * Opens (creating if needed) a SQLite capture store. `init()` migrates (idempotent); any other method
@@ -61,121 +79,99 @@ export function createSqliteCaptureStore(options: SqliteCaptureStoreOptions): Sq
   const clock = options.clock ?? (() => new Date());
   const memory = options.path === ':memory:';
   const path = memory ? options.path : resolve(options.path);
-  let db: Database.Database | undefined;
+  const inline = memory || (options.inline ?? (FROM_SOURCE && !options.workerUrl));
+  const connection: SqliteConnectionOptions = { path, busyTimeoutMs: options.busyTimeoutMs, cacheSizeMiB: options.cacheSizeMiB };
   let closed = false;
-  let stmts: ReturnType<typeof prepare> | undefined;
+  let closing: Promise<void> | undefined;
+  let connected: Connected | undefined;
+  let connecting: Promise<Connected> | undefined;
   const listStatements = new Map<string, Statement>();
 
-  const open = (): Database.Database => {
-    if (closed) throw new LoopError('STORE_UNAVAILABLE', `the SQLite store ${path} is closed`);
-    if (db) return db;
-    try {
-      if (!memory) mkdirSync(dirname(path), { recursive: true });
-      const d = new Database(path);
-      d.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-      // 8 KiB pages hold a capture with two 1 KiB bodies without overflow pages; applies to new files only.
-      d.pragma('page_size = 8192');
-      d.pragma('journal_mode = WAL');
-      // Checkpoint every 64 MiB of WAL instead of 4 MiB: each checkpoint fsyncs, and that dominates ingest.
-      d.pragma('wal_autocheckpoint = 8192');
-      d.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-      d.pragma('synchronous = NORMAL');
-      d.pragma('foreign_keys = ON');
-      d.pragma(`cache_size = ${-1024 * Math.max(2, Math.trunc(options.cacheSizeMiB ?? 64))}`);
-      d.pragma('temp_store = MEMORY');
-      db = d;
-      return d;
-    } catch (err) {
-      throw new LoopError('STORE_UNAVAILABLE', `cannot open the SQLite store ${path}: ${messageOf(err)}`, {
-        cause: err,
-        hint: `check that ${memory ? 'memory is available' : `${dirname(path)} exists and is writable`}`,
+  const guard = <T>(what: string, fn: () => T): T => guardSqlite(path, what, fn);
+  const closedError = () => new LoopError('STORE_UNAVAILABLE', `the SQLite store ${path} is closed`);
+
+  const connect = async (): Promise<Connected> => {
+    const now = clock().toISOString();
+    if (inline) {
+      const writer = inlineSqliteWriter();
+      await writer.open(connection, now);
+      const reader = writer.writes!.db;
+      return { writer, reader, s: guard('prepare', () => prepareReads(reader)) };
+    }
+    const thread = () =>
+      sqliteWriterThread({
+        workerUrl: options.workerUrl ?? DEFAULT_WORKER_URL,
+        path,
+        closeTimeoutMs: Math.max(0, options.closeTimeoutMs ?? 30_000),
       });
+    const writer = thread();
+    let checkpointer: SqliteWriter | undefined;
+    let reader: Database.Database | undefined;
+    try {
+      await writer.open(connection, now);
+      // A second thread checkpoints, so the writer's commits rarely wait for the WAL to be copied and
+      // fsynced into the database file (the writer's autocheckpoint remains the backstop).
+      checkpointer = thread();
+      await checkpointer.startCheckpoints!(connection, CHECKPOINT_INTERVAL_MS);
+      reader = openSqlite(connection, 'reader');
+      const r = reader;
+      return { writer, checkpointer, reader: r, s: guard('prepare', () => prepareReads(r)) };
+    } catch (err) {
+      reader?.close();
+      await checkpointer?.close();
+      await writer.close();
+      throw err;
     }
   };
 
-  function prepare(d: Database.Database) {
-    const placeholders = INSERT_COLUMNS.map(() => '?').join(', ');
-    return {
-      insertCapture: d.prepare(`INSERT INTO captures (${INSERT_COLUMNS.join(', ')}) VALUES (${placeholders})`),
-      getCapture: d.prepare(`SELECT ${CAPTURE_COLUMNS.join(', ')} FROM captures WHERE id = ?`),
-      deleteCapture: d.prepare('DELETE FROM captures WHERE id = ?'),
-      count: d.prepare('SELECT count(*) FROM captures').pluck(),
-      deleteBeyondCount: d.prepare(
-        'DELETE FROM captures WHERE id <= (SELECT id FROM captures ORDER BY id DESC LIMIT 1 OFFSET ?)',
-      ),
-      deleteOlderThan: d.prepare('DELETE FROM captures WHERE captured_at < ?'),
-      insertReplay: d.prepare(
-        `INSERT INTO replays (${REPLAY_INSERT_COLUMNS.join(', ')}) VALUES (${REPLAY_INSERT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`,
-      ),
-      listReplays: d.prepare('SELECT * FROM replays WHERE capture_id = ? ORDER BY id'),
-      listTapConfigs: d.prepare('SELECT * FROM tapconfigs ORDER BY namespace, name'),
-      bumpVersion: d
-        .prepare("UPDATE counters SET value = value + 1 WHERE name = 'tapconfig_resource_version' RETURNING value")
-        .pluck(),
-      upsertTapConfig: d.prepare(
-        `INSERT INTO tapconfigs (namespace, name, document, resource_version, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (namespace, name) DO UPDATE SET document = excluded.document,
-           resource_version = excluded.resource_version, updated_at = excluded.updated_at`,
-      ),
-      deleteTapConfig: d.prepare('DELETE FROM tapconfigs WHERE namespace = ? AND name = ?'),
-      ping: d.prepare('SELECT 1').pluck(),
-    };
-  }
-
-  // Everything here is synchronous, so the first call of any method migrates if init() was not awaited.
-  const ready = () => {
-    const d = open();
-    stmts ??= initialise(d);
-    return { d, s: stmts };
-  };
-
-  /** Runs `fn`, turning driver errors into LoopErrors with the store named. */
-  const guard = <T>(what: string, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof LoopError) throw err;
-      const code = (err as { code?: unknown }).code;
-      const unavailable = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|CANTOPEN|READONLY|FULL|IOERR)/.test(code);
-      throw new LoopError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', `SQLite store ${path}: ${what} failed: ${messageOf(err)}`, {
-        cause: err,
-      });
+  /**
+   * Runs `fn` with the connections: at once when they are open, else once they are, in call order. Either
+   * way a write asked for before close() reaches the writer before close() does, and is drained by it.
+   */
+  const use = <T>(fn: (c: Connected) => T | Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(closedError());
+    if (connected) {
+      try {
+        return Promise.resolve(fn(connected));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
+    connecting ??= connect().then(
+      (c) => (connected = c),
+      (err: unknown) => {
+        connecting = undefined;
+        throw err;
+      },
+    );
+    return connecting.then(fn);
   };
-
-  const initialise = (d: Database.Database) => {
-    guard('migration', () => migrateSqlite(d, `SQLite store ${path}`, clock()));
-    return guard('prepare', () => prepare(d));
-  };
-
-  const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
   return {
     kind: 'sqlite',
     path,
 
     async init() {
-      ready();
+      await use(() => undefined);
     },
 
     async insertBatch(captures: CaptureInput[]): Promise<number[]> {
+      // Validated and serialised here: cheaper than cloning the capture objects to the writer thread, and
+      // a bad capture is refused with the same error before anything is queued.
       const rows = captures.map((c, i) => captureRowValues(toCaptureRow(c, i)).map(sqliteValue));
-      const { d, s } = ready();
-      return guard('insert', () =>
-        d.transaction(() => rows.map((values) => Number(s.insertCapture.run(...values).lastInsertRowid)))(),
-      );
+      return use(({ writer }) => writer.run('insertRows', rows));
     },
 
     async get(id: number): Promise<Capture | undefined> {
-      const { s } = ready();
-      if (!Number.isSafeInteger(id)) return undefined;
-      const row = guard('get', () => s.getCapture.get(id)) as DbRow | undefined;
-      return row ? captureFromRow(row) : undefined;
+      return use(({ s }) => {
+        if (!Number.isSafeInteger(id)) return undefined;
+        const row = guard('get', () => s.getCapture.get(id)) as DbRow | undefined;
+        return row ? captureFromRow(row) : undefined;
+      });
     },
 
     async list(opts?: ListOptions): Promise<Page<CaptureSummary>> {
       const q = parseListOptions(opts);
-      const { d } = ready();
       const params: unknown[] = [];
       const where = captureConditions(q, {
         bind: (v) => (params.push(v), '?'),
@@ -184,97 +180,76 @@ export function createSqliteCaptureStore(options: SqliteCaptureStoreOptions): Sq
       });
       const sql = `SELECT ${SUMMARY_COLUMNS.join(', ')} FROM captures${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
       params.push(q.limit + 1);
-      let stmt = listStatements.get(sql);
-      if (!stmt) {
-        stmt = guard('list', () => d.prepare(sql));
-        listStatements.set(sql, stmt);
-      }
-      const rows = guard('list', () => stmt.all(...params)) as DbRow[];
-      const items = rows.slice(0, q.limit).map(summaryFromRow);
-      const last = items[items.length - 1];
-      return rows.length > q.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
+      return use(({ reader }) => {
+        let stmt = listStatements.get(sql);
+        if (!stmt) {
+          stmt = guard('list', () => reader.prepare(sql));
+          listStatements.set(sql, stmt);
+        }
+        const rows = guard('list', () => stmt.all(...params)) as DbRow[];
+        const items = rows.slice(0, q.limit).map(summaryFromRow);
+        const last = items[items.length - 1];
+        return rows.length > q.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
+      });
     },
 
     async delete(id: number): Promise<boolean> {
-      const { s } = ready();
-      if (!Number.isSafeInteger(id)) return false;
-      return guard('delete', () => s.deleteCapture.run(id).changes > 0);
+      return use(({ writer }) => (Number.isSafeInteger(id) ? writer.run('deleteCapture', id) : false));
     },
 
     async applyRetention(policy: RetentionPolicy): Promise<number> {
-      const { maxCount, olderThanMs } = retentionCutoffs(policy, clock);
-      const { d, s } = ready();
-      return guard('retention', () =>
-        d.transaction(() => {
-          let removed = 0;
-          if (olderThanMs !== undefined) removed += s.deleteOlderThan.run(olderThanMs).changes;
-          if (maxCount !== undefined) removed += s.deleteBeyondCount.run(maxCount).changes;
-          return removed;
-        })(),
-      );
+      const cutoffs = retentionCutoffs(policy, clock);
+      return use(({ writer }) => writer.run('applyRetention', cutoffs));
     },
 
     async count(): Promise<number> {
-      const { s } = ready();
-      return guard('count', () => Number(s.count.get()));
+      return use(({ s }) => guard('count', () => Number(s.count.get())));
     },
 
     async insertReplay(replay: ReplayInput): Promise<ReplayRecord> {
       const values = replayRowValues(replay);
-      const { s } = ready();
-      return guard('insert replay', () => {
-        try {
-          return replayFromRow(s.insertReplay.get(...values) as DbRow);
-        } catch (err) {
-          if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw replayNotFound(replay.captureId, err);
-          throw err;
-        }
-      });
+      return use(async ({ writer }) => replayFromRow(await writer.run('insertReplay', values)));
     },
 
     async listReplays(captureId: number): Promise<ReplayRecord[]> {
-      const { s } = ready();
-      return guard('list replays', () => (s.listReplays.all(captureId) as DbRow[]).map(replayFromRow));
+      return use(({ s }) => guard('list replays', () => (s.listReplays.all(captureId) as DbRow[]).map(replayFromRow)));
     },
 
     async listTapConfigs(): Promise<StoredTapConfig[]> {
-      const { s } = ready();
-      return guard('list tapconfigs', () => (s.listTapConfigs.all() as DbRow[]).map(tapConfigFromRow));
+      return use(({ s }) => guard('list tapconfigs', () => (s.listTapConfigs.all() as DbRow[]).map(tapConfigFromRow)));
     },
 
     async putTapConfigs(configs: TapConfig[]): Promise<StoredTapConfig[]> {
       const docs = configs.map((c, i) => ({ ...tapConfigKeyOf(c, i), document: tapConfigDocument(c) }));
-      const { d, s } = ready();
       const updatedAt = clock().toISOString();
-      return guard('put tapconfigs', () =>
-        d.transaction(() =>
-          docs.map((doc) => {
-            const version = Number(s.bumpVersion.get());
-            s.upsertTapConfig.run(doc.namespace, doc.name, doc.document, version, updatedAt);
-            return tapConfigFromRow({ ...doc, resource_version: version, updated_at: updatedAt });
-          }),
-        )(),
-      );
+      return use(({ writer }) => writer.run('putTapConfigs', docs, updatedAt));
     },
 
     async deleteTapConfig(namespace: string, name: string): Promise<boolean> {
-      const { s } = ready();
-      return guard('delete tapconfig', () => s.deleteTapConfig.run(namespace, name).changes > 0);
+      return use(({ writer }) => writer.run('deleteTapConfig', namespace, name));
     },
 
     async ping(): Promise<void> {
-      const d = open();
-      guard('ping', () => d.prepare('SELECT 1').get());
+      await use(({ writer, s }) => {
+        writer.check();
+        guard('ping', () => s.ping.get());
+      });
     },
 
-    async close(): Promise<void> {
-      if (closed) return;
+    close(): Promise<void> {
+      if (closing) return closing;
       closed = true;
       listStatements.clear();
-      stmts = undefined;
-      const d = db;
-      db = undefined;
-      d?.close();
+      // Chained after whatever was asked before (see `use`), so those requests reach the writer first.
+      const opened = connected ? Promise.resolve(connected) : (connecting?.catch(() => undefined) ?? Promise.resolve(undefined));
+      closing = opened.then(async (c) => {
+        if (!c) return;
+        // The reader goes first, so the writer's connection is the last and checkpoints the WAL away.
+        if (!inline) c.reader.close();
+        await c.checkpointer?.close();
+        await c.writer.close();
+      });
+      return closing;
     },
   };
 }

@@ -36,7 +36,7 @@ const LIST_COLUMNS: Column<CaptureSummary>[] = [
 const WIDE_COLUMNS: Column<CaptureSummary>[] = [
   ...LIST_COLUMNS,
   { header: 'TIME', value: (c) => c.capturedAt },
-  { header: 'DURATION', value: (c) => (c.durationMs === null ? '' : `${c.durationMs}ms`), align: 'right' },
+  { header: 'DURATION', value: (c) => (c.durationMs === null ? '' : `${Math.round(c.durationMs)}ms`), align: 'right' },
   { header: 'TAPCONFIG', value: (c) => c.tapConfig },
   { header: 'SOURCE', value: (c) => c.source },
 ];

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+
+const facts = { remoteAddress: '10.1.1.1', scheme: 'http' as const, fallbackHost: 'web:9090', dropExpect: true };
+
+describe('proxy headers', () => {
+  it('drops hop-by-hop headers and every header named in Connection, keeping the rest in order', () => {
+    const raw = ['Host', 'a', 'Connection', 'close, X-Hop', 'connection', 'x-other', 'X-Hop', '1', 'X-Other', '2', 'Keep-Alive', 'timeout=5', 'Proxy-Connection', 'x', 'TE', 'trailers', 'Trailer', 'x-sum', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'X-End', '3', 'x-end', '4'];
+    expect(withoutHopByHop(raw)).toEqual(['Host', 'a', 'X-End', '3', 'x-end', '4']);
+  });
+
+  it('appends the peer to X-Forwarded-For (joining repeated headers) and sets -Proto and -Host from what was seen', () => {
+    const raw = ['Host', 'shop:8081', 'X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'spoofed', 'Accept', '*/*'];
+    expect(upstreamRequestHeaders(raw, facts)).toEqual(['Host', 'shop:8081', 'Accept', '*/*', 'X-Forwarded-For', '1.1.1.1, 2.2.2.2, 10.1.1.1', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'shop:8081']);
+  });
+
+  it('sends the destination name as Host when the request had none (HTTP/1.0)', () => {
+    expect(upstreamRequestHeaders(['Accept', '*/*'], facts)).toEqual(['Host', 'web:9090', 'Accept', '*/*', 'X-Forwarded-For', '10.1.1.1', 'X-Forwarded-Proto', 'http']);
+  });
+
+  it('drops Expect only when Node already answered 100 Continue', () => {
+    const raw = ['Host', 'h', 'Expect', '100-continue'];
+    expect(upstreamRequestHeaders(raw, facts)).not.toContain('Expect');
+    expect(upstreamRequestHeaders(raw, { ...facts, dropExpect: false })).toContain('Expect');
+  });
+});

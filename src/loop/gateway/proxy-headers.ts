@@ -1,0 +1,83 @@
+// Header rewriting at the proxy hop. Headers stay in Node's raw form (a flat [name, value, name, value…]
+// array) so names keep their case, order and duplicates end to end.
+// Hop-by-hop (RFC 9110 §7.6.1): Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+// Upgrade, and every header named in Connection are removed in both directions; framing is re-established
+// by Node on each hop.
+import type { HeaderList } from '../../capture/capture.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Raw headers without hop-by-hop ones; `also` names more headers (lower case) to drop. */
+export function withoutHopByHop(raw: readonly string[], also?: ReadonlySet<string>): string[] {
+  const named = connectionNamed(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || named?.has(name) || also?.has(name)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** Lower-case names listed in Connection headers (`Connection: close, X-Secret`), or undefined. */
+function connectionNamed(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t) (named ??= new Set()).add(t);
+    }
+  }
+  return named;
+}
+
+export interface ForwardingFacts {
+  /** The downstream peer's address (appended to X-Forwarded-For). */
+  remoteAddress: string | undefined;
+  scheme: 'http' | 'https';
+  /** Host to send when the request carried none (HTTP/1.0): the route's destination name. */
+  fallbackHost: string;
+  /** Drop `Expect` (Node already answered 100 Continue itself, so the upstream must not be asked again). */
+  dropExpect: boolean;
+}
+
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+const FORWARDED_AND_EXPECT = new Set([...FORWARDED, 'expect']);
+
+/**
+ * The headers sent upstream: the request's own minus hop-by-hop ones, Host as received, and
+ * X-Forwarded-For (the chain so far, plus the peer), X-Forwarded-Proto and X-Forwarded-Host set to what this
+ * gateway saw — it is the edge, so client-supplied proto/host values are not trusted.
+ */
+export function upstreamRequestHeaders(raw: readonly string[], facts: ForwardingFacts): string[] {
+  const out = withoutHopByHop(raw, facts.dropExpect ? FORWARDED_AND_EXPECT : FORWARDED);
+  let host: string | undefined;
+  const chain: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'host') host ??= raw[i + 1];
+    else if (name === 'x-forwarded-for') chain.push(raw[i + 1]!);
+  }
+  if (host === undefined) out.unshift('Host', facts.fallbackHost);
+  if (facts.remoteAddress) chain.push(facts.remoteAddress);
+  if (chain.length > 0) out.push('X-Forwarded-For', chain.join(', '));
+  out.push('X-Forwarded-Proto', facts.scheme);
+  if (host !== undefined) out.push('X-Forwarded-Host', host);
+  return out;
+}
+
+/** Raw headers as ordered pairs (the tap's and the capture's form). */
+export function headerPairs(raw: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/** True when the raw headers carry a header of this (lower-case) name. */
+export function hasHeader(raw: readonly string[], name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) return true;
+  }
+  return false;
+}

@@ -1,0 +1,392 @@
+// The gateway's request handler: an HTTP/1.1 reverse proxy with a tap point.
+// Bodies stream both ways through pipe() (never buffered; backpressure is pipe's), upstream connections are
+// pooled per destination by keep-alive agents, and every exchange — including the 404/502/504 the gateway
+// makes up itself — is reported to the tap as it streams through. With no tap, or when the tap declines an
+// exchange, the hot path makes no tap calls at all.
+//
+// Host is forwarded as received (like Envoy and most reverse proxies), so upstreams see the name clients
+// used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionInfo } from '../../capture/capture.js';
+import { messageOf } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Tap, TapExchange } from '../tap/tap-types.js';
+import type { RouteSpec } from './gateway-options.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
+import { hasHeader, headerPairs, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { createRouteTable, type Route, type RouteTable } from './route-table.js';
+import { beginGuarded } from './tap-guard.js';
+
+export interface GatewayHandlerOptions {
+  routes: readonly RouteSpec[];
+  aliases?: Record<string, string>;
+  /** Timeout of routes without their own (time to response headers, and idle time during bodies). */
+  defaultTimeoutMs?: number;
+  tap?: Tap;
+  /** Milliseconds from an arbitrary origin, for durations. */
+  clock?: () => number;
+  logger: Logger;
+  /** Upstream pool settings; keep-alive is always on. */
+  agentOptions?: http.AgentOptions;
+  metrics?: GatewayMetrics;
+}
+
+export interface GatewayHandler {
+  /** The `request` listener. */
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /**
+   * The `checkContinue` listener: `Expect: 100-continue` is passed upstream and the upstream's 100 Continue
+   * relayed, so an upstream that refuses the body (401, 413, …) answers before the client sends it.
+   * Without this listener Node answers 100 itself and the gateway drops Expect before forwarding.
+   */
+  checkContinue: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  routes: RouteTable;
+  inFlight(): number;
+  /** From now on responses close their connections; resolves once no request is in flight. */
+  drain(): Promise<void>;
+  /** Closes pooled upstream connections. */
+  close(): void;
+}
+
+/** An http.Server wired to a gateway handler (request and checkContinue). */
+export function createGatewayServer(gateway: GatewayHandler): http.Server {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, gateway.handler);
+  server.on('checkContinue', gateway.checkContinue);
+  return server;
+}
+
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+interface Shared {
+  logger: Logger;
+  tap: Tap | undefined;
+  metrics: GatewayMetrics | undefined;
+  clock: () => number;
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+  draining: boolean;
+  onTapError(err: unknown): void;
+}
+
+export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHandler {
+  const routes = createRouteTable(options.routes, options.aliases ?? {}, options.defaultTimeoutMs ?? 15_000);
+  const agentOptions: http.AgentOptions = {
+    maxSockets: 256,
+    maxFreeSockets: 64,
+    // Idle pooled sockets are closed before Node upstreams' default 5 s keep-alive timeout closes them.
+    timeout: 4_000,
+    scheduling: 'lifo',
+    ...options.agentOptions,
+    keepAlive: true,
+  };
+  const { logger, metrics } = options;
+  const shared: Shared = {
+    logger,
+    tap: options.tap,
+    metrics,
+    clock: options.clock ?? (() => performance.now()),
+    httpAgent: new http.Agent(agentOptions),
+    httpsAgent: new https.Agent(agentOptions),
+    draining: false,
+    onTapError(err) {
+      metrics?.tapErrors.inc();
+      logger.debug('tap call threw; exchange no longer tapped', { err: messageOf(err) });
+    },
+  };
+  let inFlight = 0;
+  let idle: Array<() => void> = [];
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse, relayContinue: boolean): void => {
+    inFlight++;
+    metrics?.inFlight.inc();
+    res.once('close', () => {
+      inFlight--;
+      metrics?.inFlight.dec();
+      if (inFlight === 0 && idle.length > 0) {
+        for (const resolve of idle) resolve();
+        idle = [];
+      }
+    });
+    new ProxiedExchange(shared, req, res, routes.match(req.url ?? '/')).start(relayContinue);
+  };
+
+  return {
+    handler: (req, res) => handle(req, res, false),
+    checkContinue: (req, res) => handle(req, res, true),
+    routes,
+    inFlight: () => inFlight,
+    drain() {
+      shared.draining = true;
+      return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
+    },
+    close() {
+      shared.httpAgent.destroy();
+      shared.httpsAgent.destroy();
+    },
+  };
+}
+
+/** One request on its way through the gateway. */
+class ProxiedExchange {
+  private readonly started: number;
+  private readonly tap: TapExchange | undefined;
+  private upstream: http.ClientRequest | undefined;
+  private upstreamHeaders: string[] = [];
+  private upstreamConnection: ConnectionInfo | undefined;
+  private responseTrailers: string[] | undefined;
+  private requestEnded = false;
+  private bodyless = true;
+  private retried = false;
+  private deadline: NodeJS.Timeout | undefined;
+  /** Why the exchange failed, for the tap; set before a generated response or a destroyed connection. */
+  private failure: string | undefined;
+
+  constructor(
+    private readonly shared: Shared,
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly route: Route | undefined,
+  ) {
+    this.started = shared.clock();
+    this.tap = shared.tap
+      ? beginGuarded(
+          shared.tap,
+          {
+            method: req.method ?? 'GET',
+            path: req.url ?? '/',
+            authority: req.headers.host ?? '',
+            scheme: schemeOf(req.socket),
+            headers: headerPairs(req.rawHeaders),
+            destination: route?.destination ?? '',
+            downstream: { local: localOf(req.socket), remote: remoteOf(req.socket) },
+          },
+          shared.onTapError,
+        )
+      : undefined;
+  }
+
+  start(relayContinue: boolean): void {
+    const { req, res, route } = this;
+    // Errors on either side are handled through 'close' and the upstream's events; these keep a reset
+    // connection from becoming an uncaught exception.
+    req.on('error', noop);
+    res.on('error', noop);
+    res.once('close', () => this.onDownstreamClose());
+    res.sendDate = false; // the response head is the upstream's, as reported to the tap
+    if (!route) {
+      this.respondGenerated(generatedResponse('NO_ROUTE', `no route for ${req.url ?? '/'}`));
+      return;
+    }
+    const chunked = hasHeader(req.rawHeaders, 'transfer-encoding');
+    const length = req.headers['content-length'];
+    this.bodyless = !chunked && (length === undefined || length === '0');
+    this.upstreamHeaders = upstreamRequestHeaders(req.rawHeaders, {
+      remoteAddress: req.socket.remoteAddress,
+      scheme: schemeOf(req.socket),
+      fallbackHost: route.destination,
+      dropExpect: !relayContinue,
+    });
+    // Re-frame the body for the upstream hop: chunked stays chunked (trailers need it); a body-less request
+    // with a method that may carry a body says so, instead of Node's empty chunked body.
+    if (chunked) this.upstreamHeaders.push('Transfer-Encoding', 'chunked');
+    else if (length === undefined && !BODYLESS_METHODS.has(req.method ?? 'GET')) this.upstreamHeaders.push('Content-Length', '0');
+
+    const tap = this.tap;
+    if (tap) req.on('data', (chunk: Buffer) => tap.requestData(chunk));
+    req.once('end', () => {
+      this.requestEnded = true;
+      const trailers = req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined;
+      tap?.requestEnd(trailers);
+      if (!this.upstream || this.upstream.destroyed) return;
+      if (trailers) this.upstream.addTrailers(trailers);
+      this.upstream.end();
+      if (!this.res.headersSent) this.deadline = setTimeout(() => this.onTimeout('deadline'), route.timeoutMs);
+    });
+    this.send(relayContinue);
+  }
+
+  private send(relayContinue: boolean): void {
+    const { req, route } = this;
+    const target = route!.target;
+    const isHttps = target.protocol === 'https:';
+    const upstream = (isHttps ? https : http).request({
+      protocol: target.protocol,
+      host: target.host,
+      port: target.port,
+      method: req.method,
+      path: originForm(req.url ?? '/'),
+      headers: this.upstreamHeaders,
+      agent: isHttps ? this.shared.httpsAgent : this.shared.httpAgent,
+      setHost: false,
+    });
+    this.upstream = upstream;
+    upstream.on('response', (upRes) => upstream === this.upstream && this.onResponse(upRes));
+    upstream.on('error', (err) => upstream === this.upstream && this.onUpstreamError(err));
+    upstream.setTimeout(route!.timeoutMs, () => upstream === this.upstream && this.onTimeout('idle'));
+    if (relayContinue) upstream.on('continue', () => this.res.writeContinue());
+    if (this.requestEnded) upstream.end();
+    else req.pipe(upstream, { end: false });
+  }
+
+  private onResponse(upRes: http.IncomingMessage): void {
+    clearTimeout(this.deadline);
+    const { res, tap } = this;
+    const socket = upRes.socket;
+    this.upstreamConnection = { local: localOf(socket), remote: remoteOf(socket) };
+    const status = upRes.statusCode ?? 502;
+    const headers = withoutHopByHop(upRes.rawHeaders);
+    tap?.response(status, headerPairs(headers));
+    if (this.shared.draining) headers.push('Connection', 'close');
+    try {
+      res.writeHead(status, upRes.statusMessage || undefined, headers);
+    } catch (err) {
+      upRes.resume();
+      this.abandonUpstream();
+      this.failUnavailable(`the response of ${this.describeUpstream()} cannot be forwarded: ${messageOf(err)}`, 'INVALID_RESPONSE');
+      return;
+    }
+    if (tap) upRes.on('data', (chunk: Buffer) => tap.responseData(chunk));
+    upRes.on('error', noop);
+    upRes.once('end', () => {
+      if (upRes.rawTrailers.length > 0) {
+        this.responseTrailers = upRes.rawTrailers;
+        res.addTrailers(headerPairs(upRes.rawTrailers));
+      }
+      res.end();
+    });
+    upRes.once('close', () => {
+      if (!upRes.complete && !res.writableEnded) this.breakMidResponse('the upstream connection closed before the response was complete');
+    });
+    upRes.pipe(res, { end: false });
+  }
+
+  private onUpstreamError(err: NodeJS.ErrnoException): void {
+    const { req, res, upstream } = this;
+    clearTimeout(this.deadline);
+    if (res.headersSent) {
+      this.breakMidResponse(`upstream failed mid-response: ${err.code ?? err.message}`);
+      return;
+    }
+    if (upstream) req.unpipe(upstream);
+    // A pooled connection the upstream closed while idle fails the next request before it was processed:
+    // replaying a body-less idempotent request on a fresh connection is safe.
+    if (!this.retried && upstream?.reusedSocket && this.bodyless && IDEMPOTENT_METHODS.has(req.method ?? '') && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+      this.retried = true;
+      this.shared.logger.debug('retrying on a fresh upstream connection', { destination: this.route?.destination, code: err.code });
+      this.send(false);
+      return;
+    }
+    const why = err.code === 'ECONNREFUSED' ? 'refused the connection' : err.code === 'ECONNRESET' ? 'reset the connection' : `failed (${err.code ?? err.message})`;
+    this.failUnavailable(`upstream ${this.describeUpstream()} ${why} before responding`, err.code ?? err.message);
+  }
+
+  private failUnavailable(message: string, cause: string): void {
+    const details = { destination: this.route?.destination, cause };
+    this.respondGenerated(generatedResponse('UPSTREAM_UNAVAILABLE', message, details), { kind: 'unavailable', message });
+  }
+
+  private onTimeout(kind: 'deadline' | 'idle'): void {
+    const { req, res, upstream } = this;
+    if (!upstream || res.writableEnded) return;
+    if (res.headersSent) {
+      // Idle only counts when the upstream is the one stalling, not a slow reader downstream.
+      if (kind === 'idle' && !res.writableNeedDrain) this.breakMidResponse(`upstream idle for ${this.route!.timeoutMs} ms mid-response`, 'timeout');
+      return;
+    }
+    // Before the response: a client still uploading (and not held back by the upstream) is not the upstream's fault.
+    if (kind === 'idle' && !this.requestEnded && !upstream.writableNeedDrain) return;
+    clearTimeout(this.deadline);
+    req.unpipe(upstream);
+    this.abandonUpstream();
+    const ms = this.route!.timeoutMs;
+    const message = `upstream ${this.describeUpstream()} sent no response within ${ms} ms`;
+    this.respondGenerated(generatedResponse('UPSTREAM_TIMEOUT', message, { destination: this.route!.destination, timeoutMs: ms }), { kind: 'timeout', message });
+  }
+
+  /** The response has started: the status cannot change any more, so the downstream connection is cut. */
+  private breakMidResponse(why: string, kind: 'broken' | 'timeout' = 'broken'): void {
+    if (this.failure !== undefined || this.res.writableEnded) return;
+    this.failure = why;
+    this.shared.metrics?.upstreamFailures.inc({ route: this.route?.prefix ?? '', kind });
+    this.shared.logger.warn('upstream failed mid-response', { destination: this.route?.destination, why });
+    this.abandonUpstream();
+    this.res.destroy();
+  }
+
+  /** Sends a response the gateway made up; `failure` says how the upstream failed, when it did. */
+  private respondGenerated(generated: GeneratedResponse, failure?: { kind: 'unavailable' | 'timeout'; message: string }): void {
+    const { res, req, tap } = this;
+    if (failure) {
+      this.failure = failure.message;
+      this.shared.metrics?.upstreamFailures.inc({ route: this.route?.prefix ?? '', kind: failure.kind });
+      this.shared.logger.warn('upstream failed', { destination: this.route?.destination, status: generated.status, why: failure.message });
+    }
+    tap?.response(generated.status, headerPairs(generated.headers));
+    tap?.responseData(generated.body);
+    const headers = generated.headers.slice();
+    // The rest of an unread request body is not wanted: close rather than read it all to keep the connection.
+    if (this.shared.draining || !req.complete) headers.push('Connection', 'close');
+    res.writeHead(generated.status, headers);
+    res.end(generated.body);
+  }
+
+  private onDownstreamClose(): void {
+    clearTimeout(this.deadline);
+    const { res } = this;
+    const completed = res.writableFinished;
+    if (!completed) {
+      this.failure ??= 'the downstream connection closed before the response was complete';
+      this.abandonUpstream();
+    }
+    this.tap?.end({
+      ...(this.responseTrailers ? { trailers: headerPairs(this.responseTrailers) } : {}),
+      ...(this.failure !== undefined ? { error: this.failure } : {}),
+      ...(this.upstreamConnection ? { upstream: this.upstreamConnection } : {}),
+    });
+    const metrics = this.shared.metrics;
+    if (metrics) {
+      const route = this.route?.prefix ?? '';
+      metrics.requests.inc({ route, status: completed ? String(res.statusCode) : 'aborted' });
+      metrics.duration.observe({ route }, (this.shared.clock() - this.started) / 1000);
+    }
+  }
+
+  private abandonUpstream(): void {
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    if (upstream && !upstream.destroyed) upstream.destroy();
+  }
+
+  private describeUpstream(): string {
+    const route = this.route!;
+    return route.target.target === route.destination ? route.destination : `${route.destination} (${route.target.target})`;
+  }
+}
+
+function noop(): void {}
+
+function schemeOf(socket: Socket): 'http' | 'https' {
+  return (socket as TLSSocket).encrypted ? 'https' : 'http';
+}
+
+function localOf(socket: Socket | null | undefined): ConnectionInfo['local'] {
+  return socket?.localAddress !== undefined && socket.localPort !== undefined ? { address: socket.localAddress, port: socket.localPort } : undefined;
+}
+
+function remoteOf(socket: Socket | null | undefined): ConnectionInfo['remote'] {
+  return socket?.remoteAddress !== undefined && socket.remotePort !== undefined ? { address: socket.remoteAddress, port: socket.remotePort } : undefined;
+}
+
+/** Origin-form of a request target: absolute-form (`http://host/x?y`) becomes `/x?y`. */
+function originForm(target: string): string {
+  if (target.startsWith('/') || target === '*') return target;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^#]*)/i.exec(target);
+  if (!m) return target;
+  const rest = m[1] ?? '';
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
