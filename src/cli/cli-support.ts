@@ -81,3 +81,17 @@ export function outcomeOf(tool: string, err: unknown): { exitCode: number; stder
   }
   return { exitCode: exitCodeFor(err), stderr: formatCliError(tool, err) };
 }
+
+/**
+ * Exits once stdout and stderr have been handed to the OS. `process.exit` alone drops output still
+ * queued for a pipe (`loopctl list -o json | jq` would get a cut-off document).
+ */
+export function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

@@ -8,7 +8,7 @@ import { gatewayOptionsSchema } from '../../loop/gateway/gateway-options.js';
 import { listeningLine, startGateway } from '../../loop/gateway/start-gateway.js';
 import { serverOptionsSchema } from '../../loop/server/server-options.js';
 import { startLoopServer } from '../../loop/server/start-loop-server.js';
-import { EXIT, exitCodeFor, formatCliError } from '../cli-support.js';
+import { EXIT, exitAfterFlush, exitCodeFor, formatCliError } from '../cli-support.js';
 import { addConfigAndSchemaOptions, resolveCommandOptions, runUntilSignal } from '../command-options.js';
 import { registerDemoCommand } from './demo-command.js';
 
@@ -44,9 +44,9 @@ addConfigAndSchemaOptions(
 registerDemoCommand(program, process.argv[1]!);
 
 program.parseAsync(process.argv).then(
-  () => process.exit(EXIT.OK),
+  () => exitAfterFlush(EXIT.OK),
   (err: unknown) => {
     process.stderr.write(formatCliError('loop', err));
-    process.exit(exitCodeFor(err));
+    exitAfterFlush(exitCodeFor(err));
   },
 );

@@ -3,7 +3,7 @@
 // manage TapConfigs. Entry point only: parsing and wiring; the commands live in commands.ts.
 import { Command, Option } from 'commander';
 import { packageVersion } from '../../core/version.js';
-import { EXIT, outcomeOf } from '../cli-support.js';
+import { EXIT, exitAfterFlush, outcomeOf } from '../cli-support.js';
 import { registerCommands } from './commands.js';
 
 export const DEFAULT_SERVER = 'http://localhost:5678';
@@ -20,10 +20,10 @@ const program = new Command('loopctl')
 registerCommands(program, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
 
 program.parseAsync(process.argv).then(
-  () => process.exit(EXIT.OK),
+  () => exitAfterFlush(EXIT.OK),
   (err: unknown) => {
     const { exitCode, stderr } = outcomeOf('loopctl', err);
     process.stderr.write(stderr);
-    process.exit(exitCode);
+    exitAfterFlush(exitCode);
   },
 );
