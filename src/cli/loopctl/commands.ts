@@ -10,7 +10,7 @@ import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
 import { CommandExit, EXIT } from '../cli-support.js';
 import { createLoopClient, type LoopClient } from './loop-client.js';
-import { colorStyle, plainStyle, renderCapture, renderReplay, type CaptureJson, type ReplayJson, type Style } from './render-capture.js';
+import { colorStyle, plainStyle, renderCapture, renderReplay, type ReplayJson, type StoredCaptureJson, type Style } from './render-capture.js';
 import { renderTable, type Column } from './render-table.js';
 
 export interface CliIo {
@@ -103,7 +103,7 @@ export function registerCommands(program: Command, io: CliIo): void {
     .action(async (what: string, name: string | undefined, o: { output?: string }) => {
       const { client, style } = ctx();
       if (/^\d+$/.test(what)) {
-        const capture = await client.json<CaptureJson>('GET', `/v1/captures/${what}`);
+        const capture = await client.json<StoredCaptureJson>('GET', `/v1/captures/${what}`);
         return out(o.output === 'json' ? JSON.stringify(capture, null, 2) + '\n' : o.output === 'yaml' ? toYaml(capture) : renderCapture(capture, style));
       }
       if (['tapconfigs', 'tapconfig', 'tc'].includes(what)) return getTapConfigs(client, name, o.output ?? 'table', out);

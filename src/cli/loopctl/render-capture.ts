@@ -1,42 +1,16 @@
 // Human-readable views of captures, replays and diffs for loopctl. Works on the API's JSON form.
+import type { BodyJson, CaptureJson, MessageJson } from '../../capture/capture-json.js';
 import type { BodyDiff, ResponseDiff } from '../../loop/replay/response-diff.js';
+import type { ReplayRecord } from '../../store/capture-store.js';
 
-export interface BodyJson {
-  encoding: 'utf8' | 'base64';
-  data: string;
-  truncated: boolean;
-  size: number;
-}
+/** A stored capture as the API returns it (it always has an id). */
+export type StoredCaptureJson = CaptureJson & { id: number };
 
-export interface MessageJson {
-  headers: Array<[string, string]>;
-  trailers: Array<[string, string]>;
-  body?: BodyJson;
-  headersReceivedAt?: string;
-}
-
-export interface CaptureJson {
-  id: number;
-  capturedAt: string;
-  tapConfig: string;
-  source: string;
-  destination: string;
-  durationMs: number | null;
-  request: MessageJson;
-  response: MessageJson;
-}
-
-export interface ReplayJson {
-  id: number;
-  captureId: number;
-  createdAt: string;
-  destination: string;
-  target: string;
-  durationMs: number;
+/** A replay as the API returns it: the stored record with its response in the JSON form. */
+export type ReplayJson = Omit<ReplayRecord, 'response' | 'diff'> & {
   response?: MessageJson;
-  error?: { code: string; message: string };
   diff?: ResponseDiff & { warnings?: string[] };
-}
+};
 
 export interface Style {
   bold(s: string): string;
@@ -55,7 +29,7 @@ export const colorStyle: Style = {
 
 const header = (m: MessageJson, name: string): string | undefined => m.headers.find(([k]) => k.toLowerCase() === name)?.[1];
 
-export function renderCapture(c: CaptureJson, style: Style): string {
+export function renderCapture(c: StoredCaptureJson, style: Style): string {
   const method = header(c.request, ':method') ?? '?';
   const path = header(c.request, ':path') ?? '?';
   const status = header(c.response, ':status') ?? 'no response';
