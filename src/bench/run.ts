@@ -1,117 +1,68 @@
-// `npm run bench`: runs the benchmarks and writes BENCHMARKS.md. Every figure that has a target is a ratio
-// or a rate measured against a baseline taken in the same run, on the same machine.
-//   LOOP_BENCH_CAPTURES  captures per ingest run (default 100000)
-//   LOOP_BENCH_ROWS      rows for the first-page benchmark (default 1000000)
-//   LOOP_BENCH_POSTGRES_URL  a PostgreSQL to use; otherwise scripts/postgres-start.sh is tried
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os, { tmpdir } from 'node:os';
+// `npm run bench [-- SUITE…]`: runs the benchmark suites (all of them without arguments) and updates
+// BENCHMARKS.md: the sections of the suites that ran are replaced, the others kept as they were. Every
+// figure that has a target is a ratio or a rate measured against a baseline taken in the same run.
+// Suites: `core` (see core-suite.ts for its LOOP_BENCH_* variables) and `gateway` (gateway-bench.ts).
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
-import { firstPageBench, ingestBench, type IngestResult } from './loop-core-bench.js';
+import { composeBenchmarks, type SuiteSection } from './benchmarks-file.js';
+import { coreSuite } from './core-suite.js';
+import { gatewayBench, settingsFromEnv } from './gateway-bench.js';
+import { renderGatewaySection } from './gateway-report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const FILE = path.join(ROOT, 'BENCHMARKS.md');
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
 };
 
-async function sqliteUrl(tag: string): Promise<{ url: string; cleanup(): Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), `loop-bench-${tag}-`));
-  return { url: `sqlite://${path.join(dir, 'loop.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+interface Suite extends SuiteSection {
+  run(log: (s: string) => void): Promise<string[]>;
 }
 
-function postgresBase(): string | undefined {
-  if (process.env.LOOP_BENCH_POSTGRES_URL) return process.env.LOOP_BENCH_POSTGRES_URL;
-  try {
-    const out = execFileSync('bash', [path.join(ROOT, 'scripts/postgres-start.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.trim().split('\n').at(-1);
-  } catch {
-    return undefined;
+const SUITES: Suite[] = [
+  { name: 'core', heading: '## Loop core', run: coreSuite },
+  { name: 'gateway', heading: '## Gateway', run: async (l) => renderGatewaySection(await gatewayBench(settingsFromEnv(process.env), l)) },
+];
+
+const HEADER = [
+  '# Benchmarks',
+  '',
+  'Reproduce: `npm run bench` runs every suite; `npm run bench -- core` or `npm run bench -- gateway` runs one and leaves the other\'s section as it was.',
+  'Needs `npm ci`; the gateway suite needs wrk, and nginx for its rows (`apt-get install -y wrk nginx`); PostgreSQL via `scripts/postgres-start.sh` when run as root.',
+  'Each section says when and where it was measured. Shorter runs for checks: `LOOP_BENCH_CAPTURES`, `LOOP_BENCH_ROWS` (core), `LOOP_BENCH_SECONDS`, `LOOP_BENCH_ROUNDS` (gateway).',
+];
+
+async function main(): Promise<number> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown suite "${unknown[0]}"; expected ${SUITES.map((s) => s.name).join(' or ')} (or none for all)\n`);
+    return 2;
   }
-}
-
-/** A fresh database per run, so every measurement starts from an empty store. */
-function postgresUrl(base: string): (tag: string) => Promise<{ url: string; cleanup(): Promise<void> }> {
-  return async (tag) => {
-    const db = `loop_bench_${tag}_${process.pid}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${db}`);
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const url = new URL(base);
-    url.pathname = `/${db}`;
-    return {
-      url: url.toString(),
-      cleanup: async () => {
-        const c = new pg.Client({ connectionString: base });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-        await c.end();
-      },
-    };
-  };
-}
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en');
-const ms = (n: number): string => n.toFixed(2);
-const check = (ok: boolean): string => (ok ? 'met' : '**missed**');
-
-async function main(): Promise<void> {
-  const captures = Number(process.env.LOOP_BENCH_CAPTURES ?? 100_000);
-  const rows = Number(process.env.LOOP_BENCH_ROWS ?? 1_000_000);
-  const ingest: IngestResult[] = [];
-
-  log(`ingest into SQLite: ${fmt(captures)} captures, raw then over HTTP`);
-  ingest.push(await ingestBench('SQLite (file, WAL)', sqliteUrl, captures));
-  const pgBase = postgresBase();
-  if (pgBase) {
-    log(`ingest into PostgreSQL: ${fmt(captures)} captures, raw then over HTTP`);
-    ingest.push(await ingestBench('PostgreSQL 15 (loopback)', postgresUrl(pgBase), captures));
-  } else {
-    log('PostgreSQL not available: skipping its ingest benchmark');
+  const chosen = names.length === 0 ? SUITES : SUITES.filter((s) => names.includes(s.name));
+  const fresh = new Map<string, string>();
+  let failed = false;
+  for (const suite of chosen) {
+    log(`== bench suite: ${suite.name}`);
+    try {
+      fresh.set(suite.name, (await suite.run(log)).join('\n'));
+    } catch (err) {
+      // The other suites still run and are written; this one keeps its previous section.
+      failed = true;
+      log(`bench suite ${suite.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
   }
-  log(`first filtered page with ${fmt(rows)} captures in SQLite`);
-  const page = await firstPageBench(rows, log);
-
-  const sqlite = ingest[0]!;
-  const postgres = ingest[1];
-  const worstStore = Math.max(...page.results.map((r) => r.store.median));
-  const lines = [
-    '# Benchmarks',
-    '',
-    'Reproduce: `npm run bench` (needs `npm ci`; starts its own loop servers; PostgreSQL via `scripts/postgres-start.sh` when run as root).',
-    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-    '',
-    '## Loop core: ingest',
-    '',
-    `${fmt(captures)} captures with 1 KiB request and response bodies, in batches of 500. *Raw* is \`insertBatch\` called in-process;`,
-    '*HTTP* is `POST /v1/taps` with Envoy TraceWrapper JSON (arrays of 500) to a loop server in its own process, 4 connections, the same store type.',
-    '',
-    '| store | raw insert (captures/s) | over HTTP (captures/s) | HTTP / raw | target | |',
-    '|---|---:|---:|---:|---|---|',
-    `| ${sqlite.store} | ${fmt(sqlite.rawPerSec)} | ${fmt(sqlite.httpPerSec)} | ${(sqlite.ratio * 100).toFixed(0)}% | ≥ 20,000/s and ≥ 60% of raw | ${check(sqlite.httpPerSec >= 20_000 && sqlite.ratio >= 0.6)} |`,
-    postgres
-      ? `| ${postgres.store} | ${fmt(postgres.rawPerSec)} | ${fmt(postgres.httpPerSec)} | ${(postgres.ratio * 100).toFixed(0)}% | ≥ 10,000/s | ${check(postgres.httpPerSec >= 10_000)} |`
-      : '| PostgreSQL | not run (no server) | | | ≥ 10,000/s | |',
-    '',
-    '## Loop core: first filtered page',
-    '',
-    `${fmt(page.rows)} captures in one SQLite file (filled in ${page.fillSeconds.toFixed(0)} s), spread over 7 days, 10 destinations, 3 tap configs, 50 paths.`,
-    'Time to the first page of 50, newest first: median and p99 of 20 runs after one warm-up, through the store and through `GET /v1/captures`. Target ≤ 20 ms.',
-    '',
-    '| filter | store median (ms) | store p99 (ms) | HTTP median (ms) | HTTP p99 (ms) |',
-    '|---|---:|---:|---:|---:|',
-    ...page.results.map((r) => `| ${r.filter} | ${ms(r.store.median)} | ${ms(r.store.p99)} | ${ms(r.http.median)} | ${ms(r.http.p99)} |`),
-    '',
-    `Slowest median through the store: ${ms(worstStore)} ms — target ${check(worstStore <= 20)}.`,
-    '',
-  ];
-  await writeFile(path.join(ROOT, 'BENCHMARKS.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  const previous = await readFile(FILE, 'utf8').catch(() => undefined);
+  const text = composeBenchmarks(HEADER, SUITES, fresh, previous);
+  await writeFile(FILE, text);
+  process.stdout.write(text);
+  return failed ? 1 : 0;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
