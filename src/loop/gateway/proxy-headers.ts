@@ -6,15 +6,22 @@
 import type { HeaderList } from '../../capture/capture.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+// Lengths of the hop-by-hop names: most headers are ruled out by their length alone, without lower-casing.
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((n) => n.length));
+
+function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase());
+}
 
 /** Raw headers without hop-by-hop ones; `also` names more headers (lower case) to drop. */
 export function withoutHopByHop(raw: readonly string[], also?: ReadonlySet<string>): string[] {
   const named = connectionNamed(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || named?.has(name) || also?.has(name)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    const name = raw[i]!;
+    if (isHopByHop(name)) continue;
+    if ((named !== undefined || also !== undefined) && (named?.has(name.toLowerCase()) || also?.has(name.toLowerCase()))) continue;
+    out.push(name, raw[i + 1]!);
   }
   return out;
 }
@@ -24,9 +31,12 @@ function connectionNamed(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of raw[i + 1]!.split(',')) {
+    const value = raw[i + 1]!;
+    // The common values name no other header.
+    if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') continue;
+    for (const token of value.split(',')) {
       const t = token.trim().toLowerCase();
-      if (t) (named ??= new Set()).add(t);
+      if (t && t !== 'keep-alive' && t !== 'close') (named ??= new Set()).add(t);
     }
   }
   return named;
@@ -43,7 +53,7 @@ export interface ForwardingFacts {
 }
 
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
-const FORWARDED_AND_EXPECT = new Set([...FORWARDED, 'expect']);
+const LOOKED_AT_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host', 'expect'].map((n) => n.length));
 
 /**
  * The headers sent upstream: the request's own minus hop-by-hop ones, Host as received, and
@@ -51,17 +61,28 @@ const FORWARDED_AND_EXPECT = new Set([...FORWARDED, 'expect']);
  * gateway saw — it is the edge, so client-supplied proto/host values are not trusted.
  */
 export function upstreamRequestHeaders(raw: readonly string[], facts: ForwardingFacts): string[] {
-  const out = withoutHopByHop(raw, facts.dropExpect ? FORWARDED_AND_EXPECT : FORWARDED);
+  const named = connectionNamed(raw);
+  const out: string[] = [];
   let host: string | undefined;
-  const chain: string[] = [];
+  let chain: string | undefined;
+  // One pass: names are lower-cased only when their length says they may be one of the names looked for.
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name === 'host') host ??= raw[i + 1];
-    else if (name === 'x-forwarded-for') chain.push(raw[i + 1]!);
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = LOOKED_AT_LENGTHS.has(name.length) || named !== undefined ? name.toLowerCase() : undefined;
+    if (lower !== undefined) {
+      if (lower === 'host') host ??= value;
+      else if (lower === 'x-forwarded-for') {
+        chain = chain === undefined ? value : `${chain}, ${value}`;
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower) || FORWARDED.has(lower) || named?.has(lower) || (facts.dropExpect && lower === 'expect')) continue;
+    }
+    out.push(name, value);
   }
   if (host === undefined) out.unshift('Host', facts.fallbackHost);
-  if (facts.remoteAddress) chain.push(facts.remoteAddress);
-  if (chain.length > 0) out.push('X-Forwarded-For', chain.join(', '));
+  if (facts.remoteAddress) chain = chain === undefined ? facts.remoteAddress : `${chain}, ${facts.remoteAddress}`;
+  if (chain !== undefined) out.push('X-Forwarded-For', chain);
   out.push('X-Forwarded-Proto', facts.scheme);
   if (host !== undefined) out.push('X-Forwarded-Host', host);
   return out;

@@ -14,23 +14,64 @@ export function beginGuarded(tap: Tap, info: TapRequestInfo, onError: (err: unkn
 }
 
 function guardExchange(exchange: TapExchange, onError: (err: unknown) => void): TapExchange {
-  let broken = false;
-  const guard =
-    <A extends unknown[]>(method: (...args: A) => void) =>
-    (...args: A): void => {
-      if (broken) return;
-      try {
-        method(...args);
-      } catch (err) {
-        broken = true;
-        onError(err);
-      }
-    };
-  return {
-    requestData: guard((chunk: Buffer) => exchange.requestData(chunk)),
-    requestEnd: guard((trailers?: Parameters<TapExchange['requestEnd']>[0]) => exchange.requestEnd(trailers)),
-    response: guard((status: number, headers: Parameters<TapExchange['response']>[1]) => exchange.response(status, headers)),
-    responseData: guard((chunk: Buffer) => exchange.responseData(chunk)),
-    end: guard((result?: Parameters<TapExchange['end']>[0]) => exchange.end(result)),
-  };
+  return new GuardedExchange(exchange, onError);
+}
+
+/** A class rather than five closures per exchange: this sits on every tapped request. */
+class GuardedExchange implements TapExchange {
+  private broken = false;
+  constructor(
+    private readonly exchange: TapExchange,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  requestData(chunk: Buffer): void {
+    if (this.broken) return;
+    try {
+      this.exchange.requestData(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  requestEnd(trailers?: Parameters<TapExchange['requestEnd']>[0]): void {
+    if (this.broken) return;
+    try {
+      this.exchange.requestEnd(trailers);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  response(status: number, headers: Parameters<TapExchange['response']>[1]): void {
+    if (this.broken) return;
+    try {
+      this.exchange.response(status, headers);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  responseData(chunk: Buffer): void {
+    if (this.broken) return;
+    try {
+      this.exchange.responseData(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  end(result?: Parameters<TapExchange['end']>[0]): void {
+    if (this.broken) return;
+    try {
+      this.exchange.end(result);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.broken = true;
+    this.onError(err);
+  }
 }

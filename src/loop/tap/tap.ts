@@ -94,7 +94,7 @@ export function createTap(options: TapOptions): Tap {
     response: { headers: [], trailers: [] },
   };
 
-  const ship = (capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined): void => {
+  const ship = (recorder: Recorder, capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined): void => {
     let matched: CompiledTapConfig | undefined;
     for (const c of remaining) {
       if (c.match.matches(capture)) {
@@ -110,6 +110,7 @@ export function createTap(options: TapOptions): Tap {
       count('sampled_out');
       return;
     }
+    recorder.stamp(capture);
     capture.tapConfig = matched.key;
     if (matched.maxBodyBytes !== undefined) {
       capture.request = trimBody(capture.request, matched.maxBodyBytes);
@@ -190,7 +191,7 @@ class BodyCopy {
   }
 }
 
-type Ship = (capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined) => void;
+type Ship = (recorder: Recorder, capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined) => void;
 type Failed = (where: string, err: unknown) => void;
 
 /** One exchange being recorded; every method is a no-op after `end` or after a failure inside it. */
@@ -270,15 +271,15 @@ class Recorder implements TapExchange {
     this.done = true;
     try {
       const now = this.clock();
-      const request: CapturedMessage = { headers: this.requestHeaders, trailers: this.requestTrailers, headersReceivedAt: new Date(this.started).toISOString() };
+      // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
+      const request: CapturedMessage = { headers: this.requestHeaders, trailers: this.requestTrailers };
       const requestBody = this.requestBody.body();
       if (requestBody) request.body = requestBody;
       const response: CapturedMessage = { headers: this.responseHeaders, trailers: result?.trailers ? result.trailers.map((h) => [h[0], h[1]]) : [] };
       const responseBody = this.responseBody.body();
       if (responseBody) response.body = responseBody;
-      if (this.responseAt !== undefined) response.headersReceivedAt = new Date(this.responseAt).toISOString();
       const capture: CaptureInput = {
-        capturedAt: new Date(this.started).toISOString(),
+        capturedAt: '',
         tapConfig: '',
         source: this.source,
         destination: this.info.destination,
@@ -288,10 +289,18 @@ class Recorder implements TapExchange {
       };
       if (this.info.downstream) capture.downstream = this.info.downstream;
       if (result?.upstream) capture.upstream = result.upstream;
-      this.ship(capture, this.remaining, result?.error);
+      this.ship(this, capture, this.remaining, result?.error);
     } catch (err) {
       this.failed('end', err);
     }
+  }
+
+  /** Fills in the capture's timestamps. */
+  stamp(capture: CaptureInput): void {
+    const started = new Date(this.started).toISOString();
+    capture.capturedAt = started;
+    capture.request.headersReceivedAt = started;
+    if (this.responseAt !== undefined) capture.response.headersReceivedAt = new Date(this.responseAt).toISOString();
   }
 
   private fail(err: unknown): void {
