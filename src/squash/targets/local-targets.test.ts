@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProcessInfo } from '../squash-types.js';
+import { displayCommand, isOwnTool, listLocalTargets } from './local-targets.js';
+import { makeProcRoot } from './proc-fixture.test-helper.js';
+
+const ID = 'ab'.repeat(32);
+
+describe('listLocalTargets on a fixture', () => {
+  let proc: { root: string; remove(): Promise<void> };
+  beforeAll(async () => {
+    proc = await makeProcRoot([
+      { pid: 1, ppid: 0, cmdline: ['/sbin/init', 'splash'], exe: '/nonexistent/init' },
+      { pid: 2, ppid: 0, comm: 'kthreadd' },
+      { pid: 15, ppid: 2, comm: 'kworker/0:1' },
+      { pid: 300, ppid: 1, uid: 1000, cmdline: ['/usr/bin/python3', 'app.py'], exe: '/usr/bin/python3.11' },
+      { pid: 310, ppid: 1, cmdline: ['/usr/bin/node', '/usr/lib/node_modules/squash-loop/dist/cli/plank/main.js', '--pid', '300'], exe: '/usr/bin/node' },
+      { pid: 320, ppid: 1, cmdline: ['/usr/local/bin/squashctl'], exe: '/usr/bin/node' },
+      { pid: 400, ppid: 1, uid: 4242, cmdline: ['/usr/bin/node', 'server.js'], exe: '/usr/bin/node', cgroup: `0::/system.slice/docker-${ID}.scope\n` },
+      { pid: 500, ppid: 1, cmdline: ['/usr/sbin/sshd', '-D'], exe: '/nonexistent/sshd' },
+      { pid: 600, ppid: 1, cmdline: ['/me'], exe: '/usr/bin/node' },
+    ]);
+    await writeFile(join(proc.root, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+  });
+  afterAll(() => proc.remove());
+
+  it('lists detected runtimes first, skips kernel threads, Squash itself and our own PID, and names users', async () => {
+    const targets = await listLocalTargets({ procRoot: proc.root, passwdPath: join(proc.root, 'passwd'), selfPid: 600 });
+    expect(targets).toEqual([
+      { pid: 300, command: 'python3 app.py', runtime: 'python', user: 'alice' },
+      { pid: 400, command: 'node server.js', runtime: 'node', containerId: ID, user: '4242' },
+      { pid: 1, command: 'init splash', user: 'root' },
+      { pid: 500, command: 'sshd -D', user: 'root' },
+    ]);
+  });
+});
+
+describe('listLocalTargets on this machine', () => {
+  it('shows a real Python process with its runtime, and not ourselves', async () => {
+    const child = spawn('/usr/bin/python3', ['-c', 'import time; time.sleep(3600)'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      const targets = await listLocalTargets();
+      expect(targets.find((t) => t.pid === child.pid)).toMatchObject({ runtime: 'python', command: 'python3 -c import time; time.sleep(3600)', user: 'root' });
+      expect(targets.some((t) => t.pid === process.pid)).toBe(false);
+      const firstUndetected = targets.findIndex((t) => t.runtime === undefined);
+      expect(targets.slice(firstUndetected).every((t) => t.runtime === undefined)).toBe(true);
+    } finally {
+      child.kill();
+    }
+  });
+});
+
+describe('display helpers', () => {
+  const p = (cmdline: string[], comm = 'x'): ProcessInfo => ({ pid: 9, ppid: 1, exe: '', cmdline, comm, uid: 0, namespaces: {} });
+
+  it('shortens argv[0] and long commands, and brackets processes without a command line', () => {
+    expect(displayCommand(p(['/usr/bin/node', 'a.js']))).toBe('node a.js');
+    expect(displayCommand(p(['/bin/x', 'y'.repeat(50)]), 10)).toBe('x yyyyyyy…');
+    expect(displayCommand(p([], 'kworker'))).toBe('[kworker]');
+  });
+
+  it.each([
+    [['/usr/local/bin/plank', '--pid', '3'], true],
+    [['node', '/work/main/dist/cli/squashctl/main.js'], true],
+    [['node', '/work/main/dist/cli/loop/main.js', 'serve'], false],
+    [['/usr/bin/planktonic'], false],
+  ])('isOwnTool(%j) is %s', (cmdline, own) => {
+    expect(isOwnTool(p(cmdline))).toBe(own);
+  });
+});

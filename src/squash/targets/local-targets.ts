@@ -1,0 +1,93 @@
+// The processes of this machine as the squashctl picker shows them: one readable line each, the detected
+// runtime first, without kernel threads and without Squash's own processes.
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { ProcessInfo, Runtime } from '../squash-types.js';
+import type { ReadAt } from './elf-sections.js';
+import { DEFAULT_PROC_ROOT, listProcesses } from './proc-reader.js';
+import { detectRuntime } from './runtime-detect.js';
+
+export interface LocalTarget {
+  pid: number;
+  /** Short and readable: `node server.js --port 9090`. */
+  command: string;
+  runtime?: Runtime;
+  containerId?: string;
+  /** User name, or the numeric uid when /etc/passwd does not name it. */
+  user: string;
+}
+
+export interface LocalTargetOptions {
+  procRoot?: string;
+  /** Where uids are named. Default: /etc/passwd. */
+  passwdPath?: string;
+  /** Our own PID, never listed. Default: process.pid. */
+  selfPid?: number;
+  readAt?: ReadAt;
+  /** Longest command shown; longer ones end in '…'. Default 100. */
+  maxCommandLength?: number;
+}
+
+const KTHREADD_PID = 2;
+const OWN_TOOLS = new Set(['squashctl', 'plank']);
+
+/**
+ * Processes a user may want to debug, those with a detected runtime first, then by PID.
+ *
+ * @example for (const t of await listLocalTargets()) console.log(t.pid, t.runtime ?? '-', t.command);
+ */
+export async function listLocalTargets(options: LocalTargetOptions = {}): Promise<LocalTarget[]> {
+  const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+  const selfPid = options.selfPid ?? process.pid;
+  const maxLength = options.maxCommandLength ?? 100;
+  const [processes, users] = await Promise.all([listProcesses(procRoot), readUserNames(options.passwdPath ?? '/etc/passwd')]);
+
+  const shown = processes.filter((p) => p.pid !== selfPid && !isKernelThread(p) && !isOwnTool(p));
+  const targets = await Promise.all(
+    shown.map(async (p): Promise<LocalTarget> => {
+      const target: LocalTarget = { pid: p.pid, command: displayCommand(p, maxLength), user: users.get(p.uid) ?? String(p.uid) };
+      const detected = await detectRuntime(p, { procRoot, ...(options.readAt ? { readAt: options.readAt } : {}) }).catch(() => undefined);
+      if (detected) target.runtime = detected.runtime;
+      if (p.containerId !== undefined) target.containerId = p.containerId;
+      return target;
+    }),
+  );
+  return targets.sort((a, b) => Number(a.runtime === undefined) - Number(b.runtime === undefined) || a.pid - b.pid);
+}
+
+/** Kernel threads: kthreadd and its children, which have no command line and no executable. */
+export function isKernelThread(p: ProcessInfo): boolean {
+  return p.pid === KTHREADD_PID || p.ppid === KTHREADD_PID || (p.cmdline.length === 0 && p.exe === '');
+}
+
+/** squashctl and plank, whether run as installed bins or as `node …/cli/plank/main.js`. */
+export function isOwnTool(p: ProcessInfo): boolean {
+  return p.cmdline.slice(0, 2).some((arg) => {
+    if (OWN_TOOLS.has(basename(arg))) return true;
+    const m = /[\\/]cli[\\/]([a-z]+)[\\/]main\.[cm]?[jt]s$/.exec(arg);
+    return m?.[1] !== undefined && OWN_TOOLS.has(m[1]);
+  });
+}
+
+/** argv with argv[0] shortened to its basename; `[comm]` when there is no command line. */
+export function displayCommand(p: ProcessInfo, maxLength = 100): string {
+  const [first, ...rest] = p.cmdline;
+  const text = first === undefined ? `[${p.comm}]` : [basename(first), ...rest].join(' ').replace(/\s+/g, ' ').trim();
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+async function readUserNames(passwdPath: string): Promise<Map<number, string>> {
+  const users = new Map<number, string>();
+  let text: string;
+  try {
+    text = await readFile(passwdPath, 'utf8');
+  } catch {
+    return users;
+  }
+  for (const line of text.split('\n')) {
+    const [name, , uid] = line.split(':');
+    if (name && uid !== undefined && /^\d+$/.test(uid) && !users.has(Number(uid))) users.set(Number(uid), name);
+  }
+  return users;
+}
