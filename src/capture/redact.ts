@@ -26,13 +26,28 @@ export type Redactor = (capture: CaptureInput) => CaptureInput;
 export function createRedactor(rules: RedactionRules = {}): Redactor {
   const names = new Set(DEFAULT_REDACTED_HEADERS);
   for (const h of rules.headers ?? []) names.add(h.toLowerCase());
+  const match = headerMatcher(names);
   const paths = (rules.jsonFields ?? []).filter((p) => p !== '').map((p) => p.split('.'));
   return (capture) => {
-    const request = redactMessage(capture.request, names, paths);
-    const response = redactMessage(capture.response, names, paths);
+    const request = redactMessage(capture.request, match, paths);
+    const response = redactMessage(capture.response, match, paths);
     if (request === capture.request && response === capture.response) return capture;
     return { ...capture, request, response };
   };
+}
+
+type HeaderMatcher = (name: string) => boolean;
+
+/**
+ * Case-insensitive membership in `names`. Most header names have a length no redacted name has, so
+ * those are ruled out before lowercasing (this runs for every header of every capture ingested).
+ * Lowercasing keeps the length of every character but U+0130 (İ → i̇), so a name holding one is always
+ * compared.
+ */
+function headerMatcher(names: ReadonlySet<string>): HeaderMatcher {
+  const lengths = new Set<number>();
+  for (const n of names) lengths.add(n.length);
+  return (name) => (lengths.has(name.length) || name.includes('\u0130')) && names.has(name.toLowerCase());
 }
 
 /**
@@ -43,9 +58,9 @@ export function redactCapture(capture: CaptureInput, rules: RedactionRules = {})
   return createRedactor(rules)(capture);
 }
 
-function redactMessage(m: CapturedMessage, names: ReadonlySet<string>, paths: string[][]): CapturedMessage {
-  const headers = redactHeaders(m.headers, names);
-  const trailers = redactHeaders(m.trailers, names);
+function redactMessage(m: CapturedMessage, match: HeaderMatcher, paths: string[][]): CapturedMessage {
+  const headers = redactHeaders(m.headers, match);
+  const trailers = redactHeaders(m.trailers, match);
   const body = m.body && paths.length > 0 ? redactBody(m.body, paths) : m.body;
   if (headers === m.headers && trailers === m.trailers && body === m.body) return m;
   const out: CapturedMessage = { ...m, headers, trailers };
@@ -53,11 +68,12 @@ function redactMessage(m: CapturedMessage, names: ReadonlySet<string>, paths: st
   return out;
 }
 
-function redactHeaders(list: HeaderList, names: ReadonlySet<string>): HeaderList {
+function redactHeaders(list: HeaderList, match: HeaderMatcher): HeaderList {
   let out: HeaderList | undefined;
   for (let i = 0; i < list.length; i++) {
-    const [name, value] = list[i]!;
-    if (value !== REDACTED && names.has(name.toLowerCase())) {
+    const pair = list[i]!;
+    const name = pair[0];
+    if (pair[1] !== REDACTED && match(name)) {
       out ??= list.slice();
       out[i] = [name, REDACTED];
     }

@@ -2,7 +2,6 @@
 // the denormalised columns the list filters use (method, path, status, …), the compact JSON of headers,
 // trailers and times, and the way back from a row. Both backends select the same column names.
 import { LoopError } from '../core/errors.js';
-import { headerValue, statusOf } from '../capture/capture.js';
 import type {
   Capture,
   CaptureInput,
@@ -146,14 +145,52 @@ function checkText(field: string, value: unknown): string {
   return value;
 }
 
-function checkHeaders(field: string, value: unknown): HeaderList {
+// JSON.stringify prints a string as is between quotes unless it holds ", \, a control character or a
+// surrogate (lone ones are escaped); a header list whose strings are all plain is printed here, cheaper.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const PLAIN_JSON_TEXT = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * Validates a header list and returns its JSON, exactly as JSON.stringify prints it. One plain loop:
+ * this runs for every header of every capture stored. Holes are skipped, as forEach did.
+ */
+function headersJson(field: string, value: unknown): string {
   if (!Array.isArray(value)) throw invalid(field, value, 'an array of [name, value] pairs');
-  value.forEach((pair: unknown, i) => {
+  let json = '[';
+  let plain = true;
+  for (let i = 0; i < value.length; i++) {
+    const pair: unknown = value[i];
+    if (pair === undefined && !(i in value)) {
+      plain = false;
+      continue;
+    }
     if (!Array.isArray(pair) || pair.length !== 2) throw invalid(`${field}[${i}]`, pair, 'a [name, value] pair');
-    checkText(`${field}[${i}][0]`, pair[0]);
-    checkText(`${field}[${i}][1]`, pair[1]);
-  });
-  return value as HeaderList;
+    const name: unknown = pair[0];
+    const text: unknown = pair[1];
+    // The pattern also rules out NUL, so a plain string needs no other check.
+    if (typeof name !== 'string' || !PLAIN_JSON_TEXT.test(name)) {
+      checkText(`${field}[${i}][0]`, name);
+      plain = false;
+    }
+    if (typeof text !== 'string' || !PLAIN_JSON_TEXT.test(text)) {
+      checkText(`${field}[${i}][1]`, text);
+      plain = false;
+    }
+    if (plain) json += `${i === 0 ? '' : ','}["${name as string}","${text as string}"]`;
+  }
+  return plain ? `${json}]` : JSON.stringify(value);
+}
+
+/** `headerValue` for a name already in lowercase; the length check spares lowercasing most names. */
+function valueOf(headers: HeaderList, lowerName: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const k = pair[0];
+    if ((k.length !== lowerName.length && !k.includes('\u0130')) || k.toLowerCase() !== lowerName) continue;
+    out = out === undefined ? pair[1] : `${out},${pair[1]}`;
+  }
+  return out;
 }
 
 interface MessageMeta {
@@ -164,16 +201,15 @@ interface MessageMeta {
 
 function messageColumns(field: string, message: CapturedMessage | undefined) {
   if (message === null || typeof message !== 'object') throw invalid(field, message, 'a message object');
-  const meta: MessageMeta = {
-    h: checkHeaders(`${field}.headers`, message.headers),
-    t: checkHeaders(`${field}.trailers`, message.trailers ?? []),
-  };
+  // The MessageMeta's JSON, built by hand in its key order.
+  let meta = `{"h":${headersJson(`${field}.headers`, message.headers)},"t":${headersJson(`${field}.trailers`, message.trailers ?? [])}`;
   if (message.headersReceivedAt !== undefined) {
     if (typeof message.headersReceivedAt !== 'string' || rfc3339ToMillis(message.headersReceivedAt) === undefined) {
       throw invalid(`${field}.headersReceivedAt`, message.headersReceivedAt, 'an RFC 3339 time');
     }
-    meta.at = message.headersReceivedAt;
+    meta += `,"at":${JSON.stringify(message.headersReceivedAt)}`;
   }
+  meta += '}';
   let body: Buffer | null = null;
   let truncated: boolean | null = null;
   if (message.body !== undefined) {
@@ -185,7 +221,7 @@ function messageColumns(field: string, message: CapturedMessage | undefined) {
     body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     truncated = message.body.truncated;
   }
-  return { meta: JSON.stringify(meta), body, truncated, bytes: body?.length ?? 0 };
+  return { meta, body, truncated, bytes: body?.length ?? 0 };
 }
 
 /**
@@ -206,7 +242,9 @@ export function toCaptureRow(capture: CaptureInput, index: number): CaptureRow {
   const connections: { d?: ConnectionInfo; u?: ConnectionInfo } = {};
   if (capture.downstream !== undefined) connections.d = capture.downstream;
   if (capture.upstream !== undefined) connections.u = capture.upstream;
-  const status = statusOf(capture);
+  const rawStatus = valueOf(capture.response.headers, ':status');
+  const parsedStatus = rawStatus === undefined ? NaN : Number.parseInt(rawStatus, 10);
+  const status = Number.isFinite(parsedStatus) ? parsedStatus : 0;
   const reqHeaders = capture.request.headers;
   return {
     capturedAtMs,
@@ -214,9 +252,9 @@ export function toCaptureRow(capture: CaptureInput, index: number): CaptureRow {
     tapConfig: checkText(`${at}.tapConfig`, capture.tapConfig),
     source: checkText(`${at}.source`, capture.source),
     destination: checkText(`${at}.destination`, capture.destination),
-    method: headerValue(reqHeaders, ':method') ?? '',
-    path: headerValue(reqHeaders, ':path') ?? '',
-    authority: headerValue(reqHeaders, ':authority') ?? headerValue(reqHeaders, 'host') ?? '',
+    method: valueOf(reqHeaders, ':method') ?? '',
+    path: valueOf(reqHeaders, ':path') ?? '',
+    authority: valueOf(reqHeaders, ':authority') ?? valueOf(reqHeaders, 'host') ?? '',
     status,
     statusClass: statusClassOf(status),
     durationMs: d,

@@ -9,12 +9,13 @@ import { LoopError } from '../core/errors.js';
 import type { Capture, CaptureInput, CaptureSummary } from '../capture/capture.js';
 import type { StoredTapConfig, TapConfig } from '../tapconfig/tapconfig.js';
 import type { CaptureStore, ListOptions, Page, ReplayInput, ReplayRecord, RetentionPolicy } from './capture-store.js';
-import { CAPTURE_COLUMNS, SUMMARY_COLUMNS, captureFromRow, captureRowValues, summaryFromRow, toCaptureRow, type DbRow } from './capture-row.js';
+import { CAPTURE_COLUMNS, SUMMARY_COLUMNS, captureFromRow, summaryFromRow, toCaptureRow, type DbRow } from './capture-row.js';
 import { captureConditions, parseListOptions } from './list-query.js';
 import { encodeCursor } from './list-cursor.js';
 import { replayFromRow, replayRowValues, tapConfigDocument, tapConfigFromRow, tapConfigKeyOf } from './record-rows.js';
 import { retentionCutoffs } from './retention.js';
 import { guardSqlite, openSqlite, type SqliteConnectionOptions } from './sqlite-connection.js';
+import { packRows } from './sqlite-packed-rows.js';
 import { inlineSqliteWriter, sqliteWriterThread, type SqliteWriter } from './sqlite-writer.js';
 
 export interface SqliteCaptureStoreOptions {
@@ -64,8 +65,6 @@ function prepareReads(d: Database.Database) {
     ping: d.prepare('SELECT 1').pluck(),
   };
 }
-
-const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 /**
  * Opens (creating if needed) a SQLite capture store. `init()` migrates (idempotent); any other method
@@ -158,8 +157,8 @@ export function createSqliteCaptureStore(options: SqliteCaptureStoreOptions): Sq
     async insertBatch(captures: CaptureInput[]): Promise<number[]> {
       // Validated and serialised here: cheaper than cloning the capture objects to the writer thread, and
       // a bad capture is refused with the same error before anything is queued.
-      const rows = captures.map((c, i) => captureRowValues(toCaptureRow(c, i)).map(sqliteValue));
-      return use(({ writer }) => writer.run('insertRows', rows));
+      const rows = packRows(captures.map((c, i) => toCaptureRow(c, i)));
+      return use(({ writer }) => writer.runTransferring('insertRows', [rows.numbers, rows.bodies], rows));
     },
 
     async get(id: number): Promise<Capture | undefined> {

@@ -12,6 +12,12 @@ export interface SqliteWriter {
   /** Opens the connection and migrates; `now` is recorded for migrations applied. */
   open(options: SqliteConnectionOptions, now: string): Promise<void>;
   run<K extends SqliteWriteOp>(op: K, ...args: Parameters<SqliteWrites[K]>): Promise<ReturnType<SqliteWrites[K]>>;
+  /** Like run, but `transfer` moves to the writer thread instead of being copied (unusable here afterwards). */
+  runTransferring<K extends SqliteWriteOp>(
+    op: K,
+    transfer: ArrayBuffer[],
+    ...args: Parameters<SqliteWrites[K]>
+  ): Promise<ReturnType<SqliteWrites[K]>>;
   /** Checkpoints the WAL every `intervalMs` on this thread (a thread writer only). */
   startCheckpoints?(options: SqliteConnectionOptions, intervalMs: number): Promise<void>;
   /** Throws the LoopError that stopped the writer, if one did. */
@@ -37,6 +43,9 @@ export function inlineSqliteWriter(): InlineSqliteWriter {
     async run(op, ...args) {
       if (!writes) throw new LoopError('STORE_UNAVAILABLE', 'the SQLite writer is not open');
       return (writes[op] as (...a: unknown[]) => ReturnType<SqliteWrites[typeof op]>)(...args);
+    },
+    runTransferring(op, _transfer, ...args) {
+      return this.run(op, ...args);
     },
     check() {},
     async close() {
@@ -111,7 +120,7 @@ export function sqliteWriterThread(options: SqliteWriterThreadOptions): SqliteWr
     return w;
   };
 
-  const send = (op: WriterRequest['op'], args: unknown[]): Promise<unknown> => {
+  const send = (op: WriterRequest['op'], args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> => {
     if (stopped) return Promise.reject(stopped);
     if (closing && op !== 'close') return Promise.reject(new LoopError('STORE_UNAVAILABLE', `the SQLite store ${path} is closed`));
     let w: Worker;
@@ -123,7 +132,7 @@ export function sqliteWriterThread(options: SqliteWriterThreadOptions): SqliteWr
     return new Promise((resolve, reject) => {
       const id = nextId++;
       try {
-        w.postMessage({ id, op, args } as WriterRequest);
+        w.postMessage({ id, op, args } as WriterRequest, transfer);
       } catch (err) {
         reject(new LoopError('STORE_FAILED', `SQLite store ${path}: cannot pass ${op} to the writer thread: ${messageOf(err)}`, { cause: err }));
         return;
@@ -142,6 +151,9 @@ export function sqliteWriterThread(options: SqliteWriterThreadOptions): SqliteWr
     },
     run(op, ...args) {
       return send(op, args) as Promise<ReturnType<SqliteWrites[typeof op]>>;
+    },
+    runTransferring(op, transfer, ...args) {
+      return send(op, args, transfer) as Promise<ReturnType<SqliteWrites[typeof op]>>;
     },
     check() {
       if (stopped) throw stopped;

@@ -6,6 +6,7 @@ import type { StoredTapConfig } from '../tapconfig/tapconfig.js';
 import { INSERT_COLUMNS, type DbRow } from './capture-row.js';
 import { REPLAY_INSERT_COLUMNS, replayNotFound, tapConfigFromRow } from './record-rows.js';
 import type { RetentionCutoffs } from './retention.js';
+import { unpackRows, type PackedRows } from './sqlite-packed-rows.js';
 import { guardSqlite, openSqlite, type SqliteConnectionOptions } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrations.js';
 
@@ -87,7 +88,8 @@ function sqliteWrites(db: Database.Database, path: string, now: string) {
     db,
 
     /** Rows in INSERT_COLUMNS order; all in one transaction. Returns their ids in order. */
-    insertRows(rows: unknown[][]): number[] {
+    insertRows(packed: PackedRows): number[] {
+      const rows = unpackRows(packed);
       const ids = guard('insert', () => insertAll(rows));
       insertedSinceOptimize += rows.length;
       if (insertedSinceOptimize >= OPTIMIZE_EVERY_ROWS) {
