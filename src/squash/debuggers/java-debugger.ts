@@ -1,0 +1,162 @@
+// JDWP for Java: the agent cannot be loaded into a running JVM, so "attach" means finding the JDWP socket
+// the JVM was started with (`-agentlib:jdwp=…,server=y,address=…` in its cmdline) and handing it out.
+// With `onjcmd=y` the agent waits for `jcmd PID VM.start_java_debugging`, which we run. A JVM without the
+// agent gets JVM_NOT_DEBUGGABLE and the flag to restart it with. Detach has nothing to undo: JDWP stays.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { LoopError } from '../../core/errors.js';
+import type { AttachSession } from '../squash-types.js';
+import { connect } from 'node:net';
+import { ownListeners } from './proc-sockets.js';
+import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, findExecutable, isAlive, sleep, type AttachOptions, type Debugger } from './debugger.js';
+
+export interface JdwpAgent {
+  transport: string;
+  server: boolean;
+  /** Host part of `address=` ('' for a bare port, '*' for all interfaces). */
+  host: string;
+  /** 0 when the JVM picked the port itself; it is then found among the JVM's listening sockets. */
+  port: number;
+  onjcmd: boolean;
+}
+
+export const JDWP_HINT = 'start the JVM with -agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:5005';
+
+/** Parses the JDWP agent options from a JVM's argv (`-agentlib:jdwp=` or the old `-Xrunjdwp:`). */
+export function parseJdwpAgent(argv: string[]): JdwpAgent | undefined {
+  for (const arg of argv) {
+    const m = /^(?:-agentlib:jdwp=|-Xrunjdwp:)(.*)$/.exec(arg);
+    if (!m) continue;
+    const opts = new Map((m[1] ?? '').split(',').map((kv) => {
+      const i = kv.indexOf('=');
+      return [i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1)] as [string, string];
+    }));
+    const address = opts.get('address') ?? '';
+    const colon = address.lastIndexOf(':');
+    const host = colon < 0 ? '' : address.slice(0, colon);
+    const port = Number(colon < 0 ? address : address.slice(colon + 1));
+    if (!Number.isInteger(port) || port < 0 || address === '') continue;
+    return { transport: opts.get('transport') ?? '', server: opts.get('server') === 'y', host, port, onjcmd: opts.get('onjcmd') === 'y' };
+  }
+  return undefined;
+}
+
+/** True when a JDWP address reaches beyond loopback (a JDWP port is remote code execution). */
+export function bindsBeyondLoopback(agent: JdwpAgent): boolean {
+  return !(agent.host === '' || agent.host === 'localhost' || agent.host.startsWith('127.') || agent.host === '[::1]' || agent.host === '::1');
+}
+
+export interface JavaDebuggerOptions {
+  procRoot?: string;
+  /** Where warnings go (e.g. a JDWP port open to the network). */
+  warn?: (message: string) => void;
+  jcmd?: string;
+}
+
+export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
+  const procRoot = opts.procRoot ?? '/proc';
+  const warn = opts.warn ?? (() => undefined);
+  const jcmd = opts.jcmd ?? 'jcmd';
+  return {
+    name: 'java',
+    runtimes: ['java'],
+    async available() {
+      return { ok: true }; // JDWP is part of every JDK/JRE; jcmd is only needed for onjcmd=y
+    },
+    async attach(pid: number, options: AttachOptions = {}): Promise<AttachSession> {
+      const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
+      await assertAlive(pid, procRoot);
+      const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
+      const agent = parseJdwpAgent(argv);
+      if (!agent || !agent.server || agent.transport !== 'dt_socket') {
+        throw new LoopError('JVM_NOT_DEBUGGABLE', `java: process ${pid} was not started with a JDWP server socket, and JDWP cannot be loaded into a running JVM`, {
+          hint: `${JDWP_HINT} (or add onjcmd=y to enable it later with: jcmd ${pid} VM.start_java_debugging)`,
+          details: { pid, agent: agent ?? null },
+        });
+      }
+      if (bindsBeyondLoopback(agent)) {
+        warn(`java: process ${pid} listens for JDWP on ${agent.host}:${agent.port}, beyond loopback: anyone who reaches it can run code in the JVM`);
+      }
+      if (agent.onjcmd) {
+        const exe = await findExecutable(jcmd);
+        if (!exe) throw new LoopError('DEBUGGER_NOT_INSTALLED', 'java: jcmd is needed to start JDWP (onjcmd=y) but is not installed', { hint: 'install the JDK (Debian: openjdk-17-jdk-headless)', details: { package: 'openjdk-17-jdk-headless' } });
+        await promisify(execFile)(exe, [String(pid), 'VM.start_java_debugging'], { timeout: timeoutMs }).catch((err: unknown) => {
+          throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: jcmd ${pid} VM.start_java_debugging failed`, { cause: err });
+        });
+      }
+      const host = '127.0.0.1';
+      const deadline = Date.now() + timeoutMs;
+      const port = agent.port !== 0 ? agent.port : await findJdwpListener(pid, procRoot, deadline);
+      if (port === undefined) throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: process ${pid} has a JDWP agent on a JVM-chosen port, but none of its sockets answers the JDWP handshake`, { details: { pid } });
+      // Ready when the JVM itself listens there (from /proc: a probing connection would be taken by the agent
+      // as a debugger session).
+      if (!(await listensOn(pid, port, procRoot, deadline, options.signal))) {
+        if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+        throw attachTimeout('java', pid, timeoutMs, `the JDWP port ${port} did not accept connections`);
+      }
+      let detached = false;
+      const ended = new Promise<void>((resolve) => {
+        const tick = (): void => (!detached && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
+        tick();
+      });
+      return {
+        endpoint: { runtime: 'java', debugger: 'java', protocol: 'jdwp', host, port, pid },
+        detach: async () => {
+          detached = true;
+        },
+        ended,
+      };
+    },
+  };
+}
+
+/**
+ * With `address=…:0` the JVM chose the port, and /proc cannot tell which of its listeners is JDWP. The one
+ * that echoes the JDWP handshake is; but after that probe session the agent listens again on a NEW
+ * ephemeral port (verified with JDK 17), so the endpoint is the listener that appears after the probe.
+ */
+async function findJdwpListener(pid: number, procRoot: string, deadline: number): Promise<number | undefined> {
+  const before = await ownListeners(pid, procRoot);
+  const known = new Set(before.map((s) => s.port));
+  for (const s of before) {
+    if (!(await answersJdwpHandshake(s.port))) continue;
+    while (Date.now() < deadline) {
+      const now = await ownListeners(pid, procRoot);
+      const fresh = now.find((l) => !known.has(l.port));
+      if (fresh) return fresh.port;
+      await sleep(20);
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+function answersJdwpHandshake(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let got = '';
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 500);
+    socket.setEncoding('latin1');
+    socket.on('data', (c: string) => {
+      got += c;
+      if (got.length >= 14) done(got.startsWith('JDWP-Handshake'));
+    });
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('JDWP-Handshake'));
+  });
+}
+
+async function listensOn(pid: number, port: number, procRoot: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
+  while (Date.now() < deadline && !signal?.aborted && isAlive(pid)) {
+    if ((await ownListeners(pid, procRoot)).some((s) => s.port === port)) return true;
+    await sleep(25);
+  }
+  return false;
+}

@@ -1,0 +1,168 @@
+// The Node inspector: SIGUSR1 makes a running Node process open its inspector (127.0.0.1:9229 unless it was
+// started with --inspect-port). Which port it really bound is read from /proc — the listening sockets the
+// target itself owns — so another Node process already holding 9229 is never mistaken for the target;
+// `/json/list` on that port gives the CDP websocket URL.
+// Detach closes the inspector again (`process._debugEnd()` over CDP), which also drops any IDE connected.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LoopError } from '../../core/errors.js';
+import type { AttachSession } from '../squash-types.js';
+import { connectCdp } from './cdp-client.js';
+import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, isAlive, sleep, type AttachOptions, type Debugger } from './debugger.js';
+import { isLoopback, namespaceListeners, ownListeners } from './proc-sockets.js';
+
+export interface NodeDebuggerOptions {
+  procRoot?: string;
+  /** HTTP GET returning the parsed JSON, for `/json/list`; default node:http via fetch. */
+  getJson?: (url: string, timeoutMs: number) => Promise<unknown>;
+}
+
+interface InspectorTarget {
+  id: string;
+  type: string;
+  webSocketDebuggerUrl?: string;
+}
+
+const SIGUSR1 = 10;
+const DEFAULT_INSPECT_PORT = 9229;
+/** How long a SIGUSR1 inspector may take to appear when its port is already held by another process. */
+const BUSY_PORT_GRACE_MS = 1000;
+
+/** The port SIGUSR1 opens: `--inspect-port=`/`--debug-port=`/`--inspect=` ([host:]port), else 9229. */
+export function inspectPortFromArgv(argv: string[]): number {
+  let port = DEFAULT_INSPECT_PORT;
+  // Node's own options come before the script (argv[0] is node itself); stop at the first non-option.
+  for (const arg of argv.slice(1)) {
+    if (arg === '--' || !arg.startsWith('-')) break;
+    const m = /^--(?:inspect-port|debug-port|inspect|inspect-brk|inspect-wait)=(?:.*:)?(\d+)$/.exec(arg);
+    if (m) port = Number(m[1]);
+  }
+  return port;
+}
+
+async function defaultGetJson(url: string, timeoutMs: number): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
+}
+
+/** True when the process has a handler for `signal` (SigCgt in /proc/PID/status). */
+export async function catchesSignal(pid: number, signal: number, procRoot = '/proc'): Promise<boolean> {
+  const status = await readFile(join(procRoot, String(pid), 'status'), 'utf8').catch(() => '');
+  const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
+  return m ? (BigInt(`0x${m[1]}`) & (1n << BigInt(signal - 1))) !== 0n : false;
+}
+
+export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
+  const procRoot = opts.procRoot ?? '/proc';
+  const getJson = opts.getJson ?? defaultGetJson;
+
+  async function inspectorOn(port: number): Promise<string | undefined> {
+    try {
+      const list = (await getJson(`http://127.0.0.1:${port}/json/list`, 500)) as InspectorTarget[];
+      if (!Array.isArray(list)) return undefined;
+      return (list.find((t) => t.type === 'node') ?? list[0])?.webSocketDebuggerUrl;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    name: 'nodejs',
+    runtimes: ['node'],
+    async available() {
+      return { ok: true }; // the inspector is built into Node
+    },
+    async attach(pid: number, options: AttachOptions = {}): Promise<AttachSession> {
+      const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
+      const deadline = Date.now() + timeoutMs;
+      await assertAlive(pid, procRoot);
+      // A process without a SIGUSR1 handler would be killed by it: refuse rather than harm the target.
+      if (!(await catchesSignal(pid, SIGUSR1, procRoot))) {
+        throw new LoopError('RUNTIME_UNSUPPORTED', `nodejs: process ${pid} does not handle SIGUSR1, so it is not a Node process with the inspector available`, {
+          hint: 'attach to a Node.js process (not started with --disable-sigusr1), or pick another debugger',
+          details: { pid },
+        });
+      }
+      const before = new Set((await ownListeners(pid, procRoot)).map((s) => s.port));
+      // Already open (started with --inspect, or attached before)?
+      let port: number | undefined;
+      let url: string | undefined;
+      for (const p of before) {
+        url = await inspectorOn(p);
+        if (url) {
+          port = p;
+          break;
+        }
+      }
+      if (!url) {
+        try {
+          process.kill(pid, 'SIGUSR1');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+            throw new LoopError('PERMISSION_DENIED', `nodejs: not allowed to signal process ${pid}`, { cause: err, hint: 'run as the same user as the target, or as root' });
+          }
+          throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`, { cause: err });
+        }
+        const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
+        const inspectPort = inspectPortFromArgv(argv);
+        const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
+        const busyDeadline = Date.now() + BUSY_PORT_GRACE_MS;
+        const probed = new Set<number>();
+        while (!url && Date.now() < deadline) {
+          // Node then only logs "address already in use" on the target's stderr: fail fast with the reason.
+          if (heldByOther && Date.now() > busyDeadline) throw inspectorPortBusy(pid, inspectPort);
+          if (options.signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'nodejs: attach aborted', { cause: options.signal.reason });
+          if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+          for (const s of await ownListeners(pid, procRoot)) {
+            if (before.has(s.port) || probed.has(s.port) || !isLoopback(s.address)) continue;
+            url = await inspectorOn(s.port);
+            if (url) port = s.port;
+            else probed.add(s.port);
+          }
+          if (!url) await sleep(20);
+        }
+      }
+      if (!url || port === undefined) {
+        throw attachTimeout('nodejs', pid, timeoutMs, 'the inspector did not open');
+      }
+      const inspectorPort = port;
+      const wsUrl = url;
+      let stopped = false;
+      const ended = new Promise<void>((resolve) => {
+        const tick = (): void => {
+          if (stopped || !isAlive(pid)) return resolve();
+          setTimeout(tick, 500).unref();
+        };
+        tick();
+      });
+      let detaching: Promise<void> | undefined;
+      const detach = (): Promise<void> =>
+        (detaching ??= (async () => {
+          stopped = true;
+          if (!isAlive(pid)) return;
+          try {
+            const cdp = await connectCdp(wsUrl, 2000);
+            cdp.post('Runtime.evaluate', { expression: 'process._debugEnd()' });
+            const until = Date.now() + 2000;
+            while (Date.now() < until && (await ownListeners(pid, procRoot)).some((s) => s.port === inspectorPort)) await sleep(20);
+            cdp.close();
+          } catch {
+            // the inspector is busy (one IDE holds it) or already closed: leave it open, the target is unharmed
+          }
+        })());
+      return {
+        endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port: inspectorPort, pid, websocketUrl: wsUrl },
+        detach,
+        ended,
+      };
+    },
+  };
+}
+
+function inspectorPortBusy(pid: number, port: number): LoopError {
+  return new LoopError('DEBUGGER_ATTACH_FAILED', `nodejs: process ${pid} could not open its inspector: port ${port} is held by another process`, {
+    hint: 'start the target with --inspect-port=<free port> (SIGUSR1 then opens that one), or end the other debugger',
+    details: { pid, port },
+  });
+}

@@ -1,0 +1,150 @@
+// debugpy for Python: `python3 -m debugpy --listen 127.0.0.1:PORT --pid PID` injects debugpy through gdb;
+// the debugpy adapter (a separate process) then serves DAP on PORT. debugpy cannot report a port it picked,
+// so we pick one that nothing in the target's network namespace listens on and wait for the adapter.
+// Detach ends the adapter, closing the port; debugpy itself stays loaded in the target (Python cannot
+// unload it) and a second attach to the same process is refused by debugpy.
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LoopError } from '../../core/errors.js';
+import type { AttachSession } from '../squash-types.js';
+import {
+  DEFAULT_ATTACH_TIMEOUT_MS,
+  assertAlive,
+  attachTimeout,
+  classifyFailure,
+  findExecutable,
+  isAlive,
+  notInstalled,
+  sleep,
+  type AttachOptions,
+  type Debugger,
+} from './debugger.js';
+import { namespaceListeners, ownListeners } from './proc-sockets.js';
+
+export interface PythonDebuggerOptions {
+  /** A Python that has debugpy; default /usr/bin/python3 (Debian's python3-debugpy). */
+  python?: string;
+  procRoot?: string;
+  /**
+   * Libraries gdb loads symbols from during injection (PYDEVD_GDB_SCAN_SHARED_LIBRARIES); only `dlopen` is
+   * needed. Scanning every library is what makes debugpy's attach slow. '' scans all.
+   */
+  scanSharedLibraries?: string;
+}
+
+/** Finds the debugpy adapter process serving `port` (its cmdline carries `--port N`). */
+async function findAdapter(port: number, procRoot: string): Promise<number | undefined> {
+  for (const entry of await readdir(procRoot).catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(join(procRoot, entry, 'cmdline'), 'utf8').catch(() => '')).split('\0');
+    if (!argv.some((a) => a.endsWith('debugpy/adapter'))) continue;
+    const i = argv.indexOf('--port');
+    if (i >= 0 && argv[i + 1] === String(port)) return Number(entry);
+  }
+  return undefined;
+}
+
+export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger {
+  const python = opts.python ?? '/usr/bin/python3';
+  const procRoot = opts.procRoot ?? '/proc';
+  return {
+    name: 'python',
+    runtimes: ['python'],
+    async available() {
+      if (!(await findExecutable(python))) return { ok: false, reason: `${python} not found`, package: 'python3-debugpy' };
+      const importable = await new Promise<boolean>((resolve) => {
+        const child = spawn(python, ['-c', 'import debugpy'], { stdio: 'ignore', timeout: 10_000 });
+        child.once('error', () => resolve(false));
+        child.once('exit', (code) => resolve(code === 0));
+      });
+      if (!importable) return { ok: false, reason: `debugpy is not importable by ${python}`, package: 'python3-debugpy' };
+      if (!(await findExecutable('gdb'))) return { ok: false, reason: 'gdb (debugpy injects itself with it) not found', package: 'gdb' };
+      return { ok: true };
+    },
+    async attach(pid: number, options: AttachOptions = {}): Promise<AttachSession> {
+      const host = options.host ?? '127.0.0.1';
+      const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
+      const deadline = Date.now() + timeoutMs;
+      await assertAlive(pid, procRoot);
+      let port = options.port ?? 0;
+      if (port === 0) {
+        const taken = new Set([...(await namespaceListeners(pid, procRoot)), ...(await namespaceListeners(process.pid, procRoot))].map((s) => s.port));
+        do port = 20_000 + Math.floor(Math.random() * 30_000);
+        while (taken.has(port));
+      }
+      // The injector (gdb underneath) exits once debugpy runs in the target; its output explains failures.
+      const injector = spawn(python, ['-m', 'debugpy', '--listen', `${host}:${port}`, '--pid', String(pid)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PYDEVD_GDB_SCAN_SHARED_LIBRARIES: opts.scanSharedLibraries ?? 'libc.so,libdl.so' },
+      });
+      let output = '';
+      let failed: LoopError | undefined;
+      let injected = false;
+      injector.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      injector.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      injector.once('error', (err) => (failed = notInstalled('python', python, 'python3-debugpy', err)));
+      injector.once('exit', (code) => {
+        injected = code === 0;
+        if (code === 0) return;
+        if (/No module named debugpy/.test(output)) failed = notInstalled('python', `debugpy for ${python}`, 'python3-debugpy');
+        else if (/gdb.*not found|No such file.*gdb/i.test(output)) failed = notInstalled('python', 'gdb (debugpy injects itself with it)', 'gdb');
+        else failed = classifyFailure('python', pid, output, new Error(`debugpy injector exited with ${code}`));
+      });
+      try {
+        return await waitForAdapter(pid, host, port, deadline, timeoutMs, procRoot, options.signal, () => failed, () => injected);
+      } catch (err) {
+        injector.kill('SIGKILL');
+        throw err;
+      }
+    },
+  };
+}
+
+async function waitForAdapter(
+  pid: number,
+  host: string,
+  port: number,
+  deadline: number,
+  timeoutMs: number,
+  procRoot: string,
+  signal: AbortSignal | undefined,
+  injectorFailure: () => LoopError | undefined,
+  injectorDone: () => boolean,
+): Promise<AttachSession> {
+  while (Date.now() < deadline) {
+    if (signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'python: attach aborted', { cause: signal.reason });
+    const failure = injectorFailure();
+    if (failure) throw failure;
+    if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+    // Not cached: the adapter daemonizes, so the first process with its cmdline may be a short-lived parent.
+    const adapter = await findAdapter(port, procRoot);
+    // Ready when gdb has let go of the target and the adapter itself listens on the port; read from /proc,
+    // since a probing connection would count as the one DAP client the adapter serves.
+    if (adapter !== undefined && injectorDone() && (await ownListeners(adapter, procRoot)).some((s) => s.port === port)) return session(pid, host, port, adapter);
+    await sleep(25);
+  }
+  throw attachTimeout('python', pid, timeoutMs, `debugpy did not listen on ${host}:${port}`);
+}
+
+function session(pid: number, host: string, port: number, adapterPid: number): AttachSession {
+  const ended = new Promise<void>((resolve) => {
+    const tick = (): void => (isAlive(adapterPid) && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
+    tick();
+  });
+  let detaching: Promise<void> | undefined;
+  return {
+    endpoint: { runtime: 'python', debugger: 'python', protocol: 'dap', host, port, pid },
+    detach: () =>
+      (detaching ??= (async () => {
+        try {
+          process.kill(adapterPid, 'SIGTERM');
+        } catch {
+          return;
+        }
+        const until = Date.now() + 2000;
+        while (isAlive(adapterPid) && Date.now() < until) await sleep(20);
+      })()),
+    ended,
+  };
+}
