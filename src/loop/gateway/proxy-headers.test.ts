@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { announcesTrailers, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 
 const facts = { remoteAddress: '10.1.1.1', scheme: 'http' as const, fallbackHost: 'web:9090', dropExpect: true };
 
@@ -22,5 +22,17 @@ describe('proxy headers', () => {
     const raw = ['Host', 'h', 'Expect', '100-continue'];
     expect(upstreamRequestHeaders(raw, facts)).not.toContain('Expect');
     expect(upstreamRequestHeaders(raw, { ...facts, dropExpect: false })).toContain('Expect');
+  });
+
+  it.each([
+    [['Trailer', 'x-sum'], true],
+    [['trailer', ''], true],
+    [['TE', 'trailers'], true],
+    [['te', 'gzip;q=0.5, Trailers'], true],
+    [['TE', 'gzip'], false],
+    [['X-Trailers', 'trailers'], false],
+    [['Accept', '*/*'], false],
+  ])('announcesTrailers(%j) is %s (such chunked requests go through node:http)', (raw, expected) => {
+    expect(announcesTrailers(raw)).toBe(expected);
   });
 });

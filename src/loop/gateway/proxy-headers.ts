@@ -102,3 +102,16 @@ export function hasHeader(raw: readonly string[], name: string): boolean {
   }
   return false;
 }
+
+/**
+ * True when a request announces trailers: a `Trailer` header, or `TE` listing `trailers`. Such chunked
+ * requests go through the node:http client, the one that can send request trailers.
+ */
+export function announcesTrailers(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 7 && name.toLowerCase() === 'trailer') return true;
+    if (name.length === 2 && name.toLowerCase() === 'te' && /(^|,)\s*trailers\s*(;|,|$)/i.test(raw[i + 1]!)) return true;
+  }
+  return false;
+}

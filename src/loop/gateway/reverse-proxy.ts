@@ -1,16 +1,25 @@
 // The gateway's request handler: an HTTP/1.1 reverse proxy with a tap point.
-// Bodies stream both ways, never buffered: the request through pipe(), the response chunk by chunk with its
-// own backpressure (cheaper than pipe() for the usual one-chunk body); a body-less request is not piped at all.
-// Upstream connections are pooled per destination by keep-alive agents, and every exchange — including the 404/502/504 the gateway
-// makes up itself — is reported to the tap as it streams through. With no tap, or when the tap declines an
-// exchange, the hot path makes no tap calls at all.
+// Bodies stream both ways, never buffered, each with its own backpressure; a body-less request sends no body.
+// Every exchange — including the 404/502/504 the gateway makes up itself — is reported to the tap as it
+// streams through. With no tap, or when the tap declines an exchange, the hot path makes no tap calls at all.
+//
+// Two upstream clients. undici (one keep-alive Pool per destination, see upstream-pools.ts) carries the
+// common case: it costs about half the CPU of node:http's client per request. node:http (keep-alive agents)
+// carries what undici's HTTP/1.1 client cannot do:
+// - requests with `Expect: 100-continue` (the upstream's 100 Continue is relayed), and
+// - chunked requests that announce trailers: `Transfer-Encoding: chunked` with a `Trailer` header, or with
+//   `TE` listing `trailers`. Trailers a chunked request sends without announcing them are reported to the
+//   tap but not forwarded (RFC 9110 §6.5: a recipient may discard them).
+// On the undici leg undici writes the framing headers itself: the upstream sees `host` first and lower-cased,
+// `connection: keep-alive`, and `content-length` lower-cased after the other headers. Every other header keeps
+// its order, case and duplicates (field names are case-insensitive, RFC 9110 §5.1).
 //
 // Host is forwarded as received (like Envoy and most reverse proxies), so upstreams see the name clients
 // used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -18,9 +27,11 @@ import type { Tap, TapExchange } from '../tap/tap-types.js';
 import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
-import { hasHeader, headerPairs, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { announcesTrailers, hasHeader, headerPairs, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
+import { GatewayRequestInfo, localOf, remoteOf, schemeOf } from './tap-request-info.js';
+import { UpstreamPools, type UpstreamPool } from './upstream-pools.js';
 
 export interface GatewayHandlerOptions {
   routes: readonly RouteSpec[];
@@ -70,6 +81,7 @@ interface Shared {
   clock: () => number;
   httpAgent: http.Agent;
   httpsAgent: https.Agent;
+  pools: UpstreamPools;
   draining: boolean;
   onTapError(err: unknown): void;
   /** Metric children per route prefix, bound once (label hashing per request is measurable). */
@@ -103,6 +115,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     clock: options.clock ?? (() => performance.now()),
     httpAgent: new http.Agent(agentOptions),
     httpsAgent: new https.Agent(agentOptions),
+    pools: new UpstreamPools({ connections: agentOptions.maxSockets ?? 256, keepAliveTimeoutMs: agentOptions.timeout ?? 4_000 }),
     draining: false,
     routeMetrics: () => undefined,
     done: noop,
@@ -150,6 +163,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     close() {
       shared.httpAgent.destroy();
       shared.httpsAgent.destroy();
+      shared.pools.close();
     },
   };
 }
@@ -158,7 +172,14 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
 class ProxiedExchange {
   private readonly started: number;
   private readonly tap: TapExchange | undefined;
+  /** The node:http leg's request, while it runs. */
   private upstream: http.ClientRequest | undefined;
+  /** The undici leg: its pool, and whether its request runs (1) or was abandoned before undici connected it (2). */
+  private pool: UpstreamPool | undefined;
+  private undiciState: 0 | 1 | 2 = 0;
+  private undiciAbort: ((err?: Error) => void) | undefined;
+  private undiciResume: (() => void) | undefined;
+  private viaNode = false;
   private upstreamHeaders: string[] = [];
   private upstreamConnection: ConnectionInfo | undefined;
   private responseTrailers: string[] | undefined;
@@ -176,21 +197,7 @@ class ProxiedExchange {
     private readonly route: Route | undefined,
   ) {
     this.started = shared.clock();
-    this.tap = shared.tap
-      ? beginGuarded(
-          shared.tap,
-          {
-            method: req.method ?? 'GET',
-            path: req.url ?? '/',
-            authority: req.headers.host ?? '',
-            scheme: schemeOf(req.socket),
-            headers: headerPairs(req.rawHeaders),
-            destination: route?.destination ?? '',
-            downstream: { local: localOf(req.socket), remote: remoteOf(req.socket) },
-          },
-          shared.onTapError,
-        )
-      : undefined;
+    this.tap = shared.tap ? beginGuarded(shared.tap, new GatewayRequestInfo(req, route?.destination ?? ''), shared.onTapError) : undefined;
   }
 
   start(relayContinue: boolean): void {
@@ -208,6 +215,7 @@ class ProxiedExchange {
     const chunked = hasHeader(req.rawHeaders, 'transfer-encoding');
     const length = req.headers['content-length'];
     this.bodyless = !chunked && (length === undefined || length === '0');
+    this.viaNode = relayContinue || (chunked && announcesTrailers(req.rawHeaders));
     this.upstreamHeaders = upstreamRequestHeaders(req.rawHeaders, {
       remoteAddress: req.socket.remoteAddress,
       scheme: schemeOf(req.socket),
@@ -216,7 +224,10 @@ class ProxiedExchange {
     });
     // Re-frame the body for the upstream hop: chunked stays chunked (trailers need it); a body-less request
     // with a method that may carry a body says so, instead of Node's empty chunked body.
-    if (chunked) this.upstreamHeaders.push('Transfer-Encoding', 'chunked');
+    // (undici chunks a body of unknown length itself.)
+    if (chunked) {
+      if (this.viaNode) this.upstreamHeaders.push('Transfer-Encoding', 'chunked');
+    }
     else if (length === undefined && !BODYLESS_METHODS.has(req.method ?? 'GET')) this.upstreamHeaders.push('Content-Length', '0');
 
     const tap = this.tap;
@@ -232,7 +243,98 @@ class ProxiedExchange {
       if (!this.res.headersSent) this.deadline = setTimeout(() => this.onTimeout('deadline'), route.timeoutMs);
     });
     if (this.bodyless && !tap) req.resume();
-    this.send(relayContinue);
+    if (this.viaNode) this.send(relayContinue);
+    else this.dispatch();
+  }
+
+  /** The undici leg: this exchange is the dispatch handler. */
+  private dispatch(): void {
+    const { req, route } = this;
+    const pool = this.shared.pools.for(route!.target);
+    this.pool = pool;
+    this.undiciState = 1;
+    this.undiciAbort = undefined;
+    pool.pool.dispatch(
+      {
+        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        path: originForm(req.url ?? '/'),
+        headers: this.upstreamHeaders,
+        body: this.bodyless ? null : detachedBody(req),
+        // Refreshed while the request body is being written, so an upload is not timed as a whole.
+        headersTimeout: route!.timeoutMs,
+        bodyTimeout: route!.timeoutMs,
+      },
+      this,
+    );
+  }
+
+  // undici's dispatch handler, in its callback form: raw header buffers (case and order kept) and backpressure
+  // by returning false from onData and calling `resume` later. Calls for a request this exchange gave up are ignored.
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.undiciState === 2) abort(new Error('the exchange was abandoned'));
+    else this.undiciAbort = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.undiciState !== 1) return false;
+    if (status < 200) return true; // interim responses (103) are not relayed
+    this.undiciResume = resume;
+    const remote = this.pool!.remote;
+    if (remote) this.upstreamConnection = { remote };
+    const why = this.forwardHead(status, statusText, latin1(raw));
+    if (why === undefined) return true;
+    this.abandonUpstream();
+    this.failUnavailable(why, 'INVALID_RESPONSE');
+    return false;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.undiciState !== 1) return false;
+    this.tap?.responseData(chunk);
+    const res = this.res;
+    if (!res.write(chunk) && !res.destroyed) {
+      res.once('drain', this.undiciResume!);
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(trailers: Buffer[] | string[] | null): void {
+    if (this.undiciState !== 1) return;
+    this.undiciState = 0;
+    if (trailers && trailers.length > 0) {
+      const raw = latin1(trailers);
+      this.responseTrailers = raw;
+      this.res.addTrailers(headerPairs(raw));
+    }
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.undiciState !== 1) return;
+    this.undiciState = 0;
+    const { req, res } = this;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (res.headersSent) {
+      if (code === 'UND_ERR_BODY_TIMEOUT') this.breakMidResponse(`upstream idle for ${this.route!.timeoutMs} ms mid-response`, 'timeout');
+      else this.breakMidResponse(`upstream failed mid-response: ${code ?? err.message}`);
+      return;
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      this.respondTimeout();
+      return;
+    }
+    // A pooled connection the upstream closed while idle fails the next request before it was processed:
+    // replaying a body-less idempotent request on a fresh connection is safe.
+    const reset = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+    if (!this.retried && reset && this.bodyless && IDEMPOTENT_METHODS.has(req.method ?? '')) {
+      this.retried = true;
+      this.shared.logger.debug('retrying on a fresh upstream connection', { destination: this.route?.destination, code });
+      this.dispatch();
+      return;
+    }
+    const why = code === 'ECONNREFUSED' ? 'refused the connection' : reset ? 'reset the connection' : `failed (${code ?? err.message})`;
+    this.failUnavailable(`upstream ${this.describeUpstream()} ${why} before responding`, code ?? err.message);
   }
 
   private send(relayContinue: boolean): void {
@@ -263,16 +365,11 @@ class ProxiedExchange {
     const { res, tap } = this;
     const socket = upRes.socket;
     this.upstreamConnection = { local: localOf(socket), remote: remoteOf(socket) };
-    const status = upRes.statusCode ?? 502;
-    const headers = withoutHopByHop(upRes.rawHeaders);
-    tap?.response(status, headerPairs(headers));
-    if (this.shared.draining) headers.push('Connection', 'close');
-    try {
-      res.writeHead(status, upRes.statusMessage || undefined, headers);
-    } catch (err) {
+    const why = this.forwardHead(upRes.statusCode ?? 502, upRes.statusMessage, upRes.rawHeaders);
+    if (why !== undefined) {
       upRes.resume();
       this.abandonUpstream();
-      this.failUnavailable(`the response of ${this.describeUpstream()} cannot be forwarded: ${messageOf(err)}`, 'INVALID_RESPONSE');
+      this.failUnavailable(why, 'INVALID_RESPONSE');
       return;
     }
     // Forwarded by hand rather than piped: one listener instead of pipe's half dozen, same backpressure.
@@ -295,6 +392,19 @@ class ProxiedExchange {
     upRes.once('close', () => {
       if (!upRes.complete && !res.writableEnded) this.breakMidResponse('the upstream connection closed before the response was complete');
     });
+  }
+
+  /** Reports the upstream's response head to the tap and sends it on; answers why it could not. */
+  private forwardHead(status: number, message: string | undefined, raw: readonly string[]): string | undefined {
+    const headers = withoutHopByHop(raw);
+    this.tap?.response(status, headerPairs(headers));
+    if (this.shared.draining) headers.push('Connection', 'close');
+    try {
+      this.res.writeHead(status, message || undefined, headers);
+      return undefined;
+    } catch (err) {
+      return `the response of ${this.describeUpstream()} cannot be forwarded: ${messageOf(err)}`;
+    }
   }
 
   private onUpstreamError(err: NodeJS.ErrnoException): void {
@@ -332,9 +442,13 @@ class ProxiedExchange {
     }
     // Before the response: a client still uploading (and not held back by the upstream) is not the upstream's fault.
     if (kind === 'idle' && !this.requestEnded && !this.bodyless && !upstream.writableNeedDrain) return;
-    clearTimeout(this.deadline);
     req.unpipe(upstream);
     this.abandonUpstream();
+    this.respondTimeout();
+  }
+
+  private respondTimeout(): void {
+    clearTimeout(this.deadline);
     const ms = this.route!.timeoutMs;
     const message = `upstream ${this.describeUpstream()} sent no response within ${ms} ms`;
     this.respondGenerated(generatedResponse('UPSTREAM_TIMEOUT', message, { destination: this.route!.destination, timeoutMs: ms }), { kind: 'timeout', message });
@@ -398,6 +512,12 @@ class ProxiedExchange {
     const upstream = this.upstream;
     this.upstream = undefined;
     if (upstream && !upstream.destroyed) upstream.destroy();
+    if (this.undiciState === 1) {
+      const abort = this.undiciAbort;
+      this.undiciState = abort ? 0 : 2;
+      this.undiciAbort = undefined;
+      abort?.(new Error('the exchange was abandoned'));
+    }
   }
 
   private describeUpstream(): string {
@@ -408,17 +528,26 @@ class ProxiedExchange {
 
 function noop(): void {}
 
-function schemeOf(socket: Socket): 'http' | 'https' {
-  return (socket as TLSSocket).encrypted ? 'https' : 'http';
+/** The request body as its own stream: undici destroys the body it was given on failure, which must not
+ * reach the downstream connection (a 502 still has to be sent on it). */
+function detachedBody(req: http.IncomingMessage): Readable {
+  const body = new Readable({ read: () => void req.resume() });
+  req.on('data', (chunk: Buffer) => {
+    if (!body.push(chunk)) req.pause();
+  });
+  req.once('end', () => body.push(null));
+  return body;
 }
 
-function localOf(socket: Socket | null | undefined): ConnectionInfo['local'] {
-  return socket?.localAddress !== undefined && socket.localPort !== undefined ? { address: socket.localAddress, port: socket.localPort } : undefined;
+function latin1(raw: ReadonlyArray<Buffer | string>): string[] {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i]!;
+    out[i] = typeof v === 'string' ? v : v.toString('latin1');
+  }
+  return out;
 }
 
-function remoteOf(socket: Socket | null | undefined): ConnectionInfo['remote'] {
-  return socket?.remoteAddress !== undefined && socket.remotePort !== undefined ? { address: socket.remoteAddress, port: socket.remotePort } : undefined;
-}
 
 /** Origin-form of a request target: absolute-form (`http://host/x?y`) becomes `/x?y`. */
 function originForm(target: string): string {

@@ -10,14 +10,23 @@ export interface TapRequestInfo {
   path: string;
   authority: string;
   scheme: 'http' | 'https';
-  /** Request headers as received, in order, without pseudo-headers. */
-  headers: HeaderList;
+  /** Request headers as received, in order, without pseudo-headers. May be a getter building them on demand. */
+  readonly headers: HeaderList;
+  /**
+   * The same headers in Node's flat form (`[name, value, name, value…]`), when the tap point has them: the tap
+   * then reads these and leaves `headers` alone, so a getter behind `headers` runs only if someone needs it.
+   */
+  readonly rawHeaders?: readonly string[];
   /** The route's destination name (`web:9090`); the DESTINATION column of `loopctl list`. */
   destination: string;
   downstream?: ConnectionInfo;
 }
 
-/** One exchange in flight. Calls arrive in this order; any may be skipped when the exchange fails early. */
+/**
+ * One exchange in flight. Calls arrive in this order; any may be skipped when the exchange fails early.
+ * The tap may keep references to the chunks and header lists it is given until `end` (it copies only what it
+ * keeps): a tap point must not modify them afterwards — Node's own `write()` asks the same of its callers.
+ */
 export interface TapExchange {
   requestData(chunk: Buffer): void;
   requestEnd(trailers?: HeaderList): void;

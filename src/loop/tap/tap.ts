@@ -84,6 +84,8 @@ export function createTap(options: TapOptions): Tap {
     [':scheme', ''],
   ];
   const scratchHeaders: HeaderList = [];
+  // Pairs reused for flat raw headers (TapRequestInfo.rawHeaders), grown to the longest header list seen.
+  const scratchPairs: Array<[string, string]> = [];
   const scratch: CaptureInput = {
     capturedAt: '',
     tapConfig: '',
@@ -136,7 +138,20 @@ export function createTap(options: TapOptions): Tap {
         pseudo[3]![1] = info.scheme;
         scratchHeaders.length = 0;
         scratchHeaders.push(...pseudo);
-        for (let i = 0; i < info.headers.length; i++) scratchHeaders.push(info.headers[i]!);
+        const raw = info.rawHeaders;
+        if (raw) {
+          for (let i = 0, k = 0; i + 1 < raw.length; i += 2, k++) {
+            let pair = scratchPairs[k];
+            if (pair) {
+              pair[0] = raw[i]!;
+              pair[1] = raw[i + 1]!;
+            } else scratchPairs.push((pair = [raw[i]!, raw[i + 1]!]));
+            scratchHeaders.push(pair);
+          }
+        } else {
+          const headers = info.headers;
+          for (let i = 0; i < headers.length; i++) scratchHeaders.push(headers[i]!);
+        }
         let remaining: CompiledTapConfig[] | undefined;
         for (let i = 0; i < all.length; i++) {
           const c = all[i]!;
@@ -168,7 +183,10 @@ export function createTap(options: TapOptions): Tap {
   };
 }
 
-/** Keeps the first `cap` bytes of a body, in copies (the caller may reuse its buffers). */
+/**
+ * Keeps the first `cap` bytes of a body. Chunks are kept by reference (the contract forbids the caller to
+ * modify them); bytes are copied once, at the end, and only for an exchange a TapConfig keeps.
+ */
 class BodyCopy {
   private chunks: Buffer[] = [];
   private kept = 0;
@@ -179,11 +197,11 @@ class BodyCopy {
     this.seen += chunk.length;
     if (this.kept >= this.cap || chunk.length === 0) return;
     const take = Math.min(chunk.length, this.cap - this.kept);
-    this.chunks.push(Buffer.from(chunk.subarray(0, take)));
+    this.chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
     this.kept += take;
   }
 
-  /** undefined when no byte was seen (Envoy: a message without body has no body). */
+  /** undefined when no byte was seen (Envoy: a message without body has no body). The bytes are views. */
   body(): CapturedBody | undefined {
     if (this.seen === 0) return undefined;
     const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.kept);
@@ -198,12 +216,15 @@ type Failed = (where: string, err: unknown) => void;
 class Recorder implements TapExchange {
   private done = false;
   private readonly started: number;
-  private readonly requestHeaders: HeaderList;
   private readonly requestBody: BodyCopy;
   private readonly responseBody: BodyCopy;
-  private requestTrailers: HeaderList = [];
-  private responseHeaders: HeaderList = [];
+  // Lists as the tap point gave them (kept by reference, per the contract); the capture's lists are made at the end.
+  private requestTrailers: HeaderList | undefined;
+  private status: number | undefined;
+  private responseHead: HeaderList | undefined;
   private responseAt: number | undefined;
+  /** Whether the request headers were left out of the capture the configs were evaluated on. */
+  private requestHeadersDeferred = false;
 
   constructor(
     private readonly info: TapRequestInfo,
@@ -215,14 +236,6 @@ class Recorder implements TapExchange {
     private readonly failed: Failed,
   ) {
     this.started = clock();
-    const headers: HeaderList = [
-      [':method', info.method],
-      [':path', info.path],
-      [':authority', info.authority],
-      [':scheme', info.scheme],
-    ];
-    for (const h of info.headers) headers.push([h[0], h[1]]);
-    this.requestHeaders = headers;
     this.requestBody = new BodyCopy(cap);
     this.responseBody = new BodyCopy(cap);
   }
@@ -239,7 +252,7 @@ class Recorder implements TapExchange {
   requestEnd(trailers?: HeaderList): void {
     if (this.done || !trailers) return;
     try {
-      this.requestTrailers = trailers.map((h) => [h[0], h[1]]);
+      this.requestTrailers = trailers;
     } catch (err) {
       this.fail(err);
     }
@@ -249,9 +262,8 @@ class Recorder implements TapExchange {
     if (this.done) return;
     try {
       this.responseAt = this.clock();
-      const list: HeaderList = [[':status', String(status)]];
-      for (const h of headers) list.push([h[0], h[1]]);
-      this.responseHeaders = list;
+      this.status = status;
+      this.responseHead = headers;
     } catch (err) {
       this.fail(err);
     }
@@ -272,10 +284,12 @@ class Recorder implements TapExchange {
     try {
       const now = this.clock();
       // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
-      const request: CapturedMessage = { headers: this.requestHeaders, trailers: this.requestTrailers };
+      // Request headers are made now only when a config still in play reads them; else once one keeps the exchange.
+      this.requestHeadersDeferred = !this.remaining.some(readsRequestHeaders);
+      const request: CapturedMessage = { headers: this.requestHeadersDeferred ? [] : this.requestHeaders(), trailers: copyList(this.requestTrailers) };
       const requestBody = this.requestBody.body();
       if (requestBody) request.body = requestBody;
-      const response: CapturedMessage = { headers: this.responseHeaders, trailers: result?.trailers ? result.trailers.map((h) => [h[0], h[1]]) : [] };
+      const response: CapturedMessage = { headers: this.responseHeaders(), trailers: copyList(result?.trailers) };
       const responseBody = this.responseBody.body();
       if (responseBody) response.body = responseBody;
       const capture: CaptureInput = {
@@ -295,18 +309,48 @@ class Recorder implements TapExchange {
     }
   }
 
-  /** Fills in the capture's timestamps. */
+  /** Completes a capture a TapConfig keeps: deferred request headers and the timestamps. */
   stamp(capture: CaptureInput): void {
+    if (this.requestHeadersDeferred) capture.request.headers = this.requestHeaders();
     const started = new Date(this.started).toISOString();
     capture.capturedAt = started;
     capture.request.headersReceivedAt = started;
     if (this.responseAt !== undefined) capture.response.headersReceivedAt = new Date(this.responseAt).toISOString();
   }
 
+  private requestHeaders(): HeaderList {
+    const info = this.info;
+    const headers: HeaderList = [
+      [':method', info.method],
+      [':path', info.path],
+      [':authority', info.authority],
+      [':scheme', info.scheme],
+    ];
+    const raw = info.rawHeaders;
+    if (raw) for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+    else for (const h of info.headers) headers.push([h[0], h[1]]);
+    return headers;
+  }
+
+  private responseHeaders(): HeaderList {
+    if (this.status === undefined) return [];
+    const list: HeaderList = [[':status', String(this.status)]];
+    if (this.responseHead) for (const h of this.responseHead) list.push([h[0], h[1]]);
+    return list;
+  }
+
   private fail(err: unknown): void {
     this.done = true;
     this.failed('exchange', err);
   }
+}
+
+function readsRequestHeaders(c: CompiledTapConfig): boolean {
+  return c.match.fields.includes('requestHeaders');
+}
+
+function copyList(list: HeaderList | undefined): HeaderList {
+  return list ? list.map((h) => [h[0], h[1]]) : [];
 }
 
 function trimBody(m: CapturedMessage, cap: number): CapturedMessage {

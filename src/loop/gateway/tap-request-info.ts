@@ -1,0 +1,54 @@
+// What the gateway tells the tap about a request, built on demand: most exchanges are ruled out at the
+// request head (or the tap is on for response-side configs only), so the header pairs and the downstream
+// addresses are only made when something reads them — usually only for an exchange a TapConfig keeps.
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionInfo, HeaderList } from '../../capture/capture.js';
+import type { TapRequestInfo } from '../tap/tap-types.js';
+import { headerPairs } from './proxy-headers.js';
+
+/** A class so that the lazy parts are prototype getters, not closures made per request. */
+export class GatewayRequestInfo implements TapRequestInfo {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly rawHeaders: readonly string[];
+  private pairs: HeaderList | undefined;
+  private connection: ConnectionInfo | undefined;
+
+  constructor(
+    private readonly req: http.IncomingMessage,
+    readonly destination: string,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.path = req.url ?? '/';
+    this.authority = req.headers.host ?? '';
+    this.rawHeaders = req.rawHeaders;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return schemeOf(this.req.socket);
+  }
+
+  get headers(): HeaderList {
+    return (this.pairs ??= headerPairs(this.rawHeaders));
+  }
+
+  get downstream(): ConnectionInfo {
+    const socket = this.req.socket;
+    return (this.connection ??= { local: localOf(socket), remote: remoteOf(socket) });
+  }
+}
+
+export function schemeOf(socket: Socket): 'http' | 'https' {
+  return (socket as TLSSocket).encrypted ? 'https' : 'http';
+}
+
+export function localOf(socket: Socket | null | undefined): ConnectionInfo['local'] {
+  return socket?.localAddress !== undefined && socket.localPort !== undefined ? { address: socket.localAddress, port: socket.localPort } : undefined;
+}
+
+export function remoteOf(socket: Socket | null | undefined): ConnectionInfo['remote'] {
+  return socket?.remoteAddress !== undefined && socket.remotePort !== undefined ? { address: socket.remoteAddress, port: socket.remotePort } : undefined;
+}
