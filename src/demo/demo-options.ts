@@ -10,7 +10,7 @@ export const demoOptionsSchema = {
   bluePort: opt.integer({ description: 'payment blue (healthy) port', default: 9091, min: 0, max: 65535, valueName: 'port' }),
   greenPort: opt.integer({ description: 'payment green (sleepy) port', default: 9092, min: 0, max: 65535, valueName: 'port' }),
   dataDir: opt.string({ description: 'directory for the SQLite store', default: '.loop-data', valueName: 'dir' }),
-  tapFile: opt.string({ description: 'TapConfig applied at start', default: 'examples/tutorial/gloo-loop/tap.yaml', valueName: 'file' }),
+  tapFile: opt.string({ description: 'TapConfig applied at start', default: '', showDefault: "the tutorial's examples/tutorial/gloo-loop/tap.yaml", valueName: 'file' }),
   active: opt.enumOf({ description: 'payment version web calls at start', default: 'green', values: ['green', 'blue'] as const }),
 };
 

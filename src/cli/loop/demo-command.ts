@@ -1,5 +1,6 @@
 // `loop demo` (what `npm start` runs) and `loop demo switch blue|green`.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LoopError, messageOf } from '../../core/errors.js';
 import { demoOptionsSchema } from '../../demo/demo-options.js';
@@ -14,7 +15,9 @@ export function registerDemoCommand(program: Command, loopBin: string): void {
     const say = (line: string): void => {
       process.stdout.write(`• ${line}\n`);
     };
-    const world = await startDemoWorld({ ...o, dataDir: path.resolve(o.dataDir), tapFile: path.resolve(o.tapFile), loopBin, say });
+    // The tutorial's TapConfig ships with the package (dist/cli/loop → the package root), wherever we run from.
+    const tapFile = o.tapFile ? path.resolve(o.tapFile) : fileURLToPath(new URL('../../../examples/tutorial/gloo-loop/tap.yaml', import.meta.url));
+    const world = await startDemoWorld({ ...o, dataDir: path.resolve(o.dataDir), tapFile, loopBin, say });
     process.stdout.write(demoInstructions(world));
     let closing = false;
     const closeWorld = (): Promise<void> => {
