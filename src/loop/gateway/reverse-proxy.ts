@@ -71,6 +71,8 @@ export function createGatewayServer(gateway: GatewayHandler): http.Server {
   return server;
 }
 
+/** Bodies up to this size that arrived with their request head are sent upstream as one Buffer. */
+const SMALL_BODY_BYTES = 64 * 1024;
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
@@ -244,11 +246,31 @@ class ProxiedExchange {
     });
     if (this.bodyless && !tap) req.resume();
     if (this.viaNode) this.send(relayContinue);
-    else this.dispatch();
+    else if (this.bodyless || tap || chunked || Number(length) > SMALL_BODY_BYTES) this.dispatch();
+    else process.nextTick(() => this.dispatchSmall());
+  }
+
+  /**
+   * A small body usually arrives with its head, in the same read: Node's parser pushes it into the request
+   * right after the 'request' event, so one tick later it is all there and goes upstream as a Buffer (one
+   * write with the head, no body stream). Otherwise the body streams as usual.
+   */
+  private dispatchSmall(): void {
+    const req = this.req;
+    if (this.undiciState !== 0 || this.res.writableEnded || req.destroyed) return;
+    // The parser delivers no more than Content-Length bytes: when they are all buffered, the body is whole.
+    if (req.readableLength === Number(req.headers['content-length'])) {
+      const body = req.read() as Buffer | null;
+      if (body !== null) {
+        this.dispatch(body);
+        return;
+      }
+    }
+    this.dispatch();
   }
 
   /** The undici leg: this exchange is the dispatch handler. */
-  private dispatch(): void {
+  private dispatch(small?: Buffer): void {
     const { req, route } = this;
     const pool = this.shared.pools.for(route!.target);
     this.pool = pool;
@@ -259,7 +281,7 @@ class ProxiedExchange {
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         path: originForm(req.url ?? '/'),
         headers: this.upstreamHeaders,
-        body: this.bodyless ? null : detachedBody(req),
+        body: this.bodyless ? null : (small ?? detachedBody(req)),
         // Refreshed while the request body is being written, so an upload is not timed as a whole.
         headersTimeout: route!.timeoutMs,
         bodyTimeout: route!.timeoutMs,
