@@ -1,13 +1,13 @@
 // Measures what the tap costs the traffic it watches, in-process, no sockets (not a test: prints numbers,
-// asserts nothing). Run: npx vite-node src/loop/tap/tap-overhead-measure.ts
+// asserts nothing). Run: npm run build && node dist/bench/tap-overhead-measure.js
 //  - begin() answering undefined (the tap on, no TapConfig matching at request headers);
 //  - a full recorded exchange with 1 KiB request and response bodies, not matched at the end;
 //  - a full matched exchange (redaction, handed to a sink that discards).
-import type { TapConfig } from '../../tapconfig/tapconfig.js';
-import { createTap } from './tap.js';
-import type { CaptureSink } from './tap-shipper.js';
-import type { TapRequestInfo } from './tap-types.js';
-import { staticTapConfigs } from './tapconfig-follower.js';
+import type { TapConfig } from '../tapconfig/tapconfig.js';
+import { createTap } from '../loop/tap/tap.js';
+import type { CaptureSink } from '../loop/tap/tap-shipper.js';
+import type { TapRequestInfo } from '../loop/tap/tap-types.js';
+import { staticTapConfigs } from '../loop/tap/tapconfig-follower.js';
 
 const tc = (name: string, match: string): TapConfig => ({ apiVersion: 'loop.solo.io/v1', kind: 'TapConfig', metadata: { namespace: 'default', name }, spec: { match } });
 const sink: CaptureSink = { enqueue() {}, flush: () => Promise.resolve(true), close: () => Promise.resolve() };
