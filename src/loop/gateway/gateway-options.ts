@@ -122,6 +122,10 @@ export const gatewayOptionsSchema = {
     check: (v) => (v === 'off' || parseHostPort(v) ? undefined : 'host:port, e.g. 127.0.0.1:9901, or off'),
   }),
   maxBodyBytes: opt.bytes({ description: 'body bytes the tap copies per request or response; longer bodies are captured truncated', default: 64 * 1024 }),
+  tapStartupWait: opt.duration({
+    description: 'at startup, how long to wait for the first TapConfig set from the loop server before serving (proxying never waits longer; captures start once it arrives)',
+    default: 3_000,
+  }),
   drainTimeout: opt.duration({ description: 'on shutdown, how long in-flight requests may take to finish', default: 10_000 }),
   logLevel: opt.enumOf({ description: 'log level', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
 };

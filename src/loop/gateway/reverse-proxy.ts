@@ -233,7 +233,9 @@ class ProxiedExchange {
     else if (length === undefined && !BODYLESS_METHODS.has(req.method ?? 'GET')) this.upstreamHeaders.push('Content-Length', '0');
 
     const tap = this.tap;
-    if (tap) req.on('data', (chunk: Buffer) => tap.requestData(chunk));
+    // A small body taken whole below is handed to the tap in one piece; otherwise the tap sees each chunk.
+    const smallPath = !this.viaNode && !this.bodyless && !chunked && Number(length) <= SMALL_BODY_BYTES;
+    if (tap && !smallPath) this.observeRequestBody();
     req.once('end', () => {
       this.requestEnded = true;
       const trailers = req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined;
@@ -246,7 +248,7 @@ class ProxiedExchange {
     });
     if (this.bodyless && !tap) req.resume();
     if (this.viaNode) this.send(relayContinue);
-    else if (this.bodyless || tap || chunked || Number(length) > SMALL_BODY_BYTES) this.dispatch();
+    else if (!smallPath) this.dispatch();
     else process.nextTick(() => this.dispatchSmall());
   }
 
@@ -262,11 +264,20 @@ class ProxiedExchange {
     if (req.readableLength === Number(req.headers['content-length'])) {
       const body = req.read() as Buffer | null;
       if (body !== null) {
+        this.tap?.requestData(body);
+        // Nothing is left to read; flowing mode lets the stream reach 'end' (and the tap its requestEnd).
+        req.resume();
         this.dispatch(body);
         return;
       }
     }
+    if (this.tap) this.observeRequestBody();
     this.dispatch();
+  }
+
+  private observeRequestBody(): void {
+    const tap = this.tap!;
+    this.req.on('data', (chunk: Buffer) => tap.requestData(chunk));
   }
 
   /** The undici leg: this exchange is the dispatch handler. */

@@ -46,7 +46,11 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
   const registry = new Registry();
   if (extra.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'loop_gateway_' });
   const metrics = createGatewayMetrics(registry);
-  const tap = options.tap === 'on' ? (extra.tap ?? createGatewayTap(options, registry, logger)) : undefined;
+  const gatewayTap = options.tap === 'on' && !extra.tap ? createGatewayTap(options, registry, logger) : undefined;
+  const tap = options.tap === 'on' ? (extra.tap ?? gatewayTap?.tap) : undefined;
+  if (gatewayTap && options.tapStartupWait > 0 && !(await gatewayTap.ready(options.tapStartupWait))) {
+    logger.warn('no TapConfigs from the loop server yet; serving anyway, captures start when it answers', { loopServer: options.loopServer });
+  }
   let draining = false;
   let main: Listening | undefined;
   let admin: Listening | undefined;
