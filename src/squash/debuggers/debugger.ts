@@ -50,6 +50,18 @@ export function notInstalled(debuggerName: DebuggerName, what: string, pkg: stri
   });
 }
 
+/** Availability of a debugger that is one executable from one Debian package. */
+export async function executableAvailability(command: string, pkg: string): Promise<Availability> {
+  return (await findExecutable(command)) ? { ok: true } : { ok: false, reason: `${command} not found on PATH`, package: pkg };
+}
+
+/** The executable's path, or DEBUGGER_NOT_INSTALLED naming the package that provides it. */
+export async function requireExecutable(debuggerName: DebuggerName, command: string, pkg: string): Promise<string> {
+  const exe = await findExecutable(command);
+  if (!exe) throw notInstalled(debuggerName, command, pkg);
+  return exe;
+}
+
 /** Throws TARGET_EXITED (or TARGET_NOT_FOUND for a PID that never was) unless the PID is running. */
 export async function assertAlive(pid: number, procRoot = '/proc'): Promise<void> {
   if (!isAlive(pid, procRoot)) {

@@ -6,8 +6,8 @@ import {
   DEFAULT_ATTACH_TIMEOUT_MS,
   assertAlive,
   classifyFailure,
-  findExecutable,
-  notInstalled,
+  executableAvailability,
+  requireExecutable,
   startServer,
   stopChild,
   type AttachOptions,
@@ -27,14 +27,11 @@ export function createDlvDebugger(opts: DlvDebuggerOptions = {}): Debugger {
   return {
     name: 'dlv',
     runtimes: ['go'],
-    async available() {
-      return (await findExecutable(command)) ? { ok: true } : { ok: false, reason: `${command} not found on PATH`, package: 'delve' };
-    },
+    available: () => executableAvailability(command, 'delve'),
     async attach(pid: number, options: AttachOptions = {}): Promise<AttachSession> {
       const host = options.host ?? '127.0.0.1';
       const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
-      const exe = await findExecutable(command);
-      if (!exe) throw notInstalled('dlv', command, 'delve');
+      const exe = await requireExecutable('dlv', command, 'delve');
       await assertAlive(pid);
       const args = ['attach', String(pid), '--headless', `--listen=${host}:${options.port ?? 0}`, '--api-version=2', '--accept-multiclient', '--continue'];
       const server = await startServer('dlv', pid, exe, args, (line) => {

@@ -7,8 +7,8 @@ import type { AttachSession } from '../squash-types.js';
 import {
   DEFAULT_ATTACH_TIMEOUT_MS,
   assertAlive,
-  findExecutable,
-  notInstalled,
+  executableAvailability,
+  requireExecutable,
   startServer,
   stopChild,
   type AttachOptions,
@@ -28,14 +28,11 @@ export function createGdbDebugger(opts: GdbDebuggerOptions = {}): Debugger {
   return {
     name: 'gdb',
     runtimes: ['c'],
-    async available() {
-      return (await findExecutable(command)) ? { ok: true } : { ok: false, reason: `${command} not found on PATH`, package: 'gdbserver' };
-    },
+    available: () => executableAvailability(command, 'gdbserver'),
     async attach(pid: number, options: AttachOptions = {}): Promise<AttachSession> {
       const host = options.host ?? '127.0.0.1';
       const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
-      const exe = await findExecutable(command);
-      if (!exe) throw notInstalled('gdb', command, 'gdbserver');
+      const exe = await requireExecutable('gdb', command, 'gdbserver');
       await assertAlive(pid);
       const server = await startServer('gdb', pid, exe, ['--attach', `${host}:${options.port ?? 0}`, String(pid)], (line) => {
         const m = LISTENING.exec(line);
