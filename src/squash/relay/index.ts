@@ -1,0 +1,1 @@
+export { openRelay, tcpDialer, type Dialer, type Relay, type RelayOptions } from './tcp-relay.js';
