@@ -1,0 +1,146 @@
+// The squash suite: command-to-debugger-ready per runtime. For each runtime, a fresh sample service is
+// started per round and `plank --pid PID` is timed from spawn to its ready line (the moment an IDE can
+// connect). In the same run, two baselines: plank's own start-up (`plank --help`: Node plus our modules)
+// and the debugger attach alone, called in-process through the library — so the table shows where the
+// time goes. Targets (issue #4): under 1 s for node and gdb, under 3 s for dlv and debugpy.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createDebuggerRegistry } from '../squash/debuggers/index.js';
+import { buildSamples, startSample, type BuiltSamples, type RunningSample } from '../squash/samples/sample-targets.js';
+import type { DebuggerName, Runtime } from '../squash/squash-types.js';
+import { nowMs, summarizeTimes, type Timing } from './bench-support.js';
+
+const PLANK = path.resolve(import.meta.dirname, '../cli/plank/main.js');
+
+interface RuntimeCase {
+  runtime: Runtime;
+  debugger: DebuggerName;
+  /** Command-to-ready target in ms (undefined: no target set by the issue). */
+  targetMs?: number;
+}
+
+const CASES: RuntimeCase[] = [
+  { runtime: 'node', debugger: 'nodejs', targetMs: 1000 },
+  { runtime: 'c', debugger: 'gdb', targetMs: 1000 },
+  { runtime: 'go', debugger: 'dlv', targetMs: 3000 },
+  { runtime: 'python', debugger: 'python', targetMs: 3000 },
+  { runtime: 'java', debugger: 'java' },
+];
+
+export interface SquashRow {
+  runtime: Runtime;
+  debugger: DebuggerName;
+  targetMs?: number;
+  plank: Timing;
+  attach: Timing;
+}
+
+export interface SquashBenchResult {
+  rounds: number;
+  plankStartup: Timing;
+  rows: SquashRow[];
+  skipped: { runtime: Runtime; reason: string }[];
+}
+
+export interface SquashBenchSettings {
+  rounds: number;
+}
+
+export function squashSettingsFromEnv(env: NodeJS.ProcessEnv): SquashBenchSettings {
+  const rounds = Number(env.LOOP_BENCH_ROUNDS ?? 5);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`LOOP_BENCH_ROUNDS must be a positive integer, got "${env.LOOP_BENCH_ROUNDS}"`);
+  return { rounds };
+}
+
+interface PlankRun {
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns plank for `pid` and resolves at its ready line (rejects with its error line or exit). */
+async function timePlank(pid: number, debuggerName: DebuggerName): Promise<PlankRun> {
+  const started = nowMs();
+  const child = spawn(process.execPath, [PLANK, '--pid', String(pid), '--debugger', debuggerName], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit');
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    void exited.then(([code]) => reject(new Error(`plank exited (${String(code)}) before ready: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)));
+  });
+  const readyMs = nowMs() - started;
+  const event = JSON.parse(line) as { event: string; error?: { message: string } };
+  if (event.event !== 'ready') {
+    child.kill('SIGKILL');
+    throw new Error(`plank: ${event.error?.message ?? line}`);
+  }
+  return {
+    readyMs,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function timeCommand(args: string[]): Promise<number> {
+  const started = nowMs();
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${args.join(' ')} exited ${String(code)}`);
+  return nowMs() - started;
+}
+
+async function withSample<T>(c: RuntimeCase, built: BuiltSamples, fn: (sample: RunningSample) => Promise<T>): Promise<T> {
+  const sample = await startSample(c.runtime, built, c.runtime === 'java' ? { jdwpAddress: '127.0.0.1:0' } : {});
+  try {
+    return await fn(sample);
+  } finally {
+    await sample.stop();
+  }
+}
+
+export async function squashBench(settings: SquashBenchSettings, log: (s: string) => void): Promise<SquashBenchResult> {
+  const registry = createDebuggerRegistry();
+  const plankStartup: number[] = [];
+  for (let i = 0; i < settings.rounds; i++) plankStartup.push(await timeCommand([PLANK, '--help']));
+  log(`plank --help: ${summarizeTimes(plankStartup).median.toFixed(0)} ms`);
+
+  const built = await buildSamples();
+  const rows: SquashRow[] = [];
+  const skipped: SquashBenchResult['skipped'] = [];
+  try {
+    for (const c of CASES) {
+      const available = await registry.byName(c.debugger).available();
+      if (!available.ok) {
+        skipped.push({ runtime: c.runtime, reason: `${available.reason} (apt-get install ${available.package})` });
+        continue;
+      }
+      const plankTimes: number[] = [];
+      const attachTimes: number[] = [];
+      for (let i = 0; i < settings.rounds; i++) {
+        // A fresh target for every measurement: the first attach to a process is what a user waits for.
+        await withSample(c, built, async (sample) => {
+          const run = await timePlank(sample.pid, c.debugger);
+          plankTimes.push(run.readyMs);
+          await run.stop();
+        });
+        await withSample(c, built, async (sample) => {
+          const started = nowMs();
+          const session = await registry.byName(c.debugger).attach(sample.pid);
+          attachTimes.push(nowMs() - started);
+          await session.detach();
+        });
+      }
+      const row: SquashRow = { runtime: c.runtime, debugger: c.debugger, plank: summarizeTimes(plankTimes), attach: summarizeTimes(attachTimes) };
+      if (c.targetMs !== undefined) row.targetMs = c.targetMs;
+      rows.push(row);
+      log(`${c.runtime}/${c.debugger}: plank ready median ${row.plank.median.toFixed(0)} ms, attach alone ${row.attach.median.toFixed(0)} ms`);
+    }
+  } finally {
+    await built.remove();
+  }
+  return { rounds: settings.rounds, plankStartup: summarizeTimes(plankStartup), rows, skipped };
+}
