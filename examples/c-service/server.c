@@ -30,7 +30,7 @@ static void handle_pay(int fd, const char *request) {
     answer(fd, 400, "{\"error\":\"amount must be an integer\"}");
     return;
   }
-  long fee = amount / 100; /* a breakpoint here sees amount */
+  long fee = amount / 100; /* a breakpoint here sees amount (squash:breakpoint) */
   char body[128];
   snprintf(body, sizeof body, "{\"amount\":%ld,\"fee\":%ld}", amount, fee);
   answer(fd, 200, body);

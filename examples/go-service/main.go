@@ -17,7 +17,7 @@ func pay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"amount must be an integer"}`, http.StatusBadRequest)
 		return
 	}
-	fee := amount / 100 // a breakpoint here sees amount
+	fee := amount / 100 // a breakpoint here sees amount (squash:breakpoint)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]int{"amount": amount, "fee": fee})
 }

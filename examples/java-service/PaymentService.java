@@ -16,7 +16,7 @@ public class PaymentService {
             answer(exchange, 400, "{\"error\":\"amount must be an integer\"}");
             return;
         }
-        int fee = amount / 100; // a breakpoint here sees amount
+        int fee = amount / 100; // a breakpoint here sees amount (squash:breakpoint)
         answer(exchange, 200, "{\"amount\":" + amount + ",\"fee\":" + fee + "}");
     }
 

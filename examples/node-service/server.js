@@ -14,7 +14,7 @@ function pay(req, res) {
     res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"amount must be an integer"}');
     return;
   }
-  const fee = Math.trunc(amount / 100); // a breakpoint here sees amount
+  const fee = Math.trunc(amount / 100); // a breakpoint here sees amount (squash:breakpoint)
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ amount, fee }));
 }
 

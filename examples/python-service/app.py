@@ -17,7 +17,7 @@ class PayHandler(BaseHTTPRequestHandler):
         except ValueError:
             self.answer(400, {"error": "amount must be an integer"})
             return
-        fee = amount // 100  # a breakpoint here sees amount
+        fee = amount // 100  # a breakpoint here sees amount (squash:breakpoint)
         self.answer(200, {"amount": amount, "fee": fee})
 
     def answer(self, status, body):
