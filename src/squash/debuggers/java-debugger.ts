@@ -2,13 +2,17 @@
 // the JVM was started with (`-agentlib:jdwp=…,server=y,address=…` in its cmdline) and handing it out.
 // With `onjcmd=y` the agent waits for `jcmd PID VM.start_java_debugging`, which we run. A JVM without the
 // agent gets JVM_NOT_DEBUGGABLE and the flag to restart it with. Detach has nothing to undo: JDWP stays.
+// A JVM in another network namespace (a container) is reached through a netns forwarder, and the endpoint
+// is a host loopback relay to its JDWP port (closed, with the forwarder, on detach).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../../core/errors.js';
 import type { AttachSession } from '../squash-types.js';
-import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
+import { openRelay, tcpDialer, type Dialer } from '../relay/tcp-relay.js';
 import { ownListeners } from './proc-sockets.js';
 import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, findExecutable, isAlive, sleep, type AttachOptions, type Debugger } from './debugger.js';
 
@@ -53,6 +57,8 @@ export interface JavaDebuggerOptions {
   /** Where warnings go (e.g. a JDWP port open to the network). */
   warn?: (message: string) => void;
   jcmd?: string;
+  /** How to reach a JVM in another network namespace (nsenter, helper script). */
+  netns?: NetnsOptions;
 }
 
 export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
@@ -86,30 +92,48 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
           throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: jcmd ${pid} VM.start_java_debugging failed`, { cause: err });
         });
       }
-      const host = '127.0.0.1';
       const deadline = Date.now() + timeoutMs;
-      const port = agent.port !== 0 ? agent.port : await findJdwpListener(pid, procRoot, deadline);
-      if (port === undefined) throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: process ${pid} has a JDWP agent on a JVM-chosen port, but none of its sockets answers the JDWP handshake`, { details: { pid } });
-      // Ready when the JVM itself listens there (from /proc: a probing connection would be taken by the agent
-      // as a debugger session).
-      if (!(await listensOn(pid, port, procRoot, deadline, options.signal))) {
-        if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
-        throw attachTimeout('java', pid, timeoutMs, `the JDWP port ${port} did not accept connections`);
+      const forwarder = await openNetnsForwarder(pid, { procRoot, ...opts.netns });
+      try {
+        return await endpointFor(pid, agent, forwarder, deadline, timeoutMs, options.signal);
+      } catch (err) {
+        await forwarder.close();
+        throw err;
       }
-      let detached = false;
-      const ended = new Promise<void>((resolve) => {
-        const tick = (): void => (!detached && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
-        tick();
-      });
-      return {
-        endpoint: { runtime: 'java', debugger: 'java', protocol: 'jdwp', host, port, pid },
-        detach: async () => {
-          detached = true;
-        },
-        ended,
-      };
     },
   };
+
+  async function endpointFor(pid: number, agent: JdwpAgent, forwarder: NetnsForwarder, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<AttachSession> {
+    const host = '127.0.0.1';
+    // Inside the target's namespace the agent is reached where it binds (its loopback unless it names an address).
+    const agentHost = ['', '*', 'localhost', '0.0.0.0', '::', '[::]'].includes(agent.host) ? host : agent.host.replace(/^\[(.*)\]$/, '$1');
+    const dialer = (port: number): Dialer => (forwarder.crossesNamespace ? forwarder.dialer(port, agentHost) : tcpDialer(host, port));
+    const port = agent.port !== 0 ? agent.port : await findJdwpListener(pid, procRoot, deadline, dialer);
+    if (port === undefined) throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: process ${pid} has a JDWP agent on a JVM-chosen port, but none of its sockets answers the JDWP handshake`, { details: { pid } });
+    // Ready when the JVM itself listens there (from /proc: a probing connection would be taken by the agent
+    // as a debugger session).
+    if (!(await listensOn(pid, port, procRoot, deadline, signal))) {
+      if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+      throw attachTimeout('java', pid, timeoutMs, `the JDWP port ${port} did not accept connections`);
+    }
+    const relay = forwarder.crossesNamespace ? await openRelay({ dial: dialer(port) }) : undefined;
+    let detached = false;
+    const ended = new Promise<void>((resolve) => {
+      const tick = (): void => (!detached && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
+      tick();
+    });
+    let detaching: Promise<void> | undefined;
+    return {
+      endpoint: { runtime: 'java', debugger: 'java', protocol: 'jdwp', host, port: relay?.port ?? port, pid },
+      detach: () =>
+        (detaching ??= (async () => {
+          detached = true;
+          await relay?.close();
+          await forwarder.close();
+        })()),
+      ended,
+    };
+  }
 }
 
 /**
@@ -117,11 +141,11 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
  * that echoes the JDWP handshake is; but after that probe session the agent listens again on a NEW
  * ephemeral port (verified with JDK 17), so the endpoint is the listener that appears after the probe.
  */
-async function findJdwpListener(pid: number, procRoot: string, deadline: number): Promise<number | undefined> {
+async function findJdwpListener(pid: number, procRoot: string, deadline: number, dialer: (port: number) => Dialer): Promise<number | undefined> {
   const before = await ownListeners(pid, procRoot);
   const known = new Set(before.map((s) => s.port));
   for (const s of before) {
-    if (!(await answersJdwpHandshake(s.port))) continue;
+    if (!(await answersJdwpHandshake(dialer(s.port)))) continue;
     while (Date.now() < deadline) {
       const now = await ownListeners(pid, procRoot);
       const fresh = now.find((l) => !known.has(l.port));
@@ -133,23 +157,33 @@ async function findJdwpListener(pid: number, procRoot: string, deadline: number)
   return undefined;
 }
 
-function answersJdwpHandshake(port: number): Promise<boolean> {
+function answersJdwpHandshake(dial: Dialer): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    let socket: Duplex | undefined;
     let got = '';
+    let settled = false;
     const done = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      socket?.destroy();
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), 500);
-    socket.setEncoding('latin1');
-    socket.on('data', (c: string) => {
-      got += c;
-      if (got.length >= 14) done(got.startsWith('JDWP-Handshake'));
-    });
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('JDWP-Handshake'));
+    dial().then(
+      (s) => {
+        socket = s;
+        if (settled) return void s.destroy();
+        s.setEncoding('latin1');
+        s.on('data', (c: string) => {
+          got += c;
+          if (got.length >= 14) done(got.startsWith('JDWP-Handshake'));
+        });
+        s.once('error', () => done(false));
+        s.write('JDWP-Handshake');
+      },
+      () => done(false),
+    );
   });
 }
 

@@ -3,9 +3,15 @@
 // target itself owns — so another Node process already holding 9229 is never mistaken for the target;
 // `/json/list` on that port gives the CDP websocket URL.
 // Detach closes the inspector again (`process._debugEnd()` over CDP), which also drops any IDE connected.
+// A target in another network namespace (a container) has its inspector on ITS loopback: probing goes
+// through a netns forwarder and the endpoint is a host loopback relay (websocketUrl rewritten to it).
+import { request } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { LoopError } from '../../core/errors.js';
+import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
+import { openRelay, type Dialer, type Relay } from '../relay/tcp-relay.js';
 import type { AttachSession } from '../squash-types.js';
 import { connectCdp } from './cdp-client.js';
 import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, isAlive, sleep, type AttachOptions, type Debugger } from './debugger.js';
@@ -15,6 +21,8 @@ export interface NodeDebuggerOptions {
   procRoot?: string;
   /** HTTP GET returning the parsed JSON, for `/json/list`; default node:http via fetch. */
   getJson?: (url: string, timeoutMs: number) => Promise<unknown>;
+  /** How to reach a target in another network namespace (nsenter, helper script). */
+  netns?: NetnsOptions;
 }
 
 interface InspectorTarget {
@@ -57,14 +65,95 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
   const procRoot = opts.procRoot ?? '/proc';
   const getJson = opts.getJson ?? defaultGetJson;
 
-  async function inspectorOn(port: number): Promise<string | undefined> {
+  async function inspectorOn(port: number, forwarder?: NetnsForwarder): Promise<string | undefined> {
     try {
-      const list = (await getJson(`http://127.0.0.1:${port}/json/list`, 500)) as InspectorTarget[];
+      const url = `http://127.0.0.1:${port}/json/list`;
+      const list = (await (forwarder?.crossesNamespace ? getJsonVia(forwarder.dialer(port), url, 500) : getJson(url, 500))) as InspectorTarget[];
       if (!Array.isArray(list)) return undefined;
       return (list.find((t) => t.type === 'node') ?? list[0])?.webSocketDebuggerUrl;
     } catch {
       return undefined;
     }
+  }
+
+  async function openInspector(pid: number, options: AttachOptions, forwarder: NetnsForwarder, deadline: number, timeoutMs: number): Promise<AttachSession> {
+    const before = new Set((await ownListeners(pid, procRoot)).map((s) => s.port));
+    // Already open (started with --inspect, or attached before)?
+    let port: number | undefined;
+    let url: string | undefined;
+    for (const p of before) {
+      url = await inspectorOn(p, forwarder);
+      if (url) {
+        port = p;
+        break;
+      }
+    }
+    if (!url) {
+      try {
+        process.kill(pid, 'SIGUSR1');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+          throw new LoopError('PERMISSION_DENIED', `nodejs: not allowed to signal process ${pid}`, { cause: err, hint: 'run as the same user as the target, or as root' });
+        }
+        throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`, { cause: err });
+      }
+      const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
+      const inspectPort = inspectPortFromArgv(argv);
+      const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
+      const busyDeadline = Date.now() + BUSY_PORT_GRACE_MS;
+      const probed = new Set<number>();
+      while (!url && Date.now() < deadline) {
+        // Node then only logs "address already in use" on the target's stderr: fail fast with the reason.
+        if (heldByOther && Date.now() > busyDeadline) throw inspectorPortBusy(pid, inspectPort);
+        if (options.signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'nodejs: attach aborted', { cause: options.signal.reason });
+        if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+        for (const s of await ownListeners(pid, procRoot)) {
+          if (before.has(s.port) || probed.has(s.port) || !isLoopback(s.address)) continue;
+          url = await inspectorOn(s.port, forwarder);
+          if (url) port = s.port;
+          else probed.add(s.port);
+        }
+        if (!url) await sleep(20);
+      }
+    }
+    if (!url || port === undefined) {
+      throw attachTimeout('nodejs', pid, timeoutMs, 'the inspector did not open');
+    }
+    const inspectorPort = port;
+    // Across network namespaces the IDE gets a host loopback relay to the inspector, and the CDP URL names it.
+    const relay = forwarder.crossesNamespace ? await openRelay({ dial: forwarder.dialer(inspectorPort) }) : undefined;
+    const wsUrl = relay ? rewriteWebsocketUrl(url, relay) : url;
+    let stopped = false;
+    const ended = new Promise<void>((resolve) => {
+      const tick = (): void => {
+        if (stopped || !isAlive(pid)) return resolve();
+        setTimeout(tick, 500).unref();
+      };
+      tick();
+    });
+    let detaching: Promise<void> | undefined;
+    const detach = (): Promise<void> =>
+      (detaching ??= (async () => {
+        stopped = true;
+        if (isAlive(pid)) {
+          try {
+            const cdp = await connectCdp(wsUrl, 2000);
+            cdp.post('Runtime.evaluate', { expression: 'process._debugEnd()' });
+            const until = Date.now() + 2000;
+            while (Date.now() < until && (await ownListeners(pid, procRoot)).some((s) => s.port === inspectorPort)) await sleep(20);
+            cdp.close();
+          } catch {
+            // the inspector is busy (one IDE holds it) or already closed: leave it open, the target is unharmed
+          }
+        }
+        await relay?.close();
+        await forwarder.close();
+      })());
+    return {
+      endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port: relay?.port ?? inspectorPort, pid, websocketUrl: wsUrl },
+      detach,
+      ended,
+    };
   }
 
   return {
@@ -84,80 +173,52 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
           details: { pid },
         });
       }
-      const before = new Set((await ownListeners(pid, procRoot)).map((s) => s.port));
-      // Already open (started with --inspect, or attached before)?
-      let port: number | undefined;
-      let url: string | undefined;
-      for (const p of before) {
-        url = await inspectorOn(p);
-        if (url) {
-          port = p;
-          break;
-        }
+      const forwarder = await openNetnsForwarder(pid, { procRoot, ...opts.netns });
+      try {
+        return await openInspector(pid, options, forwarder, deadline, timeoutMs);
+      } catch (err) {
+        await forwarder.close();
+        throw err;
       }
-      if (!url) {
-        try {
-          process.kill(pid, 'SIGUSR1');
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EPERM') {
-            throw new LoopError('PERMISSION_DENIED', `nodejs: not allowed to signal process ${pid}`, { cause: err, hint: 'run as the same user as the target, or as root' });
-          }
-          throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`, { cause: err });
-        }
-        const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
-        const inspectPort = inspectPortFromArgv(argv);
-        const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
-        const busyDeadline = Date.now() + BUSY_PORT_GRACE_MS;
-        const probed = new Set<number>();
-        while (!url && Date.now() < deadline) {
-          // Node then only logs "address already in use" on the target's stderr: fail fast with the reason.
-          if (heldByOther && Date.now() > busyDeadline) throw inspectorPortBusy(pid, inspectPort);
-          if (options.signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'nodejs: attach aborted', { cause: options.signal.reason });
-          if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
-          for (const s of await ownListeners(pid, procRoot)) {
-            if (before.has(s.port) || probed.has(s.port) || !isLoopback(s.address)) continue;
-            url = await inspectorOn(s.port);
-            if (url) port = s.port;
-            else probed.add(s.port);
-          }
-          if (!url) await sleep(20);
-        }
-      }
-      if (!url || port === undefined) {
-        throw attachTimeout('nodejs', pid, timeoutMs, 'the inspector did not open');
-      }
-      const inspectorPort = port;
-      const wsUrl = url;
-      let stopped = false;
-      const ended = new Promise<void>((resolve) => {
-        const tick = (): void => {
-          if (stopped || !isAlive(pid)) return resolve();
-          setTimeout(tick, 500).unref();
-        };
-        tick();
-      });
-      let detaching: Promise<void> | undefined;
-      const detach = (): Promise<void> =>
-        (detaching ??= (async () => {
-          stopped = true;
-          if (!isAlive(pid)) return;
-          try {
-            const cdp = await connectCdp(wsUrl, 2000);
-            cdp.post('Runtime.evaluate', { expression: 'process._debugEnd()' });
-            const until = Date.now() + 2000;
-            while (Date.now() < until && (await ownListeners(pid, procRoot)).some((s) => s.port === inspectorPort)) await sleep(20);
-            cdp.close();
-          } catch {
-            // the inspector is busy (one IDE holds it) or already closed: leave it open, the target is unharmed
-          }
-        })());
-      return {
-        endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port: inspectorPort, pid, websocketUrl: wsUrl },
-        detach,
-        ended,
-      };
     },
   };
+}
+
+/** The inspector's `ws://127.0.0.1:9229/<id>` as seen through the relay. */
+export function rewriteWebsocketUrl(url: string, relay: Pick<Relay, 'host' | 'port'>): string {
+  const u = new URL(url);
+  u.hostname = relay.host;
+  u.port = String(relay.port);
+  return u.toString();
+}
+
+/** GET a JSON document over a connection from `dial` (the inspector's HTTP side, in another namespace). */
+async function getJsonVia(dial: Dialer, url: string, timeoutMs: number): Promise<unknown> {
+  const socket = await dial();
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname, createConnection: () => socket as Socket, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.once('end', () => {
+        socket.destroy();
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
+        try {
+          resolve(JSON.parse(body));
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.once('error', (err) => {
+      socket.destroy();
+      reject(err);
+    });
+    req.end();
+    socket.resume();
+  });
 }
 
 function inspectorPortBusy(pid: number, port: number): LoopError {

@@ -3,8 +3,12 @@
 // so we pick one that nothing in the target's network namespace listens on and wait for the adapter.
 // Detach ends the adapter, closing the port; debugpy itself stays loaded in the target (Python cannot
 // unload it) and a second attach to the same process is refused by debugpy.
-import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+// In a container: debugpy is copied into the target's filesystem when it does not see the same package
+// (debugpy-placement.ts), and the adapter, which runs inside the target's network namespace, is relayed
+// to a host loopback port through a netns forwarder.
+import { execFile, spawn } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { LoopError } from '../../core/errors.js';
 import type { AttachSession } from '../squash-types.js';
@@ -20,6 +24,9 @@ import {
   type AttachOptions,
   type Debugger,
 } from './debugger.js';
+import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
+import { openRelay } from '../relay/tcp-relay.js';
+import { LOCATE_DEBUGPY_PY, placeDebugpy, type DebugpyPlacement, type HostDebugpy } from './debugpy-placement.js';
 import { namespaceListeners, ownListeners } from './proc-sockets.js';
 
 export interface PythonDebuggerOptions {
@@ -31,12 +38,16 @@ export interface PythonDebuggerOptions {
    * needed. Scanning every library is what makes debugpy's attach slow. '' scans all.
    */
   scanSharedLibraries?: string;
+  /** How to reach a target in another network namespace (nsenter, helper script). */
+  netns?: NetnsOptions;
 }
 
 /** Finds the debugpy adapter process serving `port` (its cmdline carries `--port N`). */
-async function findAdapter(port: number, procRoot: string): Promise<number | undefined> {
+async function findAdapter(port: number, procRoot: string, netns?: string): Promise<number | undefined> {
   for (const entry of await readdir(procRoot).catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
+    // Across namespaces the port alone is ambiguous: the adapter is the one in the target's namespace.
+    if (netns !== undefined && (await readlink(join(procRoot, entry, 'ns', 'net')).catch(() => undefined)) !== netns) continue;
     const argv = (await readFile(join(procRoot, entry, 'cmdline'), 'utf8').catch(() => '')).split('\0');
     if (!argv.some((a) => a.endsWith('debugpy/adapter'))) continue;
     const i = argv.indexOf('--port');
@@ -48,6 +59,16 @@ async function findAdapter(port: number, procRoot: string): Promise<number | und
 export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger {
   const python = opts.python ?? '/usr/bin/python3';
   const procRoot = opts.procRoot ?? '/proc';
+  let hostDebugpy: Promise<HostDebugpy> | undefined;
+  /** Where this Python's debugpy lives (asked once, only for targets in another mount namespace). */
+  const locateDebugpy = (): Promise<HostDebugpy> =>
+    (hostDebugpy ??= promisify(execFile)(python, ['-c', LOCATE_DEBUGPY_PY], { timeout: 10_000 }).then(
+      ({ stdout }) => JSON.parse(stdout.trim().split('\n').pop() ?? '') as HostDebugpy,
+      (err: unknown) => {
+        hostDebugpy = undefined;
+        throw notInstalled('python', `debugpy for ${python}`, 'python3-debugpy', err);
+      },
+    ));
   return {
     name: 'python',
     runtimes: ['python'],
@@ -67,38 +88,82 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
       const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
       const deadline = Date.now() + timeoutMs;
       await assertAlive(pid, procRoot);
-      let port = options.port ?? 0;
-      if (port === 0) {
-        const taken = new Set([...(await namespaceListeners(pid, procRoot)), ...(await namespaceListeners(process.pid, procRoot))].map((s) => s.port));
-        do port = 20_000 + Math.floor(Math.random() * 30_000);
-        while (taken.has(port));
-      }
-      // The injector (gdb underneath) exits once debugpy runs in the target; its output explains failures.
-      const injector = spawn(python, ['-m', 'debugpy', '--listen', `${host}:${port}`, '--pid', String(pid)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PYDEVD_GDB_SCAN_SHARED_LIBRARIES: opts.scanSharedLibraries ?? 'libc.so,libdl.so' },
-      });
-      let output = '';
-      let failed: LoopError | undefined;
-      let injected = false;
-      injector.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      injector.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      injector.once('error', (err) => (failed = notInstalled('python', python, 'python3-debugpy', err)));
-      injector.once('exit', (code) => {
-        injected = code === 0;
-        if (code === 0) return;
-        if (/No module named debugpy/.test(output)) failed = notInstalled('python', `debugpy for ${python}`, 'python3-debugpy');
-        else if (/gdb.*not found|No such file.*gdb/i.test(output)) failed = notInstalled('python', 'gdb (debugpy injects itself with it)', 'gdb');
-        else failed = classifyFailure('python', pid, output, new Error(`debugpy injector exited with ${code}`));
-      });
+      const forwarder = await openNetnsForwarder(pid, { procRoot, ...opts.netns });
+      let placement: DebugpyPlacement | undefined;
       try {
-        return await waitForAdapter(pid, host, port, deadline, timeoutMs, procRoot, options.signal, () => failed, () => injected);
+        placement = await placeDebugpyFor(pid);
+        let port = options.port ?? 0;
+        if (port === 0) {
+          const taken = new Set([...(await namespaceListeners(pid, procRoot)), ...(await namespaceListeners(process.pid, procRoot))].map((s) => s.port));
+          do port = 20_000 + Math.floor(Math.random() * 30_000);
+          while (taken.has(port));
+        }
+        const attached = await inject(pid, host, port, deadline, timeoutMs, options.signal, forwarder, placement);
+        await placement?.releaseHostSide();
+        if (!forwarder.crossesNamespace) return session(pid, host, port, attached.adapterPid, { placement });
+        // The adapter listens on the target's loopback: the IDE gets a host loopback relay to it.
+        const relay = await openRelay({ dial: forwarder.dialer(port, host) });
+        return session(pid, host, relay.port, attached.adapterPid, { placement, close: async () => {
+          await relay.close();
+          await forwarder.close();
+        } });
       } catch (err) {
-        injector.kill('SIGKILL');
+        await forwarder.close();
+        await placement?.releaseHostSide();
+        await placement?.removeIfUnused();
         throw err;
       }
     },
   };
+
+  async function placeDebugpyFor(pid: number): Promise<DebugpyPlacement | undefined> {
+    const [ours, theirs] = await Promise.all([readlink('/proc/self/ns/mnt').catch(() => ''), readlink(join(procRoot, String(pid), 'ns', 'mnt')).catch(() => '')]);
+    if (!ours || !theirs || ours === theirs) return undefined;
+    return placeDebugpy(pid, await locateDebugpy(), procRoot);
+  }
+
+  async function inject(
+    pid: number,
+    host: string,
+    port: number,
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    forwarder: NetnsForwarder,
+    placement: DebugpyPlacement | undefined,
+  ): Promise<{ adapterPid: number }> {
+    // The injector (gdb underneath) exits once debugpy runs in the target; its output explains failures.
+    // With a placement, it runs from the placed path so that every path it injects exists in the target.
+    const injector = spawn(python, ['-m', 'debugpy', '--listen', `${host}:${port}`, '--pid', String(pid)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PYDEVD_GDB_SCAN_SHARED_LIBRARIES: opts.scanSharedLibraries ?? 'libc.so,libdl.so',
+        ...(placement ? { PYTHONPATH: placement.path } : {}),
+      },
+      ...(placement ? { cwd: placement.path } : {}),
+    });
+    let output = '';
+    let failed: LoopError | undefined;
+    let injected = false;
+    injector.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    injector.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    injector.once('error', (err) => (failed = notInstalled('python', python, 'python3-debugpy', err)));
+    injector.once('exit', (code) => {
+      injected = code === 0;
+      if (code === 0) return;
+      if (/No module named debugpy/.test(output)) failed = notInstalled('python', `debugpy for ${python}`, 'python3-debugpy');
+      else if (/gdb.*not found|No such file.*gdb/i.test(output)) failed = notInstalled('python', 'gdb (debugpy injects itself with it)', 'gdb');
+      else failed = classifyFailure('python', pid, output, new Error(`debugpy injector exited with ${code}`));
+    });
+    const netns = forwarder.crossesNamespace ? await readlink(join(procRoot, String(pid), 'ns', 'net')).catch(() => undefined) : undefined;
+    try {
+      return { adapterPid: await waitForAdapter(pid, host, port, deadline, timeoutMs, procRoot, signal, () => failed, () => injected, netns) };
+    } catch (err) {
+      injector.kill('SIGKILL');
+      throw err;
+    }
+  }
 }
 
 async function waitForAdapter(
@@ -111,23 +176,30 @@ async function waitForAdapter(
   signal: AbortSignal | undefined,
   injectorFailure: () => LoopError | undefined,
   injectorDone: () => boolean,
-): Promise<AttachSession> {
+  netns: string | undefined,
+): Promise<number> {
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'python: attach aborted', { cause: signal.reason });
     const failure = injectorFailure();
     if (failure) throw failure;
     if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
     // Not cached: the adapter daemonizes, so the first process with its cmdline may be a short-lived parent.
-    const adapter = await findAdapter(port, procRoot);
+    const adapter = await findAdapter(port, procRoot, netns);
     // Ready when gdb has let go of the target and the adapter itself listens on the port; read from /proc,
     // since a probing connection would count as the one DAP client the adapter serves.
-    if (adapter !== undefined && injectorDone() && (await ownListeners(adapter, procRoot)).some((s) => s.port === port)) return session(pid, host, port, adapter);
+    if (adapter !== undefined && injectorDone() && (await ownListeners(adapter, procRoot)).some((s) => s.port === port)) return adapter;
     await sleep(25);
   }
   throw attachTimeout('python', pid, timeoutMs, `debugpy did not listen on ${host}:${port}`);
 }
 
-function session(pid: number, host: string, port: number, adapterPid: number): AttachSession {
+function session(
+  pid: number,
+  host: string,
+  port: number,
+  adapterPid: number,
+  extra: { placement?: DebugpyPlacement | undefined; close?: () => Promise<void> },
+): AttachSession {
   const ended = new Promise<void>((resolve) => {
     const tick = (): void => (isAlive(adapterPid) && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
     tick();
@@ -139,11 +211,13 @@ function session(pid: number, host: string, port: number, adapterPid: number): A
       (detaching ??= (async () => {
         try {
           process.kill(adapterPid, 'SIGTERM');
+          const until = Date.now() + 2000;
+          while (isAlive(adapterPid) && Date.now() < until) await sleep(20);
         } catch {
-          return;
+          // the adapter is gone already
         }
-        const until = Date.now() + 2000;
-        while (isAlive(adapterPid) && Date.now() < until) await sleep(20);
+        await extra.close?.();
+        await extra.placement?.removeIfUnused();
       })()),
     ended,
   };

@@ -21,13 +21,26 @@ export interface RuncContainer {
   bundle: string;
   /** Kills and deletes the container and its files. Idempotent; never throws. */
   remove(): Promise<void>;
+  /** The container's stdout and stderr so far (with `pipeOutput`; else what runc logged). */
+  output(): string;
+  /** Resolves with the first match of `re` in the container's output (needs `pipeOutput`). */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
+
+/** An extra mount inside the container: a read-only bind of a host path, or an empty tmpfs. */
+export type ExtraMount = { destination: string; source: string; readonly?: boolean } | { destination: string; tmpfs: true };
 
 export interface RuncContainerOptions {
   /** The command inside the container. Default: sleep for an hour. */
   args?: string[];
   id?: string;
   env?: string[];
+  /** Working directory inside the container (default /). */
+  cwd?: string;
+  /** Mounted after the defaults, in order (a tmpfs can hide part of a bind-mounted host directory). */
+  mounts?: ExtraMount[];
+  /** Give the container a pipe for stdout/stderr (read with output()/waitForOutput) instead of a log file. */
+  pipeOutput?: boolean;
 }
 
 /** Whether runc containers can be made here (root and runc installed). */
@@ -41,6 +54,8 @@ export async function startRuncContainer(options: RuncContainerOptions = {}): Pr
   const stateRoot = join(bundle, 'state');
   const runc = (...args: string[]) => execFileP(RUNC, ['--root', stateRoot, ...args], { timeout: 15_000 });
   let removed = false;
+  let piped = '';
+  const watchers = new Set<() => void>();
   const remove = async (): Promise<void> => {
     if (removed) return;
     removed = true;
@@ -51,23 +66,47 @@ export async function startRuncContainer(options: RuncContainerOptions = {}): Pr
   try {
     await mkdir(join(bundle, 'rootfs'));
     await writeFile(join(bundle, 'config.json'), JSON.stringify(await makeConfig(bundle, options), null, 2));
-    // --detach leaves the container holding our stdio: give it a file, or execFile would wait forever.
+    // --detach leaves the container holding our stdio: give it a file (or a pipe we only read from), or
+    // a caller waiting for the stdio to close would wait forever.
     const log = await open(join(bundle, 'run.log'), 'w');
     try {
       const code = await new Promise<number | null>((resolve, reject) => {
         const child = spawn(RUNC, ['--root', stateRoot, 'run', '--detach', '--bundle', bundle, id], {
-          stdio: ['ignore', log.fd, log.fd],
+          stdio: ['ignore', options.pipeOutput ? 'pipe' : log.fd, options.pipeOutput ? 'pipe' : log.fd],
         });
+        for (const stream of [child.stdout, child.stderr]) {
+          stream?.on('data', (c: Buffer) => {
+            piped += c.toString();
+            for (const l of watchers) l();
+          });
+        }
         child.on('error', reject);
         child.on('exit', resolve);
       });
-      if (code !== 0) throw new Error(`runc run exited ${code}: ${await readFile(join(bundle, 'run.log'), 'utf8')}`);
+      if (code !== 0) throw new Error(`runc run exited ${code}: ${piped}${await readFile(join(bundle, 'run.log'), 'utf8')}`);
     } finally {
       await log.close();
     }
     const { stdout } = await runc('state', id);
     const pid = (JSON.parse(stdout) as { pid: number }).pid;
-    return { id, pid, bundle, remove };
+    const output = (): string => piped;
+    const waitForOutput = (re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const m = re.exec(piped);
+          if (!m) return;
+          watchers.delete(check);
+          clearTimeout(timer);
+          resolve(m);
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`container ${id} printed nothing matching ${re} within ${timeoutMs} ms; output: ${piped.slice(-500)}`));
+        }, timeoutMs);
+        watchers.add(check);
+        check();
+      });
+    return { id, pid, bundle, remove, output, waitForOutput };
   } catch (err) {
     await remove();
     throw err;
@@ -89,11 +128,19 @@ async function makeConfig(bundle: string, options: RuncContainerOptions): Promis
   config.process.terminal = false;
   config.process.args = options.args ?? ['/bin/sleep', '3600'];
   config.process.env = ['PATH=/usr/local/bin:/usr/bin:/bin', ...(options.env ?? [])];
+  if (options.cwd) config.process.cwd = options.cwd;
   config.root = { path: join(bundle, 'rootfs'), readonly: true };
   for (const dir of ['/usr', '/lib', '/lib64', '/bin', '/etc']) {
     if (existsSync(dir)) config.mounts.push({ destination: dir, type: 'bind', source: dir, options: ['rbind', 'ro'] });
   }
   config.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+  for (const m of options.mounts ?? []) {
+    config.mounts.push(
+      'tmpfs' in m
+        ? { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] }
+        : { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly === false ? 'rw' : 'ro'] },
+    );
+  }
   config.linux.namespaces = ['pid', 'network', 'mount', 'ipc', 'uts'].map((type) => ({ type }));
   config.hostname = 'squash-test';
   return config;
