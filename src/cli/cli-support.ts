@@ -15,12 +15,15 @@ export const EXIT = {
   NOT_FOUND: 3,
   /** The server could not be reached. */
   UNREACHABLE: 4,
+  /** Interrupted by the user (Ctrl-C): 128 + SIGINT, as shells report it. */
+  INTERRUPTED: 130,
 } as const;
 
 export function exitCodeFor(err: unknown): number {
   if (!isLoopError(err)) return EXIT.FAILED;
   switch (err.code) {
     case 'NOT_FOUND':
+    case 'TARGET_NOT_FOUND':
       return EXIT.NOT_FOUND;
     case 'SERVER_UNREACHABLE':
     case 'STORE_UNAVAILABLE':

@@ -1,0 +1,204 @@
+// squashctl's commands: the attach flow (pick or name a target, pick or detect a debugger, start a plank,
+// print the endpoint and the IDE configuration), and `targets`, `list`, `cleanup`.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { LoopError } from '../../core/errors.js';
+import { formatDuration, resolveOptions } from '../../core/options-schema.js';
+import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
+import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
+import { checkAttachOptions, readProcessState, short } from '../../squash/plank/index.js';
+import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
+import {
+  cleanupPlanks,
+  createPlankRegistry,
+  debuggerChoices,
+  describeReady,
+  launchPlank,
+  pickDebugger,
+  pickTarget,
+  renderColumns,
+  renderIdeConfig,
+  squashctlOptionsSchema,
+  targetRows,
+  writeIdeConfig,
+  type PlankRecord,
+  type PromptContext,
+} from '../../squash/squashctl/index.js';
+import { displayCommand, listLocalTargets, readProcess } from '../../squash/targets/index.js';
+import { CommandExit, EXIT } from '../cli-support.js';
+import { addSchemaOptions, flagValues } from '../command-options.js';
+
+/** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
+export const EXIT_INTERRUPTED = EXIT.INTERRUPTED;
+
+export interface SquashctlIo {
+  stdout: Writable;
+  stderr: Writable;
+  /** Both stdin and the prompt's output (stderr) are terminals. */
+  interactive: boolean;
+  prompt: PromptContext;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stateDir: string;
+  /** The plank entry point next to ours, and the node that runs it. */
+  plankMain: string;
+  nodePath: string;
+}
+
+export function registerCommands(program: Command, io: SquashctlIo): void {
+  const out = (s: string): void => void io.stdout.write(s);
+  const registry = () => createPlankRegistry(io.stateDir);
+
+  addSchemaOptions(program, squashctlOptionsSchema)
+    .option('--write', 'write the configuration into the workspace (.vscode/launch.json merged, or the JetBrains .run file)')
+    .option('--machine', 'print one JSON document (endpoint + VS Code configuration) for editor plugins, nothing else on stdout')
+    .action((flags: Record<string, unknown>) => attach(flags, io));
+
+  program
+    .command('targets')
+    .alias('ps')
+    .description('list the processes you can debug, detected runtimes first')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (o: { output: string }) => {
+      const targets = await listLocalTargets();
+      if (o.output === 'json') return out(`${JSON.stringify(targets, null, 2)}\n`);
+      const { header, rows } = targetRows(targets);
+      out([header, ...rows].map((l) => l.trimEnd()).join('\n') + '\n');
+    });
+
+  program
+    .command('list')
+    .description('list the planks squashctl started that are still holding a target')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (o: { output: string }) => {
+      const planks = await registry().list();
+      if (o.output === 'json') return out(`${JSON.stringify(planks, null, 2)}\n`);
+      if (planks.length === 0) return out('no planks running\n');
+      out(renderColumns<PlankRecord>([
+        { header: 'PLANK', value: (r) => String(r.pid), align: 'right' },
+        { header: 'TARGET', value: (r) => `${r.target.pid}${r.target.containerId ? ` [${short(r.target.containerId)}]` : ''} ${r.target.command}`.slice(0, 60) },
+        { header: 'DEBUGGER', value: (r) => r.debugger },
+        { header: 'ENDPOINT', value: (r) => `${r.endpoint.host}:${r.endpoint.port}` },
+        { header: 'EXPIRES', value: (r) => `${r.expiresAt} (in ${remaining(Date.parse(r.expiresAt) - Date.now())})` },
+      ], planks));
+    });
+
+  program
+    .command('cleanup')
+    .description('end every plank squashctl started (each detaches; the targets keep running)')
+    .option('--grace <duration>', 'how long a plank may take to detach before it is killed', '10s')
+    .action(async (o: { grace: string }) => {
+      const { grace } = resolveOptions({ grace: squashctlOptionsSchema.timeout }, [{ source: 'flags', values: { grace: o.grace } }]);
+      const results = await cleanupPlanks(registry(), { graceMs: grace });
+      if (results.length === 0) return out('no planks to clean up\n');
+      for (const { record: r, outcome } of results) {
+        const what = `plank ${r.pid} (${r.debugger} on process ${r.target.pid})`;
+        out(outcome === 'ended' ? `ended ${what}\n` : outcome === 'killed' ? `killed ${what}: it did not detach within ${formatDuration(grace)}\n` : `${what} had already exited\n`);
+      }
+    });
+}
+
+async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<void> {
+  const o = resolveOptions(squashctlOptionsSchema, [{ source: 'flags', values: flagValues(squashctlOptionsSchema, flags) }]);
+  checkAttachOptions(o, { targetRequired: false });
+  const write = flags.write === true;
+  const machine = flags.machine === true;
+  if (write && o.ide === 'nvim') throw new LoopError('CONFIG_INVALID', '--write supports --ide vscode and --ide jetbrains; for nvim, paste the printed Lua');
+  const workspace = resolve(io.cwd, o.workspace || '.');
+
+  let pid = o.pid;
+  let debuggerName: DebuggerName | undefined = o.debugger;
+  if (pid === 0 && o.container === '') {
+    if (!io.interactive) {
+      throw new LoopError('CONFIG_INVALID', 'no terminal to pick a process on: pass --pid PID or --container ID', { hint: 'list candidates with `squashctl targets`' });
+    }
+    const targets = await listLocalTargets();
+    const target = await prompting(() => pickTarget(targets, io.prompt));
+    pid = target.pid;
+    if (debuggerName === undefined) {
+      const all = createDebuggerRegistry().all;
+      const offers = await Promise.all(all.map(async (d) => ({ name: d.name, runtimes: d.runtimes, availability: await d.available() })));
+      const choices = debuggerChoices(offers, target.runtime);
+      debuggerName = await prompting(() => pickDebugger(choices, io.prompt));
+    }
+  }
+
+  const args = [
+    ...(pid !== 0 ? ['--pid', String(pid)] : ['--container', o.container]),
+    ...(debuggerName ? ['--debugger', debuggerName] : []),
+    '--ttl', formatDuration(o.ttl),
+    '--port', String(o.port),
+    '--timeout', formatDuration(o.timeout),
+  ];
+  await mkdir(io.stateDir, { recursive: true, mode: 0o700 });
+  const logFile = join(io.stateDir, `plank-${Date.now()}-${randomBytes(3).toString('hex')}.log`);
+  const interrupted = new AbortController();
+  const onSigint = (): void => interrupted.abort(new CommandExit(EXIT_INTERRUPTED));
+  process.once('SIGINT', onSigint);
+  let launched;
+  try {
+    if (!machine) io.stderr.write(`attaching${debuggerName ? ` ${debuggerName}` : ''} to ${pid !== 0 ? `process ${pid}` : `container ${o.container}`}…\n`);
+    launched = await launchPlank({ nodePath: io.nodePath, plankMain: io.plankMain, args, logFile, timeoutMs: o.timeout + 15_000, signal: interrupted.signal, env: io.env });
+  } catch (err) {
+    if (err instanceof CommandExit) io.stderr.write('interrupted: the plank was told to let go (it detaches if it had attached)\n');
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const { ready } = launched;
+  const endpoint = ready.endpoint;
+  const target = await readProcess(endpoint.pid).catch(() => undefined);
+  const command = target ? displayCommand(target, 80) : '';
+  const record: PlankRecord = {
+    pid: launched.pid,
+    startTime: (await readProcessState(launched.pid))?.startTime ?? -1,
+    target: { pid: endpoint.pid, command, runtime: endpoint.runtime, ...(target?.containerId ? { containerId: target.containerId } : {}) },
+    debugger: endpoint.debugger,
+    endpoint,
+    startedAt: new Date().toISOString(),
+    expiresAt: ready.plank.expiresAt,
+    logFile,
+  };
+  await createPlankRegistry(io.stateDir).save(record);
+
+  const ideOptions = ideOptionsFor(endpoint, o.program, target);
+  const written = write ? await writeIdeConfig(o.ide, endpoint, ideOptions, workspace) : undefined;
+  if (machine) {
+    io.stdout.write(formatMachineOutput(endpoint, ideOptions));
+    if (written) io.stderr.write(`${written.summary}\n`);
+    return;
+  }
+  const rendered = renderIdeConfig(o.ide, endpoint, ideOptions);
+  io.stdout.write(`${describeReady(ready, command)}\n${rendered.where}:\n${rendered.text}`);
+  if (written) io.stdout.write(`\n${written.summary}\n`);
+}
+
+/** C targets need the local binary: by default the target's own executable (as seen from the host). */
+function ideOptionsFor(endpoint: DebugEndpoint, program: string, target: { exe: string; containerId?: string } | undefined): IdeOptions {
+  if (endpoint.runtime !== 'c') return {};
+  if (program) return { program: resolve(program) };
+  if (!target?.exe) return {};
+  return { program: target.containerId ? `/proc/${endpoint.pid}/root${target.exe}` : target.exe };
+}
+
+/** Runs a prompt; Ctrl-C (or a closed terminal) becomes a quiet exit with 130, nothing started. */
+async function prompting<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const name = (err as { name?: unknown }).name;
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new CommandExit(EXIT_INTERRUPTED);
+    throw err;
+  }
+}
+
+/** `1h5m`, `12m`, `40s`: how long until a plank lets go, to the precision a person reads. */
+export function remaining(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m`;
+  return `${s}s`;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// squashctl: attach a real debugger to a process on this machine. With no arguments on a terminal it asks
+// for the process (type to filter) and the debugger, starts a `plank` that holds the attachment, and prints
+// the endpoint and the IDE configuration. Entry point only: parsing and wiring; commands.ts does the work.
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { packageVersion } from '../../core/version.js';
+import { stateDirFrom } from '../../squash/squashctl/index.js';
+import { EXIT, exitAfterFlush, exitCodeFor, outcomeOf } from '../cli-support.js';
+import { registerCommands } from './commands.js';
+
+const program = new Command('squashctl')
+  .description('Squash: attach a debugger to a running process (pick one, or pass --pid/--container) and get the IDE configuration.')
+  .version(packageVersion())
+  .showHelpAfterError('(add --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(str) })
+  .exitOverride();
+program.addHelpText(
+  'after',
+  '\nPlanks squashctl starts run in the background until their --ttl (at most 24h); see them with `squashctl list`,\n' +
+    'end them with `squashctl cleanup`. State: $SQUASH_STATE_DIR, else $XDG_STATE_HOME/squash, else ~/.local/state/squash.',
+);
+
+registerCommands(program, {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  prompt: { input: process.stdin, output: process.stderr },
+  env: process.env,
+  cwd: process.cwd(),
+  stateDir: stateDirFrom(process.env, homedir()),
+  plankMain: fileURLToPath(new URL('../plank/main.js', import.meta.url)),
+  nodePath: process.execPath,
+});
+
+program.parseAsync(process.argv).then(
+  () => exitAfterFlush(EXIT.OK),
+  (err: unknown) => {
+    const { exitCode, stderr } = outcomeOf('squashctl', err);
+    process.stderr.write(stderr);
+    exitAfterFlush(stderr === '' ? exitCode : exitCodeFor(err));
+  },
+);

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../core/options-schema.js';
+import { checkAttachOptions, plankOptionsSchema } from './plank-options.js';
+
+const parse = (values: Record<string, unknown>) => resolveOptions(plankOptionsSchema, [{ source: 'flags', values }]);
+
+describe('plank options', () => {
+  it('defaults: detected debugger, 1h TTL, a free port, 15s attach timeout', () => {
+    expect(parse({ pid: '7' })).toMatchObject({ pid: 7, container: '', debugger: undefined, ttl: 3_600_000, port: 0, timeout: 15_000 });
+  });
+
+  it.each([
+    [{ pid: '7', ttl: '0' }, '--ttl: got 0, expected a duration from 1s to 24h'],
+    [{ pid: '7', ttl: '25h' }, '--ttl: got 25h'],
+    [{}, 'say what to debug: --pid PID or --container ID'],
+    [{ pid: '7', container: 'abcd' }, 'give either --pid or --container, not both'],
+  ])('refuses %j', (values, message) => {
+    expect(() => checkAttachOptions(parse(values))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+
+  it('accepts the shortest and the longest TTL', () => {
+    expect(() => checkAttachOptions(parse({ pid: '7', ttl: '1s' }))).not.toThrow();
+    expect(() => checkAttachOptions(parse({ pid: '7', ttl: '24h' }))).not.toThrow();
+  });
+
+  it.each([
+    [{ ttl: 'off' }, '--ttl: got "off", expected a duration'],
+    [{ debugger: 'lldb' }, '--debugger: got "lldb", expected one of dlv, gdb, nodejs, python, java'],
+    [{ pid: '-3' }, '--pid: got "-3", expected an integer >= 1'],
+  ])('names the flag and what it expected for %j', (values, message) => {
+    expect(() => parse(values)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+});

@@ -1,0 +1,118 @@
+// The planks squashctl started, so `squashctl list` and `squashctl cleanup` find them again from another
+// shell: one JSON file per plank in a state directory, written atomically (temp file + rename). A record is
+// trusted only while its PID still is the same plank process (start time and command line checked), so a
+// reused PID is never signalled; records of planks that are gone are pruned when read.
+import { readdir, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LoopError, messageOf } from '../../core/errors.js';
+import { readProcessState } from '../plank/index.js';
+import type { DebugEndpoint, DebuggerName, Runtime } from '../squash-types.js';
+import { DEFAULT_PROC_ROOT, splitCmdline } from '../targets/index.js';
+
+export interface PlankRecord {
+  /** The plank process. */
+  pid: number;
+  /** Its start time (clock ticks since boot, /proc/PID/stat), which tells it from a later PID reuse. */
+  startTime: number;
+  target: { pid: number; command: string; runtime?: Runtime; containerId?: string };
+  debugger: DebuggerName;
+  endpoint: DebugEndpoint;
+  startedAt: string;
+  expiresAt: string;
+  /** The plank's stderr (its JSON log lines). */
+  logFile?: string;
+}
+
+export interface PlankRegistry {
+  dir: string;
+  save(record: PlankRecord): Promise<void>;
+  /** Every recorded plank, live or not, oldest first (cleanup reports on the dead ones too). */
+  readAll(): Promise<PlankRecord[]>;
+  /** Live planks only, oldest first; records of gone planks are removed. */
+  list(): Promise<PlankRecord[]>;
+  remove(record: PlankRecord): Promise<void>;
+  /** True while the record's PID is still that plank. */
+  isLive(record: PlankRecord): Promise<boolean>;
+}
+
+/** `$SQUASH_STATE_DIR`, else `$XDG_STATE_HOME/squash`, else `~/.local/state/squash`. */
+export function stateDirFrom(env: NodeJS.ProcessEnv, home: string): string {
+  if (env.SQUASH_STATE_DIR) return env.SQUASH_STATE_DIR;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'squash');
+  return join(home, '.local', 'state', 'squash');
+}
+
+const RECORD_FILE = /^plank-(\d+)\.json$/;
+
+/** A plank's command line: the installed `plank` bin, or `node …/cli/plank/main.js`. */
+export function isPlankCommand(cmdline: readonly string[]): boolean {
+  return cmdline.slice(0, 2).some((arg) => /(?:^|\/)plank$/.test(arg) || /[\\/]cli[\\/]plank[\\/]main\.[cm]?[jt]s$/.test(arg));
+}
+
+export function createPlankRegistry(dir: string, options: { procRoot?: string } = {}): PlankRegistry {
+  const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+  const fileOf = (pid: number): string => join(dir, `plank-${pid}.json`);
+
+  async function isLive(record: PlankRecord): Promise<boolean> {
+    const state = await readProcessState(record.pid, procRoot);
+    if (!state || state.startTime !== record.startTime || state.state === 'Z' || state.state === 'X') return false;
+    const cmdline = await readFile(join(procRoot, String(record.pid), 'cmdline'), 'utf8').catch(() => '');
+    return isPlankCommand(splitCmdline(cmdline));
+  }
+
+  async function readAll(): Promise<PlankRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new LoopError('INTERNAL', `cannot read the squash state directory ${dir}: ${messageOf(err)}`, { cause: err });
+    }
+    const records: PlankRecord[] = [];
+    for (const name of names) {
+      if (!RECORD_FILE.test(name)) continue;
+      const record = parseRecord(await readFile(join(dir, name), 'utf8').catch(() => ''));
+      if (record) records.push(record);
+      else await rm(join(dir, name), { force: true }); // torn or foreign: nothing to act on
+    }
+    return records.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.pid - b.pid);
+  }
+
+  async function remove(record: PlankRecord): Promise<void> {
+    await rm(fileOf(record.pid), { force: true });
+    if (record.logFile) await rm(record.logFile, { force: true });
+  }
+
+  return {
+    dir,
+    isLive,
+    readAll,
+    remove,
+    async save(record) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const tmp = join(dir, `.plank-${record.pid}.json.${process.pid}.tmp`);
+      await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      await rename(tmp, fileOf(record.pid));
+    },
+    async list() {
+      const live: PlankRecord[] = [];
+      for (const record of await readAll()) {
+        if (await isLive(record)) live.push(record);
+        else await remove(record);
+      }
+      return live;
+    },
+  };
+}
+
+function parseRecord(text: string): PlankRecord | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<PlankRecord>;
+    if (typeof value.pid === 'number' && typeof value.startTime === 'number' && typeof value.endpoint === 'object' && value.target && typeof value.expiresAt === 'string') {
+      return value as PlankRecord;
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
