@@ -9,7 +9,8 @@ import { LoopError } from '../../core/errors.js';
 import { formatDuration, resolveOptions } from '../../core/options-schema.js';
 import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
 import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
-import { checkAttachOptions, readProcessState, short } from '../../squash/plank/index.js';
+import { checkAttachOptions, readProcessState } from '../../squash/plank/index.js';
+import { shortContainerId } from '../../squash/targets/index.js';
 import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
 import {
   cleanupPlanks,
@@ -79,7 +80,7 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
       if (planks.length === 0) return out('no planks running\n');
       out(renderColumns<PlankRecord>([
         { header: 'PLANK', value: (r) => String(r.pid), align: 'right' },
-        { header: 'TARGET', value: (r) => `${r.target.pid}${r.target.containerId ? ` [${short(r.target.containerId)}]` : ''} ${r.target.command}`.slice(0, 60) },
+        { header: 'TARGET', value: (r) => `${r.target.pid}${r.target.containerId ? ` [${shortContainerId(r.target.containerId)}]` : ''} ${r.target.command}`.slice(0, 60) },
         { header: 'DEBUGGER', value: (r) => r.debugger },
         { header: 'ENDPOINT', value: (r) => `${r.endpoint.host}:${r.endpoint.port}` },
         { header: 'EXPIRES', value: (r) => `${r.expiresAt} (in ${remaining(Date.parse(r.expiresAt) - Date.now())})` },

@@ -6,14 +6,12 @@ import {
   DEFAULT_PROC_ROOT,
   detectRuntime,
   displayCommand,
-  listProcesses,
+  findContainerProcesses,
   readProcess,
+  shortContainerId,
   type DetectedRuntime,
   type ReadAt,
 } from '../targets/index.js';
-
-/** Shortest container ID prefix accepted: short enough to type, long enough to rarely collide. */
-export const MIN_CONTAINER_PREFIX = 4;
 
 export interface ResolvedTarget {
   process: ProcessInfo;
@@ -58,31 +56,7 @@ export async function resolveTarget(spec: TargetSpec, options: ResolveOptions = 
  * lists the candidates.
  */
 export async function resolveContainerTarget(query: string, options: ResolveOptions = {}): Promise<ResolvedTarget> {
-  const id = query.trim().toLowerCase();
-  const inContainers = (await listProcesses(options.procRoot ?? DEFAULT_PROC_ROOT)).filter((p) => p.containerId !== undefined);
-  const byContainer = new Map<string, ProcessInfo[]>();
-  for (const p of inContainers) byContainer.set(p.containerId!, [...(byContainer.get(p.containerId!) ?? []), p]);
-
-  const running = [...byContainer.keys()].sort();
-  let matches = running.filter((c) => c === id);
-  if (matches.length === 0 && id.length >= MIN_CONTAINER_PREFIX) matches = running.filter((c) => c.startsWith(id));
-  if (matches.length === 0) {
-    const tooShort = id.length < MIN_CONTAINER_PREFIX && running.some((c) => c.startsWith(id));
-    throw new LoopError('TARGET_NOT_FOUND', `no running container with ID ${id === '' ? '""' : id}${listing('running containers', running, byContainer)}`, {
-      hint: tooShort
-        ? `give at least ${MIN_CONTAINER_PREFIX} characters of the container ID`
-        : 'check the ID with your runtime (`docker ps`, `crictl ps`, `runc list`); the container must run on this machine',
-      details: { containerId: id, running },
-    });
-  }
-  if (matches.length > 1) {
-    throw new LoopError('TARGET_AMBIGUOUS', `container ID ${id} matches ${matches.length} containers${listing('', matches, byContainer)}`, {
-      hint: 'give more characters of the container ID',
-      details: { containerId: id, matches },
-    });
-  }
-  const containerId = matches[0]!;
-  const processes = byContainer.get(containerId)!.sort((a, b) => a.pid - b.pid);
+  const { containerId, processes } = await findContainerProcesses(query, options.procRoot ?? DEFAULT_PROC_ROOT);
   const init = processes.find((p) => p.nsPid === 1);
   if (init) {
     const runtime = await detect(init, options);
@@ -92,24 +66,10 @@ export async function resolveContainerTarget(query: string, options: ResolveOpti
   const withRuntime = detected.filter((d) => d.runtime !== undefined);
   if (withRuntime.length === 1) return { ...withRuntime[0]!, runtime: withRuntime[0]!.runtime!, containerId };
   const candidates = detected.map((d) => `${d.process.pid} (${d.runtime?.runtime ?? '?'}) ${displayCommand(d.process, 60)}`);
-  throw new LoopError('TARGET_AMBIGUOUS', `container ${short(containerId)} has no single main process; its processes: ${candidates.join('; ')}`, {
+  throw new LoopError('TARGET_AMBIGUOUS', `container ${shortContainerId(containerId)} has no single main process; its processes: ${candidates.join('; ')}`, {
     hint: 'pick one with --pid PID',
     details: { containerId, pids: processes.map((p) => p.pid) },
   });
-}
-
-/** The 12 characters `docker ps` shows. */
-export function short(containerId: string): string {
-  return containerId.slice(0, 12);
-}
-
-function listing(label: string, ids: string[], byContainer: Map<string, ProcessInfo[]>): string {
-  if (ids.length === 0) return '; no containers run on this machine';
-  const shown = ids.slice(0, 10).map((c) => {
-    const main = byContainer.get(c)!.reduce((a, b) => (b.nsPid === 1 || (a.nsPid !== 1 && b.pid < a.pid) ? b : a));
-    return `${short(c)} (${displayCommand(main, 40)})`;
-  });
-  return `${label ? `; ${label}` : ''}: ${shown.join(', ')}${ids.length > 10 ? `, and ${ids.length - 10} more` : ''}`;
 }
 
 async function detect(p: ProcessInfo, options: ResolveOptions): Promise<DetectedRuntime | undefined> {

@@ -37,8 +37,9 @@ describe('container lookup on a fixture', () => {
     expect(found.processes.map((p) => p.pid)).toEqual([1001, 1005, 1010]);
   });
 
-  it('accepts a unique prefix of 12 characters or more', async () => {
+  it('accepts a unique prefix of 4 characters or more, in any case', async () => {
     expect((await findContainerProcesses(C.slice(0, 12), proc.root)).containerId).toBe(C);
+    expect((await findContainerProcesses(C.slice(0, 6).toUpperCase(), proc.root)).containerId).toBe(C);
   });
 
   it('lists the candidates of an ambiguous prefix', async () => {
@@ -48,17 +49,17 @@ describe('container lookup on a fixture', () => {
     });
   });
 
-  it('refuses prefixes shorter than 12 characters, and says so', async () => {
-    await expect(findContainerProcesses(C.slice(0, 6), proc.root)).rejects.toMatchObject({
+  it('refuses prefixes shorter than 4 characters, and says so', async () => {
+    await expect(findContainerProcesses(C.slice(0, 3), proc.root)).rejects.toMatchObject({
       code: 'TARGET_NOT_FOUND',
-      hint: expect.stringContaining('12 characters'),
+      hint: expect.stringContaining('4 characters'),
     });
   });
 
-  it('names an unknown container', async () => {
+  it('names an unknown container and the ones that do run', async () => {
     await expect(findContainerProcesses('d'.repeat(64), proc.root)).rejects.toMatchObject({
       code: 'TARGET_NOT_FOUND',
-      message: `no running container with ID ${'d'.repeat(64)}`,
+      message: expect.stringMatching(new RegExp(`^no running container with ID ${'d'.repeat(64)}; running containers: [0-9a-f]{12} \\(`)),
     });
   });
 

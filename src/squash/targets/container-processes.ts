@@ -4,10 +4,14 @@
 
 import { LoopError } from '../../core/errors.js';
 import type { ProcessInfo } from '../squash-types.js';
+import { displayCommand } from './local-targets.js';
 import { DEFAULT_PROC_ROOT, listProcesses, readProcess, type NamespaceKind } from './proc-reader.js';
 
-/** Shortest prefix accepted for a container ID, as `docker` accepts (the 12 characters it prints). */
-export const MIN_CONTAINER_ID_PREFIX = 12;
+/**
+ * Shortest prefix accepted for a container ID. `docker` prints 12 characters and accepts any unique
+ * prefix; 4 is short enough to type and long enough to rarely collide on one machine.
+ */
+export const MIN_CONTAINER_ID_PREFIX = 4;
 
 export interface ContainerProcesses {
   /** The full container ID the query resolved to. */
@@ -17,41 +21,57 @@ export interface ContainerProcesses {
 }
 
 /**
- * The processes of one container, by full ID or a unique prefix of at least 12 characters.
- * Throws TARGET_NOT_FOUND when no process is in such a container, TARGET_AMBIGUOUS (listing the
- * candidates) when a prefix names several.
+ * The processes of one container, by full ID or a unique prefix of at least 4 characters (any case).
+ * Throws TARGET_NOT_FOUND (naming the running containers) when no process is in such a container,
+ * TARGET_AMBIGUOUS (listing the candidates) when a prefix names several.
  *
- * @example const { processes } = await findContainerProcesses('4f1c2d3e4f5a');
+ * @example const { processes } = await findContainerProcesses('4f1c2d3e');
  */
 export async function findContainerProcesses(
   containerIdOrPrefix: string,
   procRoot: string = DEFAULT_PROC_ROOT,
 ): Promise<ContainerProcesses> {
-  const query = containerIdOrPrefix.trim();
+  const query = containerIdOrPrefix.trim().toLowerCase();
   if (query === '') throw new LoopError('BAD_REQUEST', 'container ID must not be empty');
-  const all = (await listProcesses(procRoot)).filter((p) => p.containerId !== undefined);
-
-  let matched = all.filter((p) => p.containerId === query);
-  if (matched.length === 0 && query.length >= MIN_CONTAINER_ID_PREFIX) {
-    matched = all.filter((p) => p.containerId!.startsWith(query));
+  const byContainer = new Map<string, ProcessInfo[]>();
+  for (const p of await listProcesses(procRoot)) {
+    if (p.containerId !== undefined) byContainer.set(p.containerId, [...(byContainer.get(p.containerId) ?? []), p]);
   }
-  const ids = [...new Set(matched.map((p) => p.containerId!))].sort();
+  const running = [...byContainer.keys()].sort();
+  let ids = running.filter((c) => c === query);
+  if (ids.length === 0 && query.length >= MIN_CONTAINER_ID_PREFIX) ids = running.filter((c) => c.startsWith(query));
   if (ids.length === 0) {
-    const short = query.length < MIN_CONTAINER_ID_PREFIX && all.some((p) => p.containerId!.startsWith(query));
-    throw new LoopError('TARGET_NOT_FOUND', `no running container with ID ${query}`, {
+    const short = query.length < MIN_CONTAINER_ID_PREFIX && running.some((c) => c.startsWith(query));
+    throw new LoopError('TARGET_NOT_FOUND', `no running container with ID ${query}${listing('running containers', running, byContainer)}`, {
       hint: short
-        ? `Give at least ${MIN_CONTAINER_ID_PREFIX} characters of the container ID.`
-        : 'Check the ID with your runtime (`docker ps`, `crictl ps`, `runc list`); the container must be running on this machine.',
-      details: { containerId: query },
+        ? `give at least ${MIN_CONTAINER_ID_PREFIX} characters of the container ID`
+        : 'check the ID with your runtime (`docker ps`, `crictl ps`, `runc list`); the container must run on this machine',
+      details: { containerId: query, running },
     });
   }
   if (ids.length > 1) {
-    throw new LoopError('TARGET_AMBIGUOUS', `container ID prefix ${query} matches ${ids.length} containers: ${ids.join(', ')}`, {
-      hint: 'Give more characters of the container ID.',
+    throw new LoopError('TARGET_AMBIGUOUS', `container ID ${query} matches ${ids.length} containers${listing('', ids, byContainer)}`, {
+      hint: 'give more characters of the container ID',
       details: { containerId: query, matches: ids },
     });
   }
-  return { containerId: ids[0]!, processes: matched.sort((a, b) => a.pid - b.pid) };
+  return { containerId: ids[0]!, processes: byContainer.get(ids[0]!)!.sort((a, b) => a.pid - b.pid) };
+}
+
+/** The 12 characters `docker ps` shows. */
+export function shortContainerId(containerId: string): string {
+  return containerId.slice(0, 12);
+}
+
+/** `: a1b2c3d40000 (node server.js), …` — each container by its short ID and its main command. */
+function listing(label: string, ids: string[], byContainer: Map<string, ProcessInfo[]>): string {
+  if (ids.length === 0) return '; no containers run on this machine';
+  const shown = ids.slice(0, 10).map((c) => {
+    const processes = byContainer.get(c)!;
+    const main = processes.find((p) => p.pid === containerInitPid(processes))!;
+    return `${shortContainerId(c)} (${displayCommand(main, 40)})`;
+  });
+  return `${label ? `; ${label}` : ''}: ${shown.join(', ')}${ids.length > 10 ? `, and ${ids.length - 10} more` : ''}`;
 }
 
 /**
