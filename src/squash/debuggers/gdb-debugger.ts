@@ -1,6 +1,11 @@
 // gdbserver for C (and anything with DWARF): `gdbserver --attach 127.0.0.1:0 PID` binds a free port and
 // prints "Listening on port N". Note: gdbserver holds the target stopped until a gdb client connects and
 // continues it — that is gdbserver's model, the IDE's attach resumes it.
+// Known limit: the IDE's "pause" (gdb interrupt) makes gdbserver signal the target's process group, which
+// fails when the target does not lead its group (a worker forked by a service, a process started from a
+// shell pipeline); gdbserver then logs "Sending SIGINT to process group … failed" and nothing stops.
+// Breakpoints are unaffected; `kill -INT PID` pauses such a target by hand. Containers' main processes
+// lead their own group.
 // Detach sends the remote `D` packet (breakpoints removed, target resumed, gdbserver exits); when a client
 // holds gdbserver's only connection, SIGTERM instead: the kernel detaches a tracee when its tracer dies.
 import type { AttachSession } from '../squash-types.js';
