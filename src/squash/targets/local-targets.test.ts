@@ -20,17 +20,19 @@ describe('listLocalTargets on a fixture', () => {
       { pid: 320, ppid: 1, cmdline: ['/usr/local/bin/squashctl'], exe: '/usr/bin/node' },
       { pid: 400, ppid: 1, uid: 4242, cmdline: ['/usr/bin/node', 'server.js'], exe: '/usr/bin/node', cgroup: `0::/system.slice/docker-${ID}.scope\n` },
       { pid: 500, ppid: 1, cmdline: ['/usr/sbin/sshd', '-D'], exe: '/nonexistent/sshd' },
+      { pid: 250, ppid: 1, cmdline: ['/bin/bash'], exe: '/usr/bin/bash' },
       { pid: 600, ppid: 1, cmdline: ['/me'], exe: '/usr/bin/node' },
     ]);
     await writeFile(join(proc.root, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n');
   });
   afterAll(() => proc.remove());
 
-  it('lists detected runtimes first, skips kernel threads, Squash itself and our own PID, and names users', async () => {
+  it('lists managed runtimes first, then stripped native binaries, then the rest; skips kernel threads, Squash itself and our own PID, and names users', async () => {
     const targets = await listLocalTargets({ procRoot: proc.root, passwdPath: join(proc.root, 'passwd'), selfPid: 600 });
     expect(targets).toEqual([
       { pid: 300, command: 'python3 app.py', runtime: 'python', user: 'alice' },
       { pid: 400, command: 'node server.js', runtime: 'node', containerId: ID, user: '4242' },
+      { pid: 250, command: 'bash', runtime: 'c', hasDebugInfo: false, user: 'root' },
       { pid: 1, command: 'init splash', user: 'root' },
       { pid: 500, command: 'sshd -D', user: 'root' },
     ]);

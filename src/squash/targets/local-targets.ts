@@ -16,6 +16,8 @@ export interface LocalTarget {
   containerId?: string;
   /** User name, or the numeric uid when /etc/passwd does not name it. */
   user: string;
+  /** Native (c) targets: whether the executable carries DWARF; without it gdb shows no source. */
+  hasDebugInfo?: boolean;
 }
 
 export interface LocalTargetOptions {
@@ -33,7 +35,7 @@ const KTHREADD_PID = 2;
 const OWN_TOOLS = new Set(['squashctl', 'plank']);
 
 /**
- * Processes a user may want to debug, those with a detected runtime first, then by PID.
+ * Processes a user may want to debug, likeliest first (see `pickOrder`), then by PID.
  *
  * @example for (const t of await listLocalTargets()) console.log(t.pid, t.runtime ?? '-', t.command);
  */
@@ -49,11 +51,22 @@ export async function listLocalTargets(options: LocalTargetOptions = {}): Promis
       const target: LocalTarget = { pid: p.pid, command: displayCommand(p, maxLength), user: users.get(p.uid) ?? String(p.uid) };
       const detected = await detectRuntime(p, { procRoot, ...(options.readAt ? { readAt: options.readAt } : {}) }).catch(() => undefined);
       if (detected) target.runtime = detected.runtime;
+      if (detected?.hasDebugInfo !== undefined) target.hasDebugInfo = detected.hasDebugInfo;
       if (p.containerId !== undefined) target.containerId = p.containerId;
       return target;
     }),
   );
-  return targets.sort((a, b) => Number(a.runtime === undefined) - Number(b.runtime === undefined) || a.pid - b.pid);
+  return targets.sort((a, b) => pickOrder(a) - pickOrder(b) || a.pid - b.pid);
+}
+
+/**
+ * Services people debug come first: managed runtimes and native binaries built with debug info, then
+ * stripped native binaries (every shell and system daemon), then processes with no detected runtime.
+ */
+function pickOrder(t: LocalTarget): number {
+  if (t.runtime === undefined) return 3;
+  if (t.runtime === 'c') return t.hasDebugInfo === false ? 2 : 1;
+  return 0;
 }
 
 /** Kernel threads: kthreadd and its children, which have no command line and no executable. */
