@@ -48,6 +48,14 @@ describe('options schema', () => {
     expect(flagName('retentionMaxAge')).toBe('--retention-max-age');
   });
 
+  it('takes a switch as a bare flag or a config file boolean', () => {
+    const switches = { kube: opt.flag({ description: 'follow Kubernetes' }) };
+    expect(describeOptions(switches)).toEqual([{ key: 'kube', flags: '--kube', description: 'follow Kubernetes (default: off)' }]);
+    expect(resolveOptions(switches, []).kube).toBe(false);
+    expect(resolveOptions(switches, [{ source: 'loop.yaml', values: { kube: true } }, { source: 'flags', values: {} }]).kube).toBe(true);
+    expect(() => resolveOptions(switches, [{ source: 'loop.yaml', values: { kube: 'yes' } }])).toThrow(/loop\.yaml: kube: got "yes", expected true or false/);
+  });
+
   it.each([
     ['500ms', 500],
     ['30s', 30_000],

@@ -102,6 +102,20 @@ export const opt = {
       },
     };
   },
+  /** An on/off switch: `--kube` on the command line (no value), `kube: true` in a config file. */
+  flag(d: { description: string }): OptionDef<boolean> {
+    return {
+      valueName: '',
+      description: d.description,
+      default: false,
+      showDefault: 'off',
+      parse(raw) {
+        if (typeof raw === 'boolean') return raw;
+        if (raw === 'true' || raw === 'false') return raw === 'true';
+        return expected('true or false');
+      },
+    };
+  },
   /** A list; as a flag either comma-separated or repeated. */
   stringList(d: { description: string; default: string[]; valueName?: string }): OptionDef<string[]> {
     return { valueName: d.valueName ?? 'a,b', description: d.description, default: d.default, repeatable: true, commaSeparated: true, parse: toStringList, showDefault: d.default.join(',') || 'none' };
@@ -197,7 +211,8 @@ export function describeOptions(schema: OptionsSchema): Array<{ key: string; fla
     const repeat = def.repeatable ? ' (repeatable)' : '';
     return {
       key,
-      flags: `${def.short ? `-${def.short}, ` : ''}${flagName(key)} <${def.valueName}>`,
+      // A switch (empty valueName) takes no value on the command line.
+      flags: `${def.short ? `-${def.short}, ` : ''}${flagName(key)}${def.valueName ? ` <${def.valueName}>` : ''}`,
       description: `${def.description}${repeat} (default: ${shown})`,
     };
   });

@@ -1,0 +1,45 @@
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { registerEnvoyConfigCommand } from './envoy-config-command.js';
+
+const TUTORIAL = fileURLToPath(new URL('../../../examples/tutorial/gloo-loop/tap.yaml', import.meta.url));
+
+async function run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const program = new Command('loopctl').exitOverride();
+  registerEnvoyConfigCommand(program, { stdout, stderr, stdin: new PassThrough(), isTTY: false });
+  await program.parseAsync(['node', 'loopctl', 'envoy-config', ...args]);
+  return { stdout: out, stderr: err };
+}
+
+describe('loopctl envoy-config', () => {
+  it('prints the tutorial TapConfig as an admin tap filter in YAML', async () => {
+    const { stdout } = await run('-f', TUTORIAL);
+    expect(stdout).toContain('"@type": "type.googleapis.com/envoy.extensions.filters.http.tap.v3.Tap"');
+    expect(parseYaml(stdout)).toMatchObject({ name: 'envoy.filters.http.tap', typed_config: { common_config: { admin_config: { config_id: 'loop' } } } });
+  });
+
+  it('prints a file sink as JSON, with the warning that Envoy does not redact on stderr', async () => {
+    const { stdout, stderr } = await run('-f', TUTORIAL, '--sink', 'file', '--path-prefix', '/var/log/envoy/tap', '--format', 'PROTO_BINARY', '-o', 'json');
+    expect(JSON.parse(stdout).typed_config.common_config.static_config.output_config.sinks).toEqual([{ format: 'PROTO_BINARY', file_per_tap: { path_prefix: '/var/log/envoy/tap' } }]);
+    expect(stderr).toMatch(/^warning: Envoy itself never redacts/);
+  });
+
+  it('prints the POST /tap body with --tap-request, quoting :status for YAML parsers', async () => {
+    const { stdout } = await run('-f', TUTORIAL, '--tap-request');
+    expect(stdout).toContain('- name: ":status"');
+    expect(parseYaml(stdout)).toMatchObject({ config_id: 'loop', tap_config: { output_config: { sinks: [{ streaming_admin: {} }] } } });
+  });
+
+  it('refuses the gRPC sink Envoy does not implement', async () => {
+    await expect(run('-f', TUTORIAL, '--sink', 'grpc')).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('not implemented by Envoy') as string });
+  });
+});

@@ -1,0 +1,154 @@
+// `loopctl import` in-process against a real loop server (real HTTP on loopback, real SQLite): each
+// file imports wholly or not at all, failures are named and do not stop the others, the summary and
+// the exit code say what happened.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
+import { isLoopError } from '../../core/errors.js';
+import { listen, type Listening } from '../../core/listen.js';
+import { silentLogger } from '../../core/logger.js';
+import { resolveOptions } from '../../core/options-schema.js';
+import { loadTapProto, pbLengthDelimited, pbTraceWrapper, tapCapture, type TapProto } from '../../loop/gloo/tap-proto-fixtures.test-helper.js';
+import { createLoopServer, type LoopServer } from '../../loop/server/loop-server.js';
+import { serverOptionsSchema } from '../../loop/server/server-options.js';
+import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
+import type { CaptureStore } from '../../store/capture-store.js';
+import { CommandExit } from '../cli-support.js';
+import { registerImportCommand } from './import-command.js';
+
+let proto: TapProto;
+let dir: string;
+let store: CaptureStore;
+let server: LoopServer;
+let api: Listening;
+
+beforeAll(async () => {
+  proto = await loadTapProto();
+  dir = await mkdtemp(path.join(tmpdir(), 'loopctl-import-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  store = createSqliteCaptureStore({ path: path.join(dir, `${Date.now()}-${Math.random()}.db`) });
+  await store.init();
+  const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: '1m' } }]);
+  server = createLoopServer({ store, logger: silentLogger, options });
+  await server.start();
+  api = await listen(http.createServer(server.handler), { host: '127.0.0.1', port: 0 });
+});
+afterEach(async () => {
+  server.stop();
+  await api.close();
+  await store.close();
+});
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  error?: unknown;
+}
+
+async function loopctlImport(args: string[], options: { tty?: boolean; server?: string } = {}): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = Object.assign(new PassThrough(), { isTTY: options.tty ?? false });
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const program = new Command('loopctl').option('-s, --server <url>').exitOverride();
+  registerImportCommand(program, { stdout, stderr, stdin: new PassThrough(), isTTY: false });
+  let error: unknown;
+  try {
+    await program.parseAsync(['--server', options.server ?? api.url, 'import', ...args], { from: 'user' });
+  } catch (e) {
+    error = e;
+  }
+  return { stdout: out, stderr: err, ...(error === undefined ? {} : { error }) };
+}
+
+async function write(name: string, bytes: Buffer | string): Promise<string> {
+  const file = path.join(dir, name);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, bytes);
+  return file;
+}
+
+async function storedPaths(): Promise<string[]> {
+  const { items } = await store.list({ limit: 100 });
+  return items.map((c) => c.path).reverse();
+}
+
+const prettyJson = (p: string, status = 500): string => JSON.stringify(encodeEnvoyTrace(tapCapture(p, status)), null, 2);
+
+describe('loopctl import', () => {
+  it('imports .json, .pb and .pb_length_delimited files of a directory and sums them up', async () => {
+    const taps = `ok-${Date.now()}`;
+    await write(`${taps}/tap_1.json`, prettyJson('/json'));
+    await write(`${taps}/tap_2.pb`, pbTraceWrapper(proto, tapCapture('/pb', 503)));
+    await write(`${taps}/tap_3.pb_length_delimited`, pbLengthDelimited(proto, [tapCapture('/ld1'), tapCapture('/ld2'), tapCapture('/ld3')]));
+    await write(`${taps}/README.md`, '# not a tap');
+    const run = await loopctlImport([path.join(dir, taps)]);
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toBe('imported 5 traces from 3 files; skipped 1 file that is not tap output\n');
+    expect(run.stderr).toBe('');
+    expect(await storedPaths()).toEqual(['/json', '/pb', '/ld1', '/ld2', '/ld3']);
+    const first = await store.get(1);
+    expect(first).toMatchObject({ source: 'file:tap_1.json' });
+  });
+
+  it('imports the good files, stores nothing of a bad one, names it and exits non-zero', async () => {
+    const taps = `mixed-${Date.now()}`;
+    const good = await write(`${taps}/tap_1.json`, prettyJson('/good'));
+    // The second trace is a streamed segment: the whole file must be refused, its first trace included.
+    const bad = await write(
+      `${taps}/tap_2.pb_length_delimited`,
+      Buffer.concat([pbLengthDelimited(proto, [tapCapture('/bad-first')]), Buffer.from([0x02, 0x12, 0x00])]),
+    );
+    const badJson = await write(`${taps}/tap_3.json`, prettyJson('/bad-json').replace('"value": "500"', '"value": 500'));
+    const text = await write(`${taps}/tap_4.pb_text`, 'http_buffered_trace {}');
+    const good2 = await write(`${taps}/tap_5.pb`, pbTraceWrapper(proto, tapCapture('/good2')));
+    const run = await loopctlImport([good, bad, badJson, text, good2, path.join(dir, taps, 'missing.json')]);
+    expect(run.error).toBeInstanceOf(CommandExit);
+    expect((run.error as CommandExit).exitCode).toBe(1);
+    expect(run.stdout).toBe('imported 2 traces from 2 files; 4 files failed\n');
+    const lines = run.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('  hint:'));
+    expect(lines).toEqual([
+      `loopctl: ${path.join(dir, taps, 'missing.json')}: no such file or directory`,
+      `loopctl: ${bad}: trace 2 of 2: TraceWrapper: http_streamed_trace_segment (field 2) is not supported; only buffered HTTP traces can be captured — set the tap's output_config.streaming to false (at byte offset 1)`,
+      `loopctl: ${badJson}: http_buffered_trace.response.headers[0].value: expected a string, got number`,
+      `loopctl: ${text}: PROTO_TEXT tap files (.pb_text) are not supported`,
+    ]);
+    expect(await storedPaths()).toEqual(['/good', '/good2']);
+  });
+
+  it('prints a JSON report with -o json', async () => {
+    const file = await write(`json-out-${Date.now()}/tap_9.pb_length_delimited`, pbLengthDelimited(proto, [tapCapture('/a'), tapCapture('/b')]));
+    const run = await loopctlImport(['-o', 'json', file]);
+    expect(JSON.parse(run.stdout)).toEqual({ files: 1, imported: 1, failed: 0, traces: 2, skipped: [], results: [{ file, traces: 2, ids: [1, 2] }] });
+  });
+
+  it('shows progress on a terminal and clears it before the summary', async () => {
+    const taps = `progress-${Date.now()}`;
+    for (let i = 1; i <= 3; i++) await write(`${taps}/tap_${i}.json`, prettyJson(`/p${i}`));
+    const run = await loopctlImport([path.join(dir, taps, 'tap_*.json')], { tty: true });
+    expect(run.stderr).toContain('\r\x1b[Kimporting 1/3 tap_1.json');
+    expect(run.stderr).toContain('importing 3/3 tap_3.json');
+    expect(run.stderr.endsWith('\r\x1b[K')).toBe(true);
+    expect(run.stdout).toBe('imported 3 traces from 3 files\n');
+  });
+
+  it('stops with SERVER_UNREACHABLE when there is no server', async () => {
+    const file = await write(`unreachable-${Date.now()}/tap_1.json`, prettyJson('/x'));
+    const closed = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
+    await closed.close();
+    const run = await loopctlImport([file], { server: closed.url });
+    expect(isLoopError(run.error, 'SERVER_UNREACHABLE')).toBe(true);
+    expect(run.stdout).toBe('');
+  });
+});
