@@ -1,5 +1,6 @@
 // Listening helpers: bind, read the real port back, and close promptly (keep-alive sockets included).
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface ListenAddress {
@@ -15,7 +16,7 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export function listen(server: Server, address: ListenAddress): Promise<Listening> {
+export function listen(server: Server | HttpsServer, address: ListenAddress): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);

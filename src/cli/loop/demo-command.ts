@@ -19,6 +19,7 @@ export function registerDemoCommand(program: Command, loopBin: string): void {
     const tapFile = o.tapFile ? path.resolve(o.tapFile) : fileURLToPath(new URL('../../../examples/tutorial/gloo-loop/tap.yaml', import.meta.url));
     const world = await startDemoWorld({ ...o, dataDir: path.resolve(o.dataDir), tapFile, loopBin, say });
     process.stdout.write(demoInstructions(world));
+    process.stdout.write(`\n  web UI: ${world.loop.url}/ui/ (captures appear live; open one to replay it)\n`);
     let closing = false;
     const closeWorld = (): Promise<void> => {
       closing = true;

@@ -23,8 +23,9 @@ addConfigAndSchemaOptions(
 ).action(async (flags: Record<string, unknown>) => {
   const options = await resolveCommandOptions(serverOptionsSchema, flags);
   const logger = createLogger({ level: options.logLevel });
-  const running = await startLoopServer(options, logger);
+  const running = await startLoopServer(options, logger, { env: process.env });
   process.stdout.write(`loop server listening on ${running.url} (store: ${running.store.kind})\n`);
+  if (running.grpcAddress) process.stdout.write(`gRPC tap sink for Gloo listening on ${running.grpcAddress}\n`);
   await runUntilSignal(running.close, () => logger.info('shutting down'));
 });
 
@@ -34,7 +35,8 @@ addConfigAndSchemaOptions(
     .description('run the gateway: an HTTP reverse proxy that taps exchanges and ships the ones TapConfigs match to the loop server'),
   gatewayOptionsSchema,
 ).action(async (flags: Record<string, unknown>) => {
-  const options = await resolveCommandOptions(gatewayOptionsSchema, flags);
+  const resolved = await resolveCommandOptions(gatewayOptionsSchema, flags);
+  const options = { ...resolved, loopToken: resolved.loopToken || (process.env.LOOP_TOKEN ?? '') };
   const logger = createLogger({ level: options.logLevel });
   const running = await startGateway(options, logger);
   process.stdout.write(listeningLine(running) + '\n');

@@ -9,7 +9,10 @@ import { LoopError } from '../../core/errors.js';
 import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
 import { CommandExit, EXIT } from '../cli-support.js';
-import { createLoopClient, type LoopClient } from './loop-client.js';
+import { registerEnvoyConfigCommand } from './envoy-config-command.js';
+import { registerImportCommand } from './import-command.js';
+import { loopClientFor, type GlobalOptions } from './global-options.js';
+import type { LoopClient } from './loop-client.js';
 import { colorStyle, plainStyle, renderCapture, renderReplay, type ReplayJson, type StoredCaptureJson, type Style } from './render-capture.js';
 import { renderTable, type Column } from './render-table.js';
 
@@ -20,10 +23,6 @@ export interface CliIo {
   isTTY: boolean;
 }
 
-interface GlobalOptions {
-  server: string;
-  color: boolean;
-}
 
 const LIST_COLUMNS: Column<CaptureSummary>[] = [
   { header: 'ID', value: (c) => String(c.id), align: 'right' },
@@ -44,7 +43,7 @@ const WIDE_COLUMNS: Column<CaptureSummary>[] = [
 export function registerCommands(program: Command, io: CliIo): void {
   const ctx = (): { client: LoopClient; style: Style } => {
     const g = program.opts<GlobalOptions>();
-    return { client: createLoopClient({ server: g.server }), style: g.color && io.isTTY ? colorStyle : plainStyle };
+    return { client: loopClientFor(program), style: g.color && io.isTTY ? colorStyle : plainStyle };
   };
   const out = (s: string): void => {
     io.stdout.write(s);
@@ -124,8 +123,9 @@ export function registerCommands(program: Command, io: CliIo): void {
     .requiredOption('--destination <host:port>', 'where to send it (aliases configured on the server apply)')
     .option('-H, --header <name:value>', 'set a header on the replayed request (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--timeout <duration>', 'how long to wait for the answer (e.g. 10s)')
+    .option('--allow-unsafe', 'replay a POST, PUT, PATCH or DELETE (or other state-changing method) too')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (o: { id: string; destination: string; header: string[]; timeout?: string; output: string }) => {
+    .action(async (o: { id: string; destination: string; header: string[]; timeout?: string; allowUnsafe?: boolean; output: string }) => {
       const { client, style } = ctx();
       if (!/^\d+$/.test(o.id)) throw new LoopError('BAD_REQUEST', `--id "${o.id}" is not a capture id (a positive integer)`);
       const headers: Record<string, string> = {};
@@ -140,6 +140,7 @@ export function registerCommands(program: Command, io: CliIo): void {
           destination: o.destination,
           ...(o.header.length > 0 ? { headers } : {}),
           ...(o.timeout ? { timeout: o.timeout } : {}),
+          ...(o.allowUnsafe ? { allowUnsafe: true } : {}),
         });
       } catch (err) {
         const replay = err instanceof LoopError ? ((err.details?.body as { replay?: ReplayJson } | undefined)?.replay) : undefined;
@@ -193,6 +194,9 @@ export function registerCommands(program: Command, io: CliIo): void {
       const text = await res.text();
       out(o.format === 'curl' ? text : JSON.stringify(JSON.parse(text), null, 2) + '\n');
     });
+
+  registerImportCommand(program, io);
+  registerEnvoyConfigCommand(program, io);
 }
 
 async function getTapConfigs(client: LoopClient, name: string | undefined, output: string, out: (s: string) => void): Promise<void> {

@@ -1,10 +1,17 @@
 // The loop server's HTTP API as functions, for loopctl (and tests). Server errors come back as the same
 // LoopError the server raised (code, message, hint); a server that cannot be reached is SERVER_UNREACHABLE.
+// A token goes in `Authorization: Bearer`; an https server with a private CA is trusted through `ca`.
+import tls from 'node:tls';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { LoopError, type ErrorCode } from '../../core/errors.js';
 
 export interface LoopClientOptions {
-  /** `http://localhost:5678`, `localhost:5678` or `:5678`. */
+  /** `http://localhost:5678`, `https://loop.example:5678`, `localhost:5678` or `:5678`. */
   server: string;
+  /** Bearer token sent with every request (the server's --tokens-file or LOOP_*_TOKEN). */
+  token?: string;
+  /** PEM CA certificate(s) trusted for an https server, in addition to the system's. */
+  ca?: string | Buffer;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -24,7 +31,8 @@ export function normalizeServer(server: string): string {
 
 export function createLoopClient(options: LoopClientOptions): LoopClient {
   const baseUrl = normalizeServer(options.server);
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? (options.ca ? fetchTrusting(options.ca) : fetch);
+  const authorization: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   const client: LoopClient = {
     baseUrl,
     async request(method, path, init = {}) {
@@ -35,6 +43,7 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
           headers: {
             ...(init.contentType ? { 'content-type': init.contentType } : {}),
             accept: init.accept ?? 'application/json',
+            ...authorization,
           },
           ...(init.body !== undefined ? { body: init.body } : {}),
           signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
@@ -42,9 +51,12 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause;
         const why = cause?.code ?? (err as Error).name;
+        const untrusted = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why);
         throw new LoopError('SERVER_UNREACHABLE', `cannot reach the loop server at ${baseUrl} (${why})`, {
           cause: err,
-          hint: 'start it with `loop serve` (or `npm start`), or point --server / LOOP_SERVER at it',
+          hint: untrusted
+            ? "the server's TLS certificate is not trusted: pass its CA with --ca-file (or LOOP_CA_FILE)"
+            : 'start it with `loop serve` (or `npm start`), or point --server / LOOP_SERVER at it',
         });
       }
       if (res.ok) return res;
@@ -57,6 +69,12 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
     },
   };
   return client;
+}
+
+/** A fetch that trusts `ca` (plus the system's roots) for https servers. */
+function fetchTrusting(ca: string | Buffer): typeof fetch {
+  const dispatcher = new Agent({ connect: { ca: [...tls.rootCertificates, ca.toString()] } });
+  return ((input: string, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
 /** Turns an error answer back into the LoopError the server raised; keeps the body for callers that want it. */

@@ -113,6 +113,12 @@ export const gatewayOptionsSchema = {
     valueName: 'url',
     check: (v) => (/^https?:\/\/[^/\s]+\/?$/.test(v) ? undefined : 'an http:// or https:// URL such as http://127.0.0.1:5678'),
   }),
+  loopToken: opt.string({
+    description: 'bearer token for a loop server that requires one (an ingest token); also LOOP_TOKEN',
+    default: '',
+    showDefault: 'none',
+    valueName: 'token',
+  }),
   tap: opt.enumOf({ description: 'tap exchanges (matching TapConfigs decide what is captured)', default: 'on', values: ['on', 'off'] as const }),
   source: opt.string({ description: 'name of this gateway in captures (the source field)', default: 'gateway', check: (v) => (v.trim() ? undefined : 'a non-empty name') }),
   admin: opt.string({

@@ -18,15 +18,16 @@ export interface GatewayTap {
 }
 
 /** The gateway's tap, or undefined when `tap` is off. */
-export function createGatewayTap(options: Pick<GatewayOptions, 'tap' | 'loopServer' | 'source' | 'maxBodyBytes'>, registry: Registry, logger: Logger): GatewayTap | undefined {
+export function createGatewayTap(options: Pick<GatewayOptions, 'tap' | 'loopServer' | 'loopToken' | 'source' | 'maxBodyBytes'>, registry: Registry, logger: Logger): GatewayTap | undefined {
   if (options.tap === 'off') return undefined;
   const metrics = createTapMetrics(registry);
   const tapLogger = logger.child({ component: 'tap' });
-  const configs = followTapConfigs({ server: options.loopServer, logger: tapLogger, metrics });
+  const token = options.loopToken ? { token: options.loopToken } : {};
+  const configs = followTapConfigs({ server: options.loopServer, ...token, logger: tapLogger, metrics });
   const tap = createTap({
     source: options.source,
     configs,
-    shipper: createTapShipper({ server: options.loopServer, logger: tapLogger, metrics }),
+    shipper: createTapShipper({ server: options.loopServer, ...token, logger: tapLogger, metrics }),
     maxBodyBytes: options.maxBodyBytes,
     logger: tapLogger,
     metrics,

@@ -11,6 +11,9 @@ describe('resolveDestination', () => {
     ['web.default:9090', aliases, { target: '127.0.0.1:19090', hostHeader: 'web.default:9090' }],
     ['payment.default:9091', aliases, { target: '127.0.0.2:9091', hostHeader: 'payment.default:9091' }],
     ['[::1]:9000', {}, { target: '[::1]:9000', host: '::1', port: 9000 }],
+    ['web:80', {}, { target: 'web:80', port: 80 }],
+    ['web.default:9090', aliases, { alias: 'web.default:9090' }],
+    ['payment.default:9091', aliases, { alias: 'payment.default' }],
   ])('%s resolves', (input, al, expected) => {
     expect(resolveDestination(input, al)).toMatchObject(expected);
   });

@@ -13,6 +13,8 @@ export interface ResolvedDestination {
   target: string;
   /** The Host header the destination sees: the name the user asked for, as in-cluster traffic would carry. */
   hostHeader: string;
+  /** The alias key that applied (`web.default:9090` or `web.default`), when one did. */
+  alias?: string;
 }
 
 export function resolveDestination(requested: string, aliases: Record<string, string>): ResolvedDestination {
@@ -21,7 +23,8 @@ export function resolveDestination(requested: string, aliases: Record<string, st
   const asked = splitOrigin(given);
   if (!asked) throw invalid(requested, 'expected host:port or http://host:port');
   // An alias may name host:port exactly, or just the host (then the port asked for is kept).
-  const alias = aliases[`${asked.host}:${asked.port}`] ?? aliases[given] ?? aliases[asked.host];
+  const aliasKey = [`${asked.host}:${asked.port}`, given, asked.host].find((k) => Object.hasOwn(aliases, k));
+  const alias = aliasKey === undefined ? undefined : aliases[aliasKey];
   let target = asked;
   if (alias !== undefined) {
     const t = splitOrigin(alias) ?? splitOrigin(`${alias}:${asked.port}`);
@@ -36,6 +39,7 @@ export function resolveDestination(requested: string, aliases: Record<string, st
     port: target.port,
     target: hostPort,
     hostHeader: `${asked.host.includes(':') ? `[${asked.host}]` : asked.host}:${asked.port}`,
+    ...(aliasKey !== undefined ? { alias: aliasKey } : {}),
   };
 }
 
@@ -50,7 +54,8 @@ function splitOrigin(value: string): { protocol: 'http:' | 'https:'; host: strin
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) return undefined;
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !url.port) return undefined; // bare host needs a port
+  // A bare host needs a port (URL drops a default one, so look at what was typed: `web:80` is fine).
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/:\d+$/.test(value)) return undefined;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return { protocol: url.protocol, host, port };
 }

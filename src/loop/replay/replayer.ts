@@ -3,6 +3,7 @@
 // in order minus hop-by-hop ones, and the body. Redacted values are not sent (they would be a lie).
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { headerValue, isPseudoHeader, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
 import { REDACTED } from '../../capture/redact.js';
 import { LoopError } from '../../core/errors.js';
@@ -17,6 +18,11 @@ export interface ReplayRequestOptions {
   timeoutMs: number;
   /** Response body bytes kept. */
   maxBodyBytes: number;
+  /**
+   * The IP address to dial instead of resolving `dest.host` again: the one the replay policy checked, so a
+   * name cannot resolve to an allowed address for the check and a denied one for the connection.
+   */
+  address?: string;
 }
 
 export interface ReplayOutcome {
@@ -71,7 +77,9 @@ export function sendReplay(plan: ReplayPlan, dest: ResolvedDestination, options:
   const transport = dest.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = transport.request({
-      host: dest.host,
+      host: options.address ?? dest.host,
+      // TLS still verifies the certificate for the name asked for, not the address dialled.
+      ...(dest.protocol === 'https:' && options.address && isIP(dest.host) === 0 ? { servername: dest.host } : {}),
       port: dest.port,
       method: plan.method,
       path: plan.path,

@@ -2,12 +2,14 @@
 //  - application/json or application/x-ndjson: Envoy TraceWrapper JSON — one object, a JSON array, NDJSON,
 //    or the concatenated objects Envoy's admin /tap stream emits;
 //  - application/x-protobuf: one binary TapRequest, as Gloo's HTTP tap sink sends it;
-//  - application/vnd.loop.captures+json: `{ "captures": [...] }` in the project's own JSON form (gateways).
+//  - application/vnd.loop.capture-batch: the project's binary batch form (capture-binary.ts; what gateways send);
+//  - application/vnd.loop.captures+json: `{ "captures": [...] }` in the project's own JSON form (older gateways).
 // Every item is decoded, redacted and capped first; only then is the batch stored, in one transaction,
 // so a bad item anywhere stores nothing.
 import { isAscii } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CaptureInput } from '../../capture/capture.js';
+import { CAPTURE_BATCH_MEDIA_TYPE, decodeCaptureBatch } from '../../capture/capture-binary.js';
 import { captureInputFromJson } from '../../capture/capture-json.js';
 import { decodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { splitJsonTexts } from '../../capture/json-stream-splitter.js';
@@ -18,7 +20,7 @@ import { mediaType, readBody, sendJson } from './http-io.js';
 import type { Router } from './router.js';
 import type { ServerContext } from './server-context.js';
 
-type Format = 'envoy-json' | 'protobuf' | 'loop-json';
+type Format = 'envoy-json' | 'protobuf' | 'loop-json' | 'loop-binary';
 
 const FORMATS: Record<string, Format> = {
   '': 'envoy-json',
@@ -28,6 +30,7 @@ const FORMATS: Record<string, Format> = {
   'application/x-protobuf': 'protobuf',
   'application/protobuf': 'protobuf',
   'application/vnd.loop.captures+json': 'loop-json',
+  [CAPTURE_BATCH_MEDIA_TYPE]: 'loop-binary',
 };
 
 export function registerIngestRoutes(router: Router, ctx: ServerContext): void {
@@ -49,30 +52,38 @@ async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     ctx.metrics.ingestBatches.inc({ format, outcome: 'too_large' });
     throw err;
   }
-  let captures: CaptureInput[];
+  // The decoded batch goes straight to the store: this frame keeps no reference to it while the write is
+  // pending, so it can die young instead of being copied by every scavenge that runs in the meantime.
+  let inserting: Promise<number[]>;
   try {
-    captures = decodeBatch(format, body, {
-      source: url.searchParams.get('source') ?? (format === 'protobuf' ? 'gloo' : 'envoy'),
-      tapConfig: url.searchParams.get('tapConfig') ?? '',
-      destination: url.searchParams.get('destination') ?? undefined,
-      capturedAt: ctx.clock().toISOString(),
-    });
-    if (captures.length === 0) throw new LoopError('INGEST_INVALID', 'the body holds no captures');
-    const prepared = new Map<string, Preparation>();
-    for (let i = 0; i < captures.length; i++) {
-      const c = captures[i]!;
-      let p = prepared.get(c.tapConfig);
-      if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
-      captures[i] = capBodies(p.redact(c), p.cap);
-    }
+    inserting = ctx.store.insertBatch(preparedCaptures(ctx, format, body, url));
   } catch (err) {
     ctx.metrics.ingestBatches.inc({ format, outcome: 'invalid' });
     throw err instanceof LoopError ? err : new LoopError('INGEST_INVALID', messageOf(err), { cause: err });
   }
-  const ids = await ctx.store.insertBatch(captures);
+  const ids = await inserting;
   ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
   ctx.metrics.capturesIngested.inc({ format }, ids.length);
   sendJson(res, 200, { stored: ids.length, ids });
+}
+
+/** The body's captures, redacted (server rules and their TapConfig's) and capped. */
+function preparedCaptures(ctx: ServerContext, format: Format, body: Buffer, url: URL): CaptureInput[] {
+  const captures = decodeBatch(format, body, {
+    source: url.searchParams.get('source') ?? (format === 'protobuf' ? 'gloo' : 'envoy'),
+    tapConfig: url.searchParams.get('tapConfig') ?? '',
+    destination: url.searchParams.get('destination') ?? undefined,
+    capturedAt: ctx.clock().toISOString(),
+  });
+  if (captures.length === 0) throw new LoopError('INGEST_INVALID', 'the body holds no captures');
+  const prepared = new Map<string, Preparation>();
+  for (let i = 0; i < captures.length; i++) {
+    const c = captures[i]!;
+    let p = prepared.get(c.tapConfig);
+    if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
+    captures[i] = capBodies(p.redact(c), p.cap);
+  }
+  return captures;
 }
 
 interface DecodeContext {
@@ -87,6 +98,8 @@ function decodeBatch(format: Format, body: Buffer, dc: DecodeContext): CaptureIn
   switch (format) {
     case 'protobuf':
       return [decodeTapRequest(body, traceCtx)];
+    case 'loop-binary':
+      return decodeCaptureBatch(body);
     case 'loop-json': {
       const doc = parseJson(body, 'body');
       if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { captures?: unknown }).captures)) {
@@ -169,4 +182,18 @@ function capBodies(capture: CaptureInput, cap: number): CaptureInput {
   const capMessage = (m: CaptureInput['request']): CaptureInput['request'] =>
     m.body && m.body.bytes.length > cap ? { ...m, body: { bytes: m.body.bytes.subarray(0, cap), truncated: true } } : m;
   return { ...capture, request: capMessage(capture.request), response: capMessage(capture.response) };
+}
+
+/** Redacts, caps and stores captures that arrived another way than POST /v1/taps (Gloo's gRPC tap sink). */
+export async function storeTaps(ctx: ServerContext, captures: CaptureInput[], format: string): Promise<number[]> {
+  const prepared = new Map<string, Preparation>();
+  const ready = captures.map((c) => {
+    let p = prepared.get(c.tapConfig);
+    if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
+    return capBodies(p.redact(c), p.cap);
+  });
+  const ids = await ctx.store.insertBatch(ready);
+  ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
+  ctx.metrics.capturesIngested.inc({ format }, ids.length);
+  return ids;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CaptureInput } from '../../capture/capture.js';
+import { CAPTURE_BATCH_MEDIA_TYPE, encodeCaptureBatch } from '../../capture/capture-binary.js';
 import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { encodeTapRequest } from '../../capture/tap-request-proto.js';
 import { listen, type Listening } from '../../core/listen.js';
@@ -80,6 +81,21 @@ describe('POST /v1/taps', () => {
     expect(res).toEqual({ status: 200, body: { stored: 1, ids: [1] } });
     const got = (await (await fetch(`${api.url}/v1/captures/1`)).json()) as { tapConfig: string; source: string };
     expect(got).toMatchObject({ tapConfig: 'gloo-system/gloo', source: 'gloo' });
+  });
+
+  it('accepts a binary capture batch as gateways send it, redacted, and names a bad capture', async () => {
+    const batch = [capture(500, '/a', { tapConfig: 'default/errors', source: 'gw' }), capture(200, '/b', { source: 'gw' })];
+    expect((await post('/v1/taps', encodeCaptureBatch(batch), CAPTURE_BATCH_MEDIA_TYPE)).body).toEqual({ stored: 2, ids: [1, 2] });
+    const stored = await store.get(1);
+    expect(stored).toMatchObject({ tapConfig: 'default/errors', source: 'gw', durationMs: 5 });
+    expect(stored!.request.headers).toContainEqual(['cookie', '[REDACTED]']);
+    expect(JSON.parse(stored!.response.body!.bytes.toString())).toEqual({ password: '[REDACTED]', ok: false });
+    const bad = await post('/v1/taps', encodeCaptureBatch([capture(500), capture(500, '/x', { capturedAt: 'yesterday' })]), CAPTURE_BATCH_MEDIA_TYPE);
+    expect(bad.status).toBe(400);
+    expect((bad.body.error as { message: string }).message).toMatch(/captures\[1\]\.capturedAt/);
+    const garbled = await post('/v1/taps', Buffer.from('LCAP\x01\x00\x00\x00'), CAPTURE_BATCH_MEDIA_TYPE);
+    expect(garbled).toMatchObject({ status: 400, body: { error: { code: 'INGEST_INVALID' } } });
+    expect(await store.count()).toBe(2);
   });
 
   it('redacts secret headers and configured JSON fields before storing', async () => {

@@ -1,12 +1,19 @@
 // The loop server: ingest of taps, the capture store's query and replay API, the TapConfig registry and
-// its watch stream, health and metrics. `createLoopServer` builds the request handler from collaborators
-// passed in; `listen` is separate so tests and embedders choose the address (port 0 works).
+// its watch stream, the live stream of new captures, the web UI (/ui/), health and metrics.
+// `createLoopServer` builds the request handler from collaborators passed in; `listen` is separate so
+// tests and embedders choose the address (port 0 works).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { LoopError } from '../../core/errors.js';
+import https from 'node:https';
+import { LoopError, isLoopError } from '../../core/errors.js';
 import { listen, parseHostPort, type Listening } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
 import type { CaptureStore } from '../../store/capture-store.js';
+import { createReplayPolicy } from '../replay/replay-policy.js';
+import type { AuditLog } from './audit-log.js';
+import { accessFor, createAccessControl, wwwAuthenticate, type AccessControl } from './auth.js';
+import { createCaptureEventHub, observeCaptureInserts } from './capture-events.js';
 import { registerCaptureRoutes } from './capture-routes.js';
+import { registerCaptureWatchRoute } from './capture-watch-routes.js';
 import { sendError, sendJson, sendText } from './http-io.js';
 import { registerIngestRoutes } from './ingest-routes.js';
 import { registerReplayRoutes } from './replay-routes.js';
@@ -16,6 +23,7 @@ import { createServerMetrics } from './server-metrics.js';
 import type { ServerOptions } from './server-options.js';
 import { registerTapConfigRoutes } from './tapconfig-routes.js';
 import { createTapConfigRegistry } from './tapconfig-registry.js';
+import { defaultUiRoot, registerUiRoutes } from './ui-routes.js';
 
 export interface LoopServerDeps {
   store: CaptureStore;
@@ -24,6 +32,12 @@ export interface LoopServerDeps {
   clock?: () => Date;
   /** Process-wide metrics (CPU, memory); off in tests that run several servers. */
   processMetrics?: boolean;
+  /** Tokens and roles; default open (no token configured). */
+  access?: AccessControl;
+  /** Where replay attempts are recorded; default none. */
+  auditLog?: AuditLog;
+  /** The web UI's build (web/dist) served under /ui/. */
+  uiRoot?: string;
 }
 
 export interface LoopServer {
@@ -43,7 +57,18 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
     countTapConfigs: () => registry.list().length,
     processMetrics: deps.processMetrics ?? false,
   });
-  const ctx: ServerContext = { store: deps.store, registry, logger: deps.logger, metrics, options: deps.options, clock };
+  const captureEvents = createCaptureEventHub(deps.logger);
+  const ctx: ServerContext = {
+    store: observeCaptureInserts(deps.store, captureEvents),
+    registry,
+    logger: deps.logger,
+    metrics,
+    options: deps.options,
+    clock,
+    access: deps.access ?? createAccessControl([]),
+    replayPolicy: createReplayPolicy(deps.options.replayAllow),
+    audit: deps.auditLog,
+  };
 
   const router = new Router();
   router.on('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
@@ -55,9 +80,11 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
     sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
   });
   registerIngestRoutes(router, ctx);
+  registerCaptureWatchRoute(router, ctx, captureEvents);
   registerCaptureRoutes(router, ctx);
   registerReplayRoutes(router, ctx);
   registerTapConfigRoutes(router, ctx);
+  registerUiRoutes(router, { root: deps.uiRoot ?? defaultUiRoot() });
 
   let retentionTimer: NodeJS.Timeout | undefined;
 
@@ -77,6 +104,8 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
     }
     Promise.resolve()
       .then(() => {
+        // Before routing, so a caller without a token learns nothing about which paths exist.
+        authorizeRequest(ctx, req, res, url);
         const { handler: h, params } = router.match(req.method ?? 'GET', url);
         route = routeLabel(url.pathname);
         return h(req, res, params, url);
@@ -112,14 +141,29 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
   };
 }
 
-/** Collapses ids out of paths so metric labels stay few. */
-function routeLabel(path: string): string {
-  return path.replace(/\/\d+(?=\/|$)/g, '/:id').replace(/^(\/v1\/tapconfigs)\/[^/]+\/[^/]+/, '$1/:namespace/:name');
+function authorizeRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  const method = req.method ?? 'GET';
+  try {
+    ctx.access.authorize(req, accessFor(method, url.pathname), `${method} ${url.pathname}`);
+  } catch (err) {
+    if (isLoopError(err, 'UNAUTHORIZED')) res.setHeader('www-authenticate', wwwAuthenticate(err));
+    // Never the token: the caller's address and what was refused.
+    if (isLoopError(err)) ctx.logger.info('request refused', { code: err.code, method, path: url.pathname, remote: req.socket.remoteAddress });
+    throw err;
+  }
 }
 
-export async function listenLoopServer(server: LoopServer, address: string): Promise<Listening> {
+/** Collapses ids out of paths so metric labels stay few. */
+function routeLabel(path: string): string {
+  return path.replace(/^\/ui\/.*/, '/ui/*').replace(/\/\d+(?=\/|$)/g, '/:id').replace(/^(\/v1\/tapconfigs)\/[^/]+\/[^/]+/, '$1/:namespace/:name');
+}
+
+/** Listens on `address`; with `tls` (PEM certificate chain and key) over HTTPS, and the URL says https. */
+export async function listenLoopServer(server: LoopServer, address: string, tls?: { cert: Buffer; key: Buffer }): Promise<Listening> {
   const parsed = parseHostPort(address);
   if (!parsed) throw new LoopError('CONFIG_INVALID', `listen address "${address}" is not host:port`);
-  const httpServer = http.createServer({ keepAliveTimeout: 65_000 }, server.handler);
-  return listen(httpServer, parsed);
+  if (!tls) return listen(http.createServer({ keepAliveTimeout: 65_000 }, server.handler), parsed);
+  const httpsServer = https.createServer({ keepAliveTimeout: 65_000, cert: tls.cert, key: tls.key }, server.handler);
+  const listening = await listen(httpsServer, parsed);
+  return { ...listening, url: listening.url.replace(/^http:/, 'https:') };
 }

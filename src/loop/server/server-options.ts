@@ -1,6 +1,7 @@
 // Options of `loop serve`, in one schema: config file keys, flags, defaults and help text come from here.
 import { parseHostPort } from '../../core/listen.js';
 import { opt, type OptionsOf } from '../../core/options-schema.js';
+import { DEFAULT_REPLAY_ALLOW } from '../replay/replay-policy.js';
 
 export const serverOptionsSchema = {
   listen: opt.string({
@@ -8,6 +9,13 @@ export const serverOptionsSchema = {
     default: '127.0.0.1:5678',
     valueName: 'host:port',
     check: (v) => (parseHostPort(v) ? undefined : 'host:port, e.g. 127.0.0.1:5678'),
+  }),
+  grpcListen: opt.string({
+    description: "address of the gRPC tap sink Gloo's tap filter streams to (envoy.service.tap.v3.TapService/ReportTap), e.g. 127.0.0.1:5679",
+    default: '',
+    showDefault: 'off',
+    valueName: 'host:port',
+    check: (v) => (v === '' || parseHostPort(v) ? undefined : 'host:port, e.g. 127.0.0.1:5679'),
   }),
   dataDir: opt.string({ description: 'directory for the embedded SQLite store', default: '.loop-data', valueName: 'dir' }),
   store: opt.string({
@@ -29,6 +37,21 @@ export const serverOptionsSchema = {
     default: {},
     valueName: 'name=host:port',
   }),
+  replayAllow: opt.stringList({
+    description:
+      'where replays may go, checked after alias and DNS resolution: aliases (the --alias names), loopback, *, a CIDR, an address, a host, host:port; ! in front denies (wins), e.g. aliases,10.0.0.0/8,!169.254.0.0/16',
+    default: [...DEFAULT_REPLAY_ALLOW],
+    valueName: 'rules',
+  }),
+  auditLog: opt.string({ description: 'file that gets one JSON line per replay attempt (who, what, where, when, outcome)', default: '', showDefault: 'replay-audit.jsonl in --data-dir', valueName: 'file' }),
+  tokensFile: opt.string({
+    description: 'API bearer tokens, one per line: ROLE TOKEN [NAME] with ROLE admin, read or ingest (also LOOP_ADMIN_TOKEN, LOOP_READ_TOKEN, LOOP_INGEST_TOKEN); required to listen off loopback',
+    default: '',
+    showDefault: 'none (open API, loopback only)',
+    valueName: 'file',
+  }),
+  tlsCert: opt.string({ description: 'PEM certificate (chain) to serve the API over HTTPS; needs --tls-key', default: '', showDefault: 'plain HTTP', valueName: 'file' }),
+  tlsKey: opt.string({ description: 'PEM private key for --tls-cert', default: '', showDefault: 'none', valueName: 'file' }),
   replayTimeout: opt.duration({ description: 'how long a replay waits for the destination to answer', default: 30_000 }),
   retentionMaxCount: opt.integer({ description: 'keep at most this many captures (0: no limit)', default: 1_000_000, min: 0 }),
   retentionMaxAge: opt.duration({ description: 'delete captures older than this (0: keep forever)', default: 7 * 86_400_000 }),
@@ -37,6 +60,16 @@ export const serverOptionsSchema = {
     description: 'how often the TapConfig registry re-reads the store (picks up changes made by other replicas)',
     default: 2_000,
   }),
+  kube: opt.flag({ description: 'follow TapConfig custom resources (tapconfigs.loop.solo.io) in Kubernetes, in every namespace unless --kube-namespaces names some' }),
+  kubeNamespaces: opt.stringList({ description: 'namespaces whose TapConfig resources are followed (implies --kube)', default: [], valueName: 'ns1,ns2' }),
+  kubeconfig: opt.string({
+    description: 'kubeconfig file for --kube',
+    default: '',
+    showDefault: 'in-cluster service account, else $KUBECONFIG or ~/.kube/config',
+    valueName: 'file',
+  }),
+  envoyAdmin: opt.stringList({ description: 'Envoy admin address to stream taps from with POST /tap (repeat for several Envoys)', default: [], valueName: 'http://host:9901' }),
+  envoyTapConfigId: opt.string({ description: 'admin_config.config_id of the Envoy tap filters --envoy-admin drives', default: 'loop', valueName: 'id' }),
   logLevel: opt.enumOf({ description: 'log level', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
 };
 

@@ -3,12 +3,18 @@
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { createCaptureStore } from '../../store/index.js';
+import { startEnvoyAdminCollector } from '../envoy/index.js';
+import { startKubeTapConfigs } from '../kube/index.js';
 import type { CaptureStore } from '../../store/capture-store.js';
+import { listenGlooGrpcIngest } from './gloo-grpc-ingest.js';
 import { createLoopServer, listenLoopServer, type LoopServer } from './loop-server.js';
 import type { ServerOptions } from './server-options.js';
+import { prepareServerSecurity } from './server-security.js';
 
 export interface RunningLoopServer {
   url: string;
+  /** host:port of Gloo's gRPC tap sink, when --grpc-listen is set. */
+  grpcAddress?: string;
   server: LoopServer;
   store: CaptureStore;
   close(): Promise<void>;
@@ -18,26 +24,50 @@ export function storeUrlFor(options: Pick<ServerOptions, 'store' | 'dataDir'>): 
   return options.store !== '' ? options.store : `sqlite://${path.resolve(options.dataDir, 'loop.db')}`;
 }
 
-export async function startLoopServer(options: ServerOptions, logger: Logger, extra: { processMetrics?: boolean } = {}): Promise<RunningLoopServer> {
-  const store = await createCaptureStore(storeUrlFor(options));
+/** `extra.env` holds LOOP_ADMIN_TOKEN / LOOP_READ_TOKEN / LOOP_INGEST_TOKEN, if any (the CLI passes process.env). */
+export async function startLoopServer(options: ServerOptions, logger: Logger, extra: { processMetrics?: boolean; env?: Record<string, string | undefined> } = {}): Promise<RunningLoopServer> {
+  // Tokens, TLS and the audit log first: a server that would listen unsafely must not start at all.
+  const security = await prepareServerSecurity(options, extra.env ?? {});
+  let store: CaptureStore;
+  try {
+    store = await createCaptureStore(storeUrlFor(options));
+  } catch (err) {
+    await security.auditLog.close();
+    throw err;
+  }
   try {
     await store.init();
-    const server = createLoopServer({ store, logger, options, processMetrics: extra.processMetrics ?? true });
+    const server = createLoopServer({ store, logger, options, processMetrics: extra.processMetrics ?? true, access: security.access, auditLog: security.auditLog });
     await server.start();
-    const listening = await listenLoopServer(server, options.listen);
-    logger.info('loop server listening', { url: listening.url, store: store.kind });
+    const listening = await listenLoopServer(server, options.listen, security.tls);
+    logger.info('loop server listening', { url: listening.url, store: store.kind, tokens: security.access.enforced, auditLog: security.auditLog.path });
+    const grpc = options.grpcListen ? await listenGlooGrpcIngest(server, options.grpcListen).catch(async (err: unknown) => {
+      server.stop();
+      await listening.close();
+      throw err;
+    }) : undefined;
+    if (grpc) logger.info('gRPC tap sink listening', { address: grpc.address });
+    // TapConfig resources from Kubernetes (--kube), once the probes can answer.
+    const kube = startKubeTapConfigs(options, server.context.registry, logger);
+    const envoy = startEnvoyAdminCollector(server, listening.url, options, logger);
     return {
       url: listening.url,
+      ...(grpc ? { grpcAddress: grpc.address } : {}),
       server,
       store,
       async close() {
+        await envoy?.stop();
+        await grpc?.close(); // first: a stream's last trace is stored before the store closes
+        await kube?.stop();
         server.stop();
         await listening.close();
         await store.close();
+        await security.auditLog.close();
       },
     };
   } catch (err) {
     await store.close().catch(() => undefined);
+    await security.auditLog.close().catch(() => undefined);
     throw err;
   }
 }

@@ -34,6 +34,8 @@ export interface TapConfigFollower extends TapConfigSource {
 export interface FollowOptions {
   /** The loop server, e.g. `http://127.0.0.1:5678`. */
   server: string;
+  /** Bearer token for a loop server that requires one (ingest, read or admin). */
+  token?: string;
   logger?: Logger;
   metrics?: TapMetrics;
   /** Reconnect when nothing arrives for this long (the server sends a heartbeat every 15 s). Default 45 s. */
@@ -129,7 +131,7 @@ export function followTapConfigs(options: FollowOptions): TapConfigFollower {
       idleTimer = setTimeout(() => end(`no data for ${idleTimeoutMs} ms`), idleTimeoutMs);
       idleTimer.unref();
     };
-    const req = client.get(url, { agent: false, headers: { accept: 'application/x-ndjson' } }, (res: IncomingMessage) => {
+    const req = client.get(url, { agent: false, headers: { accept: 'application/x-ndjson', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) } }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
         end(`HTTP ${res.statusCode ?? '?'}`);

@@ -1,0 +1,95 @@
+// The live capture stream over real HTTP: captures stored while a client watches arrive as server-sent
+// events; a client resuming from an id first gets what it missed.
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CaptureInput } from '../../capture/capture.js';
+import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
+import { listen, type Listening } from '../../core/listen.js';
+import { silentLogger } from '../../core/logger.js';
+import { resolveOptions } from '../../core/options-schema.js';
+import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
+import type { CaptureStore } from '../../store/capture-store.js';
+import { createLoopServer } from './loop-server.js';
+import { serverOptionsSchema } from './server-options.js';
+
+let dir: string;
+let store: CaptureStore;
+let api: Listening;
+
+const trace = (status: number, pathname: string): string => {
+  const c: CaptureInput = {
+    capturedAt: '2026-11-26T08:00:00.000Z', tapConfig: '', source: 'test', destination: '', durationMs: 3,
+    request: { headers: [[':method', 'GET'], [':path', pathname], [':authority', 'shop']], trailers: [] },
+    response: { headers: [[':status', String(status)]], trailers: [] },
+  };
+  return JSON.stringify(encodeEnvoyTrace(c));
+};
+
+const ingest = (...bodies: string[]): Promise<Response> =>
+  fetch(`${api.url}/v1/taps?destination=payment:9091`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bodies.join('\n') });
+
+/** Reads server-sent events from the stream until `count` capture events arrived. */
+async function readEvents(res: Response, count: number): Promise<Array<{ id: string; data: { id: number; path: string; status: number; destination: string } }>> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: Array<{ id: string; data: { id: number; path: string; status: number; destination: string } }> = [];
+  let buffer = '';
+  while (events.length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+      if (fields.event === 'capture') events.push({ id: fields.id!, data: JSON.parse(fields.data!) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'capture-watch-test-'));
+  store = createSqliteCaptureStore({ path: path.join(dir, 'loop.db') });
+  await store.init();
+  const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: 60_000 } }]);
+  api = await listen(http.createServer(createLoopServer({ store, logger: silentLogger, options }).handler), { host: '127.0.0.1', port: 0 });
+});
+afterEach(async () => {
+  await api.close();
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('GET /v1/captures/watch', () => {
+  it('streams the summary of each capture stored while watching', async () => {
+    await ingest(trace(500, '/before'));
+    const res = await fetch(`${api.url}/v1/captures/watch`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events = readEvents(res, 2);
+    expect((await ingest(trace(503, '/pay'), trace(404, '/missing'))).status).toBe(200);
+    expect((await events).map((e) => [e.id, e.data.path, e.data.status, e.data.destination])).toEqual([
+      ['2', '/pay', 503, 'payment:9091'],
+      ['3', '/missing', 404, 'payment:9091'],
+    ]);
+  });
+
+  it('resumes after Last-Event-ID with the captures stored since, then goes on live', async () => {
+    await ingest(trace(500, '/a'), trace(500, '/b'), trace(500, '/c'));
+    const res = await fetch(`${api.url}/v1/captures/watch`, { headers: { 'last-event-id': '1' } });
+    const events = readEvents(res, 3);
+    await ingest(trace(502, '/d'));
+    expect((await events).map((e) => e.data.path)).toEqual(['/b', '/c', '/d']);
+  });
+
+  it('refuses an id that is not one', async () => {
+    const res = await fetch(`${api.url}/v1/captures/watch?after=abc`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('after "abc"');
+  });
+});

@@ -1,0 +1,47 @@
+// What `loop serve` sets up before it opens the store or a port: API tokens (file and environment), the
+// refusal to serve an open API off loopback, the TLS key pair, and the replay audit log. Everything that
+// can be wrong in these options fails here, with the option named, before anything listens.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LoopError } from '../../core/errors.js';
+import { parseHostPort } from '../../core/listen.js';
+import { openAuditLog, type AuditLog } from './audit-log.js';
+import { createAccessControl, loadTokens, requireTokensOffLoopback, type AccessControl } from './auth.js';
+import type { ServerOptions } from './server-options.js';
+
+export interface ServerSecurity {
+  access: AccessControl;
+  tls: { cert: Buffer; key: Buffer } | undefined;
+  auditLog: AuditLog;
+}
+
+export const AUDIT_LOG_FILE = 'replay-audit.jsonl';
+
+type SecurityOptions = Pick<ServerOptions, 'listen' | 'grpcListen' | 'tokensFile' | 'tlsCert' | 'tlsKey' | 'auditLog' | 'dataDir'>;
+
+/** `env` is where LOOP_ADMIN_TOKEN, LOOP_READ_TOKEN and LOOP_INGEST_TOKEN are read (the process's, at the top). */
+export async function prepareServerSecurity(options: SecurityOptions, env: Record<string, string | undefined>): Promise<ServerSecurity> {
+  const access = createAccessControl(await loadTokens(options.tokensFile, env));
+  for (const [flag, address] of [['--listen', options.listen], ['--grpc-listen', options.grpcListen]] as const) {
+    const parsed = address === '' ? undefined : parseHostPort(address);
+    if (parsed) requireTokensOffLoopback(parsed.host, flag, address, access);
+  }
+  const tls = await readKeyPair(options.tlsCert, options.tlsKey);
+  const auditLog = await openAuditLog(options.auditLog !== '' ? options.auditLog : path.resolve(options.dataDir, AUDIT_LOG_FILE));
+  return { access, tls, auditLog };
+}
+
+async function readKeyPair(certFile: string, keyFile: string): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (certFile === '' && keyFile === '') return undefined;
+  if (certFile === '' || keyFile === '') {
+    throw new LoopError('CONFIG_INVALID', `${certFile === '' ? '--tls-key' : '--tls-cert'} is set without ${certFile === '' ? '--tls-cert' : '--tls-key'}; HTTPS needs both`);
+  }
+  const read = async (file: string, flag: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new LoopError('CONFIG_INVALID', `${flag} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+  };
+  return { cert: await read(certFile, '--tls-cert'), key: await read(keyFile, '--tls-key') };
+}
