@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureInput } from '../../capture/capture.js';
+import { CAPTURE_BATCH_MEDIA_TYPE } from '../../capture/capture-binary.js';
 import { listen } from '../../core/listen.js';
 import { recordingLogger, startLoopServer, type LoopServerFixture } from './loop-server-fixture.test-helper.js';
 import { createTapMetrics, type TapMetrics } from './tap-metrics.js';
@@ -58,12 +59,12 @@ const storedPaths = async (loop: LoopServerFixture): Promise<string[]> => {
 };
 
 describe('createTapShipper', () => {
-  it('delivers captures in batches, in order, in the project JSON form (binary bodies survive)', async () => {
+  it('delivers captures in batches, in order, as binary capture batches (binary bodies survive)', async () => {
     const loop = await server();
-    const posts: number[] = [];
+    const types: string[] = [];
     const counting = await listen(
       http.createServer((req, res) => {
-        posts.push(1);
+        types.push(req.headers['content-type'] ?? '');
         loop.server.handler(req, res);
       }),
       { host: '127.0.0.1', port: 0 },
@@ -72,12 +73,54 @@ describe('createTapShipper', () => {
     const { s, value } = shipper(counting.url, { batchSize: 4, flushIntervalMs: 60_000 });
     for (let i = 0; i < 10; i++) s.enqueue(capture(`/${i}`));
     expect(await s.flush(5_000)).toBe(true);
-    expect(posts).toHaveLength(3);
+    expect(types).toEqual(Array(3).fill(CAPTURE_BATCH_MEDIA_TYPE));
     expect(await storedPaths(loop)).toEqual(['/0', '/1', '/2', '/3', '/4', '/5', '/6', '/7', '/8', '/9']);
     expect((await loop.store.get(1))!.response.body!.bytes).toEqual(Buffer.from([0xff, 0x00, 0x41]));
     expect(await value('shipped')).toBe(10);
     expect(await value('queueDepth')).toBe(0);
     expect(s.depth()).toBe(0);
+  });
+
+  it('switches to the JSON form, losing nothing, when the loop server predates binary batches (415)', async () => {
+    const loop = await server();
+    const types: string[] = [];
+    const old = await listen(
+      http.createServer((req, res) => {
+        const type = req.headers['content-type'] ?? '';
+        types.push(type);
+        if (type === CAPTURE_BATCH_MEDIA_TYPE) {
+          req.resume();
+          res.writeHead(415, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `content-type "${type}" is not accepted on /v1/taps` } }));
+          return;
+        }
+        loop.server.handler(req, res);
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    cleanups.push(() => old.close());
+    const logger = recordingLogger();
+    const { s, value } = shipper(old.url, { batchSize: 2, flushIntervalMs: 60_000, logger });
+    for (let i = 0; i < 3; i++) s.enqueue(capture(`/${i}`));
+    expect(await s.flush(5_000)).toBe(true);
+    expect(await storedPaths(loop)).toEqual(['/0', '/1', '/2']);
+    expect((await loop.store.get(1))!.response.body!.bytes).toEqual(Buffer.from([0xff, 0x00, 0x41]));
+    expect(types).toEqual([CAPTURE_BATCH_MEDIA_TYPE, 'application/vnd.loop.captures+json', 'application/vnd.loop.captures+json']);
+    expect(await value('dropped')).toBe(0);
+    expect(logger.records.some((r) => r.msg.includes('shipping JSON'))).toBe(true);
+  });
+
+  it('drops (counted) a capture that cannot be encoded, and ships the rest', async () => {
+    const loop = await server();
+    const { s, value } = shipper(loop.url, { flushIntervalMs: 60_000 });
+    const bad = capture('/bad');
+    bad.request.headers.push(['x-nul', 'a\0b']);
+    s.enqueue(capture('/a'));
+    expect(() => s.enqueue(bad)).not.toThrow();
+    s.enqueue(capture('/b'));
+    expect(await s.flush(5_000)).toBe(true);
+    expect(await storedPaths(loop)).toEqual(['/a', '/b']);
+    expect(await value('dropped', { reason: 'rejected' })).toBe(1);
   });
 
   it('keeps captures queued while the loop server is down and delivers them, oldest first, when it is back', async () => {

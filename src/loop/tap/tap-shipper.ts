@@ -1,12 +1,16 @@
 // Ships a tap's captures to the loop server: a bounded in-memory queue, drained in batches by a background
-// loop that POSTs `{"captures": [...]}` (application/vnd.loop.captures+json) over a keep-alive connection.
-// Traffic never waits for it: `enqueue` only appends, and drops (counted) when the queue is full.
+// loop that POSTs them (application/vnd.loop.capture-batch, see capture-binary.ts) over a keep-alive connection.
+// Traffic never waits for it: `enqueue` only encodes and appends, and drops (counted) when the queue is full.
+// A capture is encoded as it is enqueued, so the queue holds bytes in a few shared buffers rather than a
+// tree of objects per capture that would live long enough to burden the garbage collector.
 // Failures keep order: a batch that fails (network, timeout, 5xx) stays at the head of the queue and is
 // retried with backoff; a batch the server rejects as invalid (4xx) is dropped, so one poison batch cannot
-// hold the queue forever.
+// hold the queue forever. A loop server that predates the binary form answers 415: the shipper then sends
+// the same captures as `{"captures": [...]}` (application/vnd.loop.captures+json) from then on.
 import http from 'node:http';
 import https from 'node:https';
 import type { CaptureInput } from '../../capture/capture.js';
+import { CAPTURE_BATCH_MEDIA_TYPE, CaptureRecordWriter, captureBatchParts, decodeCaptureBatch } from '../../capture/capture-binary.js';
 import { captureToJson } from '../../capture/capture-json.js';
 import { messageOf } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -30,11 +34,13 @@ export interface TapShipper extends CaptureSink {
 export interface TapShipperOptions {
   /** The loop server, e.g. `http://127.0.0.1:5678`. */
   server: string;
+  /** Bearer token for a loop server that requires one (an ingest token). */
+  token?: string;
   /** Default 10 000 captures. */
   queueCapacity?: number;
   /** Most captures per POST. Default 500. */
   batchSize?: number;
-  /** Most JSON bytes per POST (a batch holds at least one capture). Default 8 MiB, under the server's 32 MiB limit. */
+  /** Most encoded bytes per POST (a batch holds at least one capture). Default 8 MiB, under the server's 32 MiB limit. */
   maxBatchBytes?: number;
   /** How long a partial batch waits for company. Default 100 ms. */
   flushIntervalMs?: number;
@@ -49,13 +55,7 @@ export interface TapShipperOptions {
   metrics?: TapMetrics;
 }
 
-interface Entry {
-  capture: CaptureInput;
-  /** Serialized once, on first send, and kept for retries. */
-  json?: string;
-}
-
-const MEDIA_TYPE = 'application/vnd.loop.captures+json';
+const JSON_MEDIA_TYPE = 'application/vnd.loop.captures+json';
 const MAX_ERROR_BODY = 16 * 1024;
 
 type Outcome = { kind: 'ok' } | { kind: 'retry'; reason: string } | { kind: 'rejected'; status: number; message: string };
@@ -76,8 +76,11 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
   const client = target.protocol === 'https:' ? https : http;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 1 });
 
-  // A FIFO over an array with a moving head; compacted when the dead prefix grows.
-  let queue: Entry[] = [];
+  const writer = new CaptureRecordWriter();
+  // Once the loop server answered 415 to a binary batch: it predates the binary form.
+  let legacyJson = false;
+  // A FIFO of encoded records (views of the writer's chunks) with a moving head; compacted when the dead prefix grows.
+  let queue: Buffer[] = [];
   let head = 0;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
@@ -94,6 +97,8 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
   const gauge = (): void => metrics?.queueDepth.set(depth());
 
   const removeHead = (n: number): void => {
+    // Shipped or dropped: the writer may reuse their bytes (the POST that carried them is over).
+    if (n > 0) writer.release(queue[head + n - 1]!);
     head += n;
     if (head === queue.length) {
       queue = [];
@@ -117,38 +122,38 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
   };
   const nextDelay = (): number => (depth() >= batchSize || flushWaiters.length > 0 || closing ? 0 : flushIntervalMs);
 
-  const takeBatch = (): { count: number; body: string } => {
-    const parts: string[] = [];
+  const takeBatch = (): { count: number; body: Buffer[]; type: string } => {
     let bytes = 0;
     let i = head;
-    while (i < queue.length && parts.length < batchSize) {
-      const entry = queue[i]!;
-      entry.json ??= JSON.stringify(captureToJson(entry.capture));
-      if (parts.length > 0 && bytes + entry.json.length > maxBatchBytes) break;
-      parts.push(entry.json);
-      bytes += entry.json.length + 1;
+    while (i < queue.length && i - head < batchSize) {
+      const record = queue[i]!;
+      if (i > head && bytes + record.length > maxBatchBytes) break;
+      bytes += record.length;
       i++;
     }
-    return { count: parts.length, body: `{"captures":[${parts.join(',')}]}` };
+    const body = captureBatchParts(queue.slice(head, i));
+    if (!legacyJson) return { count: i - head, body, type: CAPTURE_BATCH_MEDIA_TYPE };
+    const json = decodeCaptureBatch(Buffer.concat(body)).map((c) => JSON.stringify(captureToJson(c)));
+    return { count: i - head, body: [Buffer.from(`{"captures":[${json.join(',')}]}`, 'utf8')], type: JSON_MEDIA_TYPE };
   };
 
   const run = (): void => {
     timer = undefined;
     if (stopped || inFlight || depth() === 0) return;
-    let batch: { count: number; body: string };
+    let batch: { count: number; body: Buffer[]; type: string };
     try {
       batch = takeBatch();
     } catch (err) {
-      // A capture that cannot be serialized would block the queue forever: drop it.
+      // Records are our own encoding, so this is a bug; dropping the head keeps it from blocking the queue.
       metrics?.errors.inc({ where: 'shipper' });
-      logger.warn('tap capture could not be serialized; dropped', { err: messageOf(err) });
+      logger.warn('tap capture could not be prepared for shipping; dropped', { err: messageOf(err) });
       drop('rejected', 1);
       removeHead(1);
       schedule(0);
       return;
     }
     const started = process.hrtime.bigint();
-    inFlight = post(batch.body).then((outcome) => {
+    inFlight = post(batch.body, batch.type).then((outcome) => {
       metrics?.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       inFlight = undefined;
       if (stopped) return;
@@ -157,6 +162,10 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
         metrics?.shipped.inc(batch.count);
         removeHead(batch.count);
         schedule(nextDelay());
+      } else if (outcome.kind === 'rejected' && outcome.status === 415 && !legacyJson) {
+        legacyJson = true;
+        logger.info('the loop server does not take binary capture batches; shipping JSON from now on', { message: outcome.message });
+        schedule(0);
       } else if (outcome.kind === 'rejected') {
         failures = 0;
         logger.warn('loop server rejected a batch of captures; dropped', { status: outcome.status, captures: batch.count, message: outcome.message });
@@ -175,7 +184,7 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
     });
   };
 
-  const post = (body: string): Promise<Outcome> =>
+  const post = (parts: Buffer[], type: string): Promise<Outcome> =>
     new Promise<Outcome>((resolve) => {
       let settled = false;
       const settle = (o: Outcome): void => {
@@ -185,11 +194,12 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
         current = undefined;
         resolve(o);
       };
-      const payload = Buffer.from(body, 'utf8');
+      let length = 0;
+      for (const p of parts) length += p.length;
       const req = client.request(target, {
         method: 'POST',
         agent,
-        headers: { 'content-type': MEDIA_TYPE, 'content-length': payload.length, accept: 'application/json' },
+        headers: { 'content-type': type, 'content-length': length, accept: 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
       });
       current = req;
       const deadline = setTimeout(() => {
@@ -212,7 +222,10 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
           } else settle({ kind: 'retry', reason: `HTTP ${status}` });
         });
       });
-      req.end(payload);
+      // The parts are views of the writer's chunks, sent as they are; they stay untouched until the answer.
+      req.cork();
+      for (const p of parts) req.write(p);
+      req.end();
     });
 
   const flush = (timeoutMs = 5_000): Promise<boolean> => {
@@ -247,7 +260,17 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
           drop('queue_full', 1);
           return;
         }
-        queue.push({ capture });
+        let record: Buffer;
+        try {
+          record = writer.write(capture);
+        } catch (err) {
+          // Not shaped like a capture (a bug in the tap point): it would be refused by the server anyway.
+          metrics?.errors.inc({ where: 'shipper' });
+          logger.warn('tap capture could not be encoded; dropped', { err: messageOf(err) });
+          drop('rejected', 1);
+          return;
+        }
+        queue.push(record);
         gauge();
         schedule(nextDelay());
       } catch (err) {
