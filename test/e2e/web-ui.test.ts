@@ -1,0 +1,209 @@
+// The web UI in a real Chromium (playwright-core driving Debian's /usr/bin/chromium) against the built
+// `loop serve` with real captures ingested over HTTP and a real service on loopback for replays.
+// Screenshots go to test-artifacts/web-ui/. Without Chromium the suite is skipped with the reason in its
+// name, except in CI (CI=true), where a missing browser fails it.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startLoopServe, startService, type RunningLoop } from './harness.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts/web-ui');
+const haveChromium = existsSync(CHROMIUM);
+const haveBuild = existsSync(path.join(ROOT, 'web/dist/index.html'));
+const skipReason = !haveChromium ? `skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)` : !haveBuild ? 'skipped: web/dist is missing (npm run build)' : '';
+const runSuite = skipReason === '' || process.env.CI !== undefined;
+
+interface TraceOptions {
+  method?: string;
+  path: string;
+  status: number;
+  body?: string;
+  contentType?: string;
+}
+
+/** An Envoy HttpBufferedTrace as Envoy's tap filter writes it (cf. examples/envoy/trace-500.json). */
+function envoyTrace(t: TraceOptions): string {
+  const h = (pairs: Array<[string, string]>) => pairs.map(([key, value]) => ({ key, value }));
+  return JSON.stringify({
+    http_buffered_trace: {
+      request: { headers: h([[':authority', 'web.default:9090'], [':path', t.path], [':method', t.method ?? 'GET'], [':scheme', 'http'], ['accept', 'application/json']]), trailers: [] },
+      response: {
+        headers: h([[':status', String(t.status)], ['content-type', t.contentType ?? 'application/json'], ['x-version', 'green']]),
+        ...(t.body !== undefined ? { body: { truncated: false, as_bytes: Buffer.from(t.body).toString('base64') } } : {}),
+        trailers: [],
+      },
+    },
+  });
+}
+
+describe.runIf(runSuite)('web UI in Chromium', () => {
+  let loop: RunningLoop;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let browser: Browser;
+  let page: Page;
+
+  const ingest = async (t: TraceOptions, destination = 'web.default:9090', tapConfig = 'default/errors'): Promise<number> => {
+    const res = await fetch(`${loop.url}/v1/taps?destination=${encodeURIComponent(destination)}&tapConfig=${encodeURIComponent(tapConfig)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: envoyTrace(t),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { ids: number[] }).ids[0]!;
+  };
+  const row = (id: number) => page.locator(`tr[data-id="${id}"]`);
+  // Evaluated in the page as a string: the root tsconfig has no DOM types, on purpose.
+  const active = (prop: 'className' | 'textContent' | 'tagName') => page.evaluate<string>(`String(document.activeElement?.${prop} ?? '')`);
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    if (!haveChromium || !haveBuild) throw new Error(`web UI suite cannot run in CI: ${skipReason}`);
+    await mkdir(ARTIFACTS, { recursive: true });
+    // The service a replay reaches: healthy now (the "blue" version), where the capture saw a 500.
+    service = await startService(() => ({ status: 200, headers: { 'content-type': 'application/json', 'x-version': 'blue' }, body: '{"error":null,"ok":true}' }));
+    loop = await startLoopServe(['--alias', `web.default:9090=127.0.0.1:${service.port}`, '--max-body-bytes', '120']);
+    await ingest({ path: '/', status: 500, body: '{"error":"payment timed out","ok":false}' });
+    await ingest({ path: '/health', status: 404, body: 'not here', contentType: 'text/plain' }, 'payment:9091', 'default/all');
+    await ingest({ path: '/api/report', status: 502, body: JSON.stringify({ rows: Array.from({ length: 20 }, (_, i) => ({ i, name: `row ${i}` })) }) });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    page = await context.newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await loop?.stop();
+    await service?.close();
+  });
+
+  it('lists captures with the tutorial columns and adds a new one live, without reload', async () => {
+    await page.goto(`${loop.url}/ui/`);
+    await expect.poll(() => page.locator('.live').textContent()).toContain('live');
+    expect(await page.locator('table.captures thead th').allTextContents()).toEqual(['ID', 'PATH', 'VERB', 'STATUS', 'DESTINATION', 'TIME', 'DURATION']);
+    await row(1).waitFor();
+    expect(await row(1).locator('td').allTextContents()).toEqual(expect.arrayContaining(['1', '/', 'GET', '500', 'web.default:9090']));
+    const id = await ingest({ method: 'POST', path: '/api/orders', status: 503, body: '{"error":"db down"}' });
+    await row(id).waitFor({ timeout: 5_000 });
+    expect(await page.locator('table.captures tbody tr').first().getAttribute('data-id')).toBe(String(id));
+    await shot('capture-list');
+  });
+
+  it('narrows the list with filters kept in the address', async () => {
+    await page.goto(`${loop.url}/ui/`);
+    await row(1).waitFor();
+    await page.getByLabel('Method').selectOption('POST');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.locator('table.captures tbody tr').count()).toBe(1);
+    expect(page.url()).toContain('method=POST');
+    await page.goto(`${loop.url}/ui/?status=4xx`);
+    await row(2).waitFor();
+    expect(await page.locator('table.captures tbody tr').count()).toBe(1);
+    await page.goto(`${loop.url}/ui/?path=%2Fapi%2F&destination=web.default%3A9090`);
+    await expect.poll(() => page.locator('table.captures tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual(['4', '3']);
+    // A live capture outside the filter stays out; one inside it comes in.
+    await ingest({ path: '/other', status: 500 });
+    const inside = await ingest({ path: '/api/late', status: 500 });
+    await row(inside).waitFor({ timeout: 5_000 });
+    expect(await page.locator('table.captures tbody tr').count()).toBe(3);
+    await shot('capture-list-filtered');
+    await page.goto(`${loop.url}/ui/?tapConfig=default%2Fall`);
+    await row(2).waitFor();
+    expect(await page.locator('table.captures tbody tr').count()).toBe(1);
+  });
+
+  it('opens a capture: headers, pretty-printed JSON body, curl and HAR', async () => {
+    await page.goto(`${loop.url}/ui/captures/1`);
+    await page.getByRole('heading', { name: /Capture 1: GET/ }).waitFor();
+    const response = page.locator('section.message').nth(1);
+    expect(await response.locator('table.headers').textContent()).toContain('content-type');
+    expect(await response.locator('pre.body').textContent()).toBe('{\n  "error": "payment timed out",\n  "ok": false\n}');
+    await expect.poll(() => page.locator('section.message').first().locator('table.headers').textContent()).toContain(':method');
+    expect(await page.locator('.notice').count()).toBe(0);
+    await page.getByRole('button', { name: 'Copy as curl' }).click();
+    await expect.poll(() => page.locator('pre.curl').textContent()).toContain('curl');
+    const har = await page.request.get(loop.url + (await page.getByRole('link', { name: 'Download HAR' }).getAttribute('href'))!);
+    expect(((await har.json()) as { log: { entries: unknown[] } }).log.entries).toHaveLength(1);
+    await shot('capture-view');
+  });
+
+  it('says when a body was truncated at capture', async () => {
+    await page.goto(`${loop.url}/ui/captures/3`);
+    await page.getByRole('heading', { name: /Capture 3/ }).waitFor();
+    expect(await page.locator('.notice').textContent()).toContain('Truncated: only the first 120 B of this body were captured');
+    await shot('capture-truncated');
+  });
+
+  it('replays against the local service through an alias and shows the diff, then keeps it in the history', async () => {
+    await page.goto(`${loop.url}/ui/captures/1`);
+    await page.getByLabel('Destination').fill('web.default:9090');
+    await page.getByLabel(/Header overrides/).fill('x-debug: 1');
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    const headline = page.getByTestId('diff-headline');
+    await headline.waitFor({ timeout: 10_000 });
+    expect(await headline.textContent()).toBe('differs: status 500 → 200, 1 header, 2 JSON changes');
+    const outcome = page.locator('.replay-outcome');
+    expect(await outcome.textContent()).toContain(`127.0.0.1:${service.port}`);
+    const rows = await outcome.locator('table.diff-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    expect(rows).toEqual([
+      ['status', 'changed', '500', '200'],
+      ['x-version', 'changed', 'green', 'blue'],
+      ['$.error', 'changed', '"payment timed out"', 'null'],
+      ['$.ok', 'changed', 'false', 'true'],
+    ]);
+    expect(service.requests.at(-1)?.headers['x-debug']).toBe('1');
+    expect(await page.locator('table.history tbody tr').count()).toBe(1);
+    await shot('replay-diff');
+    await page.reload();
+    await page.getByRole('button', { name: 'Show replay 1' }).click();
+    expect(await page.getByTestId('diff-headline').textContent()).toContain('status 500 → 200');
+  });
+
+  it('shows the TapConfigs in force with their expressions, live', async () => {
+    await page.goto(`${loop.url}/ui/tapconfigs`);
+    await page.getByText('No TapConfig is applied').waitFor();
+    const yaml = 'apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {name: errors, namespace: default}\nspec:\n  match: responseHeaders[":status"] == prefix("5")\n';
+    expect((await fetch(`${loop.url}/v1/tapconfigs`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml })).status).toBe(200);
+    await page.getByRole('rowheader', { name: 'default/errors' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('code.expr').textContent()).toBe('responseHeaders[":status"] == prefix("5")');
+    await shot('tapconfigs');
+  });
+
+  it('is usable with the keyboard alone: Tab reaches a row, Enter opens it, focus stays visible', async () => {
+    await page.goto(`${loop.url}/ui/`);
+    await row(1).waitFor();
+    let focused = '';
+    for (let i = 0; i < 30 && !focused.includes('row-link'); i++) {
+      await page.keyboard.press('Tab');
+      focused = await active('className');
+    }
+    expect(focused).toContain('row-link');
+    // The focus ring is drawn (not suppressed).
+    expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).not.toBe('none');
+    await page.keyboard.press('ArrowDown');
+    const id = await active('textContent');
+    await shot('keyboard-focus');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/ui/captures/${id}`);
+    await page.getByRole('heading', { name: new RegExp(`Capture ${id}:`) }).waitFor();
+    // Focus moved to the new view's heading; Tab goes on from there into the view.
+    expect(await active('tagName')).toBe('H1');
+    await page.keyboard.press('Tab');
+    expect(await active('textContent')).toBe('Copy as curl');
+  });
+
+  it('serves the UI from the server with real content types and answers unknown UI routes with the app', async () => {
+    const html = await fetch(`${loop.url}/ui/captures/999`);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    await page.goto(`${loop.url}/ui/captures/999`);
+    expect(await page.locator('.error').textContent()).toContain('capture 999 does not exist');
+  });
+});
+
+if (!runSuite) {
+  describe(`web UI in Chromium — ${skipReason}`, () => {
+    it.skip(skipReason, () => undefined);
+  });
+}

@@ -1,0 +1,65 @@
+// How a captured body is shown: JSON pretty-printed, other text as it is, binary as base64 with a note,
+// and always whether the capture kept only a prefix of it.
+import type { BodyJson, HeaderList } from './api-types.js';
+
+export interface BodyView {
+  kind: 'json' | 'text' | 'binary' | 'empty';
+  text: string;
+  /** Bytes captured (a prefix when truncated). */
+  size: number;
+  truncated: boolean;
+}
+
+export function headerOf(headers: HeaderList, name: string): string | undefined {
+  const want = name.toLowerCase();
+  const values = headers.filter(([k]) => k.toLowerCase() === want).map(([, v]) => v);
+  return values.length > 0 ? values.join(',') : undefined;
+}
+
+export function formatBody(body: BodyJson | undefined, contentType: string | undefined): BodyView {
+  if (!body || body.size === 0) return { kind: 'empty', text: '', size: 0, truncated: body?.truncated ?? false };
+  const base = { size: body.size, truncated: body.truncated };
+  if (body.encoding === 'base64') return { ...base, kind: 'binary', text: body.data };
+  const looksJson = (contentType ?? '').toLowerCase().includes('json') || /^\s*[{[]/.test(body.data);
+  if (looksJson) {
+    try {
+      return { ...base, kind: 'json', text: JSON.stringify(JSON.parse(body.data), null, 2) };
+    } catch {
+      // not JSON after all (or cut short by truncation): show it as text
+    }
+  }
+  return { ...base, kind: 'text', text: body.data };
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '—';
+  if (ms < 1) return '<1 ms';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/**
+ * Header overrides for a replay, one `Name: value` per line (blank lines ignored), as the replay API's
+ * `headers` object; problems name the line.
+ */
+export function parseHeaderOverrides(text: string): { headers: Record<string, string>; errors: string[] } {
+  const headers: Record<string, string> = {};
+  const errors: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      errors.push(`line ${i + 1}: expected "Name: value", got ${JSON.stringify(line.trim())}`);
+      return;
+    }
+    headers[name] = line.slice(colon + 1).trim();
+  });
+  return { headers, errors };
+}
