@@ -1,0 +1,463 @@
+// The VS Code extension (vscode-extension/) against a stand-in of the `vscode` API, running the REAL built
+// squashctl (run `npm run build` first) against real sample services: the command's quick picks choose the
+// sample, squashctl attaches, and the configuration handed to `debug.startDebugging` is then used the way the
+// runtime's VS Code debugger would use it — CDP for node, DAP `attach` for debugpy and Delve. Ending the
+// debug session must end the plank and leave the target serving. Also: errors carry squashctl's message and
+// hint, the Kubernetes flow's picks, and the packaged .vsix (its manifest and its bundle loading under `require`).
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
+import { connectDap, type DapConnection } from '../../src/squash/debuggers/dap-client.js';
+import { activateWith, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
+import { createAttachSessions } from '../../vscode-extension/src/attach-sessions.js';
+import { debugPod, type DebugPodOutcome } from '../../vscode-extension/src/debug-pod-command.js';
+import type { Attachment, AttachRequest, SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
+import type { DebugConfiguration, DebugSession, QuickPickItem, QuickPickOptions, VscodeApi, WorkspaceFolder } from '../../vscode-extension/src/vscode-api.js';
+import { ROOT, runCli } from './harness.js';
+import { buildSamples, EXAMPLES, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { markerLine } from './breakpoint-drivers.js';
+
+const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
+const EXTENSION_DIR = path.join(ROOT, 'vscode-extension');
+const run = promisify(execFile);
+
+// ------------------------------------------------------------------------------- the `vscode` stand-in
+
+type Picker = (items: readonly QuickPickItem[], options: QuickPickOptions | undefined) => QuickPickItem | undefined;
+
+interface FakeVscode {
+  api: VscodeApi;
+  context: { subscriptions: { dispose(): unknown }[] };
+  picks: { items: readonly QuickPickItem[]; options: QuickPickOptions | undefined }[];
+  progress: { title: string | undefined; location: number; cancellable: boolean | undefined; messages: string[] }[];
+  errors: string[];
+  started: { folder: WorkspaceFolder | undefined; configuration: DebugConfiguration }[];
+  /** Runs a registered command the way the command palette does, returning the handler's result. */
+  execute(command: string): Promise<unknown>;
+  /** Ends a debug session started with `configuration`: every onDidTerminateDebugSession listener runs; resolves when they settled. */
+  endSession(configuration: DebugConfiguration): Promise<unknown[]>;
+}
+
+const NOTIFICATION = 15; // vscode.ProgressLocation.Notification
+
+function fakeVscode(options: { settings: Record<string, unknown>; pickers: Picker[]; startDebugging?: boolean; cancelProgress?: boolean }): FakeVscode {
+  const commands = new Map<string, (...args: unknown[]) => unknown>();
+  const terminateListeners = new Set<(session: DebugSession) => unknown>();
+  const fake: Omit<FakeVscode, 'api'> = {
+    context: { subscriptions: [] },
+    picks: [],
+    progress: [],
+    errors: [],
+    started: [],
+    async execute(command) {
+      const handler = commands.get(command);
+      if (!handler) throw new Error(`command ${command} is not registered`);
+      return handler();
+    },
+    endSession(configuration) {
+      const session: DebugSession = { id: 'session-1', name: configuration.name, configuration };
+      return Promise.all([...terminateListeners].map((l) => l(session)));
+    },
+  };
+  const folder: WorkspaceFolder = { name: 'examples', index: 0 };
+  const api: VscodeApi = {
+    ProgressLocation: { Notification: NOTIFICATION },
+    window: {
+      async showQuickPick<T extends QuickPickItem>(items: readonly T[], pickOptions?: QuickPickOptions) {
+        fake.picks.push({ items, options: pickOptions });
+        const picker = options.pickers[fake.picks.length - 1];
+        if (!picker) throw new Error(`unexpected quick pick #${fake.picks.length}: ${pickOptions?.placeHolder}`);
+        return picker(items, pickOptions) as T | undefined;
+      },
+      async withProgress(progressOptions, task) {
+        const record = { title: progressOptions.title, location: progressOptions.location, cancellable: progressOptions.cancellable, messages: [] as string[] };
+        fake.progress.push(record);
+        const cancelListeners = new Set<() => unknown>();
+        const token = {
+          isCancellationRequested: false,
+          onCancellationRequested(listener: () => unknown) {
+            cancelListeners.add(listener);
+            return { dispose: () => cancelListeners.delete(listener) };
+          },
+        };
+        const result = task({ report: (v) => void (v.message && record.messages.push(v.message)) }, token);
+        if (options.cancelProgress) {
+          token.isCancellationRequested = true;
+          for (const l of cancelListeners) l();
+        }
+        return result;
+      },
+      async showErrorMessage(message) {
+        fake.errors.push(message);
+        return undefined;
+      },
+      async showInformationMessage() {
+        return undefined;
+      },
+    },
+    debug: {
+      async startDebugging(f, configuration) {
+        fake.started.push({ folder: f, configuration });
+        return options.startDebugging ?? true;
+      },
+      onDidTerminateDebugSession(listener) {
+        terminateListeners.add(listener);
+        return { dispose: () => terminateListeners.delete(listener) };
+      },
+    },
+    workspace: {
+      workspaceFolders: [folder],
+      getConfiguration: (section) => ({
+        get: <T>(key: string, defaultValue: T): T => (section === 'squash' && key in options.settings ? (options.settings[key] as T) : defaultValue),
+      }),
+    },
+    commands: {
+      registerCommand(command, callback) {
+        commands.set(command, callback);
+        return { dispose: () => commands.delete(command) };
+      },
+    },
+  };
+  return { ...fake, api };
+}
+
+/** Pickers by what the user would choose: the item whose label (or description) matches. */
+const choose = (match: (item: QuickPickItem & Record<string, unknown>) => boolean): Picker => (items) => {
+  const item = items.find((i) => match(i as QuickPickItem & Record<string, unknown>));
+  if (!item) throw new Error(`no quick pick item matches among: ${items.map((i) => `${i.label} (${i.description ?? ''})`).join('; ')}`);
+  return item;
+};
+const thisMachine = choose((i) => i.label === 'This machine');
+const processOf = (sample: RunningSample): Picker => choose((i) => (i.value as { pid?: number } | undefined)?.pid === sample.pid);
+const firstItem: Picker = (items) => items[0];
+
+/** VS Code substitutes ${workspaceFolder} before the debugger sees the configuration. */
+function resolveVariables(configuration: DebugConfiguration, workspaceFolder: string): DebugConfiguration {
+  return JSON.parse(JSON.stringify(configuration).replaceAll('${workspaceFolder}', workspaceFolder)) as DebugConfiguration;
+}
+
+// ---------------------------------------------------------------------------------------- fixtures
+
+let stateDir: string;
+const samples: RunningSample[] = [];
+const extensions: SquashExtension[] = [];
+const squashctlEnv = (): NodeJS.ProcessEnv => ({ ...process.env, SQUASH_STATE_DIR: stateDir });
+let built: BuiltSamples | undefined;
+
+beforeEach(async () => {
+  if (!existsSync(SQUASHCTL)) throw new Error(`${SQUASHCTL} is missing: run \`npm run build\` first`);
+  stateDir = await mkdtemp(path.join(tmpdir(), 'squash-vscode-'));
+});
+afterEach(async () => {
+  for (const e of extensions.splice(0)) await e.dispose();
+  await runCli(SQUASHCTL, ['cleanup', '--grace', '5s'], { env: { SQUASH_STATE_DIR: stateDir } });
+  await Promise.all(samples.splice(0).map((s) => s.stop()));
+  await rm(stateDir, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await built?.remove();
+});
+
+async function sample(runtime: 'node' | 'python' | 'go'): Promise<RunningSample> {
+  if (runtime === 'go') built ??= await buildSamples();
+  const s = await startSample(runtime, runtime === 'go' ? built : undefined);
+  samples.push(s);
+  return s;
+}
+
+function activate(fake: FakeVscode): SquashExtension {
+  const extension = activateWith(fake.api, fake.context, { env: squashctlEnv(), graceMs: 10_000 });
+  extensions.push(extension);
+  return extension;
+}
+
+async function planks(): Promise<{ pid: number; endpoint: { port: number } }[]> {
+  const r = await runCli(SQUASHCTL, ['list', '-o', 'json'], { env: { SQUASH_STATE_DIR: stateDir } });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { pid: number; endpoint: { port: number } }[];
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+async function pay(s: RunningSample, amount: number): Promise<unknown> {
+  const res = await fetch(`${s.url}/pay?amount=${amount}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+/** Runs "Squash: Debug Pod" on `s` with the detected debugger, expecting a started session. */
+async function debugSample(s: RunningSample, fake: FakeVscode): Promise<Extract<DebugPodOutcome, { status: 'started' }>> {
+  activate(fake);
+  const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+  if (outcome.status !== 'started') throw new Error(`Debug Pod did not start a session: ${JSON.stringify(outcome)}; errors: ${fake.errors.join('\n')}`);
+  expect(fake.started).toEqual([{ folder: { name: 'examples', index: 0 }, configuration: outcome.configuration }]);
+  return outcome;
+}
+
+/** Ends the session as VS Code would and checks the plank is gone while the target keeps serving. */
+async function endSessionAndCheck(fake: FakeVscode, configuration: DebugConfiguration, s: RunningSample): Promise<void> {
+  const [plank] = await planks();
+  expect(plank, 'a plank is running while the session is').toBeDefined();
+  expect(isRunning(plank!.pid)).toBe(true);
+  expect(await fake.endSession(configuration)).toEqual(['ended']);
+  expect(isRunning(plank!.pid)).toBe(false);
+  expect(await planks()).toEqual([]);
+  expect(isRunning(s.pid)).toBe(true);
+  expect(await pay(s, 300)).toEqual({ amount: 300, fee: 3 });
+}
+
+// ------------------------------------------------------------------------------------------- tests
+
+describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () => {
+  it('picks a node process, starts a node attach that speaks CDP, and ending the session ends the plank', async () => {
+    const s = await sample('node');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL, extraArgs: ['--ttl', '7m'] }, pickers: [thisMachine, processOf(s), firstItem] });
+    const { configuration } = await debugSample(s, fake);
+
+    // squash.extraArgs reached squashctl: the plank lets go after 7 minutes, not the default hour.
+    const [plank] = (await planks()) as unknown as { startedAt: string; expiresAt: string }[];
+    expect(Math.round((Date.parse(plank!.expiresAt) - Date.parse(plank!.startedAt)) / 60_000)).toBe(7);
+    expect(fake.picks.map((p) => p.items[0]?.label)).toEqual(['This machine', expect.any(String), 'nodejs']);
+    expect(fake.picks[1]!.items.find((i) => (i as { value?: { pid?: number } }).value?.pid === s.pid)?.description).toMatch(/^pid \d+ · node · /);
+    expect(fake.picks[2]!.items[0]!.description).toContain('detected: node');
+    expect(fake.progress).toEqual([{ title: `Squash: attaching nodejs to process ${s.pid}`, location: NOTIFICATION, cancellable: true, messages: ['starting a plank…'] }]);
+    expect(configuration).toMatchObject({ type: 'node', request: 'attach', address: '127.0.0.1', port: expect.any(Number), websocketAddress: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\//) });
+
+    // What js-debug does with it: a CDP connection to websocketAddress.
+    const cdp = await connectCdp(configuration.websocketAddress as string);
+    try {
+      const evaluated = await cdp.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: '1+1' });
+      expect(evaluated.result.value).toBe(2);
+    } finally {
+      cdp.close();
+    }
+    await endSessionAndCheck(fake, configuration, s);
+  }, 90_000);
+
+  it('hands real debugpy an attach it accepts (initialize → attach → configurationDone) and stops at a breakpoint', async () => {
+    const s = await sample('python');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem] });
+    const { configuration } = await debugSample(s, fake);
+    expect(fake.picks[2]!.items[0]!.label).toBe('python');
+    expect(configuration).toMatchObject({ type: 'debugpy', request: 'attach', connect: { host: '127.0.0.1', port: expect.any(Number) } });
+
+    const { host, port } = configuration.connect as { host: string; port: number };
+    const source = path.join(EXAMPLES, 'python-service/app.py');
+    const hit = await attachOverDap(await connectDap(host, port, 10_000), resolveVariables(configuration, path.join(EXAMPLES, 'python-service')), {
+      adapterID: 'debugpy',
+      source,
+      line: await markerLine(source),
+      trigger: () => pay(s, 250),
+    });
+    expect(hit).toEqual({ reason: 'breakpoint', line: await markerLine(source), reply: { amount: 250, fee: 2 } });
+    await endSessionAndCheck(fake, configuration, s);
+  }, 90_000);
+
+  it("hands Delve's headless server a dlv-dap attach it accepts and stops at a breakpoint", async () => {
+    const s = await sample('go');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem] });
+    const { configuration } = await debugSample(s, fake);
+    expect(fake.picks[2]!.items[0]!.label).toBe('dlv');
+    expect(configuration).toMatchObject({ type: 'go', request: 'attach', mode: 'remote', debugAdapter: 'dlv-dap', host: '127.0.0.1', port: expect.any(Number) });
+
+    const source = path.join(EXAMPLES, 'go-service/main.go');
+    const hit = await attachOverDap(
+      await connectDap(configuration.host as string, configuration.port as number, 10_000),
+      resolveVariables(configuration, path.join(EXAMPLES, 'go-service')),
+      { adapterID: 'go', source, line: await markerLine(source), trigger: () => pay(s, 250) },
+    );
+    expect(hit).toEqual({ reason: 'breakpoint', line: await markerLine(source), reply: { amount: 250, fee: 2 } });
+    await endSessionAndCheck(fake, configuration, s);
+  }, 120_000);
+
+  it("shows squashctl's own message and hint when the attach fails, and leaves no plank", async () => {
+    const s = await sample('node');
+    const wrongDebugger = choose((i) => i.label === 'java');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), wrongDebugger] });
+    activate(fake);
+    const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+
+    const direct = await runCli(SQUASHCTL, ['--pid', String(s.pid), '--debugger', 'java', '--machine'], { env: { SQUASH_STATE_DIR: stateDir } });
+    expect(direct.code).not.toBe(0);
+    const [first, hintLine] = direct.stderr.trim().split('\n');
+    const expected = `Squash: ${first!.replace(/^squashctl: /, '')}${hintLine ? ` (hint: ${hintLine.replace(/^\s+hint: /, '')})` : ''}`;
+    expect(outcome).toEqual({ status: 'failed', message: expected });
+    expect(fake.errors).toEqual([expected]);
+    expect(fake.started).toEqual([]);
+    expect(await planks()).toEqual([]);
+    expect(await pay(s, 100)).toEqual({ amount: 100, fee: 1 });
+  }, 60_000);
+
+  it('says where squashctl was looked for when it is not there', async () => {
+    const fake = fakeVscode({ settings: { squashctlPath: '/nonexistent/squashctl' }, pickers: [thisMachine] });
+    activate(fake);
+    expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: 'Squash: squashctl was not found at "/nonexistent/squashctl" (hint: install squashctl, or set squash.squashctlPath to its full path)' });
+  });
+
+  it('lets go of the target when VS Code cannot start the session (no extension for the debug type)', async () => {
+    const s = await sample('node');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem], startDebugging: false });
+    activate(fake);
+    const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+    expect(outcome).toMatchObject({ status: 'failed', message: expect.stringContaining('did not start the "node" debug session') });
+    expect(await planks()).toEqual([]);
+    expect(await pay(s, 100)).toEqual({ amount: 100, fee: 1 });
+  }, 60_000);
+
+  it('cancelling the progress notification interrupts squashctl and starts nothing', async () => {
+    const s = await sample('python');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem], cancelProgress: true });
+    activate(fake);
+    expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'cancelled' });
+    expect(fake.started).toEqual([]);
+    expect(await planks()).toEqual([]);
+    expect(await pay(s, 100)).toEqual({ amount: 100, fee: 1 });
+  }, 60_000);
+});
+
+describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () => {
+  it('picks namespace → pod → container → debugger, passes them to squashctl, and ending the session releases the port-forward', async () => {
+    const requests: AttachRequest[] = [];
+    let released = 0;
+    const squashctl: SquashctlClient = {
+      localTargets: async () => [],
+      kubeNamespaces: async () => ['default', 'kube-system'],
+      kubePods: async (ns) => (ns === 'default' ? ['web-7d9f', 'payment-5c8b'] : []),
+      kubeContainers: async () => ['payment', 'envoy'],
+      async attach(request): Promise<Attachment> {
+        requests.push(request);
+        return {
+          output: { version: 1, endpoint: { runtime: 'go', debugger: 'dlv', protocol: 'dlv', host: '127.0.0.1', port: 40000, pid: 7 }, vscode: { name: 'Squash: go pid 7', type: 'go', request: 'attach', host: '127.0.0.1', port: 40000 } },
+          release: async () => (released++, 'ended'),
+        };
+      },
+    };
+    const fake = fakeVscode({
+      settings: {},
+      pickers: [choose((i) => i.label === 'Kubernetes'), choose((i) => i.label === 'default'), choose((i) => i.label === 'payment-5c8b'), choose((i) => i.label === 'payment'), firstItem],
+    });
+    const sessions = createAttachSessions();
+    const outcome = await debugPod({ api: fake.api, squashctl, sessions });
+    expect(outcome.status).toBe('started');
+    expect(fake.picks.map((p) => p.items.map((i) => i.label))).toEqual([
+      ['This machine', 'Kubernetes'],
+      ['default', 'kube-system'],
+      ['web-7d9f', 'payment-5c8b'],
+      ['payment', 'envoy'],
+      ['detect', 'dlv', 'nodejs', 'python', 'java', 'gdb'],
+    ]);
+    expect(requests).toEqual([{ target: { platform: 'kube', namespace: 'default', pod: 'payment-5c8b', container: 'payment' } }]);
+    expect(fake.progress[0]!.title).toBe('Squash: attaching a debugger to default/payment-5c8b/payment');
+    const started = fake.started[0]!.configuration;
+    expect(sessions.size).toBe(1);
+    expect(await sessions.sessionEnded({ id: 'x', name: started.name, configuration: started })).toBe('ended');
+    expect(released).toBe(1);
+    expect(sessions.sessionEnded({ id: 'x', name: started.name, configuration: started })).toBeUndefined();
+  });
+
+  it('with the real squashctl, the Kubernetes listing reports what it needs instead of failing obscurely', async () => {
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [choose((i) => i.label === 'Kubernetes')] });
+    activate(fake);
+    const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+    expect(outcome).toEqual({ status: 'failed', message: expect.stringContaining('needs squashctl kube listing') });
+  });
+});
+
+describe('the packaged extension', () => {
+  it('builds a .vsix whose manifest contributes "Squash: Debug Pod" and whose bundle activates under require', async () => {
+    const vsix = path.join(EXTENSION_DIR, 'squash-vscode.vsix');
+    await rm(vsix, { force: true });
+    const npm = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('npm', ['run', 'package', '-w', 'vscode-extension'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.once('close', (code) => resolve({ code, output }));
+    });
+    expect(npm.code, npm.output).toBe(0);
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'squash-vsix-'));
+    try {
+      // A .vsix is a zip; Python's zipfile reads it without extra tools.
+      await run('/usr/bin/python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', vsix, dir]);
+      const manifest = JSON.parse(await readFile(path.join(dir, 'extension/package.json'), 'utf8')) as {
+        main: string;
+        engines: { vscode: string };
+        contributes: { commands: { command: string; title: string; category: string }[]; configuration: { properties: Record<string, unknown> } };
+      };
+      expect(manifest.contributes.commands).toEqual([{ command: 'squash.debugPod', title: 'Debug Pod', category: 'Squash' }]);
+      expect(Object.keys(manifest.contributes.configuration.properties).sort()).toEqual(['squash.extraArgs', 'squash.kubeconfig', 'squash.squashctlPath']);
+      expect(manifest.engines.vscode).toBe('^1.90.0');
+
+      // Load the bundle as VS Code's extension host does (require), with a minimal `vscode` module on the path.
+      const fakeModule = path.join(dir, 'stub/node_modules/vscode');
+      await mkdir(fakeModule, { recursive: true });
+      await writeFile(
+        path.join(fakeModule, 'index.js'),
+        'const registered = [];\nmodule.exports = { registered, ProgressLocation: { Notification: 15 }, window: {}, workspace: { getConfiguration: () => ({ get: (k, d) => d }) },\n' +
+          '  commands: { registerCommand: (id) => (registered.push(id), { dispose() {} }) }, debug: { onDidTerminateDebugSession: () => ({ dispose() {} }) } };\n',
+      );
+      const main = path.join(dir, 'extension', manifest.main);
+      const script = `const ext = require(${JSON.stringify(main)}); ext.activate({ subscriptions: [] }); console.log(JSON.stringify(require('vscode').registered));`;
+      const { stdout } = await run(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: path.join(dir, 'stub/node_modules') } });
+      expect(JSON.parse(stdout)).toEqual(['squash.debugPod']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+// ---------------------------------------------------------------------------------- a DAP client's attach
+
+interface DapSpot {
+  adapterID: string;
+  source: string;
+  line: number;
+  trigger: () => Promise<unknown>;
+}
+
+/**
+ * What VS Code does with an attach configuration once connected to the adapter: initialize, `attach` with the
+ * configuration as its arguments, breakpoints once `initialized` arrives, configurationDone; then the trigger
+ * must stop at the breakpoint. Resumes, lets the request finish and disconnects leaving the debuggee running.
+ */
+async function attachOverDap(dap: DapConnection, configuration: DebugConfiguration, spot: DapSpot): Promise<{ reason: string; line: number; reply: unknown }> {
+  const ms = 20_000;
+  try {
+    await dap.request('initialize', { clientID: 'vscode', adapterID: spot.adapterID, pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true, supportsRunInTerminalRequest: false }, ms);
+    // debugpy answers `attach` only after configurationDone, Delve before `initialized`: wait for both independently.
+    const initialized = dap.nextEvent('initialized', undefined, ms);
+    const attached = dap.request('attach', configuration, ms);
+    attached.catch(() => undefined);
+    await initialized;
+    const { breakpoints } = await dap.request<{ breakpoints: { verified: boolean }[] }>('setBreakpoints', { source: { path: spot.source }, breakpoints: [{ line: spot.line }] }, ms);
+    expect(breakpoints.map((b) => b.verified)).toEqual([true]);
+    await dap.request('configurationDone', undefined, ms);
+    await attached;
+
+    const stoppedEvent = dap.nextEvent<{ reason: string; threadId: number }>('stopped', undefined, ms);
+    const reply = spot.trigger();
+    reply.catch(() => undefined);
+    const stopped = await stoppedEvent;
+    const { stackFrames } = await dap.request<{ stackFrames: { line: number }[] }>('stackTrace', { threadId: stopped.threadId, startFrame: 0, levels: 1 }, ms);
+    await dap.request('setBreakpoints', { source: { path: spot.source }, breakpoints: [] }, ms);
+    await dap.request('continue', { threadId: stopped.threadId }, ms);
+    const answer = await reply;
+    await dap.request('disconnect', { restart: false, terminateDebuggee: false }, ms);
+    return { reason: stopped.reason, line: stackFrames[0]?.line ?? -1, reply: answer };
+  } finally {
+    dap.close();
+  }
+}

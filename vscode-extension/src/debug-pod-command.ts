@@ -1,0 +1,130 @@
+// "Squash: Debug Pod": the tutorial's flow as quick picks. Platform → (Kubernetes: namespace → pod →
+// container) or (this machine: process) → debugger → squashctl attaches (with a progress notification that
+// can cancel it) → VS Code starts debugging with the configuration squashctl printed for the runtime.
+import type { AttachSessions } from './attach-sessions.js';
+import { debuggerItems } from './debugger-picks.js';
+import type { AttachTarget, Attachment, SquashctlClient } from './squashctl-client.js';
+import { SquashctlError } from './squashctl-output.js';
+import type { DebugConfiguration, QuickPickItem, VscodeApi } from './vscode-api.js';
+
+export interface DebugPodDeps {
+  api: VscodeApi;
+  squashctl: SquashctlClient;
+  sessions: AttachSessions;
+}
+
+export type DebugPodOutcome =
+  | { status: 'cancelled' }
+  | { status: 'started'; configuration: DebugConfiguration; attachment: Attachment }
+  | { status: 'failed'; message: string };
+
+type Picked<T> = QuickPickItem & { value: T };
+
+/** Runs the command; never throws: failures are shown to the user and returned (tests read them). */
+export async function debugPod(deps: DebugPodDeps): Promise<DebugPodOutcome> {
+  const { api } = deps;
+  try {
+    return await runFlow(deps);
+  } catch (err) {
+    const message = describe(err);
+    void api.window.showErrorMessage(message);
+    return { status: 'failed', message };
+  }
+}
+
+async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<DebugPodOutcome> {
+  const pick = async <T>(items: Picked<T>[], placeHolder: string, empty: string): Promise<T | undefined> => {
+    if (items.length === 0) throw new SquashctlError('SQUASHCTL_FAILED', empty);
+    const chosen = await api.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
+    return chosen?.value;
+  };
+  const cancelled: DebugPodOutcome = { status: 'cancelled' };
+
+  const platform = await pick<'local' | 'kube'>(
+    [
+      { label: 'This machine', description: 'a process running here', value: 'local' },
+      { label: 'Kubernetes', description: 'a container in a pod (kubeconfig: squash.kubeconfig)', value: 'kube' },
+    ],
+    'Where does the process run?',
+    '',
+  );
+  if (!platform) return cancelled;
+
+  let target: AttachTarget;
+  let runtime: string | undefined;
+  if (platform === 'local') {
+    const targets = await squashctl.localTargets();
+    const chosen = await pick(
+      targets.map((t) => ({
+        label: t.command,
+        description: `pid ${t.pid} · ${t.runtime ?? 'runtime not detected'} · ${t.user}`,
+        ...(t.containerId ? { detail: `container ${t.containerId.slice(0, 12)}` } : {}),
+        value: t,
+      })),
+      'Process to debug (type to filter by command, pid or runtime)',
+      'no processes to debug were found',
+    );
+    if (!chosen) return cancelled;
+    target = { platform: 'local', pid: chosen.pid };
+    runtime = chosen.runtime;
+  } else {
+    const namespace = await pick((await squashctl.kubeNamespaces()).map((n) => ({ label: n, value: n })), 'Namespace', 'no namespaces found');
+    if (!namespace) return cancelled;
+    const pod = await pick((await squashctl.kubePods(namespace)).map((p) => ({ label: p, value: p })), `Pod in ${namespace}`, `no pods in namespace ${namespace}`);
+    if (!pod) return cancelled;
+    const containers = await squashctl.kubeContainers(namespace, pod);
+    const container = containers.length === 1 ? containers[0] : await pick(containers.map((c) => ({ label: c, value: c })), `Container of ${pod}`, `pod ${pod} has no containers`);
+    if (!container) return cancelled;
+    target = { platform: 'kube', namespace, pod, container };
+  }
+
+  const debuggerChoice = await api.window.showQuickPick(debuggerItems(runtime, { offerDetect: platform === 'kube' || runtime === undefined }), { placeHolder: 'Debugger', ignoreFocusOut: true });
+  if (!debuggerChoice) return cancelled;
+
+  const where = target.platform === 'local' ? `process ${target.pid}` : `${target.namespace}/${target.pod}/${target.container}`;
+  const attachment = await api.window.withProgress(
+    { location: api.ProgressLocation.Notification, title: `Squash: attaching ${debuggerChoice.debugger ?? 'a debugger'} to ${where}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const listener = token.onCancellationRequested(() => abort.abort());
+      try {
+        progress.report({ message: target.platform === 'kube' ? 'starting a plank pod and port-forwarding…' : 'starting a plank…' });
+        return await attachOrCancel(squashctl, { target, ...(debuggerChoice.debugger ? { debugger: debuggerChoice.debugger } : {}) }, abort.signal);
+      } finally {
+        listener.dispose();
+      }
+    },
+  );
+  if (!attachment) return cancelled;
+
+  const configuration = sessions.track(attachment.output.vscode, attachment);
+  const folder = api.workspace.workspaceFolders?.[0];
+  let started = false;
+  try {
+    started = await api.debug.startDebugging(folder, configuration);
+  } finally {
+    if (!started) await sessions.release(configuration);
+  }
+  if (!started) {
+    throw new SquashctlError('SQUASHCTL_FAILED', `VS Code did not start the "${configuration.type}" debug session; the debugger was let go`, {
+      hint: `install the VS Code extension that provides the "${configuration.type}" debug type`,
+    });
+  }
+  return { status: 'started', configuration, attachment };
+}
+
+/** squashctl's attach; a cancel (the notification's button) resolves to undefined instead of failing. */
+async function attachOrCancel(squashctl: SquashctlClient, request: Parameters<SquashctlClient['attach']>[0], signal: AbortSignal): Promise<Attachment | undefined> {
+  try {
+    return await squashctl.attach(request, signal);
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    throw err;
+  }
+}
+
+/** The message shown: squashctl's own message and, when it gave one, the hint that fixes it. */
+export function describe(err: unknown): string {
+  if (err instanceof SquashctlError) return `Squash: ${err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`;
+  return `Squash: ${err instanceof Error ? err.message : String(err)}`;
+}

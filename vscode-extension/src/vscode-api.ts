@@ -1,0 +1,85 @@
+// The part of the `vscode` API the extension uses, as plain structural types. The logic takes an object of
+// this shape instead of importing `vscode`, so extension.ts passes the real module and tests pass a stand-in;
+// the real module's types are checked against this one when the extension is built (`tsc` in this folder).
+// Members are declared as methods on purpose: method parameters compare bivariantly, which lets VS Code's
+// richer enums and overloads satisfy these narrower signatures.
+
+export interface Disposable {
+  dispose(): unknown;
+}
+
+export interface QuickPickItem {
+  label: string;
+  description?: string;
+  detail?: string;
+}
+
+export interface QuickPickOptions {
+  title?: string;
+  placeHolder?: string;
+  matchOnDescription?: boolean;
+  matchOnDetail?: boolean;
+  ignoreFocusOut?: boolean;
+}
+
+export interface CancellationToken {
+  isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => unknown): Disposable;
+}
+
+export interface Progress {
+  report(value: { message?: string }): void;
+}
+
+export interface ProgressOptions {
+  location: number;
+  title?: string;
+  cancellable?: boolean;
+}
+
+export interface WorkspaceFolder {
+  readonly name: string;
+  readonly index: number;
+}
+
+export interface DebugConfiguration {
+  type: string;
+  name: string;
+  request: string;
+  [key: string]: unknown;
+}
+
+export interface DebugSession {
+  readonly id: string;
+  readonly name: string;
+  readonly configuration: DebugConfiguration;
+}
+
+export interface WorkspaceConfiguration {
+  get<T>(section: string, defaultValue: T): T;
+}
+
+export interface ExtensionContext {
+  readonly subscriptions: Disposable[];
+}
+
+export interface VscodeApi {
+  readonly ProgressLocation: { readonly Notification: number };
+  readonly window: {
+    showQuickPick<T extends QuickPickItem>(items: readonly T[], options?: QuickPickOptions): PromiseLike<T | undefined>;
+    withProgress<R>(options: ProgressOptions, task: (progress: Progress, token: CancellationToken) => PromiseLike<R>): PromiseLike<R>;
+    showErrorMessage(message: string): PromiseLike<unknown>;
+    showInformationMessage(message: string): PromiseLike<unknown>;
+  };
+  readonly debug: {
+    startDebugging(folder: WorkspaceFolder | undefined, configuration: DebugConfiguration): PromiseLike<boolean>;
+    onDidTerminateDebugSession(listener: (session: DebugSession) => unknown): Disposable;
+  };
+  readonly workspace: {
+    readonly workspaceFolders: readonly WorkspaceFolder[] | undefined;
+    getConfiguration(section: string): WorkspaceConfiguration;
+  };
+  readonly commands: {
+    registerCommand(command: string, callback: (...args: unknown[]) => unknown): Disposable;
+  };
+}
