@@ -9,6 +9,7 @@ import { LoopError } from '../../core/errors.js';
 import { formatDuration, resolveOptions } from '../../core/options-schema.js';
 import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
 import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
+import { choosePlatform, kubeOptionsSchema, type Platform } from '../../squash/kube/index.js';
 import { checkAttachOptions, readProcessState } from '../../squash/plank/index.js';
 import { shortContainerId } from '../../squash/targets/index.js';
 import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
@@ -31,6 +32,7 @@ import {
 import { displayCommand, listLocalTargets, readProcess } from '../../squash/targets/index.js';
 import { CommandExit, EXIT } from '../cli-support.js';
 import { addSchemaOptions, flagValues } from '../command-options.js';
+import { attachInKube, cleanupInKube } from './kube-commands.js';
 
 /** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = EXIT.INTERRUPTED;
@@ -53,7 +55,7 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
   const out = (s: string): void => void io.stdout.write(s);
   const registry = () => createPlankRegistry(io.stateDir);
 
-  addSchemaOptions(program, squashctlOptionsSchema)
+  addSchemaOptions(addSchemaOptions(program, squashctlOptionsSchema), kubeOptionsSchema)
     .option('--write', 'write the configuration into the workspace (.vscode/launch.json merged, or the JetBrains .run file)')
     .option('--machine', 'print one JSON document (endpoint + VS Code configuration) for editor plugins, nothing else on stdout')
     .action((flags: Record<string, unknown>) => attach(flags, io));
@@ -91,7 +93,11 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
     .command('cleanup')
     .description('end every plank squashctl started (each detaches; the targets keep running)')
     .option('--grace <duration>', 'how long a plank may take to detach before it is killed', '10s')
+    .addHelpText('after', '\nWith --platform kube (and --kubeconfig/--context), deletes every plank pod (label plank=true) in namespace squash-debugger.')
     .action(async (o: { grace: string }) => {
+      // --platform, --kubeconfig and --context are squashctl's own options; commander hands them to the program.
+      const k = resolveOptions(kubeOptionsSchema, [{ source: 'flags', values: flagValues(kubeOptionsSchema, program.opts()) }]);
+      if (k.platform === 'kube') return cleanupInKube(k, io);
       const { grace } = resolveOptions({ grace: squashctlOptionsSchema.timeout }, [{ source: 'flags', values: { grace: o.grace } }]);
       const results = await cleanupPlanks(registry(), { graceMs: grace });
       if (results.length === 0) return out('no planks to clean up\n');
@@ -104,6 +110,14 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
 
 async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<void> {
   const o = resolveOptions(squashctlOptionsSchema, [{ source: 'flags', values: flagValues(squashctlOptionsSchema, flags) }]);
+  const k = resolveOptions(kubeOptionsSchema, [{ source: 'flags', values: flagValues(kubeOptionsSchema, flags) }]);
+  const platform = choosePlatform(k, flags.platform === undefined ? undefined : (k.platform as Platform));
+  if (platform === 'local' && (k.namespace !== '' || k.pod !== '')) {
+    throw new LoopError('CONFIG_INVALID', '--namespace and --pod name a Kubernetes target: drop --platform local (or use --platform kube)');
+  }
+  if (platform === 'kube') {
+    return attachInKube(o, k, { write: flags.write === true, machine: flags.machine === true, prompting }, io);
+  }
   checkAttachOptions(o, { targetRequired: false });
   const write = flags.write === true;
   const machine = flags.machine === true;

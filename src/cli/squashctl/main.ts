@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// squashctl: attach a real debugger to a process on this machine. With no arguments on a terminal it asks
+// squashctl: attach a real debugger to a process on this machine (or, with --platform kube, in a pod). With no arguments on a terminal it asks
 // for the process (type to filter) and the debugger, starts a `plank` that holds the attachment, and prints
 // the endpoint and the IDE configuration. Entry point only: parsing and wiring; commands.ts does the work.
 import { homedir } from 'node:os';
@@ -19,7 +19,10 @@ const program = new Command('squashctl')
 program.addHelpText(
   'after',
   '\nPlanks squashctl starts run in the background until their --ttl (at most 24h); see them with `squashctl list`,\n' +
-    'end them with `squashctl cleanup`. State: $SQUASH_STATE_DIR, else $XDG_STATE_HOME/squash, else ~/.local/state/squash.',
+    'end them with `squashctl cleanup`. State: $SQUASH_STATE_DIR, else $XDG_STATE_HOME/squash, else ~/.local/state/squash.\n' +
+    '\nKubernetes (--platform kube, or --namespace/--pod): --container names the pod\'s container. squashctl starts a plank pod in\n' +
+    'namespace squash-debugger (deploy/squash-debugger.yaml), port-forwards to localhost and holds the forward until Ctrl-C,\n' +
+    'then deletes the plank pod; its TTL (activeDeadlineSeconds) ends it otherwise. `squashctl cleanup --platform kube` deletes every plank pod.',
 );
 
 registerCommands(program, {

@@ -1,0 +1,147 @@
+// squashctl on Kubernetes: pick (or name) namespace → pod → container → debugger, start a plank pod on the
+// target's node, show its progress, port-forward to localhost, print the endpoint and the IDE
+// configuration, and hold the port-forward until Ctrl-C/SIGTERM — then delete the plank pod. A signal
+// while waiting deletes the plank pod too; its activeDeadlineSeconds (the TTL) catches what is left.
+import { resolve } from 'node:path';
+import { LoopError } from '../../core/errors.js';
+import { formatDuration } from '../../core/options-schema.js';
+import { formatMachineOutput } from '../../squash/ide/index.js';
+import {
+  attachKube,
+  cleanupPlankPods,
+  connectKube,
+  defaultPlankImage,
+  detectDebugger,
+  kubeCall,
+  namespaceChoices,
+  pickContainer,
+  pickKubeDebugger,
+  pickNamespace,
+  pickPod,
+  PLANK_NAMESPACE,
+  type KubeOptions,
+  type KubeSession,
+} from '../../squash/kube/index.js';
+import { DEBUGGER_NAMES, checkAttachOptions } from '../../squash/plank/index.js';
+import { renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
+import { CommandExit, EXIT } from '../cli-support.js';
+import type { SquashctlIo } from './commands.js';
+
+interface KubeAttachFlags {
+  write: boolean;
+  machine: boolean;
+  prompting<T>(run: () => Promise<T>): Promise<T>;
+}
+
+export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: KubeAttachFlags, io: SquashctlIo): Promise<void> {
+  if (o.pid !== 0) throw new LoopError('CONFIG_INVALID', '--pid is for processes on this machine; on Kubernetes name --namespace, --pod and --container');
+  checkAttachOptions({ ...o, container: '', pid: 1 });
+  if (flags.write && o.ide === 'nvim') throw new LoopError('CONFIG_INVALID', '--write supports --ide vscode and --ide jetbrains; for nvim, paste the printed Lua');
+  const conn = connectKube(k);
+  const say = (line: string): void => void io.stderr.write(`${line}\n`);
+  const needPicker = (what: string): void => {
+    if (!io.interactive) throw new LoopError('CONFIG_INVALID', `no terminal to pick a ${what} on: pass --${what}`, { hint: 'e.g. squashctl --namespace default --pod web-1 --container web' });
+  };
+
+  let namespace = k.namespace;
+  if (namespace === '') {
+    needPicker('namespace');
+    const list = await kubeCall({ verb: 'list', resource: 'namespaces' }, () => conn.core.listNamespace(), conn.server);
+    namespace = await flags.prompting(() => pickNamespace(namespaceChoices(list.items, k.allNamespaces), io.prompt));
+  }
+  let podName = k.pod;
+  if (podName === '') {
+    needPicker('pod');
+    const list = await kubeCall({ verb: 'list', resource: 'pods', namespace }, () => conn.core.listNamespacedPod({ namespace }), conn.server);
+    podName = await flags.prompting(() => pickPod(namespace, list.items, io.prompt));
+  }
+  const pod = await kubeCall({ verb: 'get', resource: 'pods', namespace }, () => conn.core.readNamespacedPod({ name: podName, namespace }), conn.server).catch((err: LoopError) => {
+    throw err.code === 'NOT_FOUND' ? new LoopError('TARGET_NOT_FOUND', `no pod ${podName} in namespace ${namespace}`, { cause: err, hint: `kubectl get pods -n ${namespace}` }) : err;
+  });
+  let container = o.container;
+  if (container === '') {
+    const containers = pod.spec?.containers ?? [];
+    if (containers.length === 1) container = containers[0]!.name;
+    else {
+      needPicker('container');
+      container = await flags.prompting(() => pickContainer(pod, io.prompt));
+    }
+  }
+  const spec = pod.spec?.containers.find((c) => c.name === container);
+  let debuggerName = o.debugger;
+  if (debuggerName === undefined && spec) {
+    const detected = detectDebugger(spec);
+    debuggerName = io.interactive && !flags.machine ? await flags.prompting(() => pickKubeDebugger(detected, DEBUGGER_NAMES, io.prompt)) : detected;
+  }
+  debuggerName ??= 'gdb';
+
+  const interrupted = new AbortController();
+  let session: KubeSession | undefined;
+  let onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(signal === 'SIGINT' ? EXIT.INTERRUPTED : 128 + 15));
+  const handler = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    say(`attaching ${debuggerName} to ${namespace}/${podName} container ${container}: starting a plank pod in ${PLANK_NAMESPACE}…`);
+    try {
+      session = await attachKube(conn, {
+        target: { namespace, pod: podName, container },
+        debugger: debuggerName,
+        ttlMs: o.ttl,
+        image: k.plankImage || defaultPlankImage(),
+        attachTimeoutMs: o.timeout,
+        podTimeoutMs: k.podTimeout,
+        localPort: o.port,
+        signal: interrupted.signal,
+        onProgress: (p) => {
+          if (p.stage === 'created') say(`  plank pod ${PLANK_NAMESPACE}/${p.pod} created`);
+          else if (p.stage === 'pending') say(`  ${p.detail}`);
+          else if (p.stage === 'event') say(`  ${p.reason}: ${p.message}`);
+          else if (p.stage === 'running') say('  Running: waiting for the plank to attach');
+        },
+        onForwardError: (m) => say(`port-forward: ${m}`),
+      });
+    } catch (err) {
+      if (err instanceof CommandExit) say('interrupted: the plank pod was deleted');
+      throw err;
+    }
+    const { endpoint, ready, forwardedTo } = session;
+    // gdb loads symbols from a local copy of the target's binary: on Kubernetes only --program can name it.
+    const ideOptions = o.program ? { program: resolve(io.cwd, o.program) } : {};
+    const written = flags.write ? await writeIdeConfig(o.ide, endpoint, ideOptions, resolve(io.cwd, o.workspace || '.')) : undefined;
+    if (flags.machine) {
+      io.stdout.write(formatMachineOutput(endpoint, ideOptions));
+    } else {
+      const rendered = renderIdeConfig(o.ide, endpoint, ideOptions);
+      io.stdout.write(
+        [
+          `Attached ${endpoint.debugger} to ${namespace}/${podName} container ${container} (process ${endpoint.pid} on its node)`,
+          `  endpoint  ${endpoint.host}:${endpoint.port} (${endpoint.protocol})${endpoint.websocketUrl ? `  ${endpoint.websocketUrl}` : ''}`,
+          `  forwards  to ${forwardedTo.namespace}/${forwardedTo.pod} port ${forwardedTo.port}`,
+          `  plank     pod ${PLANK_NAMESPACE}/${session.plankPod}, lets go at ${ready.plank.expiresAt} (TTL ${formatDuration(ready.plank.ttlMs)})`,
+          '  Ctrl-C ends the session and deletes the plank pod.',
+          '',
+          `${rendered.where}:`,
+          rendered.text,
+        ].join('\n'),
+      );
+    }
+    if (written) say(written.summary);
+    // Hold the port-forward until a signal; then let go.
+    await new Promise<void>((resolve) => {
+      onSignal = () => resolve();
+    });
+    say('ending the session: deleting the plank pod');
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    await session?.close();
+  }
+}
+
+export async function cleanupInKube(k: Pick<KubeOptions, 'kubeconfig' | 'context'>, io: SquashctlIo): Promise<void> {
+  const conn = connectKube(k);
+  const names = await cleanupPlankPods(conn);
+  if (names.length === 0) return void io.stdout.write(`no plank pods in ${PLANK_NAMESPACE}\n`);
+  for (const n of names) io.stdout.write(`deleted plank pod ${PLANK_NAMESPACE}/${n}\n`);
+}

@@ -1,0 +1,132 @@
+// Attaching to a container of a Kubernetes pod: check the target pod runs, start a plank pod on its node,
+// wait for the plank's ready line, and port-forward to localhost — to the plank pod for Delve and
+// gdbserver (they run in the plank), to the target pod for the Node inspector, debugpy and JDWP (they
+// listen inside the target's network namespace; the kubelet dials localhost there, so planks need no
+// CAP_SYS_ADMIN). The plank pod is deleted when the session closes, including after Ctrl-C mid-wait.
+import type { V1Pod } from '@kubernetes/client-node';
+import { LoopError, messageOf } from '../../core/errors.js';
+import type { PlankReadyEvent } from '../plank/index.js';
+import type { DebugEndpoint, DebuggerName } from '../squash-types.js';
+import { kubeCall, kubeError, type KubeConnection } from './kube-client.js';
+import { PLANK_NAMESPACE, PLANK_SELECTOR, plankPod, stripRuntimePrefix } from './plank-pod.js';
+import { waitForPlank, type PlankProgress } from './plank-pod-wait.js';
+import { forwardPodPort } from './pod-port-forward.js';
+
+/** Debuggers that run in the plank pod (and attach across namespaces by ptrace). */
+const RUNS_IN_PLANK: readonly DebuggerName[] = ['dlv', 'gdb'];
+
+export interface KubeTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+export interface KubeAttachOptions {
+  target: KubeTarget;
+  debugger: DebuggerName;
+  ttlMs: number;
+  image: string;
+  attachTimeoutMs: number;
+  podTimeoutMs: number;
+  localPort: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PlankProgress | { stage: 'created'; pod: string }) => void;
+  onForwardError?: (message: string) => void;
+}
+
+export interface KubeSession {
+  /** The endpoint on this machine (the local end of the port-forward). */
+  endpoint: DebugEndpoint;
+  ready: PlankReadyEvent;
+  plankPod: string;
+  /** Where the port-forward goes. */
+  forwardedTo: { namespace: string; pod: string; port: number };
+  /** Stops forwarding and deletes the plank pod (which detaches the debugger). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The target pod's container, checked: the pod runs, the container exists and has started. */
+export async function readTarget(conn: KubeConnection, t: KubeTarget): Promise<{ pod: V1Pod; containerId: string; nodeName: string }> {
+  const pod = await kubeCall({ verb: 'get', resource: 'pods', namespace: t.namespace }, () => conn.core.readNamespacedPod({ name: t.pod, namespace: t.namespace }), conn.server).catch((err: LoopError) => {
+    if (err.code === 'NOT_FOUND') throw new LoopError('TARGET_NOT_FOUND', `no pod ${t.pod} in namespace ${t.namespace}`, { cause: err, hint: `kubectl get pods -n ${t.namespace}` });
+    throw err;
+  });
+  const phase = pod.status?.phase ?? 'Unknown';
+  if (phase !== 'Running') {
+    throw new LoopError('TARGET_NOT_FOUND', `pod ${t.namespace}/${t.pod} is ${phase}, not Running: there is no process to attach to`, { details: { phase } });
+  }
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  if (!names.includes(t.container)) {
+    throw new LoopError('TARGET_NOT_FOUND', `pod ${t.namespace}/${t.pod} has no container "${t.container}"`, { hint: `its containers: ${names.join(', ')}` });
+  }
+  const status = pod.status?.containerStatuses?.find((s) => s.name === t.container);
+  if (!status?.containerID || !status.state?.running) {
+    throw new LoopError('TARGET_NOT_FOUND', `container ${t.container} of pod ${t.namespace}/${t.pod} is not running`, { details: { state: status?.state } });
+  }
+  return { pod, containerId: stripRuntimePrefix(status.containerID), nodeName: pod.spec?.nodeName ?? '' };
+}
+
+export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Promise<KubeSession> {
+  const target = await readTarget(conn, o.target);
+  const body = plankPod({
+    target: { ...o.target, nodeName: target.nodeName, containerId: target.containerId },
+    debugger: o.debugger,
+    ttlMs: o.ttlMs,
+    image: o.image,
+    attachTimeoutMs: o.attachTimeoutMs,
+  });
+  const created = await kubeCall({ verb: 'create', resource: 'pods', namespace: PLANK_NAMESPACE }, () => conn.core.createNamespacedPod({ namespace: PLANK_NAMESPACE, body }), conn.server);
+  const name = created.metadata!.name!;
+  o.onProgress?.({ stage: 'created', pod: name });
+  let forward: { close(): Promise<void> } | undefined;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      await forward?.close();
+      await deletePlankPod(conn, name);
+    })());
+  try {
+    const { ready, debuggerPort } = await waitForPlank(conn, name, { timeoutMs: o.podTimeoutMs, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+    const inPlank = RUNS_IN_PLANK.includes(ready.endpoint.debugger);
+    const forwardedTo = inPlank
+      ? { namespace: PLANK_NAMESPACE, pod: name, port: ready.endpoint.port }
+      : { namespace: o.target.namespace, pod: o.target.pod, port: debuggerPort! };
+    const f = await forwardPodPort(conn, { namespace: forwardedTo.namespace, pod: forwardedTo.pod, podPort: forwardedTo.port, localPort: o.localPort, ...(o.onForwardError ? { onError: o.onForwardError } : {}) });
+    forward = f;
+    return { endpoint: localEndpoint(ready.endpoint, f), ready, plankPod: name, forwardedTo, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The plank's endpoint as seen through the local port-forward (the CDP websocket URL too). */
+export function localEndpoint(endpoint: DebugEndpoint, local: { host: string; port: number }): DebugEndpoint {
+  const out: DebugEndpoint = { ...endpoint, host: local.host, port: local.port };
+  if (endpoint.websocketUrl) {
+    const url = new URL(endpoint.websocketUrl);
+    url.host = `${local.host}:${local.port}`;
+    out.websocketUrl = url.toString();
+  }
+  return out;
+}
+
+/** Deletes one plank pod; already gone is fine. */
+export async function deletePlankPod(conn: KubeConnection, name: string): Promise<void> {
+  try {
+    await conn.core.deleteNamespacedPod({ name, namespace: PLANK_NAMESPACE, gracePeriodSeconds: 5 });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 404) return;
+    throw kubeError(err, { verb: 'delete', resource: 'pods', namespace: PLANK_NAMESPACE }, conn.server);
+  }
+}
+
+/** `squashctl cleanup --platform kube`: deletes every plank pod; returns their names. */
+export async function cleanupPlankPods(conn: KubeConnection): Promise<string[]> {
+  const list = await kubeCall({ verb: 'list', resource: 'pods', namespace: PLANK_NAMESPACE }, () => conn.core.listNamespacedPod({ namespace: PLANK_NAMESPACE, labelSelector: PLANK_SELECTOR }), conn.server);
+  const names = list.items.map((p) => p.metadata?.name ?? '').filter(Boolean);
+  for (const name of names) await deletePlankPod(conn, name).catch((err: unknown) => {
+    throw err instanceof LoopError ? err : new LoopError('INTERNAL', `deleting plank pod ${name}: ${messageOf(err)}`, { cause: err });
+  });
+  return names;
+}

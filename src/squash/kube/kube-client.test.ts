@@ -1,0 +1,47 @@
+// The cluster connection: kubeconfig and context selection, and API failures as LoopErrors that say
+// what was refused.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApiException } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { standInKubeconfig } from '../../loop/kube/kube-api-stand-in.test-helper.js';
+import { connectKube, kubeError } from './kube-client.js';
+
+let dir: string;
+let file: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'squash-kubeconfig-'));
+  file = path.join(dir, 'config');
+  await writeFile(file, standInKubeconfig('http://127.0.0.1:1'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('connectKube', () => {
+  it('uses the named file and its current context', () => expect(connectKube({ kubeconfig: file, context: '' }).server).toBe('http://127.0.0.1:1'));
+  it('refuses a context the file does not have, listing the ones it has', () => {
+    expect(() => connectKube({ kubeconfig: file, context: 'prod' })).toThrow(/--context: no context "prod"/);
+  });
+  it('names a file it cannot read', () => expect(() => connectKube({ kubeconfig: path.join(dir, 'missing'), context: '' })).toThrow(/cannot read .*missing/));
+});
+
+describe('kubeError', () => {
+  const status = (code: number, message: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: 'Forbidden', code });
+
+  it('403: PERMISSION_DENIED naming verb, resource and namespace, with the manifest as the fix', () => {
+    const err = kubeError(new ApiException(403, 'Unknown API Status Code!', status(403, 'pods is forbidden: User "dev" cannot create resource "pods"'), {}), { verb: 'create', resource: 'pods', namespace: 'squash-debugger' });
+    expect(err.code).toBe('PERMISSION_DENIED');
+    expect(err.message).toBe('not allowed to create pods in namespace squash-debugger: pods is forbidden: User "dev" cannot create resource "pods"');
+    expect(err.hint).toMatch(/deploy\/squash-debugger\.yaml/);
+  });
+
+  it('cluster-scoped refusals say so', () => {
+    expect(kubeError(new ApiException(403, 'x', '', {}), { verb: 'list', resource: 'namespaces' }).message).toMatch(/^not allowed to list namespaces \(cluster-wide\)/);
+  });
+
+  it('a connection failure is SERVER_UNREACHABLE naming the server', () => {
+    const err = kubeError(new Error('connect ECONNREFUSED 127.0.0.1:1'), { verb: 'get', resource: 'pods', namespace: 'default' }, 'http://127.0.0.1:1');
+    expect(err.code).toBe('SERVER_UNREACHABLE');
+    expect(err.message).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1/);
+  });
+});

@@ -1,0 +1,84 @@
+// The cluster connection squashctl uses: the user's kubeconfig (or --kubeconfig) and context, and the
+// translation of API failures into LoopErrors that say what was refused (verb, resource, namespace).
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { LoopError, messageOf } from '../../core/errors.js';
+
+export interface KubeConnection {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  /** The API server URL, for messages. */
+  server: string;
+}
+
+/** @throws LoopError CONFIG_INVALID when the kubeconfig cannot be read or the context does not exist. */
+export function connectKube(o: { kubeconfig: string; context: string }): KubeConnection {
+  const kc = new KubeConfig();
+  const where = o.kubeconfig || 'the default kubeconfig ($KUBECONFIG or ~/.kube/config)';
+  try {
+    if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new LoopError('CONFIG_INVALID', `cannot read ${where}: ${messageOf(err)}`, { cause: err, hint: 'pass --kubeconfig <file>' });
+  }
+  if (o.context) {
+    if (!kc.getContextObject(o.context)) {
+      throw new LoopError('CONFIG_INVALID', `--context: no context "${o.context}" in ${where}`, {
+        hint: `contexts there: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`,
+      });
+    }
+    kc.setCurrentContext(o.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new LoopError('CONFIG_INVALID', `no cluster for context "${kc.getCurrentContext()}" in ${where}`, { hint: 'pass --kubeconfig or --context' });
+  return { kc, core: kc.makeApiClient(CoreV1Api), server: cluster.server };
+}
+
+/** What squashctl was doing when the API refused: `create pods in squash-debugger`. */
+export interface KubeAction {
+  verb: string;
+  resource: string;
+  namespace?: string;
+}
+
+const describe = (a: KubeAction): string => `${a.verb} ${a.resource}${a.namespace ? ` in namespace ${a.namespace}` : ' (cluster-wide)'}`;
+
+/** The Status message from an ApiException body (a JSON string or an object), if there is one. */
+export function statusMessage(body: unknown): string | undefined {
+  let v = body;
+  if (typeof body === 'string') {
+    try {
+      v = JSON.parse(body);
+    } catch {
+      return body === '' ? undefined : body;
+    }
+  }
+  const m = (v as { message?: unknown } | null)?.message;
+  return typeof m === 'string' ? m : undefined;
+}
+
+/** Translates a client-node failure (ApiException, connection error) into a LoopError naming the action. */
+export function kubeError(err: unknown, action: KubeAction, server = 'the API server'): LoopError {
+  if (err instanceof LoopError) return err;
+  const code = (err as { code?: unknown }).code;
+  const detail = statusMessage((err as { body?: unknown }).body) ?? messageOf(err);
+  if (code === 403) {
+    return new LoopError('PERMISSION_DENIED', `not allowed to ${describe(action)}: ${detail}`, {
+      cause: err,
+      hint: 'apply deploy/squash-debugger.yaml and bind its ClusterRole squash-user and Role squash-user (namespace squash-debugger) to you',
+      details: { ...action },
+    });
+  }
+  if (code === 401) return new LoopError('PERMISSION_DENIED', `${server} did not accept your credentials (${describe(action)})`, { cause: err, hint: 'refresh your kubeconfig credentials' });
+  if (code === 404) return new LoopError('NOT_FOUND', `${detail} (${describe(action)})`, { cause: err, details: { ...action } });
+  if (typeof code === 'number') return new LoopError('INTERNAL', `${describe(action)} failed with HTTP ${code}: ${detail}`, { cause: err, details: { ...action } });
+  return new LoopError('SERVER_UNREACHABLE', `cannot reach the Kubernetes API at ${server} (${describe(action)}): ${messageOf(err)}`, { cause: err });
+}
+
+/** Runs an API call; failures become kubeError's LoopErrors. */
+export async function kubeCall<T>(action: KubeAction, call: () => Promise<T>, server?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw kubeError(err, action, server);
+  }
+}

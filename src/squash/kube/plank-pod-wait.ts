@@ -1,0 +1,188 @@
+// Waiting for a plank pod, with progress a person can follow: Pending → pulling the image (the kubelet's
+// events) → Running → the plank's ready line in the pod log. Each way it can go wrong ends the wait with
+// an error that says what happened: the image cannot be pulled (naming it), the pod cannot be scheduled
+// (the scheduler's message), the plank reported an error, the pod ended or was deleted.
+import { PassThrough } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { Log, Watch, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import { LoopError, messageOf } from '../../core/errors.js';
+import { errorFromEvent, parsePlankEvent, type PlankReadyEvent } from '../plank/index.js';
+import type { KubeConnection } from './kube-client.js';
+import { kubeError } from './kube-client.js';
+import { PLANK_CONTAINER, PLANK_NAMESPACE } from './plank-pod.js';
+
+export type PlankProgress =
+  | { stage: 'pending'; detail: string }
+  | { stage: 'event'; reason: string; message: string }
+  | { stage: 'running' }
+  | { stage: 'ready'; ready: PlankReadyEvent };
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PlankProgress) => void;
+}
+
+const IMAGE_ERRORS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+/** What a pod's state means for the wait: keep waiting (with a progress line), done, or a failure. */
+export function judgePlankPod(pod: V1Pod, lastEvents: Map<string, string>): { done: true } | { done: false; detail: string } | { error: LoopError } {
+  const name = pod.metadata?.name ?? '?';
+  const status = pod.status ?? {};
+  const container = status.containerStatuses?.[0];
+  const image = pod.spec?.containers[0]?.image ?? '?';
+  const waiting = container?.state?.waiting;
+  if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
+    const why = lastEvents.get('Failed') ?? waiting.message ?? waiting.reason;
+    return {
+      error: new LoopError('DEBUGGER_ATTACH_FAILED', `the node cannot pull the plank image ${image} (${waiting.reason}): ${why}`, {
+        hint: 'push the image built from deploy/plank.Dockerfile where the nodes can pull it, and pass --plank-image <image>',
+        details: { reason: waiting.reason, image, pod: name },
+      }),
+    };
+  }
+  const unschedulable = status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  const scheduling = lastEvents.get('FailedScheduling') ?? (unschedulable?.reason === 'Unschedulable' ? unschedulable.message : undefined);
+  if (scheduling) {
+    return { error: new LoopError('DEBUGGER_ATTACH_FAILED', `the plank pod ${name} cannot be scheduled: ${scheduling}`, { details: { reason: 'FailedScheduling', pod: name } }) };
+  }
+  if (status.phase === 'Failed' || status.phase === 'Succeeded') {
+    const why = [status.reason, status.message, container?.state?.terminated?.message].filter(Boolean).join(': ');
+    return { error: new LoopError('DEBUGGER_ATTACH_FAILED', `the plank pod ${name} ended (${status.phase}${why ? `: ${why}` : ''}) before it was ready`, { details: { reason: status.phase, pod: name } }) };
+  }
+  if (status.phase === 'Running') return { done: true };
+  return { done: false, detail: waiting?.reason ?? status.phase ?? 'Pending' };
+}
+
+/**
+ * Watches the pod and its events until it runs (or fails), then follows its log until the plank's ready
+ * line. Resolves with the ready event and, when the plank's log names it, the debugger's own port inside
+ * the target's network namespace (what a port-forward to the target pod needs).
+ */
+export async function waitForPlank(conn: KubeConnection, name: string, o: WaitOptions): Promise<{ ready: PlankReadyEvent; debuggerPort?: number }> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(
+    () => stop.abort(new LoopError('DEBUGGER_TIMEOUT', `the plank pod ${PLANK_NAMESPACE}/${name} was not ready within ${Math.round(o.timeoutMs / 1000)} s`, { hint: 'see kubectl describe pod -n squash-debugger ' + name })),
+    o.timeoutMs,
+  );
+  try {
+    await untilRunning(conn, name, o, stop.signal);
+    o.onProgress?.({ stage: 'running' });
+    const result = await readyFromLog(conn, name, stop.signal);
+    o.onProgress?.({ stage: 'ready', ready: result.ready });
+    return result;
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+    stop.abort();
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+async function untilRunning(conn: KubeConnection, name: string, o: WaitOptions, signal: AbortSignal): Promise<void> {
+  const watch = new Watch(conn.kc);
+  const lastEvents = new Map<string, string>();
+  let pod: V1Pod | undefined;
+  let lastDetail = '';
+  const controllers: AbortController[] = [];
+  try {
+    await Promise.race([
+      aborted(signal),
+      new Promise<void>((resolve, reject) => {
+        const judge = (): void => {
+          if (!pod) return;
+          const verdict = judgePlankPod(pod, lastEvents);
+          if ('error' in verdict) return reject(verdict.error);
+          if (verdict.done) return resolve();
+          if (verdict.detail !== lastDetail) o.onProgress?.({ stage: 'pending', detail: (lastDetail = verdict.detail) });
+        };
+        const ended = (what: string) => (err: unknown) => {
+          if (!signal.aborted) reject(err ? kubeError(err, { verb: 'watch', resource: what, namespace: PLANK_NAMESPACE }, conn.server) : new LoopError('SERVER_UNREACHABLE', `the API server ended the ${what} watch`));
+        };
+        const base = `/api/v1/namespaces/${PLANK_NAMESPACE}`;
+        void watch
+          .watch(`${base}/pods`, { fieldSelector: `metadata.name=${name}` }, (type: string, obj: V1Pod) => {
+            if (type === 'DELETED') return reject(new LoopError('DEBUGGER_ATTACH_FAILED', `the plank pod ${name} was deleted while squashctl waited for it`));
+            pod = obj;
+            judge();
+          }, ended('pods'))
+          .then((c) => controllers.push(c), reject);
+        void watch
+          .watch(`${base}/events`, { fieldSelector: `involvedObject.name=${name}` }, (type: string, ev: CoreV1Event) => {
+            if (type !== 'ADDED' && type !== 'MODIFIED') return;
+            lastEvents.set(ev.reason ?? '', ev.message ?? '');
+            o.onProgress?.({ stage: 'event', reason: ev.reason ?? '', message: ev.message ?? '' });
+            judge();
+          }, (err: unknown) => {
+            // Events only make the progress readable; without them (RBAC, a dropped watch) the pod still tells the outcome.
+            if (err && !signal.aborted) o.onProgress?.({ stage: 'pending', detail: `(no event progress: ${kubeError(err, { verb: 'watch', resource: 'events', namespace: PLANK_NAMESPACE }, conn.server).message})` });
+          })
+          .then((c) => controllers.push(c), (err: unknown) => o.onProgress?.({ stage: 'pending', detail: `(no event progress: ${kubeError(err, { verb: 'watch', resource: 'events', namespace: PLANK_NAMESPACE }, conn.server).message})` }));
+      }),
+    ]);
+  } finally {
+    for (const c of controllers) c.abort();
+  }
+}
+
+async function readyFromLog(conn: KubeConnection, name: string, signal: AbortSignal): Promise<{ ready: PlankReadyEvent; debuggerPort?: number }> {
+  const stream = new PassThrough();
+  let controller: AbortController | undefined;
+  try {
+    controller = await new Log(conn.kc).log(PLANK_NAMESPACE, name, PLANK_CONTAINER, stream, { follow: true });
+  } catch (err) {
+    throw kubeError(err, { verb: 'get', resource: 'pods/log', namespace: PLANK_NAMESPACE }, conn.server);
+  }
+  const lines = createInterface({ input: stream });
+  try {
+    return await Promise.race([
+      aborted(signal),
+      new Promise<{ ready: PlankReadyEvent; debuggerPort?: number }>((resolve, reject) => {
+        let ready: PlankReadyEvent | undefined;
+        let debuggerPort: number | undefined;
+        const settle = (): void => {
+          // For debuggers that listen in the target's network namespace the port-forward needs the
+          // in-namespace port, which only the plank's structured "ready" log record carries.
+          if (ready && (debuggerPort !== undefined || ['dlv', 'gdb'].includes(ready.endpoint.debugger))) resolve({ ready, ...(debuggerPort !== undefined ? { debuggerPort } : {}) });
+        };
+        lines.on('line', (line) => {
+          const event = parsePlankEvent(line);
+          if (event?.event === 'error') return reject(errorFromEvent(event));
+          if (event?.event === 'ready') {
+            ready = event;
+            return settle();
+          }
+          const record = parseRecord(line);
+          if (record?.msg === 'ready' && typeof record.debuggerPort === 'number') {
+            debuggerPort = record.debuggerPort;
+            settle();
+          }
+        });
+        lines.on('close', () => reject(new LoopError('DEBUGGER_ATTACH_FAILED', `the plank in pod ${name} ended its log without a ready line`, { hint: `kubectl logs -n ${PLANK_NAMESPACE} ${name}` })));
+      }),
+    ]);
+  } catch (err) {
+    throw err instanceof LoopError || signal.aborted ? err : new LoopError('DEBUGGER_ATTACH_FAILED', `reading the log of plank pod ${name}: ${messageOf(err)}`, { cause: err });
+  } finally {
+    lines.close();
+    controller?.abort();
+    stream.destroy();
+  }
+}
+
+function parseRecord(line: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,285 @@
+// squashctl on Kubernetes, end to end — against a STAND-IN API server, not a cluster (none is reachable
+// here). The built squashctl talks real REST, watches, pod log and websocket port-forward
+// (v4.channel.k8s.io) through the official client library to src/squash/kube/pod-api-stand-in, with only
+// the permissions deploy/squash-debugger.yaml grants; its fake kubelet runs the real plank CLI on this
+// machine against a real Node (or C) sample, and the test speaks CDP (gdb remote) to that real debugger
+// through squashctl's local forwarded port. Every process started here is ended.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Pod } from 'kubernetes-models/v1';
+import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-helper.js';
+import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
+import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
+import { manifestAuthorizer, readSquashManifest } from '../../src/squash/kube/manifest-rbac.test-helper.js';
+import { startPodApiStandIn, type PodApiStandIn, type StandInObject } from '../../src/squash/kube/pod-api-stand-in.test-helper.js';
+import { EXAMPLES, sampleCommand } from '../../src/squash/samples/sample-targets.js';
+import type { MachineOutput } from '../../src/squash/ide/index.js';
+import { ROOT } from './harness.js';
+
+const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
+const PLANK = path.join(ROOT, 'dist/cli/plank/main.js');
+const CONTAINER_ID = 'c0ffee'.padEnd(64, '0');
+
+let api: PodApiStandIn;
+let dir: string;
+let kubeconfig: string;
+const processes: ChildProcess[] = [];
+
+/** The Node sample, started with --inspect-port=0 so SIGUSR1 opens a free port (parallel test files may hold 9229). */
+async function nodeSample(): Promise<ChildProcess> {
+  const { cmd, args, cwd } = sampleCommand('node', undefined);
+  const child = spawn(cmd, ['--inspect-port=0', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  processes.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) if (/^listening on 127\.0\.0\.1:\d+$/.test(line)) break;
+  return child;
+}
+
+function targetPod(phase = 'Running'): StandInObject {
+  return {
+    metadata: { name: 'web-1', namespace: 'default', labels: { app: 'web' } },
+    spec: { nodeName: 'node-a', containers: [{ name: 'web', image: 'docker.io/library/node:20', command: ['node', 'server.js'] }] },
+    status: {
+      phase,
+      containerStatuses: [{ name: 'web', image: 'node:20', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${CONTAINER_ID}`, state: { running: { startedAt: new Date().toISOString() } } }],
+    },
+  };
+}
+
+interface Squashctl {
+  child: ChildProcess;
+  stderr(): string;
+  exit: Promise<number | null>;
+  /** Resolves with the first stderr line matching. */
+  stderrLine(re: RegExp): Promise<string>;
+  stdoutJson(): Promise<MachineOutput>;
+}
+
+function squashctl(args: string[]): Squashctl {
+  const child = spawn(process.execPath, [SQUASHCTL, '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SQUASH_STATE_DIR: dir } });
+  processes.push(child);
+  let stderr = '';
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr += `${line}\n`;
+    for (const w of waiters.splice(0)) if (w.re.test(line)) w.resolve(line); else waiters.push(w);
+  });
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    child,
+    stderr: () => stderr,
+    exit,
+    stderrLine: (re) => new Promise((resolve) => waiters.push({ re, resolve })),
+    stdoutJson: async () => {
+      for await (const line of createInterface({ input: child.stdout! })) return JSON.parse(line) as MachineOutput;
+      throw new Error(`squashctl printed nothing; stderr:\n${stderr}`);
+    },
+  };
+}
+
+/** squashctl on a real pseudo-terminal (util-linux `script`): we type, it draws (ANSI stripped). */
+function onTerminal(args: string[]): { write(keys: string): void; waitFor(re: RegExp): Promise<void>; exit: Promise<number | null>; screen(): string } {
+  const command = [process.execPath, SQUASHCTL, '--kubeconfig', kubeconfig, ...args].map((a) => JSON.stringify(a)).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, SQUASH_STATE_DIR: dir, TERM: 'xterm', COLUMNS: '200', LINES: '50' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  processes.push(child);
+  let text = '';
+  const waiters = new Set<() => void>();
+  const onData = (c: Buffer): void => {
+    // eslint-disable-next-line no-control-regex
+    text += c.toString().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    for (const w of waiters) w();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  return {
+    write: (keys) => void child.stdin!.write(keys),
+    screen: () => text,
+    exit: new Promise((resolve) => child.once('close', (code) => resolve(code))),
+    waitFor: (re) =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (!re.test(text)) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+const plankPods = () => api.pods('squash-debugger');
+const createdPlank = () => api.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/namespaces/squash-debugger/pods')?.body as V1Pod | undefined;
+
+beforeEach(async () => {
+  api = await startPodApiStandIn({ nodePath: process.execPath, plankMain: PLANK });
+  for (const ns of ['default', 'squash-debugger', 'kube-system']) api.addNamespace(ns);
+  api.addPod(targetPod());
+  // squashctl's user has exactly what deploy/squash-debugger.yaml grants the group squash-users.
+  api.authorize = manifestAuthorizer(readSquashManifest(), 'squash-users');
+  dir = await mkdtemp(path.join(tmpdir(), 'squash-kube-'));
+  kubeconfig = path.join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, standInKubeconfig(api.url));
+});
+
+afterEach(async () => {
+  for (const p of processes.splice(0)) if (p.exitCode === null && p.signalCode === null) {
+    p.kill('SIGKILL');
+    await once(p, 'exit');
+  }
+  await api.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () => {
+  it('starts a least-privilege plank pod on the node, port-forwards to the real inspector the real plank attached, and deletes the pod on Ctrl-C', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const forwards: Array<{ namespace: string; pod: string; port: number }> = [];
+    api.events.on('portforward', (f) => forwards.push(f));
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
+    const out = await run.stdoutJson();
+
+    const pod = createdPlank()!;
+    expect(() => new Pod(pod as never).validate()).not.toThrow();
+    expect(pod.spec).toMatchObject({ nodeName: 'node-a', hostPID: true, restartPolicy: 'Never', activeDeadlineSeconds: 3600 });
+    expect(pod.spec!.hostNetwork).toBeUndefined();
+    expect(pod.metadata!.labels).toMatchObject({ plank: 'true', 'squash.solo.io/target-namespace': 'default', 'squash.solo.io/target-pod': 'web-1', 'squash.solo.io/target-container': 'web' });
+    expect(pod.spec!.containers[0]!.securityContext!.capabilities).toEqual({ drop: ['ALL'], add: ['SYS_PTRACE'] });
+    expect(pod.spec!.containers[0]!.args!.slice(0, 5)).toEqual(['plank', '--container', CONTAINER_ID, '--debugger', 'nodejs']);
+    expect(JSON.stringify(pod)).not.toMatch(/containerd\.sock|crio\.sock|docker\.sock/);
+
+    // Progress was shown on the way.
+    expect(run.stderr()).toMatch(/plank pod squash-debugger\/plank-\w+ created/);
+    expect(run.stderr()).toMatch(/Pulling: Pulling image "squash-plank:/);
+    expect(run.stderr()).toMatch(/Running: waiting for the plank to attach/);
+
+    // The endpoint is local; CDP through it reaches the real inspector inside the "target pod".
+    expect(out.endpoint).toMatchObject({ debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', pid: sample.pid });
+    const cdp = await connectCdp(out.endpoint.websocketUrl!);
+    const result = await cdp.send<{ result: { value: number } }>('Runtime.evaluate', { expression: '1+1' });
+    cdp.close();
+    expect(result.result.value).toBe(2);
+    expect(forwards[0]).toMatchObject({ namespace: 'default', pod: 'web-1' });
+
+    const deleted = once(api.events, 'pod-deleted');
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(0);
+    await deleted;
+    expect(plankPods()).toEqual([]);
+    expect(sample.exitCode).toBeNull(); // the target keeps running
+  });
+
+  it('for gdbserver (it runs in the plank pod) port-forwards to the plank pod and reaches the real gdbserver', async () => {
+    const cBinary = path.join(dir, 'cservice');
+    await new Promise<void>((resolve, reject) => {
+      const cc = spawn('gcc', ['-g', '-O0', '-o', cBinary, path.join(EXAMPLES, 'c-service/server.c')], { stdio: 'inherit' });
+      cc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gcc exited ${code}`))));
+    });
+    const { cmd, args, cwd } = sampleCommand('c', { dir, goBinary: '', cBinary, remove: async () => undefined });
+    const sample = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    processes.push(sample);
+    for await (const line of createInterface({ input: sample.stdout! })) if (/^listening on/.test(line)) break;
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const forwards: Array<{ namespace: string; pod: string; port: number }> = [];
+    api.events.on('portforward', (f) => forwards.push(f));
+
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--debugger', 'gdb', '--program', cBinary, '--machine']);
+    const out = await run.stdoutJson();
+    expect(out.endpoint).toMatchObject({ debugger: 'gdb', protocol: 'gdb-remote', host: '127.0.0.1', pid: sample.pid });
+    const gdb = await connectGdbRemote(out.endpoint.host, out.endpoint.port);
+    expect(await gdb.request('qSupported')).toMatch(/PacketSize=/);
+    gdb.close();
+    const plankName = plankPods()[0]!.metadata.name;
+    expect(forwards[0]).toMatchObject({ namespace: 'squash-debugger', pod: plankName });
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+    expect(plankPods()).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('picks namespace → pod → debugger on a terminal (system namespaces and pods not Running hidden)', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    api.addPod({ ...targetPod('Pending'), metadata: { name: 'web-pending', namespace: 'default' } });
+    const term = onTerminal(['--platform', 'kube']);
+    await term.waitFor(/Namespace \(type to filter\)[\s\S]*default/);
+    expect(term.screen()).not.toMatch(/kube-system|squash-debugger/);
+    term.write('def');
+    await term.waitFor(/❯ default/);
+    term.write('\r');
+    await term.waitFor(/Pod in default[\s\S]*web-1/);
+    expect(term.screen()).not.toContain('web-pending');
+    term.write('\r');
+    await term.waitFor(/nodejs \(detected from the image\)/);
+    term.write('\r');
+    await term.waitFor(/Ctrl-C ends the session/);
+    expect(term.screen()).toMatch(/Attached nodejs to default\/web-1 container web/);
+    expect(term.screen()).toContain('"request": "attach"');
+    const deleted = once(api.events, 'pod-deleted');
+    term.write('\x03');
+    expect(await term.exit).toBe(0);
+    await deleted;
+    expect(plankPods()).toEqual([]);
+  });
+
+  it('names the image when the node cannot pull it, and leaves no plank pod behind', async () => {
+    api.plankBehaviour = { kind: 'image-pull-fails' };
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--container', 'web', '--debugger', 'nodejs', '--plank-image', 'registry.example/squash-plank:nope']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/cannot pull the plank image registry\.example\/squash-plank:nope \((ErrImagePull|ImagePullBackOff)\)/);
+    expect(run.stderr()).toMatch(/hint: push the image/);
+    expect(plankPods()).toEqual([]);
+  });
+
+  it('says which verb, resource and namespace RBAC refused when the plank pod cannot be created', async () => {
+    api.deny('create', 'pods', 'squash-debugger');
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/squashctl: not allowed to create pods in namespace squash-debugger: pods is forbidden: User "stand-in-user" cannot create resource "pods"/);
+    expect(run.stderr()).toMatch(/hint: apply deploy\/squash-debugger\.yaml/);
+  });
+
+  it('reports the scheduler message when the plank pod cannot be scheduled', async () => {
+    api.plankBehaviour = { kind: 'unschedulable', message: '0/3 nodes are available: 3 Insufficient memory.' };
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/the plank pod plank-\w+ cannot be scheduled: 0\/3 nodes are available: 3 Insufficient memory\./);
+    expect(plankPods()).toEqual([]);
+  });
+
+  it('refuses a target pod that is not Running, creating nothing', async () => {
+    api.addPod({ ...targetPod('Pending'), metadata: { name: 'web-2', namespace: 'default' } });
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-2']);
+    expect(await run.exit).toBe(3);
+    expect(run.stderr()).toMatch(/pod default\/web-2 is Pending, not Running/);
+    expect(createdPlank()).toBeUndefined();
+  });
+
+  it('deletes the plank pod when Ctrl-C arrives while it is still pending', async () => {
+    api.plankBehaviour = { kind: 'pending' };
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1']);
+    await run.stderrLine(/ContainerCreating/);
+    expect(plankPods()).toHaveLength(1);
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(130);
+    expect(plankPods()).toEqual([]);
+  });
+
+  it('`squashctl cleanup --platform kube` deletes every plank pod in squash-debugger and nothing else', async () => {
+    for (const name of ['plank-a', 'plank-b']) api.addPod({ metadata: { name, namespace: 'squash-debugger', labels: { plank: 'true' } }, spec: { containers: [] }, status: { phase: 'Pending' } });
+    api.addPod({ metadata: { name: 'other', namespace: 'squash-debugger' }, spec: { containers: [] }, status: { phase: 'Running' } });
+    const run = squashctl(['cleanup', '--platform', 'kube']);
+    expect(await run.exit).toBe(0);
+    expect(plankPods().map((p) => p.metadata.name)).toEqual(['other']);
+    expect(api.pods('default').map((p) => p.metadata.name)).toEqual(['web-1']);
+  });
+});
+
+
