@@ -5,17 +5,7 @@ const PATHS = Array.from({ length: 50 }, (_, i) => `/api/${['orders', 'payments'
 const DESTINATIONS = Array.from({ length: 10 }, (_, i) => `svc-${i}.default:9090`);
 const TAP_CONFIGS = ['gloo-system/gloo', 'default/errors', 'default/slow'];
 
-/** A deterministic pseudo-random generator (mulberry32), so runs are comparable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../core/seeded-random.js';
 
 /** One capture with `bodyBytes` of JSON-ish request and response body; status mix 80% 200, 15% 5xx, 5% 404. */
 export function syntheticCapture(random: () => number, bodyBytes: number, capturedAt: Date): CaptureInput {

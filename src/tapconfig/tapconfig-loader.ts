@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { LoopError } from '../core/errors.js';
 import type { TapConfig } from './tapconfig.js';
 import { checkTapConfig, type FieldProblem } from './tapconfig-schema.js';
+import { MAX_YAML_NESTING, yamlNestingOverflow } from './yaml-nesting.js';
 
 export interface TapConfigProblem {
   /** 1-based position of the YAML document in the file (empty documents count); 0 for the file as a whole. */
@@ -68,6 +69,15 @@ export function loadTapConfigs(text: string, source = '<input>'): TapConfig[] {
     lines.push(problemLine(`${source} document ${p.document}`, p));
   };
 
+  // Refused before the YAML library sees it: its recursion overflows the stack on deep nesting.
+  const deep = yamlNestingOverflow(text);
+  if (deep >= 0) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    const col = deep - before.lastIndexOf('\n');
+    const p: TapConfigProblem = { document: 0, field: '', message: `${line}:${col}: YAML nests deeper than ${MAX_YAML_NESTING} levels; a TapConfig needs a handful` };
+    throw invalid([`${source}: ${p.message}`], [p]);
+  }
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   docs.forEach((doc, index) => {
     const document = index + 1;
