@@ -61,7 +61,7 @@ function startCollector(overrides: Partial<EnvoyAdminCollectorOptions> = {}): En
   collector = new EnvoyAdminCollector({
     envoys: [envoy.url],
     tapConfigs: loop.server.context.registry,
-    ingest: createLoopServerIngest(loop.url),
+    ingest: createLoopServerIngest(loop.server.context),
     logger: silentLogger,
     backoff: { initialMs: 20, maxMs: 80 },
     random: () => 0.999_999,

@@ -49,7 +49,7 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
     if (grpc) logger.info('gRPC tap sink listening', { address: grpc.address });
     // TapConfig resources from Kubernetes (--kube), once the probes can answer.
     const kube = startKubeTapConfigs(options, server.context.registry, logger);
-    const envoy = startEnvoyAdminCollector(server, listening.url, options, logger);
+    const envoy = startEnvoyAdminCollector(server, options, logger);
     return {
       url: listening.url,
       ...(grpc ? { grpcAddress: grpc.address } : {}),
