@@ -100,3 +100,56 @@ describe('redactCapture', () => {
     expect(r2.response).not.toBe(onlyResponse.response);
   });
 });
+
+describe('redaction patterns', () => {
+  const TOKEN = 'sk_live_0123456789abcdefABCDEFgh';
+  const rules = { patterns: ['sk_live_[0-9a-zA-Z]{24}'] };
+
+  it('replaces matches in header values and trailers, keeping the rest of the value', () => {
+    const c = bareCapture();
+    c.request.headers.push(['x-token', `key=${TOKEN}; other=1`], [':path', `/cb?t=${TOKEN}`]);
+    c.response.trailers.push(['x-echo', TOKEN]);
+    const r = redactCapture(c, rules);
+    expect(r.request.headers).toContainEqual(['x-token', 'key=[REDACTED]; other=1']);
+    expect(r.request.headers).toContainEqual([':path', '/cb?t=[REDACTED]']);
+    expect(r.response.trailers).toEqual([['x-echo', '[REDACTED]']]);
+  });
+
+  it('replaces matches in text bodies, every occurrence, and in binary bodies byte for byte around them', () => {
+    const text = redactCapture(withBody(`first ${TOKEN} then ${TOKEN}.`), rules);
+    expect(text.request.body!.bytes.toString()).toBe('first [REDACTED] then [REDACTED].');
+    const binary = bareCapture();
+    binary.request.body = { bytes: Buffer.concat([Buffer.from([0xff, 0x00, 0xfe]), Buffer.from(TOKEN), Buffer.from([0x80])]), truncated: false };
+    const rb = redactCapture(binary, rules).request.body!.bytes;
+    expect(rb).toEqual(Buffer.concat([Buffer.from([0xff, 0x00, 0xfe]), Buffer.from('[REDACTED]'), Buffer.from([0x80])]));
+  });
+
+  it('replaces matches in the string values of JSON bodies, even when escaped, and not in keys', () => {
+    const escaped = JSON.stringify({ a: [{ b: `x ${TOKEN}` }] }).replace('sk_', '\\u0073k_');
+    expect(escaped).not.toContain(TOKEN);
+    const r = redactCapture(withBody(escaped), rules);
+    expect(bodyOf(r)).toEqual({ a: [{ b: 'x [REDACTED]' }] });
+    const key = redactCapture(withBody(`{"${TOKEN}":1}`), rules);
+    expect(bodyOf(key)).toEqual({ [TOKEN]: 1 });
+  });
+
+  it('scans a JSON body cut off by the cap as text', () => {
+    const r = redactCapture(withBody(`{"t":"${TOKEN}","more":`, true), rules);
+    expect(r.request.body!.bytes.toString()).toBe('{"t":"[REDACTED]","more":');
+    expect(r.request.body!.truncated).toBe(true);
+  });
+
+  it('combines with headers and jsonFields, and returns the same capture when nothing matched', () => {
+    const c = withBody('{"password":"p","note":"nothing here"}');
+    c.request.headers.push(['authorization', 'Bearer x']);
+    const r = redactCapture(c, { jsonFields: ['password'], patterns: ['nothing'] });
+    expect(bodyOf(r)).toEqual({ password: '[REDACTED]', note: '[REDACTED] here' });
+    const clean = bareCapture();
+    clean.request.body = { bytes: Buffer.from('plain text'), truncated: false };
+    expect(createRedactor(rules)(clean)).toBe(clean);
+  });
+
+  it('refuses an invalid pattern when compiling', () => {
+    expect(() => createRedactor({ patterns: ['a*'] })).toThrow(/empty string/);
+  });
+});

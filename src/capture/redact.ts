@@ -1,9 +1,12 @@
 // Redaction of secrets in captures, applied at capture time by our gateway and on ingest at the
 // loop server for taps that cannot redact (Envoy, Gloo). Header values (request and response,
 // headers and trailers, names case-insensitive) and JSON body fields by dot path become
-// "[REDACTED]". It runs on the ingest hot path, so a capture with nothing to redact is returned
+// "[REDACTED]", and so does every match of a pattern (redact-pattern.ts) in header values, text bodies
+// and the string values of JSON bodies. It runs on the ingest hot path, so a capture with nothing to redact is returned
 // as-is without copying; the input is never mutated.
+import { isUtf8 } from 'node:buffer';
 import type { CaptureInput, CapturedBody, CapturedMessage, HeaderList } from './capture.js';
+import { compileRedactPattern, MAX_PATTERN_SCAN_CHARS } from './redact-pattern.js';
 
 /** Headers always redacted, whatever the configuration. */
 export const DEFAULT_REDACTED_HEADERS: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
@@ -18,6 +21,11 @@ export interface RedactionRules {
    * or every key; a numeric segment also matches that array index.
    */
   jsonFields?: readonly string[];
+  /**
+   * Regular expressions (validated with redactPatternProblem) whose matches are replaced by "[REDACTED]"
+   * in header values, text bodies and the string values of JSON bodies, e.g. `sk_live_[0-9a-zA-Z]{24}`.
+   */
+  patterns?: readonly string[];
 }
 
 export type Redactor = (capture: CaptureInput) => CaptureInput;
@@ -28,15 +36,23 @@ export function createRedactor(rules: RedactionRules = {}): Redactor {
   for (const h of rules.headers ?? []) names.add(h.toLowerCase());
   const match = headerMatcher(names);
   const paths = (rules.jsonFields ?? []).filter((p) => p !== '').map((p) => p.split('.'));
+  const patterns = (rules.patterns ?? []).map(compileRedactPattern);
+  const r: Rules = { match, paths, patterns };
   return (capture) => {
-    const request = redactMessage(capture.request, match, paths);
-    const response = redactMessage(capture.response, match, paths);
+    const request = redactMessage(capture.request, r);
+    const response = redactMessage(capture.response, r);
     if (request === capture.request && response === capture.response) return capture;
     return { ...capture, request, response };
   };
 }
 
 type HeaderMatcher = (name: string) => boolean;
+
+interface Rules {
+  match: HeaderMatcher;
+  paths: string[][];
+  patterns: RegExp[];
+}
 
 /**
  * Case-insensitive membership in `names`. Most header names have a length no redacted name has, so
@@ -58,45 +74,110 @@ export function redactCapture(capture: CaptureInput, rules: RedactionRules = {})
   return createRedactor(rules)(capture);
 }
 
-function redactMessage(m: CapturedMessage, match: HeaderMatcher, paths: string[][]): CapturedMessage {
-  const headers = redactHeaders(m.headers, match);
-  const trailers = redactHeaders(m.trailers, match);
-  const body = m.body && paths.length > 0 ? redactBody(m.body, paths) : m.body;
+function redactMessage(m: CapturedMessage, r: Rules): CapturedMessage {
+  const headers = redactHeaders(m.headers, r);
+  const trailers = redactHeaders(m.trailers, r);
+  const body = m.body && (r.paths.length > 0 || r.patterns.length > 0) ? redactBody(m.body, r) : m.body;
   if (headers === m.headers && trailers === m.trailers && body === m.body) return m;
   const out: CapturedMessage = { ...m, headers, trailers };
   if (body) out.body = body;
   return out;
 }
 
-function redactHeaders(list: HeaderList, match: HeaderMatcher): HeaderList {
+function redactHeaders(list: HeaderList, r: Rules): HeaderList {
   let out: HeaderList | undefined;
   for (let i = 0; i < list.length; i++) {
     const pair = list[i]!;
     const name = pair[0];
-    if (pair[1] !== REDACTED && match(name)) {
+    if (pair[1] === REDACTED) continue;
+    if (r.match(name)) {
       out ??= list.slice();
       out[i] = [name, REDACTED];
+    } else if (r.patterns.length > 0) {
+      // A value too long to scan is redacted whole rather than kept unscanned.
+      const value = pair[1].length > MAX_PATTERN_SCAN_CHARS ? REDACTED : replacePatterns(pair[1], r.patterns);
+      if (value !== pair[1]) {
+        out ??= list.slice();
+        out[i] = [name, value];
+      }
     }
   }
   return out ?? list;
 }
 
-function redactBody(body: CapturedBody, paths: string[][]): CapturedBody {
+/** `text` with every non-empty match of every pattern replaced; the same string when none matched. */
+function replacePatterns(text: string, patterns: readonly RegExp[]): string {
+  let out = text;
+  for (const re of patterns) {
+    re.lastIndex = 0;
+    if (!re.test(out)) continue;
+    // Validation refuses patterns that match the empty string; one that only can at some positions (\b)
+    // leaves those alone.
+    out = out.replace(re, (m) => (m === '' ? m : REDACTED));
+  }
+  return out;
+}
+
+function redactBody(body: CapturedBody, r: Rules): CapturedBody {
   const bytes = body.bytes;
   // Sniff before parsing: only a body starting with { or [ can hold JSON fields.
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  if (i === bytes.length || (bytes[i] !== 0x7b && bytes[i] !== 0x5b)) return body;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return body; // not JSON, or cut off by the body cap: nothing we can address by path
+  if (i < bytes.length && (bytes[i] === 0x7b || bytes[i] === 0x5b)) {
+    let doc: unknown;
+    let parsed = false;
+    try {
+      doc = JSON.parse(bytes.toString('utf8'));
+      parsed = true;
+    } catch {
+      // not JSON, or cut off by the body cap: nothing to address by path; patterns still scan the text
+    }
+    if (parsed) {
+      let changed = false;
+      for (const path of r.paths) changed = redactPath(doc, path, 0) || changed;
+      if (r.patterns.length > 0) {
+        const replaced = redactStrings(doc, r.patterns);
+        changed = replaced.changed || changed;
+        doc = replaced.value;
+      }
+      if (!changed) return body;
+      return { bytes: Buffer.from(JSON.stringify(doc), 'utf8'), truncated: body.truncated };
+    }
   }
+  return r.patterns.length > 0 ? redactText(body, r.patterns) : body;
+}
+
+/**
+ * Patterns over a body that is not JSON. UTF-8 text is scanned as such; anything else as Latin-1, which
+ * maps each byte to one character and back, so the bytes around a match come out exactly as they went in.
+ */
+function redactText(body: CapturedBody, patterns: readonly RegExp[]): CapturedBody {
+  const encoding = isUtf8(body.bytes) ? 'utf8' : 'latin1';
+  const text = body.bytes.toString(encoding);
+  const scanned = text.length > MAX_PATTERN_SCAN_CHARS ? text.slice(0, MAX_PATTERN_SCAN_CHARS) : text;
+  const out = replacePatterns(scanned, patterns);
+  if (out === text) return body;
+  const truncated = body.truncated || scanned !== text;
+  return { bytes: Buffer.from(out, encoding), truncated };
+}
+
+/** Replaces matches in every string value (not keys) of a parsed JSON document. */
+function redactStrings(node: unknown, patterns: readonly RegExp[]): { value: unknown; changed: boolean } {
+  if (typeof node === 'string') {
+    const value = node.length > MAX_PATTERN_SCAN_CHARS ? REDACTED : replacePatterns(node, patterns);
+    return { value, changed: value !== node };
+  }
+  if (typeof node !== 'object' || node === null) return { value: node, changed: false };
   let changed = false;
-  for (const path of paths) changed = redactPath(doc, path, 0) || changed;
-  if (!changed) return body;
-  return { bytes: Buffer.from(JSON.stringify(doc), 'utf8'), truncated: body.truncated };
+  const container = node as Record<string, unknown>;
+  for (const key of Object.keys(container)) {
+    const r = redactStrings(container[key], patterns);
+    if (r.changed) {
+      setOwn(container, Array.isArray(node) ? Number(key) : key, r.value);
+      changed = true;
+    }
+  }
+  return { value: node, changed };
 }
 
 function redactPath(node: unknown, path: string[], at: number): boolean {

@@ -116,9 +116,29 @@ export const opt = {
       },
     };
   },
-  /** A list; as a flag either comma-separated or repeated. */
-  stringList(d: { description: string; default: string[]; valueName?: string }): OptionDef<string[]> {
-    return { valueName: d.valueName ?? 'a,b', description: d.description, default: d.default, repeatable: true, commaSeparated: true, parse: toStringList, showDefault: d.default.join(',') || 'none' };
+  /**
+   * A list; as a flag either comma-separated or repeated. `commaSeparated: false` for items that may hold
+   * commas themselves (regular expressions): then a flag or config string is one item. `check` judges each
+   * item (its index is named in the error).
+   */
+  stringList(d: { description: string; default: string[]; valueName?: string; commaSeparated?: boolean; check?: (v: string) => string | undefined }): OptionDef<string[]> {
+    const commaSeparated = d.commaSeparated ?? true;
+    return {
+      valueName: d.valueName ?? (commaSeparated ? 'a,b' : 'value'),
+      description: d.description,
+      default: d.default,
+      repeatable: true,
+      commaSeparated,
+      showDefault: d.default.join(',') || 'none',
+      parse(raw) {
+        const list = commaSeparated || typeof raw !== 'string' ? toStringList(raw) : [raw];
+        list.forEach((v, i) => {
+          const problem = d.check?.(v);
+          if (problem) expected(`[${i}] ${JSON.stringify(v)}: ${problem}`);
+        });
+        return list;
+      },
+    };
   },
   /** A map; in a config file an object, as a flag repeated `key=value`. */
   stringMap(d: { description: string; default: Record<string, string>; valueName?: string }): OptionDef<Record<string, string>> {

@@ -353,6 +353,31 @@ export function captureStoreContract(name: string, factory: () => Promise<Captur
       await expectCode(store.applyRetention({ maxCount: -1 }), 'BAD_REQUEST', 'maxCount');
     });
 
+    it('keeps the newest captures whose bodies fit in maxBytes, deleting the oldest first', async () => {
+      // Bodies of 100, 200, …, 600 bytes (request and response halves), oldest first: 2100 in all.
+      const withBodies = (i: number): CaptureInput => {
+        const c = sampleCapture(i);
+        c.request.body = { bytes: Buffer.alloc(i * 50, 'q'), truncated: false };
+        c.response.body = { bytes: Buffer.alloc(i * 50, 'r'), truncated: i === 6 };
+        return c;
+      };
+      const ids = await store.insertBatch([1, 2, 3, 4, 5, 6].map(withBodies));
+      await store.insertReplay({ captureId: ids[0]!, createdAt: iso(T0), destination: 'd', target: 't', durationMs: 1 });
+      expect(await store.applyRetention({ maxBytes: 2100 })).toBe(0);
+      // 600 + 500 + 400 = 1500 fits in 1600; adding 300 would not.
+      expect(await store.applyRetention({ maxBytes: 1600 })).toBe(3);
+      expect((await store.list()).items.map((s) => s.id)).toEqual(ids.slice(3).reverse());
+      expect(await store.listReplays(ids[0]!)).toEqual([]);
+      // Combined with count: count first keeps 5 and 6, then bytes keeps 6 only.
+      expect(await store.applyRetention({ maxCount: 2, maxBytes: 1000 })).toBe(2);
+      expect((await store.list()).items.map((s) => s.id)).toEqual([ids[5]]);
+      // A budget smaller than the newest capture leaves nothing; an empty store is fine.
+      expect(await store.applyRetention({ maxBytes: 599 })).toBe(1);
+      expect(await store.count()).toBe(0);
+      expect(await store.applyRetention({ maxBytes: 0 })).toBe(0);
+      await expectCode(store.applyRetention({ maxBytes: -1 }), 'BAD_REQUEST', 'maxBytes');
+    });
+
     it('stores TapConfigs with increasing resourceVersions', async () => {
       const first = await store.putTapConfigs([tapConfig('payments', 'b'), tapConfig('default', 'failures'), tapConfig('payments', 'a')]);
       expect(first.map((c) => `${c.metadata.namespace}/${c.metadata.name}`)).toEqual(['payments/b', 'default/failures', 'payments/a']);

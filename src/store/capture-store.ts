@@ -37,6 +37,8 @@ export interface RetentionPolicy {
   maxCount?: number;
   /** Delete captures older than this many milliseconds before `now`. */
   maxAgeMs?: number;
+  /** Keep the stored bodies (request plus response, as stored) of all captures within this many bytes, deleting the oldest first. */
+  maxBytes?: number;
   now?: Date;
 }
 
@@ -67,7 +69,7 @@ export interface CaptureStore {
   list(options?: ListOptions): Promise<Page<CaptureSummary>>;
   /** Deletes the capture and its replays. */
   delete(id: number): Promise<boolean>;
-  /** Deletes what the policy no longer allows; returns how many captures went. */
+  /** Deletes what the policy no longer allows (age, then count, then bytes); returns how many captures went. */
   applyRetention(policy: RetentionPolicy): Promise<number>;
   count(): Promise<number>;
 

@@ -74,6 +74,34 @@ if (!url) {
       }
     });
 
+    it('deleting a capture removes its row with both bodies, and its replay rows', async () => {
+      const schema = freshSchema();
+      const store = createPostgresCaptureStore({ connectionString: url, schema });
+      const client = new pg.Client({ connectionString: url });
+      try {
+        await store.init();
+        const withBody = (i: number) => {
+          const c = sampleCapture(i);
+          c.request.body = { bytes: Buffer.from(`request-body-${i}`), truncated: false };
+          c.response.body = { bytes: Buffer.from(`response-body-${i}`), truncated: false };
+          return c;
+        };
+        const [gone, kept] = await store.insertBatch([withBody(1), withBody(2)]);
+        for (const captureId of [gone!, gone!, kept!]) {
+          await store.insertReplay({ captureId, createdAt: '2026-11-26T08:01:00.000Z', destination: 'd', target: 't', durationMs: 1 });
+        }
+        expect(await store.delete(gone!)).toBe(true);
+        await client.connect();
+        const rows = await client.query(`SELECT id::int AS id, convert_from(request_body, 'UTF8') AS req, convert_from(response_body, 'UTF8') AS res FROM "${schema}".captures ORDER BY id`);
+        expect(rows.rows).toEqual([{ id: kept, req: 'request-body-2', res: 'response-body-2' }]);
+        const replays = await client.query(`SELECT capture_id::int AS c FROM "${schema}".replays`);
+        expect(replays.rows).toEqual([{ c: kept }]);
+      } finally {
+        await client.end().catch(() => undefined);
+        await store.close();
+      }
+    });
+
     it('returns a 500-capture batch with ids in input order', async () => {
       const store = createPostgresCaptureStore({ connectionString: url, schema: freshSchema() });
       try {

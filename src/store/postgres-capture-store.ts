@@ -20,7 +20,7 @@ import {
   tapConfigFromRow,
   tapConfigKeyOf,
 } from './record-rows.js';
-import { retentionCutoffs } from './retention.js';
+import { deleteBeyondBytesSql, retentionCutoffs } from './retention.js';
 import { migratePostgres } from './postgres-migrations.js';
 import type { Logger } from '../core/logger.js';
 
@@ -212,7 +212,7 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
     },
 
     async applyRetention(policy: RetentionPolicy): Promise<number> {
-      const { maxCount, olderThanMs } = retentionCutoffs(policy, clock);
+      const { maxCount, olderThanMs, maxBytes } = retentionCutoffs(policy, clock);
       await init();
       return transaction('retention', async (client) => {
         let removed = 0;
@@ -225,6 +225,10 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
             'DELETE FROM captures WHERE id <= (SELECT id FROM captures ORDER BY id DESC LIMIT 1 OFFSET $1)',
             [maxCount],
           );
+          removed += r.rowCount ?? 0;
+        }
+        if (maxBytes !== undefined) {
+          const r = await client.query(deleteBeyondBytesSql('$1'), [maxBytes]);
           removed += r.rowCount ?? 0;
         }
         return removed;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -62,6 +62,38 @@ describe.each([
     expect(versions).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('deleting a capture removes its row with both bodies, and its replay rows, from the file', async () => {
+    const path = join(dir, `delete-rows-${n++}`, 'captures.db');
+    const store = createSqliteCaptureStore({ path, ...mode });
+    await store.init();
+    const withBody = (i: number) => {
+      const c = sampleCapture(i);
+      c.request.body = { bytes: Buffer.from(`request-body-${i}`), truncated: false };
+      c.response.body = { bytes: Buffer.from(`response-body-${i}`), truncated: false };
+      return c;
+    };
+    const [gone, kept] = await store.insertBatch([withBody(1), withBody(2)]);
+    for (const captureId of [gone!, gone!, kept!]) {
+      await store.insertReplay({ captureId, createdAt: '2026-11-26T08:01:00.000Z', destination: 'd', target: 't', durationMs: 1, response: { headers: [[':status', '200']], body: { bytes: Buffer.from('replayed'), truncated: false }, trailers: [] } });
+    }
+    expect(await store.delete(gone!)).toBe(true);
+    await store.close();
+
+    const raw = new Database(path, { readonly: true });
+    const rows = raw.prepare('SELECT id, CAST(request_body AS TEXT) AS req, CAST(response_body AS TEXT) AS res FROM captures ORDER BY id').all();
+    expect(rows).toEqual([{ id: kept, req: 'request-body-2', res: 'response-body-2' }]);
+    const replays = raw.prepare('SELECT capture_id FROM replays').pluck().all();
+    expect(replays).toEqual([kept]);
+    // No row anywhere still refers to the deleted capture.
+    expect(raw.pragma('foreign_key_check')).toEqual([]);
+    raw.close();
+    // Nor are the deleted bodies left in free pages of the file (secure_delete).
+    const bytes = readFileSync(path);
+    expect(bytes.includes('request-body-2')).toBe(true);
+    expect(bytes.includes('request-body-1')).toBe(false);
+    expect(bytes.includes('response-body-1')).toBe(false);
   });
 
   it('refuses a database from a newer loop', async () => {

@@ -34,6 +34,9 @@ export function openSqlite(options: SqliteConnectionOptions, role: 'writer' | 'r
       // NORMAL in WAL: a commit survives a process crash; only a power cut can lose the last commits.
       d.pragma('synchronous = NORMAL');
       d.pragma('foreign_keys = ON');
+      // Deleted captures (DELETE, retention) are zeroed in the file, not left readable in free pages: their
+      // bodies may hold secrets a later redaction rule was meant for. Costs a write per freed page.
+      d.pragma('secure_delete = ON');
     } else if (role === 'reader') {
       d.pragma('query_only = ON');
     }

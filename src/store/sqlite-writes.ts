@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import type { StoredTapConfig } from '../tapconfig/tapconfig.js';
 import { INSERT_COLUMNS, type DbRow } from './capture-row.js';
 import { REPLAY_INSERT_COLUMNS, replayNotFound, tapConfigFromRow } from './record-rows.js';
-import type { RetentionCutoffs } from './retention.js';
+import { deleteBeyondBytesSql, type RetentionCutoffs } from './retention.js';
 import { unpackRows, type PackedRows } from './sqlite-packed-rows.js';
 import { guardSqlite, openSqlite, type SqliteConnectionOptions } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrations.js';
@@ -56,6 +56,7 @@ function sqliteWrites(db: Database.Database, path: string, now: string) {
     deleteCapture: db.prepare('DELETE FROM captures WHERE id = ?'),
     deleteBeyondCount: db.prepare('DELETE FROM captures WHERE id <= (SELECT id FROM captures ORDER BY id DESC LIMIT 1 OFFSET ?)'),
     deleteOlderThan: db.prepare('DELETE FROM captures WHERE captured_at < ?'),
+    deleteBeyondBytes: db.prepare(deleteBeyondBytesSql('?')),
     insertReplay: db.prepare(
       `INSERT INTO replays (${REPLAY_INSERT_COLUMNS.join(', ')}) VALUES (${REPLAY_INSERT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`,
     ),
@@ -73,6 +74,7 @@ function sqliteWrites(db: Database.Database, path: string, now: string) {
     let removed = 0;
     if (c.olderThanMs !== undefined) removed += s.deleteOlderThan.run(c.olderThanMs).changes;
     if (c.maxCount !== undefined) removed += s.deleteBeyondCount.run(c.maxCount).changes;
+    if (c.maxBytes !== undefined) removed += s.deleteBeyondBytes.run(c.maxBytes).changes;
     return removed;
   });
   const putAll = db.transaction((docs: readonly TapConfigDocument[], updatedAt: string) =>

@@ -48,6 +48,7 @@ describe('loadTapConfigs: valid input', () => {
         '  redact:',
         '    headers: [x-api-key]',
         '    jsonFields: [user.password, card.number]',
+        "    patterns: ['sk_live_[0-9a-zA-Z]{24}']",
       ].join('\n'),
       'name: post-timeouts, labels: {team: a}',
     )}---\n`;
@@ -57,7 +58,7 @@ describe('loadTapConfigs: valid input', () => {
       match: 'requestHeaders[":method"] == "POST"\n  && responseBody == contains("timeout")\n',
       maxBodyBytes: 4096,
       sampling: 0.25,
-      redact: { headers: ['x-api-key'], jsonFields: ['user.password', 'card.number'] },
+      redact: { headers: ['x-api-key'], jsonFields: ['user.password', 'card.number'], patterns: ['sk_live_[0-9a-zA-Z]{24}'] },
     });
     expect(configs[1]!.metadata).toEqual({ name: 'post-timeouts', namespace: 'default' });
   });
@@ -100,6 +101,11 @@ describe('loadTapConfigs: invalid input', () => {
     ['redact not a mapping', doc('  match: "true"\n  redact: [a]'), /spec\.redact: expected a mapping/, ['spec.redact']],
     ['bad redact header', doc('  match: "true"\n  redact: {headers: [ok, "not ok"]}'), /spec\.redact\.headers\[1\]: expected a header name .*found string "not ok"/, ['spec.redact.headers[1]']],
     ['bad json path', doc('  match: "true"\n  redact: {jsonFields: ["a..b"]}'), /spec\.redact\.jsonFields\[0\]: expected a dot-separated JSON field path/, ['spec.redact.jsonFields[0]']],
+    ['bad regex', doc('  match: "true"\n  redact: {patterns: ["ok[0-9]+", "a(b"]}'), /spec\.redact\.patterns\[1\]: string "a\(b" is not a usable redaction pattern: not a regular expression/, ['spec.redact.patterns[1]']],
+    ['regex matching the empty string', doc('  match: "true"\n  redact: {patterns: ["x*"]}'), /spec\.redact\.patterns\[0\]: .*can match the empty string/, ['spec.redact.patterns[0]']],
+    ['regex with nested quantifiers', doc('  match: "true"\n  redact: {patterns: ["(a+)+b"]}'), /spec\.redact\.patterns\[0\]: .*nested quantifier/, ['spec.redact.patterns[0]']],
+    ['regex with a backreference', doc('  match: "true"\n  redact: {patterns: ["(a)\\\\1"]}'), /spec\.redact\.patterns\[0\]: .*backreference/, ['spec.redact.patterns[0]']],
+    ['patterns not a list', doc('  match: "true"\n  redact: {patterns: "tok"}'), /spec\.redact\.patterns: expected a list of strings/, ['spec.redact.patterns']],
     ['unknown spec field', doc('  match: "true"\n  maxBodySize: 10'), /spec\.maxBodySize: unknown field; expected one of match, maxBodyBytes, sampling, redact/, ['spec.maxBodySize']],
     ['misspelt spec field', doc('  match: "true"\n  smapling: 0.5'), /spec\.smapling: unknown field.*\(did you mean "sampling"\?\)/, ['spec.smapling']],
     ['unknown redact field', doc('  match: "true"\n  redact: {header: [a]}'), /did you mean "headers"/, ['spec.redact.header']],

@@ -1,6 +1,7 @@
 // The rules a TapConfig object must satisfy, checked field by field. Every problem is collected (not just
 // the first) so a user fixes a file in one round; the loader turns them into one TAPCONFIG_INVALID error.
 
+import { redactPatternProblem } from '../capture/redact-pattern.js';
 import { closestName } from '../core/did-you-mean.js';
 import { isValidHeaderName, MatchSyntaxError, parseMatch } from '../match/index.js';
 import { TAPCONFIG_API_VERSION, TAPCONFIG_KIND, type TapConfig, type TapConfigSpec } from './tapconfig.js';
@@ -30,7 +31,7 @@ const JSON_FIELD_PATH = /^[^.\s]+(\.[^.\s]+)*$/;
 
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const SPEC_FIELDS = ['match', 'maxBodyBytes', 'sampling', 'redact'];
-const REDACT_FIELDS = ['headers', 'jsonFields'];
+const REDACT_FIELDS = ['headers', 'jsonFields', 'patterns'];
 
 type Obj = Record<string, unknown>;
 
@@ -78,6 +79,18 @@ function stringList(
     }
   });
   return ok ? (value as string[]) : undefined;
+}
+
+/** A list of redaction regexes, each problem naming its index and why the pattern is refused. */
+function patternList(value: unknown, field: string, out: FieldProblem[]): string[] | undefined {
+  const before = out.length;
+  const list = stringList(value, field, () => true, 'a regular expression string', out);
+  if (!list) return undefined;
+  list.forEach((pattern, i) => {
+    const problem = redactPatternProblem(pattern);
+    if (problem) out.push({ field: `${field}[${i}]`, message: `${describeValue(pattern)} is not a usable redaction pattern: ${problem}` });
+  });
+  return out.length === before ? list : undefined;
 }
 
 function checkMetadata(value: unknown, out: FieldProblem[]): { name?: string; namespace: string } {
@@ -166,7 +179,7 @@ function checkSpec(value: unknown, out: FieldProblem[]): TapConfigSpec | undefin
   }
   if (redact !== undefined) {
     if (!isObject(redact)) {
-      out.push({ field: 'spec.redact', message: `expected a mapping with headers and/or jsonFields, found ${describeValue(redact)}` });
+      out.push({ field: 'spec.redact', message: `expected a mapping with headers, jsonFields and/or patterns, found ${describeValue(redact)}` });
     } else {
       unknownFields(redact, REDACT_FIELDS, 'spec.redact.', out);
       const r: NonNullable<TapConfigSpec['redact']> = {};
@@ -177,6 +190,10 @@ function checkSpec(value: unknown, out: FieldProblem[]): TapConfigSpec | undefin
       if (redact.jsonFields !== undefined) {
         const paths = stringList(redact.jsonFields, 'spec.redact.jsonFields', (s) => JSON_FIELD_PATH.test(s), 'a dot-separated JSON field path such as user.password', out);
         if (paths) r.jsonFields = paths;
+      }
+      if (redact.patterns !== undefined) {
+        const patterns = patternList(redact.patterns, 'spec.redact.patterns', out);
+        if (patterns) r.patterns = patterns;
       }
       spec.redact = r;
     }

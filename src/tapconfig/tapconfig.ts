@@ -9,6 +9,8 @@ export interface TapConfigRedaction {
   headers?: string[];
   /** JSON body field paths to redact, dot-separated (`user.password`, `card.number`). */
   jsonFields?: string[];
+  /** Regular expressions whose matches in header values and bodies are redacted (`sk_live_[0-9a-zA-Z]{24}`). */
+  patterns?: string[];
 }
 
 export interface TapConfigSpec {

@@ -137,7 +137,7 @@ describe('the TapConfig CRD', () => {
   // Each row: a spec, and whether both accept it.
   const rows: Array<[string, Record<string, unknown>, boolean]> = [
     ['match only', { match: 'true' }, true],
-    ['every field', { match: 'true', maxBodyBytes: 4096, sampling: 0.25, redact: { headers: ['x-api-key', ':authority'], jsonFields: ['user.password'] } }, true],
+    ['every field', { match: 'true', maxBodyBytes: 4096, sampling: 0.25, redact: { headers: ['x-api-key', ':authority'], jsonFields: ['user.password'], patterns: ['sk_live_[0-9a-zA-Z]{24}'] } }, true],
     ['largest body cap', { match: 'true', maxBodyBytes: MAX_BODY_BYTES_LIMIT }, true],
     ['zero body cap', { match: 'true', maxBodyBytes: 0 }, true],
     ['sampling 1', { match: 'true', sampling: 1 }, true],
@@ -154,6 +154,9 @@ describe('the TapConfig CRD', () => {
     ['bad header name', { match: 'true', redact: { headers: ['not ok'] } }, false],
     ['bad JSON path', { match: 'true', redact: { jsonFields: ['a..b'] } }, false],
     ['redact a list', { match: 'true', redact: ['a'] }, false],
+    ['empty pattern', { match: 'true', redact: { patterns: [''] } }, false],
+    ['pattern not a string', { match: 'true', redact: { patterns: [7] } }, false],
+    ['pattern too long', { match: 'true', redact: { patterns: ['a'.repeat(1001)] } }, false],
     ['unknown spec field', { match: 'true', maxBodySize: 10 }, false],
     ['unknown redact field', { match: 'true', redact: { header: ['a'] } }, false],
   ];
@@ -173,7 +176,7 @@ describe('the TapConfig CRD', () => {
   it('lists exactly the spec fields src/tapconfig knows, and the loader accepts exactly those', () => {
     // The TypeScript type: adding or removing a field of TapConfigSpec/TapConfigRedaction breaks this at compile time.
     const specFields: Record<keyof TapConfigSpec, true> = { match: true, maxBodyBytes: true, sampling: true, redact: true };
-    const redactFields: Record<keyof TapConfigRedaction, true> = { headers: true, jsonFields: true };
+    const redactFields: Record<keyof TapConfigRedaction, true> = { headers: true, jsonFields: true, patterns: true };
     expect(Object.keys(specSchema.properties!).sort()).toEqual(Object.keys(specFields).sort());
     expect(Object.keys(specSchema.properties!.redact!.properties!).sort()).toEqual(Object.keys(redactFields).sort());
     // The loader at run time: its "unknown field" message lists what it accepts.

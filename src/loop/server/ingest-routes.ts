@@ -171,6 +171,7 @@ function preparation(ctx: ServerContext, tapConfig: string): Preparation {
     redact: createRedactor({
       headers: [...ctx.options.redactHeaders, ...(spec?.redact?.headers ?? [])],
       jsonFields: [...ctx.options.redactJsonFields, ...(spec?.redact?.jsonFields ?? [])],
+      patterns: [...ctx.options.redactPatterns, ...(spec?.redact?.patterns ?? [])],
     }),
     cap: Math.min(ctx.options.maxBodyBytes, spec?.maxBodyBytes ?? Infinity),
   };

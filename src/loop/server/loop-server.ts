@@ -123,6 +123,7 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
           .applyRetention({
             ...(deps.options.retentionMaxCount > 0 ? { maxCount: deps.options.retentionMaxCount } : {}),
             ...(deps.options.retentionMaxAge > 0 ? { maxAgeMs: deps.options.retentionMaxAge } : {}),
+            ...(deps.options.retentionMaxBytes > 0 ? { maxBytes: deps.options.retentionMaxBytes } : {}),
             now: clock(),
           })
           .then((deleted) => {

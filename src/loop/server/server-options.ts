@@ -1,4 +1,5 @@
 // Options of `loop serve`, in one schema: config file keys, flags, defaults and help text come from here.
+import { redactPatternProblem } from '../../capture/redact-pattern.js';
 import { parseHostPort } from '../../core/listen.js';
 import { opt, type OptionsOf } from '../../core/options-schema.js';
 import { DEFAULT_REPLAY_ALLOW } from '../replay/replay-policy.js';
@@ -32,6 +33,13 @@ export const serverOptionsSchema = {
     valueName: 'names',
   }),
   redactJsonFields: opt.stringList({ description: 'JSON body fields redacted on ingest, as dot paths (user.password, items.*.card)', default: [], valueName: 'paths' }),
+  redactPatterns: opt.stringList({
+    description: 'regular expressions whose matches in header values, text bodies and JSON string values are redacted on ingest; repeat the flag for several (no comma splitting), e.g. sk_live_[0-9a-zA-Z]{24}',
+    default: [],
+    valueName: 'regex',
+    commaSeparated: false,
+    check: redactPatternProblem,
+  }),
   alias: opt.stringMap({
     description: 'replay destination alias, e.g. web.default:9090=127.0.0.1:9090 or web.default=127.0.0.1',
     default: {},
@@ -55,6 +63,7 @@ export const serverOptionsSchema = {
   replayTimeout: opt.duration({ description: 'how long a replay waits for the destination to answer', default: 30_000 }),
   retentionMaxCount: opt.integer({ description: 'keep at most this many captures (0: no limit)', default: 1_000_000, min: 0 }),
   retentionMaxAge: opt.duration({ description: 'delete captures older than this (0: keep forever)', default: 7 * 86_400_000 }),
+  retentionMaxBytes: opt.bytes({ description: 'keep the stored request and response bodies of all captures within this size, deleting the oldest captures first (0: no limit)', default: 0 }),
   retentionInterval: opt.duration({ description: 'how often retention runs', default: 60_000 }),
   tapConfigPollInterval: opt.duration({
     description: 'how often the TapConfig registry re-reads the store (picks up changes made by other replicas)',
