@@ -38,8 +38,14 @@ export interface DebugEndpoint {
   pid: number;
   /** Source root inside the target (for path mapping), when known. */
   remoteRoot?: string;
-  /** CDP only: the websocket URL of the inspector target. */
+  /** CDP only: the websocket URL of the inspector target (omitted when it could not be asked for). */
   websocketUrl?: string;
+  /**
+   * 'target': host:port is where the debugger listens inside the target's network namespace, not reachable
+   * from where the endpoint was made (a plank in a Kubernetes pod: the port-forward goes to the target pod).
+   * Absent: host:port is reachable from here.
+   */
+  namespace?: 'target';
 }
 
 /** A running attachment: the endpoint, and how to let go of the target (leaving it running). */

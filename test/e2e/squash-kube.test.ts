@@ -18,6 +18,7 @@ import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-he
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
 import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
 import { manifestAuthorizer, readSquashManifest } from '../../src/squash/kube/manifest-rbac.test-helper.js';
+import { ownListeners } from '../../src/squash/debuggers/proc-sockets.js';
 import { startPodApiStandIn, type PodApiStandIn, type StandInObject } from '../../src/squash/kube/pod-api-stand-in.test-helper.js';
 import { EXAMPLES, sampleCommand } from '../../src/squash/samples/sample-targets.js';
 import type { MachineOutput } from '../../src/squash/ide/index.js';
@@ -154,6 +155,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(pod.metadata!.labels).toMatchObject({ plank: 'true', 'squash.solo.io/target-namespace': 'default', 'squash.solo.io/target-pod': 'web-1', 'squash.solo.io/target-container': 'web' });
     expect(pod.spec!.containers[0]!.securityContext!.capabilities).toEqual({ drop: ['ALL'], add: ['SYS_PTRACE'] });
     expect(pod.spec!.containers[0]!.args!.slice(0, 5)).toEqual(['plank', '--container', CONTAINER_ID, '--debugger', 'nodejs']);
+    expect(pod.spec!.containers[0]!.args!.slice(-2)).toEqual(['--netns-relay', 'off']);
     expect(JSON.stringify(pod)).not.toMatch(/containerd\.sock|crio\.sock|docker\.sock/);
 
     // Progress was shown on the way.
@@ -167,7 +169,10 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     const result = await cdp.send<{ result: { value: number } }>('Runtime.evaluate', { expression: '1+1' });
     cdp.close();
     expect(result.result.value).toBe(2);
+    // To the target pod, at the port the inspector listens on inside it (the plank's ready endpoint named it).
+    const inspectorPorts = (await ownListeners(sample.pid!)).map((s) => s.port);
     expect(forwards[0]).toMatchObject({ namespace: 'default', pod: 'web-1' });
+    expect(inspectorPorts).toContain(forwards[0]!.port);
 
     const deleted = once(api.events, 'pod-deleted');
     run.child.kill('SIGINT');
@@ -282,4 +287,53 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 });
 
+describe('squashctl kube namespaces|pods -o json (the listing editor plugins read) against the stand-in', () => {
+  async function stdoutOf(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const run = squashctl(args);
+    let stdout = '';
+    run.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    const [code] = (await once(run.child, 'close')) as [number | null];
+    return { code, stdout, stderr: run.stderr() };
+  }
 
+  it('lists the namespaces a target can be picked from, system ones hidden', async () => {
+    const r = await stdoutOf(['kube', 'namespaces', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ name: 'default' }]);
+    expect(JSON.parse((await stdoutOf(['kube', 'namespaces', '--all-namespaces', '-o', 'json'])).stdout)).toEqual([{ name: 'default' }, { name: 'kube-system' }, { name: 'squash-debugger' }]);
+  });
+
+  it('lists the Running pods of a namespace with their containers, container IDs and guessed debuggers', async () => {
+    api.addPod({ ...targetPod('Pending'), metadata: { name: 'web-pending', namespace: 'default' } });
+    api.addPod({
+      metadata: { name: 'api-2', namespace: 'default' },
+      spec: { nodeName: 'node-b', containers: [{ name: 'api', image: 'registry.example/api:v2', args: ['python3', 'app.py'] }, { name: 'envoy', image: 'envoyproxy/envoy:v1.30' }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'api', image: '', imageID: '', ready: true, restartCount: 0, containerID: 'cri-o://0123456789abcdef', state: { running: {} } }, { name: 'envoy', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] },
+    });
+    const r = await stdoutOf(['kube', 'pods', '--namespace', 'default', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        namespace: 'default',
+        name: 'api-2',
+        node: 'node-b',
+        containers: [
+          { name: 'api', image: 'registry.example/api:v2', containerId: '0123456789abcdef', debugger: 'python' },
+          { name: 'envoy', image: 'envoyproxy/envoy:v1.30', debugger: 'gdb' },
+        ],
+      },
+      { namespace: 'default', name: 'web-1', node: 'node-a', containers: [{ name: 'web', image: 'docker.io/library/node:20', containerId: CONTAINER_ID, debugger: 'nodejs' }] },
+    ]);
+  });
+
+  it('says which flag is missing, and what RBAC refused', async () => {
+    const missing = await stdoutOf(['kube', 'pods', '-o', 'json']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/--namespace/);
+    api.deny('list', 'pods', 'default');
+    const denied = await stdoutOf(['kube', 'pods', '--namespace', 'default', '-o', 'json']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stdout).toBe('');
+    expect(denied.stderr).toMatch(/list.*pods.*default/);
+  });
+});

@@ -5,10 +5,11 @@
 // debug session must end the plank and leave the target serving. Also: errors carry squashctl's message and
 // hint, the Kubernetes flow's picks, and the packaged .vsix (its manifest and its bundle loading under `require`).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
@@ -18,6 +19,9 @@ import { createAttachSessions } from '../../vscode-extension/src/attach-sessions
 import { debugPod, type DebugPodOutcome } from '../../vscode-extension/src/debug-pod-command.js';
 import type { Attachment, AttachRequest, SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
 import type { DebugConfiguration, DebugSession, QuickPickItem, QuickPickOptions, VscodeApi, WorkspaceFolder } from '../../vscode-extension/src/vscode-api.js';
+import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-helper.js';
+import { startPodApiStandIn } from '../../src/squash/kube/pod-api-stand-in.test-helper.js';
+import { sampleCommand } from '../../src/squash/samples/sample-targets.js';
 import { ROOT, runCli } from './harness.js';
 import { buildSamples, EXAMPLES, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
 import { markerLine } from './breakpoint-drivers.js';
@@ -188,7 +192,13 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
-  return true;
+  // An exited plank whose parent (squashctl) is gone waits as a zombie until PID 1 reaps it, which some
+  // PID 1s (this sandbox's) never do: a zombie has exited all the same.
+  try {
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false; // reaped meanwhile
+  }
 }
 
 async function pay(s: RunningSample, amount: number): Promise<unknown> {
@@ -367,12 +377,52 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     expect(sessions.sessionEnded({ id: 'x', name: started.name, configuration: started })).toBeUndefined();
   });
 
-  it('with the real squashctl, the Kubernetes listing reports what it needs instead of failing obscurely', async () => {
-    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [choose((i) => i.label === 'Kubernetes')] });
-    activate(fake);
-    const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
-    expect(outcome).toEqual({ status: 'failed', message: expect.stringContaining('needs squashctl kube listing') });
-  });
+  it('with the real squashctl and the Kubernetes API stand-in: lists namespaces, pods and containers, attaches through a plank pod, and ending the session deletes it', async () => {
+    const api = await startPodApiStandIn({ nodePath: process.execPath, plankMain: path.join(ROOT, 'dist/cli/plank/main.js') });
+    const dir = await mkdtemp(path.join(tmpdir(), 'squash-vscode-kube-'));
+    const { cmd, args, cwd } = sampleCommand('node', undefined);
+    const sample = spawn(cmd, ['--inspect-port=0', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      for await (const line of createInterface({ input: sample.stdout! })) if (/^listening on 127\.0\.0\.1:\d+$/.test(line)) break;
+      const containerId = 'c0ffee'.padEnd(64, '0');
+      for (const ns of ['default', 'squash-debugger', 'kube-system']) api.addNamespace(ns);
+      api.addPod({
+        metadata: { name: 'web-1', namespace: 'default' },
+        spec: { nodeName: 'node-a', containers: [{ name: 'web', image: 'docker.io/library/node:20', command: ['node', 'server.js'] }, { name: 'envoy', image: 'envoyproxy/envoy:v1.30' }] },
+        status: { phase: 'Running', containerStatuses: [{ name: 'web', image: '', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${containerId}`, state: { running: {} } }] },
+      });
+      api.addPod({ metadata: { name: 'web-0', namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'node:20' }] }, status: { phase: 'Pending' } });
+      api.containerPids.set(containerId, sample.pid!);
+      const kubeconfig = path.join(dir, 'kubeconfig');
+      await writeFile(kubeconfig, standInKubeconfig(api.url));
+
+      const fake = fakeVscode({
+        settings: { squashctlPath: SQUASHCTL, kubeconfig },
+        pickers: [choose((i) => i.label === 'Kubernetes'), choose((i) => i.label === 'default'), choose((i) => i.label === 'web-1'), choose((i) => i.label === 'web'), firstItem],
+      });
+      activate(fake);
+      const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+      expect(outcome.status).toBe('started');
+      expect(fake.picks.slice(1, 4).map((p) => p.items.map((i) => i.label))).toEqual([['default'], ['web-1'], ['web', 'envoy']]);
+      const started = fake.started[0]!.configuration;
+      expect(started).toMatchObject({ type: 'node', request: 'attach', address: '127.0.0.1' });
+      // The CDP websocket URL squashctl found through the port-forward reaches the real inspector.
+      const list = (await (await fetch(`http://127.0.0.1:${String(started.port)}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+      const cdp = await connectCdp(list[0]!.webSocketDebuggerUrl);
+      expect((await cdp.send<{ result: { value: number } }>('Runtime.evaluate', { expression: '1+1' })).result.value).toBe(2);
+      cdp.close();
+
+      const deleted = new Promise((resolve) => api.events.once('pod-deleted', resolve));
+      await fake.endSession(started);
+      await deleted;
+      expect(api.pods('squash-debugger')).toEqual([]);
+      expect(sample.exitCode).toBeNull();
+    } finally {
+      sample.kill('SIGKILL');
+      await api.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('the packaged extension', () => {

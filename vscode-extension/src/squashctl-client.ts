@@ -48,7 +48,13 @@ export interface SquashctlClientOptions {
   graceMs?: number;
 }
 
-const NEEDS_KUBE_LISTING = 'needs squashctl kube listing: this squashctl cannot list namespaces, pods and containers as JSON';
+/** One pod of `squashctl kube pods -o json`. */
+export interface KubePodListing {
+  namespace: string;
+  name: string;
+  node: string;
+  containers: Array<{ name: string; image: string; containerId?: string; debugger: string }>;
+}
 
 export function createSquashctlClient(options: SquashctlClientOptions): SquashctlClient {
   const { settings } = options;
@@ -90,6 +96,10 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
     return stdout;
   }
 
+  async function kubePods(namespace: string): Promise<KubePodListing[]> {
+    return parseJsonArray<KubePodListing>(await run([...kubeconfigArgs(settings), 'kube', 'pods', '--namespace', namespace, '-o', 'json']), 'kube pods -o json');
+  }
+
   async function endPlank(endpoint: MachineOutput['endpoint']): Promise<ReleaseOutcome> {
     const planks = parseJsonArray<PlankListing>(await run(['list', '-o', 'json']), 'list -o json');
     const mine = planks.find((p) => p.endpoint.host === endpoint.host && p.endpoint.port === endpoint.port && p.endpoint.pid === endpoint.pid);
@@ -112,13 +122,15 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
       return parseJsonArray<LocalTarget>(await run(['targets', '-o', 'json']), 'targets -o json');
     },
     async kubeNamespaces() {
-      throw new SquashctlError('SQUASHCTL_UNSUPPORTED', NEEDS_KUBE_LISTING);
+      return parseJsonArray<{ name: string }>(await run([...kubeconfigArgs(settings), 'kube', 'namespaces', '-o', 'json']), 'kube namespaces -o json').map((n) => n.name);
     },
-    async kubePods() {
-      throw new SquashctlError('SQUASHCTL_UNSUPPORTED', NEEDS_KUBE_LISTING);
+    async kubePods(namespace) {
+      return (await kubePods(namespace)).map((p) => p.name);
     },
-    async kubeContainers() {
-      throw new SquashctlError('SQUASHCTL_UNSUPPORTED', NEEDS_KUBE_LISTING);
+    async kubeContainers(namespace, pod) {
+      const found = (await kubePods(namespace)).find((p) => p.name === pod);
+      if (!found) throw new SquashctlError('SQUASHCTL_FAILED', `pod ${namespace}/${pod} is not Running (or is gone)`);
+      return found.containers.map((c) => c.name);
     },
     async attach(request, abort) {
       const r = start(attachArgs(request, settings));
@@ -159,13 +171,17 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
   }
 }
 
+function kubeconfigArgs(settings: SquashctlSettings): string[] {
+  return settings.kubeconfig ? ['--kubeconfig', settings.kubeconfig] : [];
+}
+
 /** squashctl's arguments for an attach; extra args go before `--machine`, which stays last. */
 export function attachArgs(request: AttachRequest, settings: SquashctlSettings): string[] {
   const { target } = request;
   const where =
     target.platform === 'local'
       ? ['--pid', String(target.pid)]
-      : ['--platform', 'kube', ...(settings.kubeconfig ? ['--kubeconfig', settings.kubeconfig] : []), '--namespace', target.namespace, '--pod', target.pod, '--container', target.container];
+      : ['--platform', 'kube', ...kubeconfigArgs(settings), '--namespace', target.namespace, '--pod', target.pod, '--container', target.container];
   return [...where, ...(request.debugger ? ['--debugger', request.debugger] : []), ...settings.extraArgs, '--machine'];
 }
 

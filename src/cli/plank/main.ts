@@ -37,7 +37,9 @@ program.action(async (flags: Record<string, unknown>) => {
   const handler = (signal: NodeJS.Signals): void => onSignal(signal);
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
-  const plank = await startPlank(options, { registry: createDebuggerRegistry(), logger }, aborter.signal);
+  const netns = { relay: options.netnsRelay };
+  const registry = createDebuggerRegistry({ nodejs: { netns }, python: { netns }, java: { netns } });
+  const plank = await startPlank(options, { registry, logger }, aborter.signal);
   onSignal = (signal) => void plank.stop(`received ${signal}`);
   if (aborter.signal.aborted) void plank.stop('received a signal during attach');
   process.stdout.write(formatPlankEvent(plank.ready));

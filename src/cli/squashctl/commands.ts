@@ -32,7 +32,7 @@ import {
 import { displayCommand, listLocalTargets, readProcess } from '../../squash/targets/index.js';
 import { CommandExit, EXIT } from '../cli-support.js';
 import { addSchemaOptions, flagValues } from '../command-options.js';
-import { attachInKube, cleanupInKube } from './kube-commands.js';
+import { attachInKube, cleanupInKube, listKubeNamespaces, listKubePods } from './kube-commands.js';
 
 /** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = EXIT.INTERRUPTED;
@@ -71,6 +71,20 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
       const { header, rows } = targetRows(targets);
       out([header, ...rows].map((l) => l.trimEnd()).join('\n') + '\n');
     });
+
+  // --kubeconfig, --context, --namespace and --all-namespaces are squashctl's own options (program.opts()).
+  const kubeFlags = () => resolveOptions(kubeOptionsSchema, [{ source: 'flags', values: flagValues(kubeOptionsSchema, program.opts()) }]);
+  const kube = program.command('kube').description('list Kubernetes namespaces and pods (for editor plugins: -o json)');
+  kube
+    .command('namespaces')
+    .description('the namespaces to pick a target from (system ones only with --all-namespaces)')
+    .addOption(new Option('-o, --output <format>', 'output format: json is [{"name"}]').choices(['table', 'json']).default('table'))
+    .action((o: { output: 'table' | 'json' }) => listKubeNamespaces(kubeFlags(), o.output, io));
+  kube
+    .command('pods')
+    .description('the Running pods of --namespace, with their containers and the debugger each likely needs')
+    .addOption(new Option('-o, --output <format>', 'output format: json is [{"namespace","name","node","containers":[{"name","image","containerId","debugger"}]}]').choices(['table', 'json']).default('table'))
+    .action((o: { output: 'table' | 'json' }) => listKubePods(kubeFlags(), o.output, io));
 
   program
     .command('list')

@@ -13,6 +13,8 @@ import {
   defaultPlankImage,
   detectDebugger,
   kubeCall,
+  listNamespaces,
+  listPods,
   namespaceChoices,
   pickContainer,
   pickKubeDebugger,
@@ -20,10 +22,11 @@ import {
   pickPod,
   PLANK_NAMESPACE,
   type KubeOptions,
+  type KubePodListing,
   type KubeSession,
 } from '../../squash/kube/index.js';
 import { DEBUGGER_NAMES, checkAttachOptions } from '../../squash/plank/index.js';
-import { renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
+import { renderColumns, renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
 import { CommandExit, EXIT } from '../cli-support.js';
 import type { SquashctlIo } from './commands.js';
 
@@ -144,4 +147,34 @@ export async function cleanupInKube(k: Pick<KubeOptions, 'kubeconfig' | 'context
   const names = await cleanupPlankPods(conn);
   if (names.length === 0) return void io.stdout.write(`no plank pods in ${PLANK_NAMESPACE}\n`);
   for (const n of names) io.stdout.write(`deleted plank pod ${PLANK_NAMESPACE}/${n}\n`);
+}
+
+/** `squashctl kube namespaces [-o json]`: what the namespace picker offers. */
+export async function listKubeNamespaces(k: Pick<KubeOptions, 'kubeconfig' | 'context' | 'allNamespaces'>, output: 'table' | 'json', io: SquashctlIo): Promise<void> {
+  const conn = connectKube(k);
+  const list = await kubeCall({ verb: 'list', resource: 'namespaces' }, () => conn.core.listNamespace(), conn.server);
+  const namespaces = listNamespaces(list.items, k.allNamespaces);
+  if (output === 'json') return void io.stdout.write(`${JSON.stringify(namespaces, null, 2)}\n`);
+  io.stdout.write(namespaces.map((n) => `${n.name}\n`).join(''));
+}
+
+/** `squashctl kube pods --namespace NS [-o json]`: the Running pods and their containers, debugger guessed. */
+export async function listKubePods(k: Pick<KubeOptions, 'kubeconfig' | 'context' | 'namespace'>, output: 'table' | 'json', io: SquashctlIo): Promise<void> {
+  const namespace = k.namespace;
+  if (namespace === '') throw new LoopError('CONFIG_INVALID', '--namespace: which namespace\'s pods? e.g. squashctl kube pods --namespace default', { hint: 'squashctl kube namespaces lists them' });
+  const conn = connectKube(k);
+  const list = await kubeCall({ verb: 'list', resource: 'pods', namespace }, () => conn.core.listNamespacedPod({ namespace }), conn.server);
+  const pods = listPods(list.items);
+  if (output === 'json') return void io.stdout.write(`${JSON.stringify(pods, null, 2)}\n`);
+  if (pods.length === 0) return void io.stdout.write(`no Running pods in namespace ${namespace}\n`);
+  const rows = pods.flatMap((p) => p.containers.map((c) => ({ pod: p, c })));
+  io.stdout.write(
+    renderColumns<{ pod: KubePodListing; c: KubePodListing['containers'][number] }>([
+      { header: 'POD', value: (r) => r.pod.name },
+      { header: 'CONTAINER', value: (r) => r.c.name },
+      { header: 'DEBUGGER', value: (r) => r.c.debugger },
+      { header: 'IMAGE', value: (r) => r.c.image },
+      { header: 'NODE', value: (r) => r.pod.node },
+    ], rows),
+  );
 }

@@ -3,7 +3,10 @@
 // With `onjcmd=y` the agent waits for `jcmd PID VM.start_java_debugging`, which we run. A JVM without the
 // agent gets JVM_NOT_DEBUGGABLE and the flag to restart it with. Detach has nothing to undo: JDWP stays.
 // A JVM in another network namespace (a container) is reached through a netns forwarder, and the endpoint
-// is a host loopback relay to its JDWP port (closed, with the forwarder, on detach).
+// is a host loopback relay to its JDWP port (closed, with the forwarder, on detach). With `netns.relay:
+// 'off'` (a plank in a Kubernetes pod) the endpoint is the JDWP port inside the target's namespace
+// (`namespace: 'target'`), proven from /proc; a JVM-chosen port (address=…:0) is then only found when the
+// JVM has exactly one listener, since telling JDWP apart takes a handshake from inside that namespace.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -93,6 +96,7 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
         });
       }
       const deadline = Date.now() + timeoutMs;
+      if (opts.netns?.relay === 'off') return inNamespace(pid, agent, deadline, timeoutMs, options.signal);
       const forwarder = await openNetnsForwarder(pid, { procRoot, ...opts.netns });
       try {
         return await endpointFor(pid, agent, forwarder, deadline, timeoutMs, options.signal);
@@ -103,10 +107,38 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
     },
   };
 
+  async function inNamespace(pid: number, agent: JdwpAgent, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<AttachSession> {
+    let port = agent.port;
+    if (port === 0) {
+      const own = await ownListeners(pid, procRoot);
+      if (own.length !== 1) {
+        throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: process ${pid} has a JDWP agent on a JVM-chosen port and ${own.length} listening sockets; without entering its network namespace the JDWP one cannot be told apart`, {
+          hint: `${JDWP_HINT} (a fixed port)`,
+          details: { pid, ports: own.map((s) => s.port) },
+        });
+      }
+      port = own[0]!.port;
+    }
+    if (!(await listensOn(pid, port, procRoot, deadline, signal))) {
+      if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+      throw attachTimeout('java', pid, timeoutMs, `the JDWP port ${port} did not accept connections`);
+    }
+    let detached = false;
+    const ended = new Promise<void>((resolve) => {
+      const tick = (): void => (!detached && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
+      tick();
+    });
+    return {
+      endpoint: { runtime: 'java', debugger: 'java', protocol: 'jdwp', host: agentHostOf(agent), port, pid, namespace: 'target' },
+      detach: async () => void (detached = true),
+      ended,
+    };
+  }
+
   async function endpointFor(pid: number, agent: JdwpAgent, forwarder: NetnsForwarder, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<AttachSession> {
     const host = '127.0.0.1';
     // Inside the target's namespace the agent is reached where it binds (its loopback unless it names an address).
-    const agentHost = ['', '*', 'localhost', '0.0.0.0', '::', '[::]'].includes(agent.host) ? host : agent.host.replace(/^\[(.*)\]$/, '$1');
+    const agentHost = agentHostOf(agent);
     const dialer = (port: number): Dialer => (forwarder.crossesNamespace ? forwarder.dialer(port, agentHost) : tcpDialer(host, port));
     const port = agent.port !== 0 ? agent.port : await findJdwpListener(pid, procRoot, deadline, dialer);
     if (port === undefined) throw new LoopError('DEBUGGER_ATTACH_FAILED', `java: process ${pid} has a JDWP agent on a JVM-chosen port, but none of its sockets answers the JDWP handshake`, { details: { pid } });
@@ -134,6 +166,11 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
       ended,
     };
   }
+}
+
+/** Where the agent is reached inside the JVM's namespace: its loopback unless it names an address. */
+function agentHostOf(agent: JdwpAgent): string {
+  return ['', '*', 'localhost', '0.0.0.0', '::', '[::]'].includes(agent.host) ? '127.0.0.1' : agent.host.replace(/^\[(.*)\]$/, '$1');
 }
 
 /**

@@ -5,6 +5,10 @@
 // Detach closes the inspector again (`process._debugEnd()` over CDP), which also drops any IDE connected.
 // A target in another network namespace (a container) has its inspector on ITS loopback: probing goes
 // through a netns forwarder and the endpoint is a host loopback relay (websocketUrl rewritten to it).
+// With `netns.relay: 'off'` (a plank in a Kubernetes pod, without CAP_SYS_ADMIN) nothing enters the target's
+// namespace: the inspector's port is the one the target newly listens on after SIGUSR1 (from /proc alone),
+// the endpoint is that in-namespace port (`namespace: 'target'`, no websocketUrl: an IDE attaching by
+// address and port asks /json/list itself), and detach cannot close the inspector again.
 import { request } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -76,6 +80,44 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
     }
   }
 
+  /** The inspector's port, from /proc only: argv's port when the target already listens there, else the one SIGUSR1 opens. */
+  async function inspectorPortInNamespace(pid: number, options: AttachOptions, deadline: number, timeoutMs: number): Promise<number> {
+    const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
+    const inspectPort = inspectPortFromArgv(argv);
+    const own = await ownListeners(pid, procRoot);
+    if (own.some((s) => s.port === inspectPort && isLoopback(s.address))) return inspectPort;
+    const before = new Set(own.map((s) => s.port));
+    signalInspector(pid);
+    const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
+    const busyDeadline = Date.now() + BUSY_PORT_GRACE_MS;
+    while (Date.now() < deadline) {
+      if (heldByOther && Date.now() > busyDeadline) throw inspectorPortBusy(pid, inspectPort);
+      if (options.signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'nodejs: attach aborted', { cause: options.signal.reason });
+      if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
+      const fresh = (await ownListeners(pid, procRoot)).filter((s) => !before.has(s.port) && isLoopback(s.address));
+      // The inspector binds the port argv names; any other new listener is the application's own.
+      const inspector = fresh.find((s) => s.port === inspectPort) ?? (fresh.length === 1 ? fresh[0] : undefined);
+      if (inspector) return inspector.port;
+      await sleep(20);
+    }
+    throw attachTimeout('nodejs', pid, timeoutMs, 'the inspector did not open');
+  }
+
+  async function openInNamespace(pid: number, options: AttachOptions, deadline: number, timeoutMs: number): Promise<AttachSession> {
+    const port = await inspectorPortInNamespace(pid, options, deadline, timeoutMs);
+    let stopped = false;
+    const ended = new Promise<void>((resolve) => {
+      const tick = (): void => (stopped || !isAlive(pid) ? resolve() : void setTimeout(tick, 500).unref());
+      tick();
+    });
+    return {
+      endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port, pid, namespace: 'target' },
+      // Closing the inspector takes a CDP connection, which only the target's namespace can make.
+      detach: async () => void (stopped = true),
+      ended,
+    };
+  }
+
   async function openInspector(pid: number, options: AttachOptions, forwarder: NetnsForwarder, deadline: number, timeoutMs: number): Promise<AttachSession> {
     const before = new Set((await ownListeners(pid, procRoot)).map((s) => s.port));
     // Already open (started with --inspect, or attached before)?
@@ -89,14 +131,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
       }
     }
     if (!url) {
-      try {
-        process.kill(pid, 'SIGUSR1');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EPERM') {
-          throw new LoopError('PERMISSION_DENIED', `nodejs: not allowed to signal process ${pid}`, { cause: err, hint: 'run as the same user as the target, or as root' });
-        }
-        throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`, { cause: err });
-      }
+      signalInspector(pid);
       const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
       const inspectPort = inspectPortFromArgv(argv);
       const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
@@ -173,6 +208,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
           details: { pid },
         });
       }
+      if (opts.netns?.relay === 'off') return openInNamespace(pid, options, deadline, timeoutMs);
       const forwarder = await openNetnsForwarder(pid, { procRoot, ...opts.netns });
       try {
         return await openInspector(pid, options, forwarder, deadline, timeoutMs);
@@ -219,6 +255,18 @@ async function getJsonVia(dial: Dialer, url: string, timeoutMs: number): Promise
     req.end();
     socket.resume();
   });
+}
+
+/** SIGUSR1: a Node process opens its inspector. */
+function signalInspector(pid: number): void {
+  try {
+    process.kill(pid, 'SIGUSR1');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+      throw new LoopError('PERMISSION_DENIED', `nodejs: not allowed to signal process ${pid}`, { cause: err, hint: 'run as the same user as the target, or as root' });
+    }
+    throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`, { cause: err });
+  }
 }
 
 function inspectorPortBusy(pid: number, port: number): LoopError {

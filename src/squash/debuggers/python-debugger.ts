@@ -5,7 +5,9 @@
 // unload it) and a second attach to the same process is refused by debugpy.
 // In a container: debugpy is copied into the target's filesystem when it does not see the same package
 // (debugpy-placement.ts), and the adapter, which runs inside the target's network namespace, is relayed
-// to a host loopback port through a netns forwarder.
+// to a host loopback port through a netns forwarder. With `netns.relay: 'off'` (a plank in a Kubernetes
+// pod) nothing enters the target's namespace — injection is by ptrace and the adapter is found in /proc —
+// and the endpoint is the adapter's in-namespace port (`namespace: 'target'`).
 import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -24,7 +26,7 @@ import {
   type AttachOptions,
   type Debugger,
 } from './debugger.js';
-import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
+import { inOtherNetns, openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
 import { openRelay } from '../relay/tcp-relay.js';
 import { LOCATE_DEBUGPY_PY, placeDebugpy, type DebugpyPlacement, type HostDebugpy } from './debugpy-placement.js';
 import { namespaceListeners, ownListeners } from './proc-sockets.js';
@@ -88,7 +90,8 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
       const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
       const deadline = Date.now() + timeoutMs;
       await assertAlive(pid, procRoot);
-      const forwarder = await openNetnsForwarder(pid, { procRoot, ...opts.netns });
+      const inNamespace = opts.netns?.relay === 'off';
+      const forwarder = inNamespace ? undefined : await openNetnsForwarder(pid, { procRoot, ...opts.netns });
       let placement: DebugpyPlacement | undefined;
       try {
         placement = await placeDebugpyFor(pid);
@@ -100,6 +103,7 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
         }
         const attached = await inject(pid, host, port, deadline, timeoutMs, options.signal, forwarder, placement);
         await placement?.releaseHostSide();
+        if (!forwarder) return session(pid, host, port, attached.adapterPid, { placement, namespace: 'target' });
         if (!forwarder.crossesNamespace) return session(pid, host, port, attached.adapterPid, { placement });
         // The adapter listens on the target's loopback: the IDE gets a host loopback relay to it.
         const relay = await openRelay({ dial: forwarder.dialer(port, host) });
@@ -108,7 +112,7 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
           await forwarder.close();
         } });
       } catch (err) {
-        await forwarder.close();
+        await forwarder?.close();
         await placement?.releaseHostSide();
         await placement?.removeIfUnused();
         throw err;
@@ -129,7 +133,7 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
     deadline: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-    forwarder: NetnsForwarder,
+    forwarder: NetnsForwarder | undefined,
     placement: DebugpyPlacement | undefined,
   ): Promise<{ adapterPid: number }> {
     // The injector (gdb underneath) exits once debugpy runs in the target; its output explains failures.
@@ -156,7 +160,8 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
       else if (/gdb.*not found|No such file.*gdb/i.test(output)) failed = notInstalled('python', 'gdb (debugpy injects itself with it)', 'gdb');
       else failed = classifyFailure('python', pid, output, new Error(`debugpy injector exited with ${code}`));
     });
-    const netns = forwarder.crossesNamespace ? await readlink(join(procRoot, String(pid), 'ns', 'net')).catch(() => undefined) : undefined;
+    const crosses = forwarder ? forwarder.crossesNamespace : await inOtherNetns(pid, procRoot);
+    const netns = crosses ? await readlink(join(procRoot, String(pid), 'ns', 'net')).catch(() => undefined) : undefined;
     try {
       return { adapterPid: await waitForAdapter(pid, host, port, deadline, timeoutMs, procRoot, signal, () => failed, () => injected, netns) };
     } catch (err) {
@@ -198,7 +203,7 @@ function session(
   host: string,
   port: number,
   adapterPid: number,
-  extra: { placement?: DebugpyPlacement | undefined; close?: () => Promise<void> },
+  extra: { placement?: DebugpyPlacement | undefined; close?: () => Promise<void>; namespace?: 'target' },
 ): AttachSession {
   const ended = new Promise<void>((resolve) => {
     const tick = (): void => (isAlive(adapterPid) && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
@@ -206,7 +211,7 @@ function session(
   });
   let detaching: Promise<void> | undefined;
   return {
-    endpoint: { runtime: 'python', debugger: 'python', protocol: 'dap', host, port, pid },
+    endpoint: { runtime: 'python', debugger: 'python', protocol: 'dap', host, port, pid, ...(extra.namespace ? { namespace: extra.namespace } : {}) },
     detach: () =>
       (detaching ??= (async () => {
         try {

@@ -6,3 +6,4 @@ export * from './kube-pickers.js';
 export * from './plank-pod-wait.js';
 export * from './pod-port-forward.js';
 export * from './kube-attach.js';
+export * from './kube-listing.js';

@@ -87,28 +87,64 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
     })());
   try {
     const { ready, debuggerPort } = await waitForPlank(conn, name, { timeoutMs: o.podTimeoutMs, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
-    const inPlank = RUNS_IN_PLANK.includes(ready.endpoint.debugger);
-    const forwardedTo = inPlank
-      ? { namespace: PLANK_NAMESPACE, pod: name, port: ready.endpoint.port }
-      : { namespace: o.target.namespace, pod: o.target.pod, port: debuggerPort! };
+    const forwardedTo = forwardTarget(ready.endpoint, debuggerPort, { namespace: PLANK_NAMESPACE, pod: name }, o.target);
     const f = await forwardPodPort(conn, { namespace: forwardedTo.namespace, pod: forwardedTo.pod, podPort: forwardedTo.port, localPort: o.localPort, ...(o.onForwardError ? { onError: o.onForwardError } : {}) });
     forward = f;
-    return { endpoint: localEndpoint(ready.endpoint, f), ready, plankPod: name, forwardedTo, close };
+    const endpoint = localEndpoint(ready.endpoint, f);
+    if (endpoint.protocol === 'cdp' && !endpoint.websocketUrl) {
+      // A plank in the pod cannot ask the inspector; through the port-forward we can (nvim-dap needs the URL).
+      const url = await inspectorWebsocketUrl(endpoint.host, endpoint.port);
+      if (url) endpoint.websocketUrl = url;
+    }
+    return { endpoint, ready, plankPod: name, forwardedTo, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
   }
 }
 
+/**
+ * Where the port-forward goes: the target pod at the debugger's in-namespace port when the plank reports
+ * one (`namespace: 'target'`; `debuggerPort` from an older plank's log), else the plank pod's own endpoint
+ * (Delve and gdbserver run in the plank).
+ */
+export function forwardTarget(
+  endpoint: DebugEndpoint,
+  debuggerPort: number | undefined,
+  plank: { namespace: string; pod: string },
+  target: KubeTarget,
+): { namespace: string; pod: string; port: number } {
+  if (endpoint.namespace === 'target') return { namespace: target.namespace, pod: target.pod, port: endpoint.port };
+  if (RUNS_IN_PLANK.includes(endpoint.debugger)) return { ...plank, port: endpoint.port };
+  if (debuggerPort === undefined) throw new LoopError('DEBUGGER_ATTACH_FAILED', `the plank in pod ${plank.pod} did not say where ${endpoint.debugger} listens in the target pod`);
+  return { namespace: target.namespace, pod: target.pod, port: debuggerPort };
+}
+
 /** The plank's endpoint as seen through the local port-forward (the CDP websocket URL too). */
 export function localEndpoint(endpoint: DebugEndpoint, local: { host: string; port: number }): DebugEndpoint {
-  const out: DebugEndpoint = { ...endpoint, host: local.host, port: local.port };
+  const { namespace: _inTarget, ...reachable } = endpoint; // reachable here, through the port-forward
+  const out: DebugEndpoint = { ...reachable, host: local.host, port: local.port };
   if (endpoint.websocketUrl) {
     const url = new URL(endpoint.websocketUrl);
     url.host = `${local.host}:${local.port}`;
     out.websocketUrl = url.toString();
   }
   return out;
+}
+
+/** The inspector's CDP websocket URL from its `/json/list`, or undefined when it does not answer in time. */
+async function inspectorWebsocketUrl(host: string, port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://${host}:${port}/json/list`, { signal: AbortSignal.timeout(5000) });
+    const list = (await res.json()) as Array<{ type?: string; webSocketDebuggerUrl?: string }>;
+    const found = Array.isArray(list) ? (list.find((t) => t.type === 'node') ?? list[0])?.webSocketDebuggerUrl : undefined;
+    if (!found) return undefined;
+    const url = new URL(found);
+    url.host = `${host}:${port}`; // as the port-forward's local end
+    return url.toString();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Deletes one plank pod; already gone is fine. */

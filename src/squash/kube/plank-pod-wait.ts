@@ -56,8 +56,9 @@ export function judgePlankPod(pod: V1Pod, lastEvents: Map<string, string>): { do
 
 /**
  * Watches the pod and its events until it runs (or fails), then follows its log until the plank's ready
- * line. Resolves with the ready event and, when the plank's log names it, the debugger's own port inside
- * the target's network namespace (what a port-forward to the target pod needs).
+ * line. Resolves with the ready event and, for a plank older than `--netns-relay off` (its ready endpoint
+ * is its own relay), the debugger's own port inside the target's network namespace from its "ready" log
+ * record (what a port-forward to the target pod needs).
  */
 export async function waitForPlank(conn: KubeConnection, name: string, o: WaitOptions): Promise<{ ready: PlankReadyEvent; debuggerPort?: number }> {
   const stop = new AbortController();
@@ -149,9 +150,10 @@ async function readyFromLog(conn: KubeConnection, name: string, signal: AbortSig
         let ready: PlankReadyEvent | undefined;
         let debuggerPort: number | undefined;
         const settle = (): void => {
-          // For debuggers that listen in the target's network namespace the port-forward needs the
-          // in-namespace port, which only the plank's structured "ready" log record carries.
-          if (ready && (debuggerPort !== undefined || ['dlv', 'gdb'].includes(ready.endpoint.debugger))) resolve({ ready, ...(debuggerPort !== undefined ? { debuggerPort } : {}) });
+          // A current plank's ready endpoint says itself where the debugger listens (namespace 'target');
+          // an older plank's is its relay, and only its structured "ready" log record names the in-namespace port.
+          const complete = ready && (ready.endpoint.namespace === 'target' || debuggerPort !== undefined || ['dlv', 'gdb'].includes(ready.endpoint.debugger));
+          if (complete) resolve({ ready: ready!, ...(debuggerPort !== undefined ? { debuggerPort } : {}) });
         };
         lines.on('line', (line) => {
           const event = parsePlankEvent(line);

@@ -38,7 +38,7 @@ describe('plankPod', () => {
   });
 
   it('hands the plank the container ID to find on the node, the debugger and the TTL', () => {
-    expect(container.args).toEqual(['plank', '--container', ID, '--debugger', 'dlv', '--ttl', '1h', '--timeout', '15s']);
+    expect(container.args).toEqual(['plank', '--container', ID, '--debugger', 'dlv', '--ttl', '1h', '--timeout', '15s', '--netns-relay', 'off']);
     expect(container.image).toBe('registry.example/squash-plank:0.1.0');
   });
 

@@ -78,6 +78,9 @@ export function plankPod(input: PlankPodInput): V1Pod {
             '--debugger', input.debugger,
             '--ttl', formatDuration(input.ttlMs),
             '--timeout', formatDuration(input.attachTimeoutMs),
+            // Without CAP_SYS_ADMIN the plank cannot enter the target's network namespace: it reports the
+            // in-namespace port of nodejs/python/java, and squashctl port-forwards to the target pod.
+            '--netns-relay', 'off',
           ],
           securityContext: {
             capabilities: { drop: ['ALL'], add: ['SYS_PTRACE'] },

@@ -49,7 +49,7 @@ describe('relayedEndpoint', () => {
 });
 
 /** A debugger stand-in whose "debugger server" is a real echo server; `end()` makes it die on its own. */
-function fakeDebugger(): { registry: DebuggerRegistry; detached: () => number; end: () => void; server: () => Server | undefined } {
+function fakeDebugger(endpointExtra: Partial<AttachSession['endpoint']> = {}): { registry: DebuggerRegistry; detached: () => number; end: () => void; server: () => Server | undefined } {
   let detaches = 0;
   let endIt = (): void => {};
   let server: Server | undefined;
@@ -63,7 +63,7 @@ function fakeDebugger(): { registry: DebuggerRegistry; detached: () => number; e
       const port = (server.address() as { port: number }).port;
       const ended = new Promise<void>((r) => (endIt = r));
       const session: AttachSession = {
-        endpoint: { runtime: 'python', debugger: 'python', protocol: 'dap', host: '127.0.0.1', port, pid },
+        endpoint: { runtime: 'python', debugger: 'python', protocol: 'dap', host: '127.0.0.1', port, pid, ...endpointExtra },
         detach: async () => {
           detaches++;
           server!.close();
@@ -112,6 +112,16 @@ describe('startPlank with a stand-in debugger and a real target process', () => 
     expect(fake.detached()).toBe(1);
     await expect(echoOnce(plank.ready.endpoint.port, 'x')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(child.exitCode).toBeNull();
+  });
+
+  it("hands out an endpoint inside the target's network namespace as it is, opening no relay", async () => {
+    const child = await sleeper();
+    const fake = fakeDebugger({ namespace: 'target' });
+    const plank = await startPlank(options(child.pid!), { registry: fake.registry, logger: silentLogger });
+    const debuggerPort = (fake.server()!.address() as { port: number }).port;
+    expect(plank.ready.endpoint).toMatchObject({ host: '127.0.0.1', port: debuggerPort, namespace: 'target' });
+    await plank.stop('test');
+    expect(fake.detached()).toBe(1);
   });
 
   it('lets go by itself when the TTL runs out', async () => {

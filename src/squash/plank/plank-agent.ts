@@ -1,5 +1,7 @@
 // The plank: attaches one debugger to one target, relays the debugger's port on loopback (the endpoint
-// the IDE gets is the plank's own, so closing the relay drops the IDE), and holds the target until told to
+// the IDE gets is the plank's own, so closing the relay drops the IDE) — except for an endpoint inside the
+// target's network namespace (`namespace: 'target'`, netns relay off), which the plank cannot reach and
+// hands out as it is — and holds the target until told to
 // let go, its TTL runs out, the target exits or the debugger ends. Letting go always detaches: the target
 // keeps running.
 import { LoopError } from '../../core/errors.js';
@@ -74,20 +76,22 @@ export async function startPlank(options: AttachOptionValues, deps: PlankDeps, s
     debugger: debuggerToUse.name,
   });
   const session = await debuggerToUse.attach(pid, { timeoutMs: options.timeout, ...(signal ? { signal } : {}) });
-  let relay: Relay;
+  let relay: Relay | undefined;
   try {
     if (signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', `${debuggerToUse.name}: attach aborted`, { cause: signal.reason });
     const upstream = session.endpoint;
-    relay = await openRelay({
-      dial: tcpDialer(upstream.host, upstream.port),
-      port: options.port,
-      onDialError: (err) => logger.warn('cannot reach the debugger for a new IDE connection', { err: err as Error, debuggerPort: upstream.port }),
-    });
+    if (upstream.namespace !== 'target') {
+      relay = await openRelay({
+        dial: tcpDialer(upstream.host, upstream.port),
+        port: options.port,
+        onDialError: (err) => logger.warn('cannot reach the debugger for a new IDE connection', { err: err as Error, debuggerPort: upstream.port }),
+      });
+    }
   } catch (err) {
     await session.detach();
     throw err;
   }
-  const endpoint = relayedEndpoint(session.endpoint, relay);
+  const endpoint = relay ? relayedEndpoint(session.endpoint, relay) : session.endpoint;
   const now = clock();
   const ready: PlankReadyEvent = {
     event: 'ready',
@@ -139,7 +143,7 @@ export function relayedEndpoint(endpoint: DebugEndpoint, relay: { host: string; 
 
 interface HoldOptions {
   session: AttachSession;
-  relay: Relay;
+  relay: Relay | undefined;
   pid: number;
   startTime: number;
   ttlMs: number;
@@ -169,7 +173,7 @@ function holdUntilDone(o: HoldOptions): { done: Promise<PlankEnd>; stop(detail: 
     clearTimeout(ttl);
     clearInterval(poll);
     (end.exitCode === 0 ? o.logger.info : o.logger.error)('letting go of the target', { reason: end.reason, detail: end.detail, pid: o.pid });
-    await o.relay.close();
+    await o.relay?.close();
     await o.session.detach();
     o.logger.info('detached', { pid: o.pid });
     return end;

@@ -6,7 +6,7 @@ const parse = (values: Record<string, unknown>) => resolveOptions(plankOptionsSc
 
 describe('plank options', () => {
   it('defaults: detected debugger, 1h TTL, a free port, 15s attach timeout', () => {
-    expect(parse({ pid: '7' })).toMatchObject({ pid: 7, container: '', debugger: undefined, ttl: 3_600_000, port: 0, timeout: 15_000 });
+    expect(parse({ pid: '7' })).toMatchObject({ pid: 7, container: '', debugger: undefined, ttl: 3_600_000, port: 0, timeout: 15_000, netnsRelay: 'auto' });
   });
 
   it.each([
@@ -27,6 +27,7 @@ describe('plank options', () => {
     [{ ttl: 'off' }, '--ttl: got "off", expected a duration'],
     [{ debugger: 'lldb' }, '--debugger: got "lldb", expected one of dlv, gdb, nodejs, python, java'],
     [{ pid: '-3' }, '--pid: got "-3", expected an integer >= 1'],
+    [{ netnsRelay: 'never' }, '--netns-relay: got "never", expected one of auto, off'],
   ])('names the flag and what it expected for %j', (values, message) => {
     expect(() => parse(values)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
   });

@@ -2,6 +2,7 @@
 // attach options so both tools spell and check them the same way.
 import { LoopError } from '../../core/errors.js';
 import { formatDuration, opt, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
+import { NETNS_RELAY_MODES } from '../relay/index.js';
 import type { DebuggerName } from '../squash-types.js';
 
 export const DEBUGGER_NAMES: readonly DebuggerName[] = ['dlv', 'gdb', 'nodejs', 'python', 'java'];
@@ -38,6 +39,13 @@ export const attachOptionsSchema = {
 
 export const plankOptionsSchema = {
   ...attachOptionsSchema,
+  netnsRelay: opt.enumOf({
+    description:
+      "nodejs/python/java listen inside the target's network namespace: auto relays them out through an nsenter forwarder (needs CAP_SYS_ADMIN); " +
+      "off enters nothing and reports the in-namespace port (endpoint namespace \"target\"), for a caller that port-forwards to the target pod",
+    default: 'auto',
+    values: NETNS_RELAY_MODES,
+  }),
   logLevel: opt.enumOf({ description: 'log level (logs are JSON lines on stderr)', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
 };
 

@@ -35,7 +35,18 @@ export interface NetnsForwarder {
   close(): Promise<void>;
 }
 
+/**
+ * How a debugger that listens inside a target's network namespace is reached. 'auto': through an nsenter
+ * forwarder when the target is in another namespace (needs CAP_SYS_ADMIN). 'off': never enter it; the
+ * debugger reports where it listens in the target's namespace (endpoint `namespace: 'target'`), for a
+ * plank in a Kubernetes pod whose caller port-forwards to the target pod instead.
+ */
+export type NetnsRelayMode = 'auto' | 'off';
+export const NETNS_RELAY_MODES: readonly NetnsRelayMode[] = ['auto', 'off'];
+
 export interface NetnsOptions {
+  /** Default 'auto'. */
+  relay?: NetnsRelayMode;
   procRoot?: string;
   /** The nsenter binary (util-linux); default `nsenter` on PATH. */
   nsenter?: string;
@@ -180,7 +191,7 @@ function helperFailed(pid: number, output: string, code: number | null, signal: 
   const text = output.trim();
   if (/Operation not permitted|Permission denied/i.test(text)) {
     return new LoopError('PERMISSION_DENIED', `not allowed to enter the network namespace of process ${pid}: ${text}`, {
-      hint: 'run as root (entering a namespace needs CAP_SYS_ADMIN)',
+      hint: 'run as root (entering a namespace needs CAP_SYS_ADMIN), or pass --netns-relay off and reach the debugger from inside the target\'s network namespace',
       details: { pid },
     });
   }
