@@ -232,7 +232,7 @@ describe('squashctl', () => {
     const plankPid = planks[0]!.pid;
     expect(alive(plankPid)).toBe(true);
     expect(await refused(machine.endpoint.port)).toBe(false);
-    expect((await squashctl(['list'])).stdout).toMatch(new RegExp(`^\\s*${plankPid}\\s+${s.pid} node server\\.js 0\\s+nodejs\\s+127\\.0\\.0\\.1:${machine.endpoint.port}\\s`, 'm'));
+    expect((await squashctl(['list'])).stdout).toMatch(new RegExp(`^\\s*${plankPid}\\s+${s.pid} node --inspect-port=0 server\\.js 0\\s+nodejs\\s+127\\.0\\.0\\.1:${machine.endpoint.port}\\s`, 'm'));
 
     const cleaned = await squashctl(['cleanup']);
     expect(cleaned.code).toBe(0);

@@ -66,7 +66,10 @@ export function sampleCommand(runtime: Runtime, built: BuiltSamples | undefined,
     case 'c':
       return { cmd: need().cBinary, args: ['0'], cwd: path.join(EXAMPLES, 'c-service') };
     case 'node':
-      return { cmd: process.execPath, args: ['server.js', '0'], cwd: path.join(EXAMPLES, 'node-service') };
+      // --inspect-port=0: the inspector SIGUSR1 opens takes a free port instead of 9229, so samples started
+      // by test files running side by side never contend for one port (the debugger reads the real port
+      // from /proc either way).
+      return { cmd: process.execPath, args: ['--inspect-port=0', 'server.js', '0'], cwd: path.join(EXAMPLES, 'node-service') };
     case 'python':
       return { cmd: '/usr/bin/python3', args: ['app.py', '0'], cwd: path.join(EXAMPLES, 'python-service') };
     case 'java':
