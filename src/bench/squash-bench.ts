@@ -35,6 +35,9 @@ export interface SquashRow {
   targetMs?: number;
   plank: Timing;
   attach: Timing;
+  /** Rounds whose attach failed (timed out or errored), with the first error; not in the timings. */
+  failures: number;
+  firstFailure?: string;
 }
 
 export interface SquashBenchResult {
@@ -120,21 +123,42 @@ export async function squashBench(settings: SquashBenchSettings, log: (s: string
       }
       const plankTimes: number[] = [];
       const attachTimes: number[] = [];
+      let failures = 0;
+      let firstFailure: string | undefined;
+      // A failed attach is counted and reported, not hidden and not fatal to the other runtimes' rows.
+      const measure = async (what: () => Promise<void>): Promise<void> => {
+        try {
+          await what();
+        } catch (err) {
+          failures++;
+          firstFailure ??= err instanceof Error ? err.message : String(err);
+          log(`${c.runtime}/${c.debugger}: attach failed: ${firstFailure}`);
+        }
+      };
       for (let i = 0; i < settings.rounds; i++) {
         // A fresh target for every measurement: the first attach to a process is what a user waits for.
-        await withSample(c, built, async (sample) => {
-          const run = await timePlank(sample.pid, c.debugger);
-          plankTimes.push(run.readyMs);
-          await run.stop();
-        });
-        await withSample(c, built, async (sample) => {
-          const started = nowMs();
-          const session = await registry.byName(c.debugger).attach(sample.pid);
-          attachTimes.push(nowMs() - started);
-          await session.detach();
-        });
+        await measure(() =>
+          withSample(c, built, async (sample) => {
+            const run = await timePlank(sample.pid, c.debugger);
+            plankTimes.push(run.readyMs);
+            await run.stop();
+          }),
+        );
+        await measure(() =>
+          withSample(c, built, async (sample) => {
+            const started = nowMs();
+            const session = await registry.byName(c.debugger).attach(sample.pid);
+            attachTimes.push(nowMs() - started);
+            await session.detach();
+          }),
+        );
       }
-      const row: SquashRow = { runtime: c.runtime, debugger: c.debugger, plank: summarizeTimes(plankTimes), attach: summarizeTimes(attachTimes) };
+      if (plankTimes.length === 0 || attachTimes.length === 0) {
+        skipped.push({ runtime: c.runtime, reason: `every attach failed: ${firstFailure ?? 'unknown'}` });
+        continue;
+      }
+      const row: SquashRow = { runtime: c.runtime, debugger: c.debugger, plank: summarizeTimes(plankTimes), attach: summarizeTimes(attachTimes), failures };
+      if (firstFailure !== undefined) row.firstFailure = firstFailure;
       if (c.targetMs !== undefined) row.targetMs = c.targetMs;
       rows.push(row);
       log(`${c.runtime}/${c.debugger}: plank ready median ${row.plank.median.toFixed(0)} ms, attach alone ${row.attach.median.toFixed(0)} ms`);

@@ -15,15 +15,18 @@ export function renderSquashSection(result: SquashBenchResult, date = new Date()
     '(the endpoint an IDE can connect to, relayed on loopback); *attach alone* is the same debugger attached in-process through the library, without',
     `plank's process start-up. Plank's own start-up (\`plank --help\`): median ${ms(result.plankStartup.median)} ms. The target is judged on the median; the max is shown beside it.`,
     '',
-    '| runtime | debugger | plank median (ms) | plank max (ms) | attach alone median (ms) | target | |',
-    '|---|---|---:|---:|---:|---|---|',
+    '| runtime | debugger | plank median (ms) | plank max (ms) | attach alone median (ms) | failed attaches | target | |',
+    '|---|---|---:|---:|---:|---:|---|---|',
   ];
   for (const row of result.rows) {
     const target = row.targetMs === undefined ? '–' : `< ${row.targetMs / 1000} s`;
     const verdict = row.targetMs === undefined ? '' : row.plank.median < row.targetMs ? 'met' : '**missed**';
-    lines.push(`| ${row.runtime} | ${row.debugger} | ${ms(row.plank.median)} | ${ms(row.plank.max)} | ${ms(row.attach.median)} | ${target} | ${verdict} |`);
+    lines.push(`| ${row.runtime} | ${row.debugger} | ${ms(row.plank.median)} | ${ms(row.plank.max)} | ${ms(row.attach.median)} | ${row.failures} of ${result.rounds * 2} | ${target} | ${verdict} |`);
   }
-  for (const s of result.skipped) lines.push(`| ${s.runtime} | – | – | – | – | not run: ${s.reason} | |`);
+  for (const s of result.skipped) lines.push(`| ${s.runtime} | – | – | – | – | – | not run: ${s.reason} | |`);
   lines.push('');
+  for (const row of result.rows.filter((r) => r.firstFailure !== undefined)) {
+    lines.push(`${row.runtime}: ${row.failures} attach(es) failed; the first: ${row.firstFailure}`, '');
+  }
   return lines;
 }
