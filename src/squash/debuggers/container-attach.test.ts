@@ -1,14 +1,12 @@
 // The debuggers against processes inside real runc containers (own PID, network and mount namespaces):
 // the Node inspector, debugpy and JDWP listen on the container's loopback and are relayed out; Delve and
 // gdbserver attach from the host by ptrace.
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachSession } from '../squash-types.js';
 import { EXAMPLES, buildSamples, type BuiltSamples } from '../samples/sample-targets.js';
-import { findProcessesByNamespace } from '../targets/container-processes.js';
-import { parseNamespaceLink } from '../targets/proc-reader.js';
-import { canRunContainers, startRuncContainer, type RuncContainer, type RuncContainerOptions } from '../targets/runc-container.test-helper.js';
+import { canRunContainers, processesInNetnsOf, startSampleContainer, type RuncContainer, type RuncContainerOptions } from '../targets/runc-container.test-helper.js';
 import { connectCdp } from './cdp-client.js';
 import { connectDap } from './dap-client.js';
 import { createDlvDebugger } from './dlv-debugger.js';
@@ -26,7 +24,6 @@ const containers = canRunContainers();
 if (!containers && process.env.CI) throw new Error('CI must be able to run runc containers (root and /usr/sbin/runc)');
 if (!containers) console.warn('container attach: skipped, runc containers need root and /usr/sbin/runc');
 
-const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 
 describe.skipIf(!containers)('debuggers on processes in a runc container', () => {
   let container: RuncContainer | undefined;
@@ -38,14 +35,9 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
   });
 
   async function sample(options: RuncContainerOptions): Promise<{ container: RuncContainer; port: number }> {
-    container = await startRuncContainer({ pipeOutput: true, ...options });
-    return { container, port: Number((await container.waitForOutput(LISTENING))[1]) };
-  }
-
-  /** Processes in the container's network namespace: only its own once a session is gone. */
-  async function inContainerNetns(pid: number): Promise<number[]> {
-    const inode = parseNamespaceLink(await readlink(`/proc/${pid}/ns/net`))!;
-    return (await findProcessesByNamespace('net', inode)).map((p) => p.pid);
+    const started = await startSampleContainer(options);
+    container = started.container;
+    return started;
   }
 
   it('nodejs: opens the inspector inside the container and relays it to a host port for CDP', async () => {
@@ -76,7 +68,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
     expect(isAlive(container.pid)).toBe(true);
     expect((await ownListeners(container.pid)).map((s) => s.port)).toEqual([port]);
     expect((await ownListeners(process.pid)).map((s) => s.port)).not.toContain(endpoint.port);
-    expect(await inContainerNetns(container.pid)).toEqual([container.pid]);
+    expect(await processesInNetnsOf(container.pid)).toEqual([container.pid]);
   });
 
   it('python: copies debugpy into a container that lacks it, injects it, and relays its DAP adapter', async () => {
@@ -114,7 +106,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
     expect(isAlive(container.pid)).toBe(true);
     expect((await ownListeners(container.pid)).map((s) => s.port)).toEqual([port]);
     expect((await ownListeners(process.pid)).map((s) => s.port)).not.toContain(endpoint.port);
-    expect(await inContainerNetns(container.pid)).toEqual([container.pid]); // adapter and forwarder gone
+    expect(await processesInNetnsOf(container.pid)).toEqual([container.pid]); // adapter and forwarder gone
     // debugpy stays loaded in the target (Python cannot unload it), so its copy stays too.
     expect((await readdir(`/proc/${container.pid}/root/tmp`)).filter((n) => n.startsWith('.squash-debugpy-'))).toEqual(copies);
   }, 60_000);
@@ -146,7 +138,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
     expect(isAlive(container.pid)).toBe(true);
     expect(port).toBeGreaterThan(0);
     expect((await ownListeners(process.pid)).map((s) => s.port)).not.toContain(endpoint.port);
-    expect(await inContainerNetns(container.pid)).toEqual([container.pid]);
+    expect(await processesInNetnsOf(container.pid)).toEqual([container.pid]);
   }, 60_000);
 
   describe('ptrace debuggers from the host', () => {

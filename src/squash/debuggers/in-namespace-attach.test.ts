@@ -3,15 +3,12 @@
 // namespace (nsenter is pointed at a path that does not exist), and the endpoint is the debugger's port
 // inside it. The check from inside that namespace stands in for the kubelet's port-forward to the pod.
 import { spawn } from 'node:child_process';
-import { readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttachSession } from '../squash-types.js';
 import { EXAMPLES } from '../samples/sample-targets.js';
-import { findProcessesByNamespace } from '../targets/container-processes.js';
-import { parseNamespaceLink } from '../targets/proc-reader.js';
-import { canRunContainers, startRuncContainer, type RuncContainer, type RuncContainerOptions } from '../targets/runc-container.test-helper.js';
+import { canRunContainers, processesInNetnsOf, startSampleContainer, type RuncContainer, type RuncContainerOptions } from '../targets/runc-container.test-helper.js';
 import { isAlive } from './debugger.js';
 import { createJavaDebugger } from './java-debugger.js';
 import { createNodeDebugger } from './node-debugger.js';
@@ -20,7 +17,6 @@ import { ownListeners } from './proc-sockets.js';
 
 const containers = canRunContainers();
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 /** Any use of nsenter fails: the relay-off path must not need it. */
 const netns = { relay: 'off', nsenter: '/nonexistent/nsenter' } as const;
 
@@ -100,14 +96,9 @@ describe.skipIf(!containers)('debuggers with the netns relay off (in-pod mode) o
   });
 
   async function sample(options: RuncContainerOptions): Promise<{ container: RuncContainer; port: number }> {
-    container = await startRuncContainer({ pipeOutput: true, ...options });
-    return { container, port: Number((await container.waitForOutput(LISTENING))[1]) };
-  }
-
-  /** Processes in the container's network namespace: none of ours may be there. */
-  async function inContainerNetns(pid: number): Promise<number[]> {
-    const inode = parseNamespaceLink(await readlink(`/proc/${pid}/ns/net`))!;
-    return (await findProcessesByNamespace('net', inode)).map((p) => p.pid);
+    const started = await startSampleContainer(options);
+    container = started.container;
+    return started;
   }
 
   it("nodejs: finds the port SIGUSR1 opened from /proc and reports it inside the container's namespace", async () => {
@@ -122,7 +113,7 @@ describe.skipIf(!containers)('debuggers with the netns relay off (in-pod mode) o
     const containerPorts = (await ownListeners(container.pid)).map((s) => s.port);
     expect(containerPorts.filter((p) => p !== port)).toEqual([endpoint.port]);
     expect((await ownListeners(process.pid)).map((s) => s.port)).not.toContain(endpoint.port);
-    expect(await inContainerNetns(container.pid)).toEqual([container.pid]);
+    expect(await processesInNetnsOf(container.pid)).toEqual([container.pid]);
 
     expect(await inNetns(container.pid, CDP_EVALUATE, { PORT: String(endpoint.port) })).toBe('2');
     await session.detach();
@@ -138,7 +129,7 @@ describe.skipIf(!containers)('debuggers with the netns relay off (in-pod mode) o
     session = await createPythonDebugger({ netns }).attach(container.pid, { timeoutMs: 30_000 });
     const { endpoint } = session;
     expect(endpoint).toMatchObject({ runtime: 'python', debugger: 'python', protocol: 'dap', host: '127.0.0.1', pid: container.pid, namespace: 'target' });
-    const adapters = (await inContainerNetns(container.pid)).filter((p) => p !== container.pid);
+    const adapters = (await processesInNetnsOf(container.pid)).filter((p) => p !== container.pid);
     expect(adapters).toHaveLength(1); // debugpy's adapter, started by the target inside its namespaces
     expect((await ownListeners(adapters[0]!)).map((s) => s.port)).toContain(endpoint.port);
 
@@ -146,7 +137,7 @@ describe.skipIf(!containers)('debuggers with the netns relay off (in-pod mode) o
     expect(answer).toEqual({ success: true, supportsConfigurationDoneRequest: true });
     await session.detach();
     expect(isAlive(container.pid)).toBe(true);
-    expect(await inContainerNetns(container.pid)).toEqual([container.pid]); // the adapter ended
+    expect(await processesInNetnsOf(container.pid)).toEqual([container.pid]); // the adapter ended
   }, 60_000);
 
   it("java: reports the JDWP port from the cmdline inside the container's namespace", async () => {
@@ -157,7 +148,7 @@ describe.skipIf(!containers)('debuggers with the netns relay off (in-pod mode) o
     });
     session = await createJavaDebugger({ netns }).attach(container.pid);
     expect(session.endpoint).toEqual({ runtime: 'java', debugger: 'java', protocol: 'jdwp', host: '127.0.0.1', port: 5005, pid: container.pid, namespace: 'target' });
-    expect(await inContainerNetns(container.pid)).toEqual([container.pid]);
+    expect(await processesInNetnsOf(container.pid)).toEqual([container.pid]);
     expect(await inNetns(container.pid, JDWP_HANDSHAKE, { PORT: '5005' })).toBe('JDWP-Handshake');
   }, 60_000);
 

@@ -5,11 +5,13 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, open, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { findProcessesByNamespace } from './container-processes.js';
+import { parseNamespaceLink } from './proc-reader.js';
 
 const execFileP = promisify(execFile);
 export const RUNC = '/usr/sbin/runc';
@@ -144,4 +146,23 @@ async function makeConfig(bundle: string, options: RuncContainerOptions): Promis
   config.linux.namespaces = ['pid', 'network', 'mount', 'ipc', 'uts'].map((type) => ({ type }));
   config.hostname = 'squash-test';
   return config;
+}
+
+const SAMPLE_LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
+
+/** A sample service (see examples/) in a container; resolves once it printed its port, inside the container's netns. */
+export async function startSampleContainer(options: RuncContainerOptions): Promise<{ container: RuncContainer; port: number }> {
+  const container = await startRuncContainer({ pipeOutput: true, ...options });
+  try {
+    return { container, port: Number((await container.waitForOutput(SAMPLE_LISTENING))[1]) };
+  } catch (err) {
+    await container.remove();
+    throw err;
+  }
+}
+
+/** The PIDs of every process in the network namespace of `pid` (to see that no helper of ours stayed there). */
+export async function processesInNetnsOf(pid: number): Promise<number[]> {
+  const inode = parseNamespaceLink(await readlink(`/proc/${pid}/ns/net`))!;
+  return (await findProcessesByNamespace('net', inode)).map((p) => p.pid);
 }
