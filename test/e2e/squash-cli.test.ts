@@ -55,8 +55,8 @@ interface PlankRun {
   stderr(): string;
 }
 
-function plank(args: string[]): PlankRun {
-  const child = spawn(process.execPath, [PLANK, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function plank(args: string[], env: NodeJS.ProcessEnv = process.env): PlankRun {
+  const child = spawn(process.execPath, [PLANK, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   processes.push(child);
   let stdout = '';
   let stderr = '';
@@ -162,6 +162,25 @@ describe('plank', () => {
     expect(await run.exit).toBe(exitCode);
     expect(run.stderr()).toMatch(/^plank: .+/m);
     expect(await tracerPid(s.pid)).toBe(0);
+  });
+
+  it.each([
+    ['--allow-namespaces', ['--allow-namespaces', 'prod'], {}],
+    ['$SQUASH_ALLOWED_NAMESPACES', [], { SQUASH_ALLOWED_NAMESPACES: 'prod' }],
+  ])('refuses a target outside the namespaces %s allows, before any debugger touches it', async (_how, extra, env) => {
+    const s = await sample('node');
+    // gdb would ptrace the target: a refusal that came too late would show as a tracer.
+    const run = plank(['--pid', String(s.pid), '--debugger', 'gdb', '--target-namespace', 'default', ...extra], { ...process.env, ...env });
+    const event = await run.event;
+    expect(event).toMatchObject({
+      event: 'error',
+      error: { code: 'PERMISSION_DENIED', message: `process ${s.pid} is in namespace default, which planks may not debug; allowed namespaces: prod` },
+    });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/^plank: process \d+ is in namespace default/m);
+    expect(logLines(run.stderr()).map((l) => l.msg)).not.toContain('attaching');
+    expect(await tracerPid(s.pid)).toBe(0);
+    expect(await serves(s)).toBe(true);
   });
 });
 

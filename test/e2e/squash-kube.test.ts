@@ -259,6 +259,22 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(plankPods()).toEqual([]);
   });
 
+  it("reports the plank's refusal when the cluster's plank policy leaves out the target's namespace, and deletes the plank pod", async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    api.addConfigMap('squash-debugger', 'squash-plank-policy', { allowedNamespaces: 'prod, staging' });
+    const listenersBefore = await ownListeners(sample.pid!);
+    const deleted = once(api.events, 'pod-deleted');
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--container', 'web', '--debugger', 'nodejs']);
+    expect(await run.exit).toBe(1);
+    expect(createdPlank()!.spec!.containers[0]!.args).toEqual(expect.arrayContaining(['--target-namespace', 'default', '--allow-namespaces', 'prod,staging']));
+    expect(run.stderr()).toMatch(new RegExp(`squashctl: process ${sample.pid} is in namespace default, which planks may not debug; allowed namespaces: prod, staging`));
+    await deleted;
+    expect(plankPods()).toEqual([]);
+    expect(sample.exitCode).toBeNull();
+    expect(await ownListeners(sample.pid!)).toEqual(listenersBefore); // no inspector was opened in the target
+  });
+
   it('refuses a target pod that is not Running, creating nothing', async () => {
     api.addPod({ ...targetPod('Pending'), metadata: { name: 'web-2', namespace: 'default' } });
     const run = squashctl(['--namespace', 'default', '--pod', 'web-2']);

@@ -28,7 +28,12 @@ program.addHelpText(
 );
 
 program.action(async (flags: Record<string, unknown>) => {
-  const options = resolveOptions(plankOptionsSchema, [{ source: 'flags', values: flagValues(plankOptionsSchema, flags) }]);
+  // An empty $SQUASH_ALLOWED_NAMESPACES counts as unset (no restriction); flags win over it.
+  const envAllowed = process.env.SQUASH_ALLOWED_NAMESPACES || undefined;
+  const options = resolveOptions(plankOptionsSchema, [
+    { source: 'SQUASH_ALLOWED_NAMESPACES', values: { allowNamespaces: envAllowed } },
+    { source: 'flags', values: flagValues(plankOptionsSchema, flags) },
+  ]);
   checkAttachOptions(options);
   const logger = createLogger({ level: options.logLevel, base: { tool: 'plank' } });
   // A signal during attach aborts it; after ready it makes the plank let go.

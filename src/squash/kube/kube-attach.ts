@@ -66,9 +66,40 @@ export async function readTarget(conn: KubeConnection, t: KubeTarget): Promise<{
   return { pod, containerId: stripRuntimePrefix(status.containerID), nodeName: pod.spec?.nodeName ?? '' };
 }
 
+/** The ConfigMap (in squash-debugger) that limits which namespaces planks may debug in. */
+export const PLANK_POLICY_CONFIGMAP = 'squash-plank-policy';
+export const PLANK_POLICY_KEY = 'allowedNamespaces';
+
+/**
+ * The namespaces planks may debug in, from ConfigMap squash-plank-policy; undefined when it does not
+ * exist (no restriction). A ConfigMap without names allows none. The plank enforces it on the node.
+ */
+export async function readPlankPolicy(conn: KubeConnection): Promise<string[] | undefined> {
+  const action = { verb: 'get', resource: 'configmaps', namespace: PLANK_NAMESPACE };
+  const cm = await kubeCall(action, () => conn.core.readNamespacedConfigMap({ name: PLANK_POLICY_CONFIGMAP, namespace: PLANK_NAMESPACE }), conn.server).catch((err: LoopError) => {
+    if (err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  });
+  if (!cm) return undefined;
+  return parsePlankPolicy(cm.data?.[PLANK_POLICY_KEY]);
+}
+
+/** `allowedNamespaces: "a, b"` → ['a', 'b']; a missing or empty value → [] (nothing allowed). */
+export function parsePlankPolicy(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Promise<KubeSession> {
   const target = await readTarget(conn, o.target);
+  const allowNamespaces = await readPlankPolicy(conn);
+  if (allowNamespaces?.length === 0) {
+    throw new LoopError('PERMISSION_DENIED', `ConfigMap ${PLANK_NAMESPACE}/${PLANK_POLICY_CONFIGMAP} allows planks in no namespace: not debugging ${o.target.namespace}/${o.target.pod}`, {
+      hint: `ask the cluster admin to list namespaces in its ${PLANK_POLICY_KEY} key (comma-separated)`,
+      details: { namespace: o.target.namespace, allowedNamespaces: [] },
+    });
+  }
   const body = plankPod({
+    allowNamespaces,
     target: { ...o.target, nodeName: target.nodeName, containerId: target.containerId },
     debugger: o.debugger,
     ttlMs: o.ttlMs,

@@ -37,9 +37,14 @@ describe('plankPod', () => {
     expect(container.securityContext).toMatchObject({ capabilities: { drop: ['ALL'], add: ['SYS_PTRACE'] }, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
   });
 
-  it('hands the plank the container ID to find on the node, the debugger and the TTL', () => {
-    expect(container.args).toEqual(['plank', '--container', ID, '--debugger', 'dlv', '--ttl', '1h', '--timeout', '15s', '--netns-relay', 'off']);
+  it("hands the plank the container ID to find on the node, the debugger, the TTL and the target's namespace", () => {
+    expect(container.args).toEqual(['plank', '--container', ID, '--debugger', 'dlv', '--ttl', '1h', '--timeout', '15s', '--target-namespace', 'default', '--netns-relay', 'off']);
     expect(container.image).toBe('registry.example/squash-plank:0.1.0');
+  });
+
+  it('passes the namespace policy on as --allow-namespaces when there is one', () => {
+    const args = plankPod({ ...input, allowNamespaces: ['prod', 'staging'] }).spec!.containers[0]!.args!;
+    expect(args.slice(-6, -2)).toEqual(['--target-namespace', 'default', '--allow-namespaces', 'prod,staging']);
   });
 
   it('labels it with its target', () => {

@@ -26,6 +26,8 @@ export interface PlankPodInput {
   image: string;
   /** How long the plank may take to attach, passed on as its --timeout. */
   attachTimeoutMs: number;
+  /** The namespaces planks may debug in (ConfigMap squash-plank-policy); undefined: no restriction. */
+  allowNamespaces?: readonly string[] | undefined;
 }
 
 /**
@@ -78,6 +80,9 @@ export function plankPod(input: PlankPodInput): V1Pod {
             '--debugger', input.debugger,
             '--ttl', formatDuration(input.ttlMs),
             '--timeout', formatDuration(input.attachTimeoutMs),
+            // The plank checks this against the target's own namespace file, and both against the policy.
+            '--target-namespace', target.namespace,
+            ...(input.allowNamespaces ? ['--allow-namespaces', input.allowNamespaces.join(',')] : []),
             // Without CAP_SYS_ADMIN the plank cannot enter the target's network namespace: it reports the
             // in-namespace port of nodejs/python/java, and squashctl port-forwards to the target pod.
             '--netns-relay', 'off',

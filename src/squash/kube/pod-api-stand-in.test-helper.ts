@@ -1,5 +1,5 @@
 // A stand-in for the parts of a Kubernetes cluster squashctl uses, for tests: namespaces, pods (list,
-// get, create with generateName, delete, delete by label, watch), events (list, watch), the pod log
+// get, create with generateName, delete, delete by label, watch), events (list, watch), configmaps (get), the pod log
 // (follow) and port-forward (websocket, v4.channel.k8s.io: per port a data and an error channel, each
 // channel's first frame the port as 2 bytes little-endian). It rides on the TapConfig stand-in's server
 // (same auth, same request recording). It is not a cluster: there is no scheduler and no kubelet, only a
@@ -35,6 +35,8 @@ export interface PodApiStandIn {
   requests: RecordedRequest[];
   addNamespace(name: string): void;
   addPod(pod: StandInObject): void;
+  /** A ConfigMap (get and list only), e.g. squashctl's plank policy. */
+  addConfigMap(namespace: string, name: string, data: Record<string, string>): void;
   pod(namespace: string, name: string): StandInObject | undefined;
   pods(namespace: string): StandInObject[];
   /** Answers 403 Forbidden, as RBAC does, for `verb` on `resource` (e.g. `pods`, `pods/log`) in `namespace`. */
@@ -53,10 +55,10 @@ export interface PodApiStandInOptions {
   plankMain: string;
 }
 
-const POD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events)(?:\/([^/]+)(?:\/(log|portforward))?)?$/;
+const POD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events|configmaps)(?:\/([^/]+)(?:\/(log|portforward))?)?$/;
 
 export async function startPodApiStandIn(options: PodApiStandInOptions): Promise<PodApiStandIn> {
-  const store = { pods: new Map<string, StandInObject>(), events: new Map<string, StandInObject>(), namespaces: new Map<string, StandInObject>() };
+  const store = { pods: new Map<string, StandInObject>(), events: new Map<string, StandInObject>(), namespaces: new Map<string, StandInObject>(), configmaps: new Map<string, StandInObject>() };
   type Kind = keyof typeof store;
   let rv = 1000;
   let uid = 0;
@@ -244,7 +246,7 @@ export async function startPodApiStandIn(options: PodApiStandInOptions): Promise
 
   function list(res: ServerResponse, kind: Kind, ns: string | undefined, filter: (o: StandInObject) => boolean): void {
     const items = [...store[kind].values()].filter((o) => (ns === undefined || o.metadata.namespace === ns) && filter(o));
-    const listKind = { pods: 'PodList', events: 'EventList', namespaces: 'NamespaceList' }[kind];
+    const listKind = { pods: 'PodList', events: 'EventList', namespaces: 'NamespaceList', configmaps: 'ConfigMapList' }[kind];
     json(res, 200, { apiVersion: 'v1', kind: listKind, metadata: { resourceVersion: String(rv) }, items });
   }
 
@@ -306,6 +308,7 @@ export async function startPodApiStandIn(options: PodApiStandInOptions): Promise
     url: api.url,
     events: emitter,
     requests: api.requests,
+    addConfigMap: (namespace, name, data) => void put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data }),
     addNamespace: (name) => void put('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } }),
     addPod: (pod) => void put('pods', { apiVersion: 'v1', kind: 'Pod', ...copy(pod) }),
     pod: (ns, name) => copy(store.pods.get(key(ns, name))),

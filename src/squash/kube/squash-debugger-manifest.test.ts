@@ -2,14 +2,19 @@
 // RBAC exactly what squashctl's calls need (least privilege), the plank pod's service account present.
 // Schema validation only: no cluster was involved.
 import { describe, expect, it } from 'vitest';
+import { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { Namespace, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
 import { manifestAuthorizer, readSquashManifest, type ManifestObject } from './manifest-rbac.test-helper.js';
-import { PLANK_NAMESPACE, PLANK_SERVICE_ACCOUNT, plankPod } from './plank-pod.js';
+import { PLANK_POLICY_CONFIGMAP, PLANK_POLICY_KEY, parsePlankPolicy } from './kube-attach.js';
+import { LABEL_TARGET_NAMESPACE, PLANK_NAMESPACE, PLANK_SERVICE_ACCOUNT, plankPod } from './plank-pod.js';
 
 const MODELS: Record<string, { new (data: never): { validate(): void } }> = {
   'v1/Namespace': Namespace,
   'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': ValidatingAdmissionPolicy,
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': ValidatingAdmissionPolicyBinding,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
@@ -49,6 +54,32 @@ describe('deploy/squash-debugger.yaml', () => {
     expect(subjects).not.toContain('ServiceAccount');
   });
 
+  it('ships the plank policy ConfigMap, readable by squashctl users by its name only', () => {
+    const cm = find('ConfigMap', PLANK_POLICY_CONFIGMAP);
+    expect(cm.metadata.namespace).toBe(PLANK_NAMESPACE);
+    expect(parsePlankPolicy((cm.data as Record<string, string>)[PLANK_POLICY_KEY])).toEqual(['default']);
+    const rules = find('Role', 'squash-user').rules as Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
+    expect(rules.filter((r) => r.resources.includes('configmaps'))).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: [PLANK_POLICY_CONFIGMAP], verbs: ['get'] }]);
+  });
+
+  it('binds an admission policy on pods in squash-debugger to the plank policy ConfigMap (absent: allow)', () => {
+    const policy = find('ValidatingAdmissionPolicy', 'squash-plank-target-namespace');
+    const spec = policy.spec as { paramKind: unknown; failurePolicy: string; matchConstraints: { namespaceSelector: unknown; resourceRules: unknown }; validations: Array<{ expression: string }> };
+    expect(spec.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
+    expect(spec.failurePolicy).toBe('Fail');
+    expect(spec.matchConstraints.namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': PLANK_NAMESPACE } });
+    expect(spec.matchConstraints.resourceRules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] }]);
+    const [rule] = spec.validations;
+    expect(rule!.expression).toContain(`object.metadata.labels['${LABEL_TARGET_NAMESPACE}']`);
+    expect(rule!.expression).toContain(`params.data['${PLANK_POLICY_KEY}'].split(',')`);
+    const binding = find('ValidatingAdmissionPolicyBinding', 'squash-plank-target-namespace');
+    expect(binding.spec).toEqual({
+      policyName: policy.metadata.name,
+      validationActions: ['Deny'],
+      paramRef: { name: PLANK_POLICY_CONFIGMAP, namespace: PLANK_NAMESPACE, parameterNotFoundAction: 'Allow' },
+    });
+  });
+
   const may = manifestAuthorizer(objects, 'squash-users');
   it.each([
     // What squashctl does.
@@ -62,6 +93,7 @@ describe('deploy/squash-debugger.yaml', () => {
     ['create', 'pods/portforward', PLANK_NAMESPACE, true],
     ['create', 'pods/portforward', 'default', true],
     ['delete', 'pods', PLANK_NAMESPACE, true],
+    ['get', 'configmaps', PLANK_NAMESPACE, true],
     // What it must not be able to do.
     ['create', 'pods', 'default', false],
     ['delete', 'pods', 'default', false],
@@ -70,6 +102,8 @@ describe('deploy/squash-debugger.yaml', () => {
     ['get', 'secrets', PLANK_NAMESPACE, false],
     ['get', 'pods/log', 'default', false],
     ['update', 'pods', PLANK_NAMESPACE, false],
+    ['list', 'configmaps', PLANK_NAMESPACE, false],
+    ['get', 'configmaps', 'default', false],
   ] as const)('%s %s in %s → %s', (verb, resource, namespace, allowed) => {
     expect(may(verb, resource, namespace)).toBe(allowed);
   });

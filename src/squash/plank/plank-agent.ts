@@ -14,6 +14,7 @@ import type { PlankReadyEvent } from './plank-events.js';
 import type { AttachOptionValues } from './plank-options.js';
 import { resolveTarget, type ResolvedTarget } from './plank-target.js';
 import { isSameProcessRunning, readProcessState } from './process-identity.js';
+import { checkTargetNamespace } from './target-namespace.js';
 
 export interface PlankDeps {
   registry: DebuggerRegistry;
@@ -45,18 +46,26 @@ export interface RunningPlank {
   stop(detail: string): Promise<PlankEnd>;
 }
 
+/** Which Kubernetes namespaces the plank may debug in (plank's --allow-namespaces, --target-namespace). */
+export interface PlankNamespaceOptions {
+  /** Undefined: no restriction. */
+  allowNamespaces?: readonly string[] | undefined;
+  targetNamespace?: string;
+}
+
 /**
- * Resolves the target, attaches and relays. Resolves once the endpoint is ready; rejects with a LoopError
+ * Resolves the target, checks its namespace is allowed (before any debugger touches it), attaches and relays. Resolves once the endpoint is ready; rejects with a LoopError
  * (nothing left attached) when it cannot be. `signal` aborts an attach in progress.
  *
  * @example const plank = await startPlank({ ...options, pid: 4242 }, { registry, logger });
  * process.stdout.write(formatPlankEvent(plank.ready)); await plank.ended;
  */
-export async function startPlank(options: AttachOptionValues, deps: PlankDeps, signal?: AbortSignal): Promise<RunningPlank> {
+export async function startPlank(options: AttachOptionValues & PlankNamespaceOptions, deps: PlankDeps, signal?: AbortSignal): Promise<RunningPlank> {
   const { logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const target = await resolveTarget({ pid: options.pid, container: options.container }, deps.procRoot ? { procRoot: deps.procRoot } : {});
   const pid = target.process.pid;
+  const namespace = await checkTargetNamespace(pid, { allow: options.allowNamespaces, claimed: options.targetNamespace ?? '' }, deps.procRoot);
   const identity = await readProcessState(pid, deps.procRoot);
   if (!identity) throw new LoopError('TARGET_EXITED', `process ${pid} exited before the debugger attached`, { details: { pid } });
   const debuggerToUse = chooseDebugger(target, options.debugger, deps.registry);
@@ -73,6 +82,7 @@ export async function startPlank(options: AttachOptionValues, deps: PlankDeps, s
     runtime: target.runtime?.runtime,
     evidence: target.runtime?.evidence,
     containerId: target.containerId,
+    namespace,
     debugger: debuggerToUse.name,
   });
   const session = await debuggerToUse.attach(pid, { timeoutMs: options.timeout, ...(signal ? { signal } : {}) });

@@ -18,6 +18,11 @@ describe('plank options', () => {
     expect(() => checkAttachOptions(parse(values))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
   });
 
+  it('namespace policy: unset by default (no restriction), a comma-separated allowlist, a claimed namespace', () => {
+    expect(parse({ pid: '7' })).toMatchObject({ allowNamespaces: undefined, targetNamespace: '' });
+    expect(parse({ pid: '7', allowNamespaces: 'prod, dev', targetNamespace: 'prod' })).toMatchObject({ allowNamespaces: ['prod', 'dev'], targetNamespace: 'prod' });
+  });
+
   it('accepts the shortest and the longest TTL', () => {
     expect(() => checkAttachOptions(parse({ pid: '7', ttl: '1s' }))).not.toThrow();
     expect(() => checkAttachOptions(parse({ pid: '7', ttl: '24h' }))).not.toThrow();
@@ -28,6 +33,8 @@ describe('plank options', () => {
     [{ debugger: 'lldb' }, '--debugger: got "lldb", expected one of dlv, gdb, nodejs, python, java'],
     [{ pid: '-3' }, '--pid: got "-3", expected an integer >= 1'],
     [{ netnsRelay: 'never' }, '--netns-relay: got "never", expected one of auto, off'],
+    [{ allowNamespaces: ['prod', 'Bad_NS'] }, '--allow-namespaces: got ["prod","Bad_NS"], expected [1] "Bad_NS": a Kubernetes namespace name'],
+    [{ targetNamespace: 'a/b' }, '--target-namespace: got "a/b", expected a Kubernetes namespace name'],
   ])('names the flag and what it expected for %j', (values, message) => {
     expect(() => parse(values)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
   });

@@ -4,6 +4,7 @@ import { LoopError } from '../../core/errors.js';
 import { formatDuration, opt, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
 import { NETNS_RELAY_MODES } from '../relay/index.js';
 import type { DebuggerName } from '../squash-types.js';
+import { checkNamespaceName } from './target-namespace.js';
 
 export const DEBUGGER_NAMES: readonly DebuggerName[] = ['dlv', 'gdb', 'nodejs', 'python', 'java'];
 export const DEFAULT_TTL_MS = 3_600_000;
@@ -12,6 +13,7 @@ export const MAX_TTL_MS = 24 * 3_600_000;
 export const MIN_TTL_MS = 1_000;
 const TTL_RANGE = '1s to 24h';
 
+const namespaceList = opt.stringList({ description: '', default: [], valueName: 'ns1,ns2', check: checkNamespaceName });
 const debuggerEnum = opt.enumOf({ description: '', default: 'dlv', values: DEBUGGER_NAMES });
 
 /** The options that say what to attach to and how; shared by plank and squashctl. */
@@ -45,6 +47,20 @@ export const plankOptionsSchema = {
       "off enters nothing and reports the in-namespace port (endpoint namespace \"target\"), for a caller that port-forwards to the target pod",
     default: 'auto',
     values: NETNS_RELAY_MODES,
+  }),
+  allowNamespaces: {
+    ...namespaceList,
+    description:
+      'Kubernetes namespaces the target may be in; the plank refuses any other before attaching (also $SQUASH_ALLOWED_NAMESPACES). ' +
+      "The target's own service account namespace file wins over --target-namespace",
+    default: undefined as string[] | undefined,
+    showDefault: 'unset = any target (outside Kubernetes)',
+  } satisfies OptionDef<string[] | undefined>,
+  targetNamespace: opt.string({
+    description: "the target's Kubernetes namespace, as the caller knows it (checked against the target's own when readable)",
+    default: '',
+    valueName: 'ns',
+    check: checkNamespaceName,
   }),
   logLevel: opt.enumOf({ description: 'log level (logs are JSON lines on stderr)', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
 };
