@@ -224,9 +224,10 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     term.write('\r');
     await term.waitFor(/nodejs \(detected from the image\)/);
     term.write('\r');
-    await term.waitFor(/Ctrl-C ends the session/);
+    // The IDE configuration is the last thing printed: wait for it, not for the line before it.
+    await term.waitFor(/"request": "attach"/);
     expect(term.screen()).toMatch(/Attached nodejs to default\/web-1 container web/);
-    expect(term.screen()).toContain('"request": "attach"');
+    expect(term.screen()).toContain('Ctrl-C ends the session');
     const deleted = once(api.events, 'pod-deleted');
     term.write('\x03');
     expect(await term.exit).toBe(0);
