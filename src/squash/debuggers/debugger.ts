@@ -168,6 +168,17 @@ export function startServer<T>(
   });
 }
 
+/**
+ * Settles once `holds()` turns false, checking every `intervalMs` on an unref'd timer (never keeps the
+ * process alive): the `ended` promise of sessions whose debugger is not our child process.
+ */
+export function whileHolds(holds: () => boolean, intervalMs = 500): Promise<void> {
+  return new Promise((resolve) => {
+    const tick = (): void => (holds() ? void setTimeout(tick, intervalMs).unref() : resolve());
+    tick();
+  });
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
 import { openRelay, tcpDialer, type Dialer } from '../relay/tcp-relay.js';
 import { ownListeners } from './proc-sockets.js';
-import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, findExecutable, isAlive, sleep, type AttachOptions, type Debugger } from './debugger.js';
+import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, findExecutable, isAlive, sleep, whileHolds, type AttachOptions, type Debugger } from './debugger.js';
 
 export interface JdwpAgent {
   transport: string;
@@ -124,10 +124,7 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
       throw attachTimeout('java', pid, timeoutMs, `the JDWP port ${port} did not accept connections`);
     }
     let detached = false;
-    const ended = new Promise<void>((resolve) => {
-      const tick = (): void => (!detached && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
-      tick();
-    });
+    const ended = whileHolds(() => !detached && isAlive(pid));
     return {
       endpoint: { runtime: 'java', debugger: 'java', protocol: 'jdwp', host: agentHostOf(agent), port, pid, namespace: 'target' },
       detach: async () => void (detached = true),
@@ -150,10 +147,7 @@ export function createJavaDebugger(opts: JavaDebuggerOptions = {}): Debugger {
     }
     const relay = forwarder.crossesNamespace ? await openRelay({ dial: dialer(port) }) : undefined;
     let detached = false;
-    const ended = new Promise<void>((resolve) => {
-      const tick = (): void => (!detached && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
-      tick();
-    });
+    const ended = whileHolds(() => !detached && isAlive(pid));
     let detaching: Promise<void> | undefined;
     return {
       endpoint: { runtime: 'java', debugger: 'java', protocol: 'jdwp', host, port: relay?.port ?? port, pid },

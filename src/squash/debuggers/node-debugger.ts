@@ -18,7 +18,7 @@ import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../r
 import { openRelay, type Dialer, type Relay } from '../relay/tcp-relay.js';
 import type { AttachSession } from '../squash-types.js';
 import { connectCdp } from './cdp-client.js';
-import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, isAlive, sleep, type AttachOptions, type Debugger } from './debugger.js';
+import { DEFAULT_ATTACH_TIMEOUT_MS, assertAlive, attachTimeout, isAlive, sleep, whileHolds, type AttachOptions, type Debugger } from './debugger.js';
 import { isLoopback, namespaceListeners, ownListeners } from './proc-sockets.js';
 
 export interface NodeDebuggerOptions {
@@ -106,10 +106,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
   async function openInNamespace(pid: number, options: AttachOptions, deadline: number, timeoutMs: number): Promise<AttachSession> {
     const port = await inspectorPortInNamespace(pid, options, deadline, timeoutMs);
     let stopped = false;
-    const ended = new Promise<void>((resolve) => {
-      const tick = (): void => (stopped || !isAlive(pid) ? resolve() : void setTimeout(tick, 500).unref());
-      tick();
-    });
+    const ended = whileHolds(() => !stopped && isAlive(pid));
     return {
       endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port, pid, namespace: 'target' },
       // Closing the inspector takes a CDP connection, which only the target's namespace can make.
@@ -159,13 +156,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
     const relay = forwarder.crossesNamespace ? await openRelay({ dial: forwarder.dialer(inspectorPort) }) : undefined;
     const wsUrl = relay ? rewriteWebsocketUrl(url, relay) : url;
     let stopped = false;
-    const ended = new Promise<void>((resolve) => {
-      const tick = (): void => {
-        if (stopped || !isAlive(pid)) return resolve();
-        setTimeout(tick, 500).unref();
-      };
-      tick();
-    });
+    const ended = whileHolds(() => !stopped && isAlive(pid));
     let detaching: Promise<void> | undefined;
     const detach = (): Promise<void> =>
       (detaching ??= (async () => {

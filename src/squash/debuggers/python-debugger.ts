@@ -23,6 +23,7 @@ import {
   isAlive,
   notInstalled,
   sleep,
+  whileHolds,
   type AttachOptions,
   type Debugger,
 } from './debugger.js';
@@ -205,10 +206,7 @@ function session(
   adapterPid: number,
   extra: { placement?: DebugpyPlacement | undefined; close?: () => Promise<void>; namespace?: 'target' },
 ): AttachSession {
-  const ended = new Promise<void>((resolve) => {
-    const tick = (): void => (isAlive(adapterPid) && isAlive(pid) ? void setTimeout(tick, 500).unref() : resolve());
-    tick();
-  });
+  const ended = whileHolds(() => isAlive(adapterPid) && isAlive(pid));
   let detaching: Promise<void> | undefined;
   return {
     endpoint: { runtime: 'python', debugger: 'python', protocol: 'dap', host, port, pid, ...(extra.namespace ? { namespace: extra.namespace } : {}) },
