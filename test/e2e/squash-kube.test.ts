@@ -230,7 +230,8 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(term.screen()).toContain('Ctrl-C ends the session');
     const deleted = once(api.events, 'pod-deleted');
     term.write('\x03');
-    expect(await term.exit).toBe(0);
+    const code = await term.exit;
+    expect(code, `squashctl exited ${code}; the terminal showed:\n${term.screen().slice(-3000)}`).toBe(0);
     await deleted;
     expect(plankPods()).toEqual([]);
   });

@@ -136,9 +136,14 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
     });
     say('ending the session: deleting the plank pod');
   } finally {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-    await session?.close();
+    // A second Ctrl-C while the plank pod is being deleted must not abandon the deletion (the pod would wait out its TTL).
+    onSignal = () => say('still deleting the plank pod…');
+    try {
+      await session?.close();
+    } finally {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    }
   }
 }
 
