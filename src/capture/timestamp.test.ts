@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfc3339, millisBetween, parseRfc3339 } from './timestamp.js';
+import { formatRfc3339, isoFromEpochMillis, millisBetween, parseRfc3339 } from './timestamp.js';
 
 describe('RFC 3339 timestamps', () => {
   it.each([
@@ -41,5 +41,20 @@ describe('RFC 3339 timestamps', () => {
   it('measures durations in milliseconds without float noise', () => {
     expect(millisBetween({ seconds: 10, nanos: 100_000_000 }, { seconds: 10, nanos: 142_500_000 })).toBe(42.5);
     expect(millisBetween({ seconds: 10, nanos: 900_000_000 }, { seconds: 11, nanos: 0 })).toBe(100);
+  });
+});
+
+describe('isoFromEpochMillis', () => {
+  it('formats exactly as Date#toISOString, across seconds, days, leap days and out-of-range years', () => {
+    const samples = [0, 0.9, 999.999, 1000, 59_999, 951_782_400_000 /* 2000-02-29 */, 1_764_165_012_345.6, 253_402_300_799_999, 253_402_300_800_000, -1, -1000.5, 8.64e15];
+    // A seeded walk that revisits seconds out of order, so the per-second cache must notice every change.
+    let x = 1_764_165_000_000;
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      x += (seed % 4000) - 1500 + (seed % 97) / 97;
+      samples.push(x);
+    }
+    for (const ms of samples) expect(isoFromEpochMillis(ms), String(ms)).toBe(new Date(ms).toISOString());
   });
 });

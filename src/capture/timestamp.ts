@@ -147,3 +147,26 @@ export function millisBetween(a: ProtoTimestamp, b: ProtoTimestamp): number {
   const micros = (b.seconds - a.seconds) * 1_000_000 + Math.round((b.nanos - a.nanos) / 1000);
   return micros / 1000;
 }
+
+// The date-and-seconds part of the last second formatted: taps stamp thousands of captures a second, and
+// Date#toISOString costs more than the whole rest of a stamp.
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()` (millisecond precision, fractions of a millisecond dropped), formatting the
+ * part up to the seconds once per second.
+ * @example isoFromEpochMillis(1764165012345.6) // "2025-11-26T13:50:12.345Z"
+ */
+export function isoFromEpochMillis(ms: number): string {
+  // Outside years 1970..9999 toISOString's own format (and truncation toward zero) apply.
+  if (!(ms >= 0 && ms < 253_402_300_800_000)) return new Date(ms).toISOString();
+  const whole = Math.floor(ms);
+  const second = Math.floor(whole / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20); // "2025-11-26T13:50:12."
+    isoSecond = second;
+  }
+  const milli = whole - second * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}

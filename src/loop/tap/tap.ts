@@ -3,6 +3,7 @@
 // `Tap` contract of tap-types.ts for our gateway and for services tapping themselves (with-tap.ts).
 // Nothing here may throw into, block or alter the traffic: every entry point catches, counts and logs.
 import type { CaptureInput, CapturedBody, CapturedMessage, ConnectionInfo, HeaderList } from '../../capture/capture.js';
+import { isoFromEpochMillis } from '../../capture/timestamp.js';
 import { messageOf } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { FieldName } from '../../match/match-definitions.js';
@@ -312,10 +313,10 @@ class Recorder implements TapExchange {
   /** Completes a capture a TapConfig keeps: deferred request headers and the timestamps. */
   stamp(capture: CaptureInput): void {
     if (this.requestHeadersDeferred) capture.request.headers = this.requestHeaders();
-    const started = new Date(this.started).toISOString();
+    const started = isoFromEpochMillis(this.started);
     capture.capturedAt = started;
     capture.request.headersReceivedAt = started;
-    if (this.responseAt !== undefined) capture.response.headersReceivedAt = new Date(this.responseAt).toISOString();
+    if (this.responseAt !== undefined) capture.response.headersReceivedAt = isoFromEpochMillis(this.responseAt);
   }
 
   private requestHeaders(): HeaderList {
@@ -328,14 +329,17 @@ class Recorder implements TapExchange {
     ];
     const raw = info.rawHeaders;
     if (raw) for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
-    else for (const h of info.headers) headers.push([h[0], h[1]]);
+    else for (const h of info.headers) headers.push(h);
     return headers;
   }
 
+  // The capture's lists are new, their pairs the tap point's: nothing downstream of the tap modifies a pair
+  // (redaction replaces them), and the tap point may not either (the TapExchange contract).
   private responseHeaders(): HeaderList {
     if (this.status === undefined) return [];
     const list: HeaderList = [[':status', String(this.status)]];
-    if (this.responseHead) for (const h of this.responseHead) list.push([h[0], h[1]]);
+    const head = this.responseHead;
+    if (head) for (let i = 0; i < head.length; i++) list.push(head[i]!);
     return list;
   }
 
@@ -350,7 +354,7 @@ function readsRequestHeaders(c: CompiledTapConfig): boolean {
 }
 
 function copyList(list: HeaderList | undefined): HeaderList {
-  return list ? list.map((h) => [h[0], h[1]]) : [];
+  return list ? list.slice() : [];
 }
 
 function trimBody(m: CapturedMessage, cap: number): CapturedMessage {
