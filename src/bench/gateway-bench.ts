@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../core/errors.js';
 import { metricsText, metricValue, putTapConfig, request, startBareNodeProxy, startGateway, startLoopServer, startUpstream, waitFor, type RunningTarget } from './gateway-targets.js';
+import { pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
 import { startNginx } from './nginx-target.js';
 import { findExecutable, postScript, runWrk, type WrkResult, type WrkSettings } from './wrk-load.js';
 
@@ -49,13 +50,13 @@ export interface RowResult {
 }
 
 export type GatewayBenchResult =
-  | { ran: true; settings: GatewayBenchSettings; rows: RowResult[]; nginx: string | undefined; loadAverage: number[] }
+  | { ran: true; settings: GatewayBenchSettings; rows: RowResult[]; nginx: string | undefined; loadAverage: number[]; pinned: CpuPlan | undefined }
   | { ran: false; reason: string };
 
 /**
- * LOOP_BENCH_SECONDS: measured seconds per row and round (default 8; the warm-up is min(2, this));
- * LOOP_BENCH_ROUNDS: rounds through all rows (default 3; the report shows the median);
- * LOOP_BENCH_CONNECTIONS: wrk connections (default 32).
+ * LOOP_BENCH_SECONDS: measured seconds per row and round (default 5; the warm-up is 1 s);
+ * LOOP_BENCH_ROUNDS: rounds through all rows (default 6; the report shows medians);
+ * LOOP_BENCH_CONNECTIONS: wrk connections (default 32); LOOP_BENCH_PIN=0: do not pin CPUs.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
   const int = (name: string, fallback: number): number => {
@@ -65,8 +66,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
     if (!Number.isInteger(n) || n < 1) throw new LoopError('CONFIG_INVALID', `${name}="${raw}": expected a whole number ≥ 1`);
     return n;
   };
-  const seconds = int('LOOP_BENCH_SECONDS', 8);
-  return { threads: 1, connections: int('LOOP_BENCH_CONNECTIONS', 32), seconds, warmupSeconds: Math.min(2, seconds), rounds: int('LOOP_BENCH_ROUNDS', 3) };
+  const seconds = int('LOOP_BENCH_SECONDS', 5);
+  return { threads: 1, connections: int('LOOP_BENCH_CONNECTIONS', 32), seconds, warmupSeconds: 1, rounds: int('LOOP_BENCH_ROUNDS', 6) };
 }
 
 interface LiveRow extends RowResult {
@@ -123,19 +124,23 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
   const loadAverage = os.loadavg();
   const nginx = await findExecutable('nginx', ['/usr/sbin']);
   if (!nginx) log('nginx is not installed: its rows are left out (apt-get install -y nginx)');
+  const pinned = await planCpus(process.env);
+  log(pinned ? `gateway bench: the proxy under test on CPU ${pinned.proxy}; wrk, the upstream and the loop servers on CPU ${pinned.load}` : 'gateway bench: CPUs not pinned (taskset missing, one CPU, or LOOP_BENCH_PIN=0)');
   const dir = await mkdtemp(path.join(tmpdir(), 'loop-bench-gateway-'));
   const running: RunningTarget[] = [];
-  const started = async <T extends RunningTarget>(t: Promise<T>): Promise<T> => {
+  /** `side`: which CPUs the process gets when pinning — the proxy's, or the load side's. */
+  const started = async <T extends RunningTarget>(t: Promise<T>, side: 'proxy' | 'load' = 'proxy'): Promise<T> => {
     const target = await t;
     running.push(target);
+    if (pinned) await pinTree(pinned.taskset, target.pid, pinned[side]);
     return target;
   };
   try {
     const script = path.join(dir, 'post.lua');
     await writeFile(script, postScript(BODY_BYTES));
-    const wrkSettings: WrkSettings = { threads: settings.threads, connections: settings.connections, seconds: settings.seconds, script };
+    const wrkSettings: WrkSettings = { threads: settings.threads, connections: settings.connections, seconds: settings.seconds, script, ...(pinned ? { pin: { taskset: pinned.taskset, cpus: pinned.load } } : {}) };
     log('gateway bench: starting the upstream and the targets');
-    const upstream = await started(startUpstream());
+    const upstream = await started(startUpstream(), 'load');
     const rows: LiveRow[] = [
       { key: 'upstream', label: 'upstream directly (reference)', target: upstream, runs: [] },
       { key: 'node-proxy', label: 'bare node:http proxy (baseline)', target: await started(startBareNodeProxy(upstream.url)), runs: [] },
@@ -148,7 +153,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     }
     rows.push({ key: 'tap-off', label: 'gateway, tap off', target: await started(startGateway(upstream.url)), runs: [] });
     for (const spec of TAP_ROWS) {
-      const loopServer = await started(startLoopServer(path.join(dir, spec.key)));
+      const loopServer = await started(startLoopServer(path.join(dir, spec.key)), 'load');
       await putTapConfig(loopServer.url, spec.key, spec.match);
       rows.push({ ...spec, loopServer, target: await started(startGateway(upstream.url, loopServer.url, 1)), runs: [] });
     }
@@ -157,11 +162,12 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     for (const row of rows) await checkTarget(row, body);
 
     for (let round = 1; round <= settings.rounds; round++) {
-      for (const row of rows) {
+      // Every other round backwards: a machine that speeds up or slows down over the run favours no row.
+      for (const row of round % 2 === 1 ? rows : [...rows].reverse()) {
         log(`gateway bench round ${round}/${settings.rounds}: ${row.label}`);
         await runWrk(wrk, row.target.url, { ...wrkSettings, seconds: settings.warmupSeconds });
         const result = await runWrk(wrk, row.target.url, wrkSettings);
-        row.runs.push(result);
+        row.runs[round - 1] = result;
         const errors = result.errors + result.non2xx > 0 ? `, ${result.errors} socket errors, ${result.non2xx} non-2xx` : '';
         log(`  ${Math.round(result.requestsPerSec).toLocaleString('en')} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${errors}`);
         // Shipping what a capturing row queued must not eat into the next row's CPU.
@@ -174,6 +180,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       settings,
       nginx: nginxName,
       loadAverage,
+      pinned,
       rows: rows.map(({ key, label, runs, match, tap }) => ({ key, label, runs, ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
     };
   } finally {

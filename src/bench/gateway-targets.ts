@@ -12,12 +12,14 @@ const LOOP_BIN = path.join(DIST, 'cli/loop/main.js');
 
 export interface RunningTarget {
   url: string;
+  /** The process to pin (its descendants too). */
+  pid: number;
   /** The gateway's admin address (for /metrics); only gateways have one. */
   adminUrl?: string;
   stop(): Promise<void>;
 }
 
-const asTarget = (server: SpawnedServer): RunningTarget => ({ url: server.url, stop: () => server.stop().then(() => undefined) });
+const asTarget = (server: SpawnedServer): RunningTarget => ({ url: server.url, pid: server.child.pid!, stop: () => server.stop().then(() => undefined) });
 
 export async function startUpstream(): Promise<RunningTarget> {
   return asTarget(await spawnServer([path.join(DIST, 'bench/bench-upstream.js')], { name: 'bench upstream' }));

@@ -10,6 +10,8 @@ import { LoopError } from '../core/errors.js';
 
 export interface NginxTarget {
   url: string;
+  /** The master's; its workers are its children. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startNginx(nginxPath: string, dir: string, upstream: URL, 
       if ((await getText(`${url}/__bench_ready`)) === nonce) {
         return {
           url,
+          pid: child.pid!,
           stop: async () => {
             await stopChild(child, exited);
             process.off('exit', killOnExit);

@@ -12,6 +12,8 @@ export interface WrkSettings {
   seconds: number;
   /** Path of the Lua script (see `postScript`). */
   script: string;
+  /** Runs wrk under `taskset -c <cpus>` (CpuPlan.load). */
+  pin?: { taskset: string; cpus: string };
 }
 
 export interface WrkResult {
@@ -77,7 +79,8 @@ export function parseWrkOutput(output: string): WrkResult {
 export function runWrk(wrkPath: string, url: string, settings: WrkSettings): Promise<WrkResult> {
   const args = [`-t${settings.threads}`, `-c${settings.connections}`, `-d${settings.seconds}s`, '--latency', '-s', settings.script, url];
   return new Promise((resolve, reject) => {
-    execFile(wrkPath, args, { encoding: 'utf8', timeout: (settings.seconds + 30) * 1000 }, (err, stdout, stderr) => {
+    const [file, argv] = settings.pin ? [settings.pin.taskset, ['-c', settings.pin.cpus, wrkPath, ...args]] : [wrkPath, args];
+    execFile(file, argv, { encoding: 'utf8', timeout: (settings.seconds + 30) * 1000 }, (err, stdout, stderr) => {
       if (err) return reject(new LoopError('INTERNAL', `wrk ${args.join(' ')} failed: ${stderr.trim() || err.message}`, { cause: err }));
       try {
         resolve(parseWrkOutput(stdout));

@@ -1,0 +1,45 @@
+// CPU pinning for the gateway benchmark: the proxy under test gets a core of its own, the load generator,
+// the upstream and the loop servers share the rest — the usual way to measure a proxy, and on a small box
+// the only way to keep the loop server's work (on the load side) from being charged to the proxy's core.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import { LoopError } from '../core/errors.js';
+import { findExecutable } from './wrk-load.js';
+
+export interface CpuPlan {
+  taskset: string;
+  /** CPU list (taskset -c form) for the proxy under test. */
+  proxy: string;
+  /** CPU list for wrk, the upstream and the loop servers. */
+  load: string;
+}
+
+/** A plan when taskset exists and there are at least 2 CPUs, unless LOOP_BENCH_PIN=0 says not to pin. */
+export async function planCpus(env: NodeJS.ProcessEnv): Promise<CpuPlan | undefined> {
+  if (env.LOOP_BENCH_PIN === '0') return undefined;
+  const cpus = os.availableParallelism();
+  if (cpus < 2) return undefined;
+  const taskset = await findExecutable('taskset');
+  if (!taskset) return undefined;
+  return { taskset, proxy: '0', load: cpus === 2 ? '1' : `1-${cpus - 1}` };
+}
+
+/** Pins every thread of `pid` and of its descendants (nginx's workers) to `cpus`. */
+export async function pinTree(taskset: string, pid: number, cpus: string): Promise<void> {
+  for (const p of [pid, ...(await descendants(pid))]) {
+    try {
+      await promisify(execFile)(taskset, ['-a', '-p', '-c', cpus, String(p)]);
+    } catch (err) {
+      throw new LoopError('INTERNAL', `taskset -a -p -c ${cpus} ${p} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+async function descendants(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const children = text.split(/\s+/).filter(Boolean).map(Number);
+  const deeper = await Promise.all(children.map(descendants));
+  return [...children, ...deeper.flat()];
+}
