@@ -66,6 +66,21 @@ describe('CaptureRecordWriter', () => {
     expect(decodeCaptureBatch(Buffer.concat(captureBatchParts([e])))[0]!.source).toBe('e');
   });
 
+  it('reuses released chunks, up to spareChunks of them, instead of allocating new ones', () => {
+    const writer = new CaptureRecordWriter(4096, 3);
+    const body = { bytes: Buffer.alloc(3000, 1), truncated: false };
+    // Six records of ~3 KiB: one chunk each.
+    const first = Array.from({ length: 6 }, () => writer.write(sampleCapture({ request: { headers: [], body, trailers: [] } })));
+    const chunks = new Set(first.map((r) => r.buffer));
+    expect(chunks.size).toBe(6);
+    writer.release(first[5]!); // all released: five chunks retire, three kept as spares
+    const next = Array.from({ length: 4 }, () => writer.write(sampleCapture({ request: { headers: [], body, trailers: [] } })));
+    // The current chunk starts over, then the three spares: no new memory for the first four records.
+    expect(next.map((r) => chunks.has(r.buffer))).toEqual([true, true, true, true]);
+    const fifth = writer.write(sampleCapture({ request: { headers: [], body, trailers: [] } }));
+    expect(chunks.has(fifth.buffer)).toBe(false); // spares used up: a fresh chunk
+  });
+
   it('joins neighbouring records into one part', () => {
     const writer = new CaptureRecordWriter();
     const records = [writer.write(sampleCapture()), writer.write(bareCapture()), writer.write(sampleCapture())];

@@ -53,8 +53,15 @@ export class CaptureRecordWriter {
   private live: Buffer[] = [];
   private spare: Buffer[] = [];
 
-  /** `chunkBytes`: size of each shared buffer; a bigger record gets a chunk of its own. */
-  constructor(private readonly chunkBytes = 256 * 1024) {
+  /**
+   * `chunkBytes`: size of each shared buffer; a bigger record gets a chunk of its own. `spareChunks`: released
+   * chunks kept for reuse. A tap's batch spans several chunks (500 captures of 2 KiB ≈ 4 chunks) and the next
+   * batch fills while one is in flight, so keeping too few meant allocating fresh chunks for every batch.
+   */
+  constructor(
+    private readonly chunkBytes = 256 * 1024,
+    private readonly spareChunks = 8,
+  ) {
     // Never from Buffer's shared pool: `release` tells chunks apart by their ArrayBuffer.
     this.chunk = Buffer.allocUnsafeSlow(chunkBytes);
     this.live.push(this.chunk);
@@ -67,7 +74,7 @@ export class CaptureRecordWriter {
   release(record: Buffer): void {
     const i = this.live.findIndex((c) => c.buffer === record.buffer);
     if (i === -1) return;
-    for (const c of this.live.splice(0, i)) if (this.spare.length < 2 && c.length === this.chunkBytes) this.spare.push(c);
+    for (const c of this.live.splice(0, i)) if (this.spare.length < this.spareChunks && c.length === this.chunkBytes) this.spare.push(c);
     // Everything written so far is released: the current chunk starts over.
     if (this.live.length === 1 && record.byteOffset + record.length === this.chunk.byteOffset + this.at) this.at = 0;
   }
