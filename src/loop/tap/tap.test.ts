@@ -96,6 +96,32 @@ describe('createTap', () => {
     expect([await outcome('matched'), await outcome('recorded'), await outcome('skipped')]).toEqual([1, 1, 0]);
   });
 
+  it('decides at the response head when the heads alone rule every config out, and stops recording', async () => {
+    const { tap, shipper, outcome } = setup([
+      ['default/errors', { match: 'responseHeaders[":status"] == prefix("5")' }],
+      ['default/slow-pay', { match: 'requestHeaders[":path"] == prefix("/api") && responseHeaders[":status"] == "504"' }],
+    ]);
+    const x = tap.begin(request('/api/pay'))!;
+    x.requestData(Buffer.from('{"amount":5}'));
+    x.response(200, [['content-type', 'text/plain']]);
+    expect(await outcome('recorded')).toBe(1); // decided now, not at the end
+    x.responseData(Buffer.from('ok'));
+    x.end();
+    expect(await outcome('recorded')).toBe(1);
+    expect(shipper.got).toEqual([]);
+    // A config that also reads the body cannot be decided on the heads: the exchange is still recorded to the end.
+    const withBody = setup([['default/oom', { match: 'responseHeaders[":status"] == "200" && responseBody == contains("OOM")' }]]);
+    const y = withBody.tap.begin(request())!;
+    y.response(200, []);
+    expect(await withBody.outcome('recorded')).toBe(0);
+    y.responseData(Buffer.from('OOM killed'));
+    y.end();
+    expect(withBody.shipper.got.map((c) => c.response.body?.bytes.toString())).toEqual(['OOM killed']);
+    // Heads that leave a config in play (a 504 on /api) are captured whole.
+    expect(exchange(tap, request('/api/pay'), 504, ['{"amount":5}'], ['timeout'])).toBe(true);
+    expect(shipper.got.map((c) => [c.tapConfig, c.request.body?.bytes.toString()])).toEqual([['default/errors', '{"amount":5}']]);
+  });
+
   it('copies bodies up to the cap (the largest among the configs still in play) and marks them truncated', () => {
     const { tap, shipper } = setup(
       [

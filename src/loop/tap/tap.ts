@@ -35,6 +35,7 @@ export interface TapOptions {
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders'] as FieldName[]);
+const HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders', 'responseHeaders'] as FieldName[]);
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
 const defaultClock = (): number => performance.timeOrigin + performance.now();
@@ -125,6 +126,8 @@ export function createTap(options: TapOptions): Tap {
     shipper.enqueue(redacted);
   };
 
+  const unmatched = (): void => count('recorded');
+
   return {
     begin(info: TapRequestInfo): TapExchange | undefined {
       try {
@@ -166,7 +169,7 @@ export function createTap(options: TapOptions): Tap {
         if (remaining.length > 1) remaining.sort(byKey);
         let cap = 0;
         for (const c of remaining) cap = Math.max(cap, c.maxBodyBytes ?? defaultCap);
-        return new Recorder(info, remaining, cap, clock, options.source, ship, failed);
+        return new Recorder(info, remaining, cap, clock, options.source, ship, failed, unmatched);
       } catch (err) {
         scratchHeaders.length = 0;
         failed('begin', err);
@@ -202,6 +205,11 @@ class BodyCopy {
     this.kept += take;
   }
 
+  /** Lets go of the chunks kept so far (the exchange will not be captured). */
+  drop(): void {
+    this.chunks = [];
+  }
+
   /** undefined when no byte was seen (Envoy: a message without body has no body). The bytes are views. */
   body(): CapturedBody | undefined {
     if (this.seen === 0) return undefined;
@@ -211,6 +219,8 @@ class BodyCopy {
 }
 
 type Ship = (recorder: Recorder, capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined) => void;
+/** Counts an exchange no TapConfig can match, decided before its end. */
+type Unmatched = () => void;
 type Failed = (where: string, err: unknown) => void;
 
 /** One exchange being recorded; every method is a no-op after `end` or after a failure inside it. */
@@ -226,6 +236,9 @@ class Recorder implements TapExchange {
   private responseAt: number | undefined;
   /** Whether the request headers were left out of the capture the configs were evaluated on. */
   private requestHeadersDeferred = false;
+  /** Lists made for the decision at the response head, reused by the capture. */
+  private requestList: HeaderList | undefined;
+  private responseList: HeaderList | undefined;
 
   constructor(
     private readonly info: TapRequestInfo,
@@ -235,6 +248,7 @@ class Recorder implements TapExchange {
     private readonly source: string,
     private readonly ship: Ship,
     private readonly failed: Failed,
+    private readonly unmatched: Unmatched,
   ) {
     this.started = clock();
     this.requestBody = new BodyCopy(cap);
@@ -265,9 +279,38 @@ class Recorder implements TapExchange {
       this.responseAt = this.clock();
       this.status = status;
       this.responseHead = headers;
+      if (!this.anyCanMatchWithHeaders()) {
+        // Decided at the response head (the tutorial's `responseHeaders[":status"] == prefix("5")` on a 200):
+        // stop recording now rather than keep the bodies and build a capture at the end for nothing.
+        this.done = true;
+        this.requestBody.drop();
+        this.unmatched();
+      }
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /** False when every config still in play is ruled out by the request and response heads alone. */
+  private anyCanMatchWithHeaders(): boolean {
+    const remaining = this.remaining;
+    let readsRequest = false;
+    for (let i = 0; i < remaining.length; i++) {
+      const m = remaining[i]!.match;
+      if (!m.fields.includes('responseHeaders')) return true; // nothing new to decide on
+      if (m.fields.includes('requestHeaders')) readsRequest = true;
+    }
+    const heads: CaptureInput = {
+      capturedAt: '',
+      tapConfig: '',
+      source: '',
+      destination: '',
+      durationMs: null,
+      request: { headers: readsRequest ? (this.requestList = this.requestHeaders()) : [], trailers: [] },
+      response: { headers: (this.responseList = this.responseHeaders()), trailers: [] },
+    };
+    for (let i = 0; i < remaining.length; i++) if (remaining[i]!.match.matchesKnown(heads, HEADERS_KNOWN) !== false) return true;
+    return false;
   }
 
   responseData(chunk: Buffer): void {
@@ -287,10 +330,10 @@ class Recorder implements TapExchange {
       // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
       // Request headers are made now only when a config still in play reads them; else once one keeps the exchange.
       this.requestHeadersDeferred = !this.remaining.some(readsRequestHeaders);
-      const request: CapturedMessage = { headers: this.requestHeadersDeferred ? [] : this.requestHeaders(), trailers: copyList(this.requestTrailers) };
+      const request: CapturedMessage = { headers: this.requestHeadersDeferred ? [] : (this.requestList ?? this.requestHeaders()), trailers: copyList(this.requestTrailers) };
       const requestBody = this.requestBody.body();
       if (requestBody) request.body = requestBody;
-      const response: CapturedMessage = { headers: this.responseHeaders(), trailers: copyList(result?.trailers) };
+      const response: CapturedMessage = { headers: this.responseList ?? this.responseHeaders(), trailers: copyList(result?.trailers) };
       const responseBody = this.responseBody.body();
       if (responseBody) response.body = responseBody;
       const capture: CaptureInput = {
@@ -312,7 +355,7 @@ class Recorder implements TapExchange {
 
   /** Completes a capture a TapConfig keeps: deferred request headers and the timestamps. */
   stamp(capture: CaptureInput): void {
-    if (this.requestHeadersDeferred) capture.request.headers = this.requestHeaders();
+    if (this.requestHeadersDeferred) capture.request.headers = this.requestList ?? this.requestHeaders();
     const started = isoFromEpochMillis(this.started);
     capture.capturedAt = started;
     capture.request.headersReceivedAt = started;
