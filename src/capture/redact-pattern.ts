@@ -4,16 +4,13 @@
 // src/match/regex-check.ts, which leaves no way to need them) and nested quantifiers such as `(a+)+`, the
 // classic exponential case. Polynomial backtracking stays possible; the text one pattern scans is capped
 // (MAX_PATTERN_SCAN_CHARS) so it is bounded, and what lies beyond the cap is dropped, never kept unscanned.
-import { findRe2Incompatibility } from '../match/regex-check.js';
+import { compileUnicodeFirst, findRe2Incompatibility, splitLeadingFlags } from '../match/regex-check.js';
 
 /** Characters of one header value or body a pattern scans; the rest is cut (bodies) or redacted whole (values). */
 export const MAX_PATTERN_SCAN_CHARS = 1024 * 1024;
 
 /** Longest pattern accepted: a secret's shape needs far fewer. */
 export const MAX_PATTERN_LENGTH = 1000;
-
-// Leading inline flags, as the match language accepts them: (?i) case-insensitive, (?s) dot matches \n.
-const LEADING_FLAGS = /^\(\?([is]+)\)/;
 
 // Short probes: a pattern whose first match in any of them is empty (`a*`, `\b`, `^`) can match nothing
 // and would redact between characters.
@@ -43,28 +40,13 @@ function compile(pattern: string): RegExp | string {
   if (pattern.length > MAX_PATTERN_LENGTH) return `longer than ${MAX_PATTERN_LENGTH} characters`;
   const unsupported = findRe2Incompatibility(pattern);
   if (unsupported) return unsupported;
-  let flags = '';
-  let body = pattern;
-  const lead = LEADING_FLAGS.exec(pattern);
-  if (lead) {
-    flags = [...new Set(lead[1])].join('');
-    body = pattern.slice(lead[0].length);
-  }
+  const { flags, body, prefixLength } = splitLeadingFlags(pattern);
   const nested = nestedQuantifier(body);
   if (nested !== undefined) {
-    return `nested quantifier at ${nested + (lead?.[0].length ?? 0)}: a repeated group that itself repeats can take exponential time; repeat the inner part only, e.g. (ab)+ or [a-z0-9]+`;
+    return `nested quantifier at ${nested + prefixLength}: a repeated group that itself repeats can take exponential time; repeat the inner part only, e.g. (ab)+ or [a-z0-9]+`;
   }
-  let re: RegExp;
-  try {
-    re = new RegExp(body, `${flags}u`);
-  } catch (unicodeErr) {
-    try {
-      re = new RegExp(body, flags);
-    } catch {
-      const msg = unicodeErr instanceof Error ? unicodeErr.message : String(unicodeErr);
-      return `not a regular expression: ${msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
-    }
-  }
+  const re = compileUnicodeFirst(body, flags);
+  if (!(re instanceof RegExp)) return `not a regular expression: ${re.error}`;
   for (const probe of EMPTY_PROBES) {
     const m = re.exec(probe);
     if (m && m[0] === '') return 'can match the empty string; a redaction pattern must match at least one character';

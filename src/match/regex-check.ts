@@ -53,23 +53,35 @@ export function findRe2Incompatibility(pattern: string): string | undefined {
 export function compileFullMatchRegex(pattern: string): RegExp | Re2Problem {
   const unsupported = findRe2Incompatibility(pattern);
   if (unsupported) return { reason: unsupported };
-  let flags = '';
-  let body = pattern;
+  const { flags, body } = splitLeadingFlags(pattern);
+  const re = compileUnicodeFirst(`^(?:${body})$`, flags);
+  return re instanceof RegExp ? re : { reason: `not a regular expression JavaScript can run: ${re.error}` };
+}
+
+/**
+ * The leading inline flags (`(?i)`, `(?s)`, `(?is)`) as RegExp flags, and the pattern after them.
+ * @example splitLeadingFlags('(?i)bearer .+') // { flags: 'i', body: 'bearer .+', prefixLength: 4 }
+ */
+export function splitLeadingFlags(pattern: string): { flags: string; body: string; prefixLength: number } {
   const lead = LEADING_FLAGS.exec(pattern);
-  if (lead) {
-    flags = [...new Set(lead[1])].join('');
-    body = pattern.slice(lead[0].length);
-  }
-  const source = `^(?:${body})$`;
+  if (!lead) return { flags: '', body: pattern, prefixLength: 0 };
+  return { flags: [...new Set(lead[1])].join(''), body: pattern.slice(lead[0].length), prefixLength: lead[0].length };
+}
+
+/**
+ * `new RegExp(source, flags)` in Unicode mode first (like RE2 it matches code points and rejects stray
+ * escapes), else without it; when neither compiles, the engine's complaint without its `Invalid regular
+ * expression: /…/:` prefix.
+ */
+export function compileUnicodeFirst(source: string, flags: string): RegExp | { error: string } {
   try {
-    // Unicode mode first: like RE2 it matches code points and rejects stray escapes.
     return new RegExp(source, `${flags}u`);
   } catch (unicodeErr) {
     try {
       return new RegExp(source, flags);
     } catch {
       const msg = unicodeErr instanceof Error ? unicodeErr.message : String(unicodeErr);
-      return { reason: `not a regular expression JavaScript can run: ${msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}` };
+      return { error: msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '') };
     }
   }
 }

@@ -33,6 +33,14 @@ export function sampleCapture(i: number, over: Partial<CaptureInput> & { status?
   };
 }
 
+/** sampleCapture(i) with request and response bodies that name it: `request-body-<i>`, `response-body-<i>`. */
+export function sampleCaptureWithBodies(i: number): CaptureInput {
+  const c = sampleCapture(i);
+  c.request.body = { bytes: Buffer.from(`request-body-${i}`), truncated: false };
+  c.response.body = { bytes: Buffer.from(`response-body-${i}`), truncated: false };
+  return c;
+}
+
 async function expectCode(p: Promise<unknown>, code: ErrorCode, mention?: string): Promise<void> {
   const err = await p.then(
     () => undefined,

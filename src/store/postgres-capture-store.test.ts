@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoopError } from '../core/errors.js';
-import { captureStoreContract, sampleCapture } from './capture-store.contract.js';
+import { captureStoreContract, sampleCapture, sampleCaptureWithBodies } from './capture-store.contract.js';
 import { createPostgresCaptureStore } from './postgres-capture-store.js';
 import { createCaptureStore } from './open-capture-store.js';
 
@@ -80,13 +80,7 @@ if (!url) {
       const client = new pg.Client({ connectionString: url });
       try {
         await store.init();
-        const withBody = (i: number) => {
-          const c = sampleCapture(i);
-          c.request.body = { bytes: Buffer.from(`request-body-${i}`), truncated: false };
-          c.response.body = { bytes: Buffer.from(`response-body-${i}`), truncated: false };
-          return c;
-        };
-        const [gone, kept] = await store.insertBatch([withBody(1), withBody(2)]);
+        const [gone, kept] = await store.insertBatch([sampleCaptureWithBodies(1), sampleCaptureWithBodies(2)]);
         for (const captureId of [gone!, gone!, kept!]) {
           await store.insertReplay({ captureId, createdAt: '2026-11-26T08:01:00.000Z', destination: 'd', target: 't', durationMs: 1 });
         }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoopError } from '../core/errors.js';
-import { captureStoreContract, sampleCapture } from './capture-store.contract.js';
+import { captureStoreContract, sampleCapture, sampleCaptureWithBodies } from './capture-store.contract.js';
 import { createSqliteCaptureStore } from './sqlite-capture-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { compileSqliteWriterWorker } from './sqlite-writer-worker.test-helper.js';
@@ -68,13 +68,7 @@ describe.each([
     const path = join(dir, `delete-rows-${n++}`, 'captures.db');
     const store = createSqliteCaptureStore({ path, ...mode });
     await store.init();
-    const withBody = (i: number) => {
-      const c = sampleCapture(i);
-      c.request.body = { bytes: Buffer.from(`request-body-${i}`), truncated: false };
-      c.response.body = { bytes: Buffer.from(`response-body-${i}`), truncated: false };
-      return c;
-    };
-    const [gone, kept] = await store.insertBatch([withBody(1), withBody(2)]);
+    const [gone, kept] = await store.insertBatch([sampleCaptureWithBodies(1), sampleCaptureWithBodies(2)]);
     for (const captureId of [gone!, gone!, kept!]) {
       await store.insertReplay({ captureId, createdAt: '2026-11-26T08:01:00.000Z', destination: 'd', target: 't', durationMs: 1, response: { headers: [[':status', '200']], body: { bytes: Buffer.from('replayed'), truncated: false }, trailers: [] } });
     }

@@ -296,9 +296,9 @@ class Recorder implements TapExchange {
     const remaining = this.remaining;
     let readsRequest = false;
     for (let i = 0; i < remaining.length; i++) {
-      const m = remaining[i]!.match;
-      if (!m.fields.includes('responseHeaders')) return true; // nothing new to decide on
-      if (m.fields.includes('requestHeaders')) readsRequest = true;
+      const c = remaining[i]!;
+      if (!c.match.fields.includes('responseHeaders')) return true; // nothing new to decide on
+      if (readsRequestHeaders(c)) readsRequest = true;
     }
     const heads: CaptureInput = {
       capturedAt: '',
