@@ -307,7 +307,8 @@ describe('squashctl', () => {
 
 /** squashctl on a real pseudo-terminal: we type, it draws (ANSI stripped for matching). */
 function onTerminal(args: string): { write(keys: string): void; waitFor(re: RegExp, timeoutMs?: number): Promise<string>; exit: Promise<number | null>; screen(): string } {
-  const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(SQUASHCTL)} ${args}`;
+  // `exec`: script runs the command through $SHELL -c; dash (CI's /bin/sh) would stay as the parent and die of a Ctrl-C itself.
+  const command = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(SQUASHCTL)} ${args}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env(), TERM: 'xterm', COLUMNS: '200', LINES: '50' }, stdio: ['pipe', 'pipe', 'pipe'] });
   processes.push(child);
   let text = '';

@@ -87,7 +87,8 @@ function squashctl(args: string[]): Squashctl {
 
 /** squashctl on a real pseudo-terminal (util-linux `script`): we type, it draws (ANSI stripped). */
 function onTerminal(args: string[]): { write(keys: string): void; waitFor(re: RegExp): Promise<void>; exit: Promise<number | null>; screen(): string } {
-  const command = [process.execPath, SQUASHCTL, '--kubeconfig', kubeconfig, ...args].map((a) => JSON.stringify(a)).join(' ');
+  // `exec`: script runs the command through $SHELL -c; dash (CI's /bin/sh) stays as the parent and dies of the Ctrl-C itself (exit 130).
+  const command = `exec ${[process.execPath, SQUASHCTL, '--kubeconfig', kubeconfig, ...args].map((a) => JSON.stringify(a)).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, SQUASH_STATE_DIR: dir, TERM: 'xterm', COLUMNS: '200', LINES: '50' }, stdio: ['pipe', 'pipe', 'pipe'] });
   processes.push(child);
   let text = '';
