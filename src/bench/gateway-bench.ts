@@ -1,9 +1,18 @@
 // The gateway benchmark (issue #3): the same wrk load (POST, 1 KiB body) against the same upstream through
-// each target in turn — the upstream itself (reference), a bare node:http proxy (baseline), nginx, and
-// `loop gateway` with the tap off, on matching nothing, and on capturing everything. Targets run side by
-// side in their own processes; rounds interleave them so a burst of noise hits one round, not one row.
+// each target — the upstream itself (reference), a bare node:http proxy (baseline), nginx, and `loop
+// gateway` with the tap off, on matching nothing, and on capturing everything. Targets run side by side
+// in their own processes, each first warmed up long enough for V8 to finish optimizing (a tap-on gateway
+// has more code to optimize: it was still compiling 15 s into its load).
+//
+// Two phases. Solo rounds measure each row alone (req/s, latency), rows in turn, every other round in
+// reverse. The checks are head to head: the tap-off gateway and the row it is compared with share the
+// proxy's CPU at the same time, each saturated by its own wrk, so the scheduler gives each half of the
+// core and their req/s stand in the ratio of their costs per request. This VM's speed drifts by ±30%
+// between consecutive 3-second windows; solo windows of two rows never see the same machine, two rows
+// measured at the same moment do. (The load side's CPU use is checked: a ratio only counts when the
+// proxy's CPU was busy throughout.)
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,9 +29,24 @@ export type RowKey = 'upstream' | 'node-proxy' | 'nginx-1' | 'nginx-auto' | 'tap
 export interface GatewayBenchSettings {
   threads: number;
   connections: number;
+  /** Measured seconds per solo window and per head-to-head window. */
   seconds: number;
+  /** Load right before each measured window (a process idle for a minute starts slow: V8 shrinks its young generation). */
   warmupSeconds: number;
+  /** Load per target before anything is measured, for V8 to finish optimizing. */
+  jitWarmupSeconds: number;
+  /** Solo rounds through every row. */
   rounds: number;
+  /** Head-to-head rounds per check. */
+  pairRounds: number;
+}
+
+/** One head-to-head window: the row and the tap-off gateway at the same time, on the proxy's CPU. */
+export interface PairRun {
+  row: WrkResult;
+  tapOff: WrkResult;
+  /** How busy the proxy's CPU was during the window, 0–1 (undefined when CPUs are not pinned). */
+  proxyCpuBusy?: number;
 }
 
 /** What the tap did during a row, from the gateway's /metrics and the loop server's. */
@@ -42,8 +66,10 @@ export interface TapCounts {
 export interface RowResult {
   key: RowKey;
   label: string;
-  /** One wrk result per round, in round order. */
+  /** One wrk result per solo round, in round order. */
   runs: WrkResult[];
+  /** Head-to-head windows against the tap-off gateway, for the rows the checks compare with it. */
+  pairs?: PairRun[];
   /** For tap-on rows: the TapConfig's match expression and what the tap did. */
   match?: string;
   tap?: TapCounts;
@@ -54,9 +80,10 @@ export type GatewayBenchResult =
   | { ran: false; reason: string };
 
 /**
- * LOOP_BENCH_SECONDS: measured seconds per row and round (default 5; the warm-up is 1 s);
- * LOOP_BENCH_ROUNDS: rounds through all rows (default 6; the report shows medians);
- * LOOP_BENCH_CONNECTIONS: wrk connections (default 32); LOOP_BENCH_PIN=0: do not pin CPUs.
+ * LOOP_BENCH_SECONDS: measured seconds per window (default 5; each after a 2 s warm-up);
+ * LOOP_BENCH_ROUNDS: solo rounds through all rows (default 4); LOOP_BENCH_PAIR_ROUNDS: head-to-head
+ * rounds per check (default 6); LOOP_BENCH_WARMUP: seconds of load per target before anything is measured
+ * (default 15); LOOP_BENCH_CONNECTIONS: wrk connections per target (default 32); LOOP_BENCH_PIN=0: do not pin CPUs.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
   const int = (name: string, fallback: number): number => {
@@ -66,13 +93,37 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
     if (!Number.isInteger(n) || n < 1) throw new LoopError('CONFIG_INVALID', `${name}="${raw}": expected a whole number ≥ 1`);
     return n;
   };
-  const seconds = int('LOOP_BENCH_SECONDS', 5);
-  return { threads: 1, connections: int('LOOP_BENCH_CONNECTIONS', 32), seconds, warmupSeconds: 1, rounds: int('LOOP_BENCH_ROUNDS', 6) };
+  return {
+    threads: 1,
+    connections: int('LOOP_BENCH_CONNECTIONS', 32),
+    seconds: int('LOOP_BENCH_SECONDS', 5),
+    warmupSeconds: 2,
+    jitWarmupSeconds: int('LOOP_BENCH_WARMUP', 15),
+    rounds: int('LOOP_BENCH_ROUNDS', 4),
+    pairRounds: int('LOOP_BENCH_PAIR_ROUNDS', 6),
+  };
 }
 
 interface LiveRow extends RowResult {
   target: RunningTarget;
   loopServer?: RunningTarget;
+}
+
+/**
+ * The rows measured head to head with the tap-off gateway: those the issue's checks compare with it, each
+ * a single thread doing the proxying as the gateway's main thread does. Not nginx with a worker per CPU: on
+ * a shared core its two workers would get two thirds of the time against the gateway's one thread.
+ */
+const PAIRED: readonly RowKey[] = ['nginx-1', 'tap-request-miss', 'tap-response-miss', 'tap-all'];
+
+/** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
+async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
+  const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  if (!line) return undefined;
+  // user nice system idle iowait irq softirq steal …: idle and iowait are the not-busy ones.
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
 }
 
 const TAP_ROWS: { key: RowKey; label: string; match: string }[] = [
@@ -161,17 +212,48 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     const body = Buffer.alloc(BODY_BYTES, 'x');
     for (const row of rows) await checkTarget(row, body);
 
+    const describe = (r: WrkResult): string => {
+      const errors = r.errors + r.non2xx > 0 ? `, ${r.errors} socket errors, ${r.non2xx} non-2xx` : '';
+      return `${Math.round(r.requestsPerSec).toLocaleString('en')} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms${errors}`;
+    };
+    // Shipping what a capturing row queued must not eat into the next window's CPU.
+    const drained = async (row: LiveRow): Promise<void> => {
+      if (row.key !== 'tap-all') return;
+      await waitFor(async () => metricValue(await metricsText(row.target.adminUrl!), 'loop_tap_queue_depth') === 0, 'the tap queue to drain', 60_000).catch(() => log('  tap queue not drained after 60 s'));
+    };
+    const load = (row: LiveRow, seconds: number): Promise<WrkResult> => runWrk(wrk, row.target.url, { ...wrkSettings, seconds });
+
+    for (const row of rows) {
+      log(`gateway bench JIT warm-up (${settings.jitWarmupSeconds} s): ${row.label}`);
+      log(`  ${describe(await load(row, settings.jitWarmupSeconds))}`);
+      await drained(row);
+    }
+
     for (let round = 1; round <= settings.rounds; round++) {
       // Every other round backwards: a machine that speeds up or slows down over the run favours no row.
       for (const row of round % 2 === 1 ? rows : [...rows].reverse()) {
-        log(`gateway bench round ${round}/${settings.rounds}: ${row.label}`);
-        await runWrk(wrk, row.target.url, { ...wrkSettings, seconds: settings.warmupSeconds });
-        const result = await runWrk(wrk, row.target.url, wrkSettings);
+        log(`gateway bench solo round ${round}/${settings.rounds}: ${row.label}`);
+        await load(row, settings.warmupSeconds);
+        const result = await load(row, settings.seconds);
         row.runs[round - 1] = result;
-        const errors = result.errors + result.non2xx > 0 ? `, ${result.errors} socket errors, ${result.non2xx} non-2xx` : '';
-        log(`  ${Math.round(result.requestsPerSec).toLocaleString('en')} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${errors}`);
-        // Shipping what a capturing row queued must not eat into the next row's CPU.
-        if (row.key === 'tap-all') await waitFor(async () => metricValue(await metricsText(row.target.adminUrl!), 'loop_tap_queue_depth') === 0, 'the tap queue to drain', 60_000).catch(() => log('  tap queue not drained after 60 s'));
+        log(`  ${describe(result)}`);
+        await drained(row);
+      }
+    }
+
+    const tapOff = rows.find((r) => r.key === 'tap-off')!;
+    const paired = rows.filter((r) => PAIRED.includes(r.key));
+    for (let round = 1; round <= settings.pairRounds; round++) {
+      for (const row of round % 2 === 1 ? paired : [...paired].reverse()) {
+        log(`gateway bench head to head ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateway`);
+        await Promise.all([load(row, settings.warmupSeconds), load(tapOff, settings.warmupSeconds)]);
+        const before = pinned ? await cpuTimes(pinned.proxy) : undefined;
+        const [result, off] = await Promise.all([load(row, settings.seconds), load(tapOff, settings.seconds)]);
+        const after = pinned ? await cpuTimes(pinned.proxy) : undefined;
+        const busy = before && after ? (after.busy - before.busy) / Math.max(1, after.total - before.total) : undefined;
+        (row.pairs ??= []).push({ row: result, tapOff: off, ...(busy !== undefined ? { proxyCpuBusy: busy } : {}) });
+        log(`  ${describe(result)} | tap off ${describe(off)}${busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : ''}`);
+        await drained(row);
       }
     }
     for (const row of rows) if (row.loopServer) row.tap = await tapCounts(row, log);
@@ -181,7 +263,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       nginx: nginxName,
       loadAverage,
       pinned,
-      rows: rows.map(({ key, label, runs, match, tap }) => ({ key, label, runs, ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
+      rows: rows.map(({ key, label, runs, pairs, match, tap }) => ({ key, label, runs, ...(pairs ? { pairs } : {}), ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
     };
   } finally {
     for (const target of running.reverse()) await target.stop().catch(() => {});

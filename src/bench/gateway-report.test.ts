@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import type { RowResult } from './gateway-bench.js';
-import { medianRun, pairedRatio } from './gateway-report.js';
+import type { GatewayBenchResult, PairRun, RowResult } from './gateway-bench.js';
+import { medianRun, pairedRatio, renderGatewaySection } from './gateway-report.js';
 import type { WrkResult } from './wrk-load.js';
 
 const run = (requestsPerSec: number): WrkResult => ({ requestsPerSec, requests: 0, p50Ms: requestsPerSec / 1000, p99Ms: 0, errors: 0, non2xx: 0 });
@@ -11,12 +11,32 @@ it.each([
   [[4, 8, 2, 6], 4],
 ])('the median run of %o has %d req/s', (rates, expected) => expect(medianRun(rates.map(run)).requestsPerSec).toBe(expected));
 
-const row = (rates: number[]): RowResult => ({ key: 'tap-off', label: '', runs: rates.map(run) });
+const pair = (row: number, tapOff: number, proxyCpuBusy?: number): PairRun => ({ row: run(row), tapOff: run(tapOff), ...(proxyCpuBusy !== undefined ? { proxyCpuBusy } : {}) });
+const row = (key: RowResult['key'], pairs?: PairRun[]): RowResult => ({ key, label: '', runs: [run(1)], ...(pairs ? { pairs } : {}) });
 
-it('pairs rounds: the median of per-round ratios, with their range', () => {
-  // The machine doubles its speed in round 2: per round the row is 90% of the base every time.
-  expect(pairedRatio(row([900, 1800, 900]), row([1000, 2000, 1000]))).toEqual({ median: 0.9, min: 0.9, max: 0.9 });
-  const r = pairedRatio(row([80, 95, 100, 70]), row([100, 100, 100, 100]));
+it('takes each head-to-head window as one ratio: the median, the range and the busy share of the proxy CPU', () => {
+  // The machine doubles its speed in window 2: within each window the row is 90% of the tap-off gateway.
+  expect(pairedRatio(row('tap-all', [pair(900, 1000, 0.99), pair(1800, 2000, 0.97), pair(900, 1000, 1)]))).toEqual({ median: 0.9, min: 0.9, max: 0.9, windows: 3, busy: 0.99 });
+  const r = pairedRatio(row('tap-all', [pair(80, 100), pair(95, 100), pair(100, 100), pair(70, 100)]))!;
   expect(r.median).toBeCloseTo(0.875);
-  expect([r.min, r.max]).toEqual([0.7, 1]);
+  expect([r.min, r.max, r.busy]).toEqual([0.7, 1, undefined]);
+});
+
+it('inverts for the tap-off gateway against nginx, and has nothing for a row never paired', () => {
+  expect(pairedRatio(row('nginx-1', [pair(2000, 1000), pair(3000, 1000)]), true)!.median).toBeCloseTo((0.5 + 1 / 3) / 2);
+  expect(pairedRatio(row('upstream'))).toBeUndefined();
+});
+
+it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
+  const base: GatewayBenchResult = {
+    ran: true,
+    settings: { threads: 1, connections: 32, seconds: 5, warmupSeconds: 2, jitWarmupSeconds: 15, rounds: 1, pairRounds: 2 },
+    nginx: undefined,
+    loadAverage: [0, 0, 0],
+    pinned: { taskset: 'taskset', proxy: '0', load: '1' },
+    rows: [row('tap-off'), row('tap-all', [pair(85, 100, 0.6), pair(85, 100, 0.7)]), row('tap-request-miss', [pair(97, 100, 0.99), pair(96, 100, 0.98)])],
+  };
+  const text = renderGatewaySection(base).join('\n');
+  expect(text).toMatch(/every exchange captured \| ≥ 80% of tap off \| 85%.*\| not conclusive: the proxy's CPU was only 65% busy/);
+  expect(text).toMatch(/ruled out at request headers\) \| ≥ 95% of tap off \| 97%.*\| met \|/);
 });

@@ -16,18 +16,35 @@ export function medianRun(runs: WrkResult[]): WrkResult {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-/**
- * The median over rounds of a's req/s divided by b's in the same round. Rows run back to back within a
- * round, so a machine that drifts (a VM's neighbours, thermal limits) shifts both alike; ratios of
- * whole-run medians would pair a fast moment of one row with a slow one of the other.
- */
-export function pairedRatio(a: RowResult, b: RowResult): { median: number; min: number; max: number } {
-  const ratios: number[] = [];
-  for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) ratios.push(a.runs[i]!.requestsPerSec / b.runs[i]!.requestsPerSec);
-  ratios.sort((x, y) => x - y);
-  const mid = ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
-  return { median: mid, min: ratios[0]!, max: ratios[ratios.length - 1]! };
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
+/** A ratio over head-to-head windows: the median, its range, and how busy the proxy's CPU was (median). */
+export interface PairedRatio {
+  median: number;
+  min: number;
+  max: number;
+  windows: number;
+  /** Median over windows of the proxy CPU's busy share; undefined when CPUs were not pinned. */
+  busy?: number;
 }
+
+/**
+ * The row's req/s over the tap-off gateway's in the same head-to-head window (`invert`: the tap-off
+ * gateway's over the row's), summarized over windows; undefined when the row was not measured head to head.
+ */
+export function pairedRatio(row: RowResult, invert = false): PairedRatio | undefined {
+  const pairs = row.pairs ?? [];
+  if (pairs.length === 0) return undefined;
+  const ratios = pairs.map((p) => (invert ? p.tapOff.requestsPerSec / p.row.requestsPerSec : p.row.requestsPerSec / p.tapOff.requestsPerSec));
+  const busy = pairs.map((p) => p.proxyCpuBusy).filter((b): b is number => b !== undefined);
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length, ...(busy.length > 0 ? { busy: median(busy) } : {}) };
+}
+
+/** Below this share of the proxy CPU kept busy, a head-to-head window was limited by the load side. */
+export const MIN_PROXY_BUSY = 0.9;
 
 function tapLine(row: RowResult, tap: TapCounts): string {
   const queueFull = tap.dropped.queue_full ?? 0;
@@ -43,59 +60,68 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
   if (!result.ran) return [...head, `Not run: ${result.reason}.`, ''];
   const { settings, rows } = result;
   const byKey = new Map(rows.map((r) => [r.key, r]));
-  const rps = (key: RowKey): number | undefined => {
-    const row = byKey.get(key);
-    return row ? medianRun(row.runs).requestsPerSec : undefined;
-  };
-  const tapOff = rps('tap-off')!;
   const tapOffRow = byKey.get('tap-off')!;
   const nginx1Row = byKey.get('nginx-1');
   const nginxAutoRow = byKey.get('nginx-auto');
-  const ratio = (row: RowResult, base: RowResult | undefined): string => (base ? `${pairedRatio(row, base).median.toFixed(2)}×` : '–');
 
   const table = rows.map((row) => {
     const mid = medianRun(row.runs);
     const all = row.runs.map((r) => r.requestsPerSec);
     const range = all.length > 1 ? `${fmt(Math.min(...all))}–${fmt(Math.max(...all))}` : '–';
-    const errors = row.runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
-    return `| ${row.label} | ${fmt(mid.requestsPerSec)} | ${range} | ${ms(mid.p50Ms)} | ${ms(mid.p99Ms)} | ${ratio(row, tapOffRow)} | ${ratio(row, nginx1Row)} | ${errors > 0 ? `**${fmt(errors)}**` : '0'} |`;
+    const errors = [...row.runs, ...(row.pairs ?? []).map((p) => p.row)].reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+    const h2h = pairedRatio(row);
+    return `| ${row.label} | ${fmt(mid.requestsPerSec)} | ${range} | ${ms(mid.p50Ms)} | ${ms(mid.p99Ms)} | ${row.key === 'tap-off' ? '1.00×' : h2h ? `${h2h.median.toFixed(2)}×` : '–'} | ${errors > 0 ? `**${fmt(errors)}**` : '0'} |`;
   });
 
   const checks: string[] = [];
-  const spread = (r: { min: number; max: number }, f: (n: number) => string): string => (settings.rounds > 1 ? `; rounds ${f(r.min)}–${f(r.max)}` : '');
+  const verdict = (r: PairedRatio, target: number): string => {
+    if (r.busy !== undefined && r.busy < MIN_PROXY_BUSY) return `not conclusive: the proxy's CPU was only ${pct(r.busy)} busy (the load side limited both)`;
+    return check(r.median >= target);
+  };
+  const detail = (r: PairedRatio, f: (n: number) => string): string => `; ${r.windows} windows, ${f(r.min)}–${f(r.max)}${r.busy !== undefined ? `; proxy CPU ${pct(r.busy)} busy` : ''}`;
   const vsTapOff = (key: RowKey, what: string, target: number): void => {
     const row = byKey.get(key);
-    if (!row) return;
-    const r = pairedRatio(row, tapOffRow);
-    checks.push(`| ${what} | ≥ ${pct(target)} of tap off | ${pct(r.median)} (median req/s ${fmt(rps(key)!)} vs ${fmt(tapOff)}${spread(r, pct)}) | ${check(r.median >= target)} |`);
+    const r = row && pairedRatio(row);
+    if (!r) return;
+    checks.push(`| ${what} | ≥ ${pct(target)} of tap off | ${pct(r.median)}${detail(r, pct)} | ${verdict(r, target)} |`);
   };
   vsTapOff('tap-response-miss', 'tap on, matching nothing (decided at the response)', 0.95);
   vsTapOff('tap-request-miss', 'tap on, matching nothing (ruled out at request headers)', 0.95);
   vsTapOff('tap-all', 'tap on, every exchange captured', 0.8);
   const vsNginx = (base: RowResult | undefined, what: string): void => {
-    if (base === undefined) {
+    const r = base && pairedRatio(base, true);
+    if (!r) {
       checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | not measured: nginx is not installed (\`apt-get install -y nginx\`) | |`);
       return;
     }
-    const r = pairedRatio(tapOffRow, base);
     const x = (n: number): string => `${n.toFixed(2)}×`;
-    checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(r.median)} (median req/s ${fmt(tapOff)} vs ${fmt(medianRun(base.runs).requestsPerSec)}${spread(r, x)}) | ${check(r.median >= 0.4)} |`);
+    checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(r.median)}${detail(r, x)} | ${verdict(r, 0.4)} |`);
   };
   vsNginx(nginx1Row, 'nginx, worker_processes 1 (one process, like the gateway)');
-  vsNginx(nginxAutoRow, `nginx, worker_processes auto (${os.cpus().length} workers${result.pinned ? `, pinned to the proxy's CPU ${result.pinned.proxy}` : ''})`);
+  if (nginxAutoRow) {
+    // Not head to head (two workers would take two thirds of a shared core): solo medians, for information.
+    const x = (medianRun(tapOffRow.runs).requestsPerSec / medianRun(nginxAutoRow.runs).requestsPerSec).toFixed(2);
+    checks.push(
+      `| gateway (tap off) vs nginx, worker_processes auto (${os.cpus().length} workers${result.pinned ? `, pinned to the proxy's CPU ${result.pinned.proxy}` : ''}) | for information | ${x}× (solo medians; not head to head: its workers would get two thirds of the shared core) | |`,
+    );
+  }
 
   const tapRows = rows.filter((r) => r.tap);
   const all = byKey.get('tap-all')?.tap;
   const dropped = all ? Object.values(all.dropped).reduce((a, b) => a + b, 0) : 0;
-  const shown = settings.rounds > 1 ? `the median req/s of ${settings.rounds} rounds, the p50/p99 of that round, and the range over rounds` : 'the req/s, p50 and p99 of one round';
+  const shown = settings.rounds > 1 ? `the median req/s of ${settings.rounds} solo rounds, the p50/p99 of that round, and the range over rounds` : 'the req/s, p50 and p99 of one round';
   return [
     ...head,
     `Run ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; load average at the start ${result.loadAverage.map((n) => n.toFixed(2)).join(' / ')}.`,
     '',
-    `Every row: \`wrk -t${settings.threads} -c${settings.connections} -d${settings.seconds}s --latency\`, each request a POST with a 1 KiB JSON body, after a ${settings.warmupSeconds} s warm-up run;`,
+    `Every window: \`wrk -t${settings.threads} -c${settings.connections} -d${settings.seconds}s --latency\` per target, each request a POST with a 1 KiB JSON body, after ${settings.warmupSeconds} s of the same load;`,
     `the same upstream (node:http in its own process, reading the body, answering 200 with 1 KiB of JSON). Each target runs in its own process, all started`,
-    `before the first measurement; rounds go through every row in turn, every other round in reverse order; the table shows ${shown}.`,
-    'Ratios (the "vs" columns and the checks) are medians over rounds of the ratio within each round, so that drift of the machine during the run favours no row.',
+    `before the first measurement, and first takes ${settings.jitWarmupSeconds} s of load (V8 keeps optimizing a tap-on gateway's extra code for about 15 s).`,
+    `**Solo rounds** (the req/s, range and latency columns): one target at a time, every other round in reverse order; the table shows ${shown}.`,
+    `**Head to head** (the ratio column and the checks): the tap-off gateway and the compared target run at the same time on the proxy's CPU, each under its own wrk, for ${settings.pairRounds} windows;`,
+    'the scheduler gives each half the core, so their req/s stand in the ratio of their costs per request, measured at the same moment. This VM\'s speed drifts by ±30% between',
+    'consecutive 3-second windows, so solo windows of two targets never see the same machine; the ratios of solo medians drifted by ±15% between runs of the same code.',
+    `A check counts only when the proxy's CPU was at least ${pct(MIN_PROXY_BUSY)} busy (else the load side, not the proxies, set the pace).`,
     'nginx: a generated config, keep-alive upstream pool (64), `proxy_http_version 1.1`, `proxy_set_header Connection ""`, no access log.',
     'Tap-on rows: one `loop serve` each (SQLite in a temp dir) holding the one TapConfig shown below; the gateway ships captures to it.',
     '',
@@ -104,8 +130,8 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
       : `CPUs not pinned: this machine's ${os.cpus().length} cores are shared by wrk, the proxy under test, the upstream and (tap-on rows) the loop server.`,
     `**Caveat:** this machine has ${os.cpus().length} cores (a VM whose speed drifts by ±20% within a minute); absolute numbers are those of a small box, the ratios are the figures with targets, all taken in the same run.`,
     '',
-    '| target | req/s | range | p50 (ms) | p99 (ms) | vs tap-off gateway | vs nginx (1 worker) | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | req/s (solo) | range | p50 (ms) | p99 (ms) | head to head vs tap-off gateway | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...table,
     '',
     '| check (issue #3) | target | measured | |',

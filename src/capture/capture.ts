@@ -75,10 +75,15 @@ export interface CaptureSummary {
  */
 export function headerValue(headers: HeaderList, name: string): string | undefined {
   const want = name.toLowerCase();
+  // Lowercasing keeps the length of every character but U+0130 (İ → i̇): most names are ruled out by
+  // length before a lowercased copy is made (this runs on every header of every tapped exchange).
+  const odd = want.includes('i\u0307');
   let out: string | undefined;
-  for (const [k, v] of headers) {
-    if (k.toLowerCase() !== want) continue;
-    out = out === undefined ? v : `${out},${v}`;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const k = pair[0];
+    if (k !== want && ((k.length !== want.length && !odd) || k.toLowerCase() !== want)) continue;
+    out = out === undefined ? pair[1] : `${out},${pair[1]}`;
   }
   return out;
 }

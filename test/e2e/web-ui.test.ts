@@ -3,7 +3,7 @@
 // Screenshots go to test-artifacts/web-ui/. Without Chromium the suite is skipped with the reason in its
 // name, except in CI (CI=true), where a missing browser fails it.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,13 @@ function envoyTrace(t: TraceOptions): string {
   });
 }
 
+/** Debian's Chromium, headless, with a laptop-sized page. */
+async function openBrowser(): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
+  return { browser, page };
+}
+
 describe.runIf(runSuite)('web UI in Chromium', () => {
   let loop: RunningLoop;
   let service: Awaited<ReturnType<typeof startService>>;
@@ -68,9 +75,7 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     await ingest({ path: '/', status: 500, body: '{"error":"payment timed out","ok":false}' });
     await ingest({ path: '/health', status: 404, body: 'not here', contentType: 'text/plain' }, 'payment:9091', 'default/all');
     await ingest({ path: '/api/report', status: 502, body: JSON.stringify({ rows: Array.from({ length: 20 }, (_, i) => ({ i, name: `row ${i}` })) }) });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-    page = await context.newPage();
+    ({ browser, page } = await openBrowser());
   }, 60_000);
 
   afterAll(async () => {
@@ -199,6 +204,82 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
     await page.goto(`${loop.url}/ui/captures/999`);
     expect(await page.locator('.error').textContent()).toContain('capture 999 does not exist');
+  });
+});
+
+describe.runIf(runSuite)('web UI in Chromium against a loop server that requires API tokens', () => {
+  const READ = 'read-token-0123456789abcdef';
+  const ADMIN = 'admin-token-0123456789abcdef';
+  let loop: RunningLoop;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let browser: Browser;
+  let page: Page;
+  const ingest = async (path: string, status: number): Promise<number> => {
+    const res = await fetch(`${loop.url}/v1/taps?destination=web.default%3A9090`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: envoyTrace({ path, status, body: '{"ok":false}' }) });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { ids: number[] }).ids[0]!;
+  };
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const useToken = async (token: string): Promise<void> => {
+    await page.getByLabel('API token', { exact: true }).fill(token);
+    await page.getByRole('button', { name: 'Use token' }).click();
+  };
+
+  beforeAll(async () => {
+    if (!haveChromium || !haveBuild) throw new Error(`web UI suite cannot run in CI: ${skipReason}`);
+    service = await startService(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }));
+    loop = await startLoopServe(['--alias', `web.default:9090=127.0.0.1:${service.port}`], { LOOP_READ_TOKEN: READ, LOOP_ADMIN_TOKEN: ADMIN });
+    await ingest('/', 500);
+    ({ browser, page } = await openBrowser());
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await loop?.stop();
+    await service?.close();
+  });
+
+  it('asks for a token, then lists and streams captures with a read token, and says a replay needs admin', async () => {
+    await page.goto(`${loop.url}/ui/`);
+    await page.getByRole('heading', { name: 'This loop server needs an API token' }).waitFor();
+    expect(await page.locator('.token-prompt [role=alert]').textContent()).toContain('needs a bearer token');
+    expect(await page.locator('table.captures tbody tr').count()).toBe(0);
+    await shot('token-prompt');
+
+    await useToken('not-a-token-of-this-server');
+    await page.getByRole('heading', { name: 'The API token was refused' }).waitFor();
+    expect(await page.locator('.token-prompt [role=alert]').textContent()).toContain('not known to this server');
+
+    await useToken(READ);
+    await page.locator('tr[data-id="1"]').waitFor();
+    await expect.poll(() => page.locator('.live').textContent()).toContain('live');
+    expect(await page.locator('.token-prompt').count()).toBe(0);
+    // The live stream carries the token too: a new capture appears without reload.
+    const id = await ingest('/late', 503);
+    await page.locator(`tr[data-id="${id}"]`).waitFor({ timeout: 5_000 });
+
+    await page.goto(`${loop.url}/ui/captures/1`);
+    await page.getByRole('heading', { name: /Capture 1: GET/ }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download HAR' }).click();
+    const har = JSON.parse(await readFile((await (await download).path())!, 'utf8')) as { log: { entries: unknown[] } };
+    expect(har.log.entries).toHaveLength(1);
+    await page.getByLabel('Destination').fill('web.default:9090');
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByText(/needs the admin role/).waitFor({ timeout: 10_000 });
+    expect(service.requests).toHaveLength(0);
+  });
+
+  it('replays with an admin token after forgetting the read token', async () => {
+    await page.getByRole('button', { name: 'Forget API token' }).click();
+    await page.getByLabel('API token', { exact: true }).waitFor();
+    await useToken(ADMIN);
+    await page.getByRole('heading', { name: /Capture 1: GET/ }).waitFor();
+    await page.getByLabel('Destination').fill('web.default:9090');
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByTestId('diff-headline').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('diff-headline').textContent()).toContain('status 500 → 200');
+    expect(service.requests).toHaveLength(1);
   });
 });
 

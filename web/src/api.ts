@@ -1,6 +1,59 @@
 // Calls to the loop server API (same origin: the server that serves the UI). Errors carry the API's
 // message, which already names the field and what was expected.
+// A server started with API tokens answers 401 without one: the UI then asks for a token (TokenPrompt),
+// keeps it in sessionStorage (this tab only, gone when it closes) and sends it as a bearer token on every
+// call, the live capture stream included — which is why that stream is read with fetch, not EventSource
+// (EventSource cannot send an Authorization header, and a cookie would open the API to cross-site requests).
 import type { ApiErrorBody, CaptureJson, CaptureSummary, Page, ReplayRecord, TapConfig, TapConfigEvent } from './logic/api-types.js';
+import { parseEventStream, type ServerSentEvent } from './logic/event-stream.js';
+
+const TOKEN_KEY = 'loop.apiToken';
+type TokenListener = (message: string) => void;
+const tokenListeners = new Set<TokenListener>();
+let lastRefusal: string | undefined;
+
+/** The API token this tab uses, and who to tell when the server wants one. */
+export const apiToken = {
+  get(): string | undefined {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  set(token: string | undefined): void {
+    try {
+      if (token) sessionStorage.setItem(TOKEN_KEY, token);
+      else sessionStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // storage refused (private mode): the token lasts until the page reloads
+    }
+  },
+  /** `listener` hears the server's message each time a call is refused for want of a (valid) token. */
+  onNeeded(listener: TokenListener): () => void {
+    tokenListeners.add(listener);
+    if (lastRefusal !== undefined) listener(lastRefusal);
+    return () => tokenListeners.delete(listener);
+  },
+};
+
+function withToken(headers?: HeadersInit): Headers {
+  const h = new Headers(headers);
+  const token = apiToken.get();
+  if (token) h.set('authorization', `Bearer ${token}`);
+  return h;
+}
+
+/** fetch with the tab's token; a 401 tells the token listeners (the call still answers 401). */
+async function authorizedFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(path, { ...init, headers: withToken(init.headers) });
+  if (res.status === 401) {
+    const body = (await res.clone().json().catch(() => undefined)) as ApiErrorBody | undefined;
+    lastRefusal = body?.error?.message ?? 'this loop server needs an API token';
+    for (const l of tokenListeners) l(lastRefusal);
+  }
+  return res;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -16,7 +69,7 @@ export class ApiError extends Error {
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, init);
+    res = await authorizedFetch(path, init);
   } catch (err) {
     throw new ApiError(0, 'SERVER_UNREACHABLE', `cannot reach the loop server: ${(err as Error).message}`);
   }
@@ -33,11 +86,17 @@ export const api = {
   listCaptures: (query: string) => request<Page<CaptureSummary>>(`/v1/captures${query ? `?${query}` : ''}`),
   getCapture: (id: number) => request<CaptureJson>(`/v1/captures/${id}`),
   async curl(id: number): Promise<string> {
-    const res = await fetch(`/v1/captures/${id}/export?format=curl`);
+    const res = await authorizedFetch(`/v1/captures/${id}/export?format=curl`);
     if (!res.ok) throw new ApiError(res.status, 'HTTP_ERROR', `curl export failed: ${res.status}`);
     return (await res.text()).trimEnd();
   },
   harUrl: (id: number) => `/v1/captures/${id}/export?format=har`,
+  /** The HAR export as a file to save (fetched with the token, which a plain link cannot send). */
+  async har(id: number): Promise<Blob> {
+    const res = await authorizedFetch(api.harUrl(id));
+    if (!res.ok) throw new ApiError(res.status, 'HTTP_ERROR', `HAR export failed: ${res.status}`);
+    return res.blob();
+  },
   listReplays: (id: number) => request<{ items: ReplayRecord[] }>(`/v1/captures/${id}/replays`),
   async replay(id: number, body: { destination: string; headers?: Record<string, string> }): Promise<ReplayRecord> {
     try {
@@ -55,7 +114,7 @@ export const api = {
 
 /** Follows the TapConfig watch (NDJSON) until `signal` aborts; calls `onEvent` per event. */
 export async function watchTapConfigs(onEvent: (e: TapConfigEvent) => void, signal: AbortSignal): Promise<void> {
-  const res = await fetch('/v1/tapconfigs?watch=true', { signal });
+  const res = await authorizedFetch('/v1/tapconfigs?watch=true', { signal });
   if (!res.ok || !res.body) throw new ApiError(res.status, 'HTTP_ERROR', `TapConfig watch failed: ${res.status}`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
@@ -69,5 +128,39 @@ export async function watchTapConfigs(onEvent: (e: TapConfigEvent) => void, sign
       buffer = buffer.slice(nl + 1);
       if (line) onEvent(JSON.parse(line) as TapConfigEvent);
     }
+  }
+}
+
+export type FollowState = 'live' | 'reconnecting' | 'needs-token';
+
+/**
+ * Follows GET /v1/captures/watch (server-sent events) until `signal` aborts, reconnecting after the
+ * server's `retry` delay and resuming after the last event id seen, as EventSource would.
+ */
+export async function followCaptures(onCapture: (s: CaptureSummary) => void, onState: (s: FollowState) => void, signal: AbortSignal): Promise<void> {
+  let lastId: string | undefined;
+  let retryMs = 2_000;
+  while (!signal.aborted) {
+    try {
+      const res = await authorizedFetch('/v1/captures/watch', { signal, headers: lastId ? { 'last-event-id': lastId } : {} });
+      if (res.status === 401) return onState('needs-token');
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      onState('live');
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      const events = parseEventStream((e: ServerSentEvent) => {
+        if (e.id !== undefined) lastId = e.id;
+        if (e.retry !== undefined) retryMs = e.retry;
+        if (e.event === 'capture' && e.data !== '') onCapture(JSON.parse(e.data) as CaptureSummary);
+      });
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        events.push(value);
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    onState('reconnecting');
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
   }
 }

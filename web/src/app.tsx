@@ -1,5 +1,6 @@
 // The UI's frame: a header with the views, and the view the address names.
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { apiToken } from './api.js';
 import { hrefFor } from './logic/routes.js';
 import { onLinkClick, useRoute } from './navigation.js';
 import { CaptureList } from './views/capture-list.js';
@@ -28,7 +29,13 @@ export function App() {
           <a href={hrefFor({ view: 'captures', search: '' })} aria-current={current('captures')} onClick={onLinkClick}>Captures</a>
           <a href={hrefFor({ view: 'tapconfigs' })} aria-current={current('tapconfigs')} onClick={onLinkClick}>TapConfigs</a>
         </nav>
+        {apiToken.get() !== undefined && (
+          <button type="button" class="secondary forget-token" onClick={() => forgetToken()}>
+            Forget API token
+          </button>
+        )}
       </header>
+      <TokenPrompt />
       <main id="main" ref={main}>
         {route.view === 'captures' && <CaptureList search={route.search} />}
         {route.view === 'capture' && <CaptureView id={route.id} />}
@@ -43,5 +50,41 @@ export function App() {
         )}
       </main>
     </>
+  );
+}
+
+function forgetToken(): void {
+  apiToken.set(undefined);
+  location.reload();
+}
+
+/** Shown when the server refused a call for want of a (valid) API token; the page reloads with the new one. */
+function TokenPrompt() {
+  const [refusal, setRefusal] = useState<string | undefined>();
+  const [value, setValue] = useState('');
+  useEffect(() => apiToken.onNeeded(setRefusal), []);
+  if (refusal === undefined) return null;
+  const had = apiToken.get() !== undefined;
+  return (
+    <section class="token-prompt" aria-labelledby="token-title">
+      <h2 id="token-title">{had ? 'The API token was refused' : 'This loop server needs an API token'}</h2>
+      <p role="alert">{refusal}</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const token = value.trim();
+          if (token === '') return;
+          apiToken.set(token);
+          location.reload();
+        }}
+      >
+        <label for="api-token">API token</label>
+        <input id="api-token" type="password" autoComplete="off" spellcheck={false} autoFocus value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+        <button type="submit">Use token</button>
+      </form>
+      <p class="muted">
+        Kept in this tab only (sessionStorage) and sent as a bearer token. A read token lists and shows captures; replaying needs an admin token.
+      </p>
+    </section>
   );
 }

@@ -94,7 +94,7 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
   const drop = (reason: DropReason, n: number): void => {
     if (n > 0) metrics?.dropped.inc({ reason }, n);
   };
-  const gauge = (): void => metrics?.queueDepth.set(depth());
+  metrics?.queueDepthFrom(depth);
 
   const removeHead = (n: number): void => {
     // Shipped or dropped: the writer may reuse their bytes (the POST that carried them is over).
@@ -107,7 +107,6 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
       queue = queue.slice(head);
       head = 0;
     }
-    gauge();
     if (depth() === 0) {
       const waiters = flushWaiters;
       flushWaiters = [];
@@ -271,7 +270,6 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
           return;
         }
         queue.push(record);
-        gauge();
         schedule(nextDelay());
       } catch (err) {
         metrics?.errors.inc({ where: 'shipper' });
@@ -292,7 +290,6 @@ export function createTapShipper(options: TapShipperOptions): TapShipper {
       drop('shutdown', left);
       queue = [];
       head = 0;
-      gauge();
       agent.destroy();
     },
   };

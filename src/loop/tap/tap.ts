@@ -71,11 +71,7 @@ export function createTap(options: TapOptions): Tap {
       // a broken logger or metric must not escape either
     }
   };
-  // Label children bound once: counting the skip path must not hash labels per request.
-  const outcomes = metrics
-    ? { skipped: metrics.exchanges.labels('skipped'), recorded: metrics.exchanges.labels('recorded'), matched: metrics.exchanges.labels('matched'), sampled_out: metrics.exchanges.labels('sampled_out') }
-    : undefined;
-  const count = (outcome: ExchangeOutcome): void => outcomes?.[outcome].inc();
+  const count = (outcome: ExchangeOutcome): void => metrics?.countExchange(outcome);
 
   // Reused for deciding at request headers: evaluation is synchronous and nothing keeps a reference to
   // it, so a request that no config can match costs the tap no allocation of its own.
@@ -141,7 +137,7 @@ export function createTap(options: TapOptions): Tap {
         pseudo[2]![1] = info.authority;
         pseudo[3]![1] = info.scheme;
         scratchHeaders.length = 0;
-        scratchHeaders.push(...pseudo);
+        scratchHeaders.push(pseudo[0]!, pseudo[1]!, pseudo[2]!, pseudo[3]!);
         const raw = info.rawHeaders;
         if (raw) {
           for (let i = 0, k = 0; i + 1 < raw.length; i += 2, k++) {

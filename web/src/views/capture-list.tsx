@@ -1,7 +1,7 @@
 // The live list of captures: filters (kept in the address), the tutorial's columns plus time and
 // duration, new captures added as the server announces them, older pages on demand.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api } from '../api.js';
+import { api, followCaptures, type FollowState } from '../api.js';
 import type { CaptureSummary, TapConfig } from '../logic/api-types.js';
 import { formatDuration } from '../logic/body-format.js';
 import { filtersFromQuery, filtersToQuery, mergeCaptures, statusFilterError, summaryMatches, type CaptureFilters } from '../logic/capture-filters.js';
@@ -11,7 +11,7 @@ import { navigate, onLinkClick } from '../navigation.js';
 const PAGE = 50;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
-type Live = 'connecting' | 'live' | 'reconnecting';
+type Live = 'connecting' | FollowState;
 
 export function CaptureList({ search }: { search: string }) {
   const filters = useMemo(() => filtersFromQuery(search), [search]);
@@ -38,24 +38,25 @@ export function CaptureList({ search }: { search: string }) {
   // The live stream is opened before the first page is read and both land in one id-ordered list, so a
   // capture stored in between is neither lost nor shown twice.
   useEffect(() => {
-    const source = new EventSource('/v1/captures/watch');
+    const stop = new AbortController();
     let opened = false;
-    source.onopen = () => {
-      setLive('live');
-      if (opened) return;
-      opened = true;
-      // Whatever was stored before the stream was open: one more read of the first page closes the gap.
-      api.listCaptures(filtersToQuery(filtersRef.current, { limit: PAGE })).then((p) => setItems((list) => mergeCaptures(list, p.items)), () => undefined);
-    };
-    source.onerror = () => setLive('reconnecting');
-    source.addEventListener('capture', (e) => {
-      const s = JSON.parse((e as MessageEvent<string>).data) as CaptureSummary;
-      if (!summaryMatches(filtersRef.current, s)) return;
-      setItems((list) => mergeCaptures(list, [s]));
-      setFresh((f) => new Set(f).add(s.id));
-      setAnnounce(`New capture ${s.id}: ${s.method} ${s.path} ${s.status}`);
-    });
-    return () => source.close();
+    void followCaptures(
+      (s) => {
+        if (!summaryMatches(filtersRef.current, s)) return;
+        setItems((list) => mergeCaptures(list, [s]));
+        setFresh((f) => new Set(f).add(s.id));
+        setAnnounce(`New capture ${s.id}: ${s.method} ${s.path} ${s.status}`);
+      },
+      (state) => {
+        setLive(state);
+        if (state !== 'live' || opened) return;
+        opened = true;
+        // Whatever was stored before the stream was open: one more read of the first page closes the gap.
+        api.listCaptures(filtersToQuery(filtersRef.current, { limit: PAGE })).then((p) => setItems((list) => mergeCaptures(list, p.items)), () => undefined);
+      },
+      stop.signal,
+    );
+    return () => stop.abort();
   }, []);
 
   useEffect(() => {
@@ -118,7 +119,7 @@ export function CaptureList({ search }: { search: string }) {
     <section aria-labelledby="captures-title">
       <div class="title-row">
         <h1 id="captures-title" tabIndex={-1}>Captures</h1>
-        <span class={`live live-${live}`} role="status">{live === 'live' ? '● live' : live === 'connecting' ? 'connecting…' : 'reconnecting…'}</span>
+        <span class={`live live-${live}`} role="status">{live === 'live' ? '● live' : live === 'connecting' ? 'connecting…' : live === 'needs-token' ? 'not live: needs an API token' : 'reconnecting…'}</span>
       </div>
       <form class="filters" onSubmit={apply} aria-label="Filter captures">
         <label>

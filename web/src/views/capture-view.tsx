@@ -83,10 +83,24 @@ function Exports({ id }: { id: number }) {
       setNote((err as Error).message);
     }
   };
+  // A plain link cannot send the API token: fetch the export and save it from memory instead.
+  const downloadHar = async (e: MouseEvent): Promise<void> => {
+    e.preventDefault();
+    try {
+      const url = URL.createObjectURL(await api.har(id));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `capture-${id}.har`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setNote((err as Error).message);
+    }
+  };
   return (
     <div class="exports">
       <button type="button" onClick={() => void copy()}>Copy as curl</button>
-      <a class="button secondary" href={api.harUrl(id)} download={`capture-${id}.har`}>Download HAR</a>
+      <a class="button secondary" href={api.harUrl(id)} download={`capture-${id}.har`} onClick={(e) => void downloadHar(e)}>Download HAR</a>
       <span role="status" class="muted">{note}</span>
       {curl && <pre class="curl" aria-label="curl command">{curl}</pre>}
     </div>
