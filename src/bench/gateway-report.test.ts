@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { GatewayBenchResult, PairRun, RowResult } from './gateway-bench.js';
-import { medianRun, pairedRatio, renderGatewaySection } from './gateway-report.js';
+import { capacityRatio, medianRun, pairedRatio, renderGatewaySection } from './gateway-report.js';
 import type { WrkResult } from './wrk-load.js';
 
 const run = (requestsPerSec: number): WrkResult => ({ requestsPerSec, requests: 0, p50Ms: requestsPerSec / 1000, p99Ms: 0, errors: 0, non2xx: 0 });
@@ -12,7 +12,8 @@ it.each([
 ])('the median run of %o has %d req/s', (rates, expected) => expect(medianRun(rates.map(run)).requestsPerSec).toBe(expected));
 
 const pair = (row: number, tapOff: number, proxyCpuBusy?: number): PairRun => ({ row: run(row), tapOff: run(tapOff), ...(proxyCpuBusy !== undefined ? { proxyCpuBusy } : {}) });
-const row = (key: RowResult['key'], pairs?: PairRun[]): RowResult => ({ key, label: '', runs: [run(1)], ...(pairs ? { pairs } : {}) });
+const row = (key: RowResult['key'], pairs?: PairRun[]): RowResult => ({ key, label: '', runs: [run(1)], runBusy: [], ...(pairs ? { pairs } : {}) });
+const solo = (key: RowResult['key'], rates: number[], busy: number[]): RowResult => ({ key, label: '', runs: rates.map(run), runBusy: busy });
 
 it('takes each head-to-head window as one ratio: the median, the range and the busy share of the proxy CPU', () => {
   // The machine doubles its speed in window 2: within each window the row is 90% of the tap-off gateway.
@@ -22,9 +23,20 @@ it('takes each head-to-head window as one ratio: the median, the range and the b
   expect([r.min, r.max, r.busy]).toEqual([0.7, 1, undefined]);
 });
 
-it('inverts for the tap-off gateway against nginx, and has nothing for a row never paired', () => {
-  expect(pairedRatio(row('nginx-1', [pair(2000, 1000), pair(3000, 1000)]), true)!.median).toBeCloseTo((0.5 + 1 / 3) / 2);
+it('inverts for the tap-off gateway against a row, and has nothing for a row never paired', () => {
+  expect(pairedRatio(row('tap-all', [pair(2000, 1000), pair(3000, 1000)]), true)!.median).toBeCloseTo((0.5 + 1 / 3) / 2);
   expect(pairedRatio(row('upstream'))).toBeUndefined();
+});
+
+it('compares the tap-off gateway with nginx per busy second of the proxy CPU, round by round', () => {
+  // Round 1: nginx held back by the load side (10,000 req/s at 40% busy = 25,000 per busy second).
+  const tapOff = solo('tap-off', [5000, 6000], [1, 1]);
+  const nginx = solo('nginx-1', [10000, 12000], [0.4, 0.5]);
+  const r = capacityRatio(tapOff, nginx)!;
+  expect(r.rounds).toBe(2);
+  expect([r.min, r.max]).toEqual([0.2, 0.25]);
+  expect(r.median).toBeCloseTo(0.225);
+  expect(capacityRatio(tapOff, solo('nginx-1', [1, 1], []))).toBeUndefined();
 });
 
 it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
@@ -34,9 +46,10 @@ it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
     nginx: undefined,
     loadAverage: [0, 0, 0],
     pinned: { taskset: 'taskset', proxy: '0', load: '1' },
-    rows: [row('tap-off'), row('tap-all', [pair(85, 100, 0.6), pair(85, 100, 0.7)]), row('tap-request-miss', [pair(97, 100, 0.99), pair(96, 100, 0.98)])],
+    rows: [solo('tap-off', [1000], [1]), solo('nginx-1', [2000], [0.8]), row('tap-all', [pair(85, 100, 0.6), pair(85, 100, 0.7)]), row('tap-request-miss', [pair(97, 100, 0.99), pair(96, 100, 0.98)])],
   };
   const text = renderGatewaySection(base).join('\n');
   expect(text).toMatch(/every exchange captured \| ≥ 80% of tap off \| 85%.*\| not conclusive: the proxy's CPU was only 65% busy/);
   expect(text).toMatch(/ruled out at request headers\) \| ≥ 95% of tap off \| 97%.*\| met \|/);
+  expect(text).toMatch(/vs nginx, worker_processes 1 .*\| ≥ 0\.4× \| 0\.40× per busy second of the proxy's CPU; 1 solo rounds, .*plain solo req\/s 0\.50×, with nginx held back by the load side \(its CPU 80% busy\)\) \| met \|/);
 });

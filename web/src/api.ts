@@ -26,7 +26,7 @@ export const apiToken = {
       if (token) sessionStorage.setItem(TOKEN_KEY, token);
       else sessionStorage.removeItem(TOKEN_KEY);
     } catch {
-      // storage refused (private mode): the token lasts until the page reloads
+      // storage refused (a browser policy): nothing to keep it in, and the prompt returns after the reload
     }
   },
   /** `listener` hears the server's message each time a call is refused for want of a (valid) token. */
