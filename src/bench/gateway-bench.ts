@@ -129,10 +129,6 @@ async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | 
   return { busy: total - f[3]! - f[4]!, total };
 }
 
-function busyBetween(before: { busy: number; total: number } | undefined, after: { busy: number; total: number } | undefined): number | undefined {
-  return before && after ? (after.busy - before.busy) / Math.max(1, after.total - before.total) : undefined;
-}
-
 const TAP_ROWS: { key: RowKey; label: string; match: string }[] = [
   { key: 'tap-request-miss', label: 'gateway, tap on, TapConfig ruled out at request headers', match: 'requestHeaders["x-never"] == present()' },
   { key: 'tap-response-miss', label: 'gateway, tap on, TapConfig matching nothing (decided at the response)', match: 'responseHeaders[":status"] == "599"' },
@@ -229,6 +225,14 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       await waitFor(async () => metricValue(await metricsText(row.target.adminUrl!), 'loop_tap_queue_depth') === 0, 'the tap queue to drain', 60_000).catch(() => log('  tap queue not drained after 60 s'));
     };
     const load = (row: LiveRow, seconds: number): Promise<WrkResult> => runWrk(wrk, row.target.url, { ...wrkSettings, seconds });
+    /** Runs `work` and says how busy the proxy's CPU was meanwhile (when CPUs are pinned). */
+    const watchingProxyCpu = async <T>(work: () => Promise<T>): Promise<{ value: T; busy?: number }> => {
+      const before = pinned ? await cpuTimes(pinned.proxy) : undefined;
+      const value = await work();
+      const after = pinned ? await cpuTimes(pinned.proxy) : undefined;
+      return before && after ? { value, busy: (after.busy - before.busy) / Math.max(1, after.total - before.total) } : { value };
+    };
+    const busyText = (busy: number | undefined): string => (busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : '');
 
     for (const row of rows) {
       log(`gateway bench JIT warm-up (${settings.jitWarmupSeconds} s): ${row.label}`);
@@ -241,12 +245,10 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       for (const row of round % 2 === 1 ? rows : [...rows].reverse()) {
         log(`gateway bench solo round ${round}/${settings.rounds}: ${row.label}`);
         await load(row, settings.warmupSeconds);
-        const before = pinned ? await cpuTimes(pinned.proxy) : undefined;
-        const result = await load(row, settings.seconds);
-        const busy = busyBetween(before, pinned ? await cpuTimes(pinned.proxy) : undefined);
+        const { value: result, busy } = await watchingProxyCpu(() => load(row, settings.seconds));
         row.runs[round - 1] = result;
         if (busy !== undefined) row.runBusy[round - 1] = busy;
-        log(`  ${describe(result)}${busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : ''}`);
+        log(`  ${describe(result)}${busyText(busy)}`);
         await drained(row);
       }
     }
@@ -257,11 +259,9 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       for (const row of round % 2 === 1 ? paired : [...paired].reverse()) {
         log(`gateway bench head to head ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateway`);
         await Promise.all([load(row, settings.warmupSeconds), load(tapOff, settings.warmupSeconds)]);
-        const before = pinned ? await cpuTimes(pinned.proxy) : undefined;
-        const [result, off] = await Promise.all([load(row, settings.seconds), load(tapOff, settings.seconds)]);
-        const busy = busyBetween(before, pinned ? await cpuTimes(pinned.proxy) : undefined);
+        const { value: [result, off], busy } = await watchingProxyCpu(() => Promise.all([load(row, settings.seconds), load(tapOff, settings.seconds)]));
         (row.pairs ??= []).push({ row: result, tapOff: off, ...(busy !== undefined ? { proxyCpuBusy: busy } : {}) });
-        log(`  ${describe(result)} | tap off ${describe(off)}${busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : ''}`);
+        log(`  ${describe(result)} | tap off ${describe(off)}${busyText(busy)}`);
         await drained(row);
       }
     }

@@ -32,13 +32,13 @@ export interface PairedRatio {
 }
 
 /**
- * The row's req/s over the tap-off gateway's in the same head-to-head window (`invert`: the tap-off
- * gateway's over the row's), summarized over windows; undefined when the row was not measured head to head.
+ * The row's req/s over the tap-off gateway's in the same head-to-head window, summarized over windows;
+ * undefined when the row was not measured head to head.
  */
-export function pairedRatio(row: RowResult, invert = false): PairedRatio | undefined {
+export function pairedRatio(row: RowResult): PairedRatio | undefined {
   const pairs = row.pairs ?? [];
   if (pairs.length === 0) return undefined;
-  const ratios = pairs.map((p) => (invert ? p.tapOff.requestsPerSec / p.row.requestsPerSec : p.row.requestsPerSec / p.tapOff.requestsPerSec));
+  const ratios = pairs.map((p) => p.row.requestsPerSec / p.tapOff.requestsPerSec);
   const busy = pairs.map((p) => p.proxyCpuBusy).filter((b): b is number => b !== undefined);
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length, ...(busy.length > 0 ? { busy: median(busy) } : {}) };
 }
