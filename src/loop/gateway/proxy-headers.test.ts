@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { announcesTrailers, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 
 const facts = { remoteAddress: '10.1.1.1', scheme: 'http' as const, fallbackHost: 'web:9090', dropExpect: true };
 
@@ -25,14 +25,11 @@ describe('proxy headers', () => {
   });
 
   it.each([
-    [['Trailer', 'x-sum'], true],
-    [['trailer', ''], true],
-    [['TE', 'trailers'], true],
-    [['te', 'gzip;q=0.5, Trailers'], true],
-    [['TE', 'gzip'], false],
-    [['X-Trailers', 'trailers'], false],
-    [['Accept', '*/*'], false],
-  ])('announcesTrailers(%j) is %s (such chunked requests go through node:http)', (raw, expected) => {
-    expect(announcesTrailers(raw)).toBe(expected);
+    [['Content-Length', ' 12 '], { chunked: false, length: '12' }],
+    [['transfer-encoding', 'chunked', 'X-A', '1'], { chunked: true, length: undefined }],
+    [['Accept', '*/*'], { chunked: false, length: undefined }],
+    [['X-Content-Length', '5'], { chunked: false, length: undefined }],
+  ])('requestFraming(%j) is %j', (raw, expected) => {
+    expect(requestFraming(raw)).toEqual(expected);
   });
 });

@@ -95,23 +95,17 @@ export function headerPairs(raw: readonly string[]): HeaderList {
   return out;
 }
 
-/** True when the raw headers carry a header of this (lower-case) name. */
-export function hasHeader(raw: readonly string[], name: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) return true;
-  }
-  return false;
-}
-
 /**
- * True when a request announces trailers: a `Trailer` header, or `TE` listing `trailers`. Such chunked
- * requests go through the node:http client, the one that can send request trailers.
+ * How a request's body is framed, from one pass over its raw headers (Node's parser already refused
+ * conflicting or malformed framing): chunked, or the Content-Length value.
  */
-export function announcesTrailers(raw: readonly string[]): boolean {
+export function requestFraming(raw: readonly string[]): { chunked: boolean; length: string | undefined } {
+  let chunked = false;
+  let length: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 7 && name.toLowerCase() === 'trailer') return true;
-    if (name.length === 2 && name.toLowerCase() === 'te' && /(^|,)\s*trailers\s*(;|,|$)/i.test(raw[i + 1]!)) return true;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = true;
+    else if (name.length === 14 && name.toLowerCase() === 'content-length') length ??= raw[i + 1]!.trim();
   }
-  return false;
+  return { chunked, length };
 }

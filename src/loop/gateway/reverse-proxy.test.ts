@@ -1,6 +1,7 @@
 // The reverse proxy over real HTTP on loopback: real upstream servers, the gateway in front, node:http clients.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGatewayMetrics } from './gateway-metrics.js';
@@ -28,6 +29,18 @@ const track = <T extends TestGateway | Upstream>(x: T): T => {
 
 async function upstream(handler: http.RequestListener): Promise<Upstream> {
   return track(await startUpstream(handler));
+}
+
+/** A raw TCP server standing in for an upstream that sends bytes node:http would not. */
+async function rawUpstream(server: net.Server): Promise<{ port: number }> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s) => sockets.add(s.on('close', () => sockets.delete(s))));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as net.AddressInfo).port };
 }
 
 /** An upstream that answers with its name and what it saw. */
@@ -218,13 +231,12 @@ describe('headers', () => {
     expect(h['x-forwarded-host']).toBe('shop.example:8081');
   });
 
-  it('keeps header case, order and duplicates; only the framing headers undici writes (host, connection) differ', async () => {
+  it('keeps header case, order and duplicates', async () => {
     const up = await echoUpstream('web');
     const gw = track(await startTestGateway({ routes: [{ prefix: '/', destination: up.address }] }));
     const res = await request(gw.url, { headers: ['Host', 'h', 'X-B', '2', 'x-a', '1', 'X-B', '3', 'accept', '*/*'] });
     const raw = echoed(res.body).rawHeaders;
-    expect(raw.slice(0, 4)).toEqual(['host', 'h', 'connection', 'keep-alive']);
-    expect(raw.slice(4)).toEqual(['X-B', '2', 'x-a', '1', 'X-B', '3', 'accept', '*/*', 'X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'h']);
+    expect(raw).toEqual(['Host', 'h', 'X-B', '2', 'x-a', '1', 'X-B', '3', 'accept', '*/*', 'X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'h']);
   });
 });
 
@@ -262,6 +274,58 @@ describe('upstream connections', () => {
     const res = await request(gw.url, { method: 'POST', body: 'x' });
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body.toString()).error.code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+
+  it('retries a GET on a fresh connection when a pooled one turns out closed, but not a POST', async () => {
+    // The first connection answers one request, then drops the next without a byte: a keep-alive connection
+    // the upstream closed while it sat in the pool.
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      const n = connections++;
+      let requests = 0;
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        if (!d.includes('\r\n\r\n')) return;
+        if (n === 0 && requests++ > 0) socket.destroy();
+        else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nc${n}`);
+      });
+    });
+    const up = await rawUpstream(server);
+    const gw = track(await startTestGateway({ routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }] }));
+    expect((await request(gw.url)).body.toString()).toBe('c0');
+    expect((await request(gw.url)).body.toString()).toBe('c1'); // retried on connection 1
+    expect(connections).toBe(2);
+
+    connections = 0;
+    const gw2 = track(await startTestGateway({ routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }] }));
+    expect((await request(gw2.url, { method: 'POST', body: 'x' })).status).toBe(200);
+    const post = await request(gw2.url, { method: 'POST', body: 'x' });
+    expect(post.status).toBe(502);
+    expect(JSON.parse(post.body.toString()).error.message).toMatch(/reset the connection before responding/);
+  });
+
+  it('answers 502 for a response it cannot read safely, naming what was wrong', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'));
+    });
+    const up = await rawUpstream(server);
+    const tap = recordingTap();
+    const gw = track(await startTestGateway({ routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }], tap }));
+    // The head was fine, the body was not: the downstream connection is cut.
+    await expect(request(gw.url)).rejects.toThrow();
+    const [ex] = await tap.ended(1);
+    expect(ex!.ended?.error).toMatch(/sent an invalid response: malformed chunk-size line/);
+
+    const bad = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n'));
+    });
+    const up2 = await rawUpstream(bad);
+    const gw2 = track(await startTestGateway({ routes: [{ prefix: '/', destination: `127.0.0.1:${up2.port}` }] }));
+    const res2 = await request(gw2.url);
+    expect(res2.status).toBe(502);
+    expect(JSON.parse(res2.body.toString()).error.message).toMatch(/sent an invalid response: invalid header name "Bad Header"/);
   });
 
   it('answers 504 UPSTREAM_TIMEOUT after the route timeout, aborts the upstream request, and taps it', async () => {

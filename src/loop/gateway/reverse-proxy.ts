@@ -3,23 +3,15 @@
 // Every exchange — including the 404/502/504 the gateway makes up itself — is reported to the tap as it
 // streams through. With no tap, or when the tap declines an exchange, the hot path makes no tap calls at all.
 //
-// Two upstream clients. undici (one keep-alive Pool per destination, see upstream-pools.ts) carries the
-// common case: it costs about half the CPU of node:http's client per request. node:http (keep-alive agents)
-// carries what undici's HTTP/1.1 client cannot do:
-// - requests with `Expect: 100-continue` (the upstream's 100 Continue is relayed), and
-// - chunked requests that announce trailers: `Transfer-Encoding: chunked` with a `Trailer` header, or with
-//   `TE` listing `trailers`. Trailers a chunked request sends without announcing them are reported to the
-//   tap but not forwarded (RFC 9110 §6.5: a recipient may discard them).
-// On the undici leg undici writes the framing headers itself: the upstream sees `host` first and lower-cased,
-// `connection: keep-alive`, and `content-length` lower-cased after the other headers. Every other header keeps
-// its order, case and duplicates (field names are case-insensitive, RFC 9110 §5.1).
+// The upstream leg is the gateway's own HTTP/1.1 client (upstream-client.ts): keep-alive connections per
+// destination, the request head forwarded with its headers' case, order and duplicates, `Expect:
+// 100-continue` passed on with the upstream's 100 Continue relayed, and chunked request bodies forwarded
+// chunked, trailers included.
 //
 // Host is forwarded as received (like Envoy and most reverse proxies), so upstreams see the name clients
 // used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
 import http from 'node:http';
-import https from 'node:https';
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type tls from 'node:tls';
 import type { ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -27,11 +19,11 @@ import type { Tap, TapExchange } from '../tap/tap-types.js';
 import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
-import { announcesTrailers, hasHeader, headerPairs, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { headerPairs, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
-import { GatewayRequestInfo, localOf, remoteOf, schemeOf } from './tap-request-info.js';
-import { UpstreamPools, type UpstreamPool } from './upstream-pools.js';
+import { GatewayRequestInfo, schemeOf } from './tap-request-info.js';
+import { UpstreamClient, type UpstreamCall, type UpstreamError, type UpstreamHandler } from './upstream-client.js';
 
 export interface GatewayHandlerOptions {
   routes: readonly RouteSpec[];
@@ -42,8 +34,8 @@ export interface GatewayHandlerOptions {
   /** Milliseconds from an arbitrary origin, for durations. */
   clock?: () => number;
   logger: Logger;
-  /** Upstream pool settings; keep-alive is always on. */
-  agentOptions?: http.AgentOptions;
+  /** Upstream connections per destination (default 256) and their idle lifetime (default 4 s). */
+  upstream?: { connections?: number; keepAliveTimeoutMs?: number; tls?: tls.ConnectionOptions };
   metrics?: GatewayMetrics;
 }
 
@@ -81,9 +73,7 @@ interface Shared {
   tap: Tap | undefined;
   metrics: GatewayMetrics | undefined;
   clock: () => number;
-  httpAgent: http.Agent;
-  httpsAgent: https.Agent;
-  pools: UpstreamPools;
+  client: UpstreamClient;
   draining: boolean;
   onTapError(err: unknown): void;
   /** Metric children per route prefix, bound once (label hashing per request is measurable). */
@@ -94,30 +84,23 @@ interface Shared {
 
 interface RouteMetrics {
   duration: { observe(value: number): void };
-  statuses: Map<string, { inc(): void }>;
   route: string;
 }
 
 export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHandler {
   const routes = createRouteTable(options.routes, options.aliases ?? {}, options.defaultTimeoutMs ?? 15_000);
-  const agentOptions: http.AgentOptions = {
-    maxSockets: 256,
-    maxFreeSockets: 64,
-    // Idle pooled sockets are closed before Node upstreams' default 5 s keep-alive timeout closes them.
-    timeout: 4_000,
-    scheduling: 'lifo',
-    ...options.agentOptions,
-    keepAlive: true,
-  };
   const { logger, metrics } = options;
   const shared: Shared = {
     logger,
     tap: options.tap,
     metrics,
     clock: options.clock ?? (() => performance.now()),
-    httpAgent: new http.Agent(agentOptions),
-    httpsAgent: new https.Agent(agentOptions),
-    pools: new UpstreamPools({ connections: agentOptions.maxSockets ?? 256, keepAliveTimeoutMs: agentOptions.timeout ?? 4_000 }),
+    client: new UpstreamClient({
+      connections: options.upstream?.connections ?? 256,
+      // Idle pooled connections are closed before Node upstreams' default 5 s keep-alive timeout closes them.
+      keepAliveTimeoutMs: options.upstream?.keepAliveTimeoutMs ?? 4_000,
+      ...(options.upstream?.tls ? { tls: options.upstream.tls } : {}),
+    }),
     draining: false,
     routeMetrics: () => undefined,
     done: noop,
@@ -128,19 +111,19 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
   };
   let inFlight = 0;
   let idle: Array<() => void> = [];
+  metrics?.inFlightFrom(() => inFlight);
   const routeMetrics = new Map<string, RouteMetrics>();
   shared.routeMetrics = (prefix) => {
     if (!metrics) return undefined;
     let m = routeMetrics.get(prefix);
     if (!m) {
-      m = { duration: metrics.duration.labels({ route: prefix }), statuses: new Map(), route: prefix };
+      m = { duration: metrics.duration.labels({ route: prefix }), route: prefix };
       routeMetrics.set(prefix, m);
     }
     return m;
   };
   shared.done = () => {
     inFlight--;
-    metrics?.inFlight.dec();
     if (inFlight === 0 && idle.length > 0) {
       for (const resolve of idle) resolve();
       idle = [];
@@ -149,7 +132,6 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse, relayContinue: boolean): void => {
     inFlight++;
-    metrics?.inFlight.inc();
     new ProxiedExchange(shared, req, res, routes.match(req.url ?? '/')).start(relayContinue);
   };
 
@@ -163,34 +145,29 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
       return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
     },
     close() {
-      shared.httpAgent.destroy();
-      shared.httpsAgent.destroy();
-      shared.pools.close();
+      shared.client.close();
     },
   };
 }
 
-/** One request on its way through the gateway. */
-class ProxiedExchange {
+/** One request on its way through the gateway; the upstream client's handler for its upstream call. */
+class ProxiedExchange implements UpstreamHandler {
   private readonly started: number;
   private readonly tap: TapExchange | undefined;
-  /** The node:http leg's request, while it runs. */
-  private upstream: http.ClientRequest | undefined;
-  /** The undici leg: its pool, and whether its request runs (1) or was abandoned before undici connected it (2). */
-  private pool: UpstreamPool | undefined;
-  private undiciState: 0 | 1 | 2 = 0;
-  private undiciAbort: ((err?: Error) => void) | undefined;
-  private undiciResume: (() => void) | undefined;
-  private viaNode = false;
+  /** The upstream call, while it runs. */
+  private call: UpstreamCall | undefined;
+  private relayContinue = false;
   private upstreamHeaders: string[] = [];
   private upstreamConnection: ConnectionInfo | undefined;
   private responseTrailers: string[] | undefined;
-  private requestEnded = false;
   private bodyless = true;
+  private chunked = false;
+  /** The request's Content-Length; -1 without one. */
+  private length = -1;
   private retried = false;
-  private deadline: NodeJS.Timeout | undefined;
   /** Why the exchange failed, for the tap; set before a generated response or a destroyed connection. */
   private failure: string | undefined;
+  private readonly resumeUpstream = (): void => this.call?.resume();
 
   constructor(
     private readonly shared: Shared,
@@ -214,54 +191,43 @@ class ProxiedExchange {
       this.respondGenerated(generatedResponse('NO_ROUTE', `no route for ${req.url ?? '/'}`));
       return;
     }
-    const chunked = hasHeader(req.rawHeaders, 'transfer-encoding');
-    const length = req.headers['content-length'];
+    const { chunked, length } = requestFraming(req.rawHeaders);
+    this.chunked = chunked;
+    this.relayContinue = relayContinue;
     this.bodyless = !chunked && (length === undefined || length === '0');
-    this.viaNode = relayContinue || (chunked && announcesTrailers(req.rawHeaders));
     this.upstreamHeaders = upstreamRequestHeaders(req.rawHeaders, {
       remoteAddress: req.socket.remoteAddress,
       scheme: schemeOf(req.socket),
       fallbackHost: route.destination,
       dropExpect: !relayContinue,
     });
-    // Re-frame the body for the upstream hop: chunked stays chunked (trailers need it); a body-less request
-    // with a method that may carry a body says so, instead of Node's empty chunked body.
-    // (undici chunks a body of unknown length itself.)
-    if (chunked) {
-      if (this.viaNode) this.upstreamHeaders.push('Transfer-Encoding', 'chunked');
-    }
-    else if (length === undefined && !BODYLESS_METHODS.has(req.method ?? 'GET')) this.upstreamHeaders.push('Content-Length', '0');
+    // A body-less request with a method that may carry a body says so (Content-Length: 0); a chunked one
+    // stays chunked upstream (the client adds the header and the framing).
+    if (!chunked && length === undefined && !BODYLESS_METHODS.has(req.method ?? 'GET')) this.upstreamHeaders.push('Content-Length', '0');
 
     const tap = this.tap;
     // A small body taken whole below is handed to the tap in one piece; otherwise the tap sees each chunk.
-    const smallPath = !this.viaNode && !this.bodyless && !chunked && Number(length) <= SMALL_BODY_BYTES;
-    if (tap && !smallPath) this.observeRequestBody();
-    req.once('end', () => {
-      this.requestEnded = true;
-      const trailers = req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined;
-      tap?.requestEnd(trailers);
-      // A body-less request was ended upstream when it was sent; its deadline is the socket's idle timeout.
-      if (this.bodyless || !this.upstream || this.upstream.destroyed) return;
-      if (trailers) this.upstream.addTrailers(trailers);
-      this.upstream.end();
-      if (!this.res.headersSent) this.deadline = setTimeout(() => this.onTimeout('deadline'), route.timeoutMs);
-    });
-    if (this.bodyless && !tap) req.resume();
-    if (this.viaNode) this.send(relayContinue);
-    else if (!smallPath) this.dispatch();
+    this.length = length === undefined ? -1 : Number(length);
+    const smallPath = !relayContinue && !this.bodyless && !chunked && this.length <= SMALL_BODY_BYTES;
+    if (tap && !this.bodyless && !smallPath) this.observeRequestBody();
+    if (tap) req.once('end', () => tap.requestEnd(req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined));
+    if (this.bodyless) {
+      req.resume();
+      this.dispatch(null);
+    } else if (!smallPath) this.dispatch(req);
     else process.nextTick(() => this.dispatchSmall());
   }
 
   /**
    * A small body usually arrives with its head, in the same read: Node's parser pushes it into the request
-   * right after the 'request' event, so one tick later it is all there and goes upstream as a Buffer (one
-   * write with the head, no body stream). Otherwise the body streams as usual.
+   * right after the 'request' event, so one tick later it is all there and goes upstream with the head in one
+   * write. Otherwise the body streams as usual.
    */
   private dispatchSmall(): void {
     const req = this.req;
-    if (this.undiciState !== 0 || this.res.writableEnded || req.destroyed) return;
+    if (this.call !== undefined || this.res.writableEnded || req.destroyed) return;
     // The parser delivers no more than Content-Length bytes: when they are all buffered, the body is whole.
-    if (req.readableLength === Number(req.headers['content-length'])) {
+    if (req.readableLength === this.length) {
       const body = req.read() as Buffer | null;
       if (body !== null) {
         this.tap?.requestData(body);
@@ -272,7 +238,7 @@ class ProxiedExchange {
       }
     }
     if (this.tap) this.observeRequestBody();
-    this.dispatch();
+    this.dispatch(req);
   }
 
   private observeRequestBody(): void {
@@ -280,151 +246,79 @@ class ProxiedExchange {
     this.req.on('data', (chunk: Buffer) => tap.requestData(chunk));
   }
 
-  /** The undici leg: this exchange is the dispatch handler. */
-  private dispatch(small?: Buffer): void {
+  private dispatch(body: Buffer | http.IncomingMessage | null): void {
     const { req, route } = this;
-    const pool = this.shared.pools.for(route!.target);
-    this.pool = pool;
-    this.undiciState = 1;
-    this.undiciAbort = undefined;
-    pool.pool.dispatch(
+    this.call = this.shared.client.request(
+      route!.target,
       {
-        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        method: req.method ?? 'GET',
         path: originForm(req.url ?? '/'),
         headers: this.upstreamHeaders,
-        body: this.bodyless ? null : (small ?? detachedBody(req)),
-        // Refreshed while the request body is being written, so an upload is not timed as a whole.
-        headersTimeout: route!.timeoutMs,
-        bodyTimeout: route!.timeoutMs,
+        body,
+        chunked: this.chunked,
+        trailers: () => (req.rawTrailers.length > 0 ? req.rawTrailers : undefined),
+        timeoutMs: route!.timeoutMs,
       },
       this,
     );
   }
 
-  // undici's dispatch handler, in its callback form: raw header buffers (case and order kept) and backpressure
-  // by returning false from onData and calling `resume` later. Calls for a request this exchange gave up are ignored.
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.undiciState === 2) abort(new Error('the exchange was abandoned'));
-    else this.undiciAbort = abort;
+  // The upstream client's callbacks: none come after this exchange abandoned its call.
+  onContinue(): void {
+    if (this.relayContinue && !this.res.headersSent) this.res.writeContinue();
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.undiciState !== 1) return false;
-    if (status < 200) return true; // interim responses (103) are not relayed
-    this.undiciResume = resume;
-    const remote = this.pool!.remote;
-    if (remote) this.upstreamConnection = { remote };
-    const why = this.forwardHead(status, statusText, latin1(raw));
+  onResponse(status: number, reason: string, raw: string[], connection: ConnectionInfo): boolean {
+    this.upstreamConnection = connection;
+    const why = this.forwardHead(status, reason, raw);
     if (why === undefined) return true;
-    this.abandonUpstream();
+    this.call = undefined;
     this.failUnavailable(why, 'INVALID_RESPONSE');
     return false;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.undiciState !== 1) return false;
     this.tap?.responseData(chunk);
     const res = this.res;
     if (!res.write(chunk) && !res.destroyed) {
-      res.once('drain', this.undiciResume!);
+      res.once('drain', this.resumeUpstream);
       return false;
     }
     return true;
   }
 
-  onComplete(trailers: Buffer[] | string[] | null): void {
-    if (this.undiciState !== 1) return;
-    this.undiciState = 0;
-    if (trailers && trailers.length > 0) {
-      const raw = latin1(trailers);
-      this.responseTrailers = raw;
-      this.res.addTrailers(headerPairs(raw));
+  onEnd(trailers: string[] | undefined): void {
+    this.call = undefined;
+    if (trailers) {
+      this.responseTrailers = trailers;
+      this.res.addTrailers(headerPairs(trailers));
     }
     this.res.end();
   }
 
-  onError(err: Error): void {
-    if (this.undiciState !== 1) return;
-    this.undiciState = 0;
+  onError(err: UpstreamError): void {
+    this.call = undefined;
     const { req, res } = this;
-    const code = (err as NodeJS.ErrnoException).code;
+    const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.code;
     if (res.headersSent) {
-      if (code === 'UND_ERR_BODY_TIMEOUT') this.breakMidResponse(`upstream idle for ${this.route!.timeoutMs} ms mid-response`, 'timeout');
-      else this.breakMidResponse(`upstream failed mid-response: ${code ?? err.message}`);
+      if (err.code === 'UPSTREAM_BODY_TIMEOUT') this.breakMidResponse(`upstream idle for ${this.route!.timeoutMs} ms mid-response`, 'timeout');
+      else this.breakMidResponse(`upstream ${this.describeUpstream()} ${err.message}`);
       return;
     }
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    if (err.code === 'UPSTREAM_HEADERS_TIMEOUT') {
       this.respondTimeout();
       return;
     }
     // A pooled connection the upstream closed while idle fails the next request before it was processed:
     // replaying a body-less idempotent request on a fresh connection is safe.
-    const reset = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
-    if (!this.retried && reset && this.bodyless && IDEMPOTENT_METHODS.has(req.method ?? '')) {
+    if (!this.retried && err.code === 'UPSTREAM_RESET' && err.reused && !err.responseStarted && this.bodyless && IDEMPOTENT_METHODS.has(req.method ?? '')) {
       this.retried = true;
-      this.shared.logger.debug('retrying on a fresh upstream connection', { destination: this.route?.destination, code });
-      this.dispatch();
+      this.shared.logger.debug('retrying on a fresh upstream connection', { destination: this.route?.destination, cause });
+      this.dispatch(null);
       return;
     }
-    const why = code === 'ECONNREFUSED' ? 'refused the connection' : reset ? 'reset the connection' : `failed (${code ?? err.message})`;
-    this.failUnavailable(`upstream ${this.describeUpstream()} ${why} before responding`, code ?? err.message);
-  }
-
-  private send(relayContinue: boolean): void {
-    const { req, route } = this;
-    const target = route!.target;
-    const isHttps = target.protocol === 'https:';
-    const upstream = (isHttps ? https : http).request({
-      protocol: target.protocol,
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path: originForm(req.url ?? '/'),
-      headers: this.upstreamHeaders,
-      agent: isHttps ? this.shared.httpsAgent : this.shared.httpAgent,
-      setHost: false,
-    });
-    this.upstream = upstream;
-    upstream.on('response', (upRes) => upstream === this.upstream && this.onResponse(upRes));
-    upstream.on('error', (err) => upstream === this.upstream && this.onUpstreamError(err));
-    upstream.setTimeout(route!.timeoutMs, () => upstream === this.upstream && this.onTimeout('idle'));
-    if (relayContinue) upstream.on('continue', () => this.res.writeContinue());
-    if (this.requestEnded || this.bodyless) upstream.end();
-    else req.pipe(upstream, { end: false });
-  }
-
-  private onResponse(upRes: http.IncomingMessage): void {
-    if (this.deadline !== undefined) clearTimeout(this.deadline);
-    const { res, tap } = this;
-    const socket = upRes.socket;
-    this.upstreamConnection = { local: localOf(socket), remote: remoteOf(socket) };
-    const why = this.forwardHead(upRes.statusCode ?? 502, upRes.statusMessage, upRes.rawHeaders);
-    if (why !== undefined) {
-      upRes.resume();
-      this.abandonUpstream();
-      this.failUnavailable(why, 'INVALID_RESPONSE');
-      return;
-    }
-    // Forwarded by hand rather than piped: one listener instead of pipe's half dozen, same backpressure.
-    let resume: (() => void) | undefined;
-    upRes.on('data', (chunk: Buffer) => {
-      tap?.responseData(chunk);
-      if (!res.write(chunk) && !res.destroyed) {
-        upRes.pause();
-        res.once('drain', (resume ??= () => upRes.resume()));
-      }
-    });
-    upRes.on('error', noop);
-    upRes.once('end', () => {
-      if (upRes.rawTrailers.length > 0) {
-        this.responseTrailers = upRes.rawTrailers;
-        res.addTrailers(headerPairs(upRes.rawTrailers));
-      }
-      res.end();
-    });
-    upRes.once('close', () => {
-      if (!upRes.complete && !res.writableEnded) this.breakMidResponse('the upstream connection closed before the response was complete');
-    });
+    const before = err.code === 'UPSTREAM_INVALID_RESPONSE' ? '' : ' before responding';
+    this.failUnavailable(`upstream ${this.describeUpstream()} ${err.message}${before}`, cause);
   }
 
   /** Reports the upstream's response head to the tap and sends it on; answers why it could not. */
@@ -440,48 +334,12 @@ class ProxiedExchange {
     }
   }
 
-  private onUpstreamError(err: NodeJS.ErrnoException): void {
-    const { req, res, upstream } = this;
-    clearTimeout(this.deadline);
-    if (res.headersSent) {
-      this.breakMidResponse(`upstream failed mid-response: ${err.code ?? err.message}`);
-      return;
-    }
-    if (upstream) req.unpipe(upstream);
-    // A pooled connection the upstream closed while idle fails the next request before it was processed:
-    // replaying a body-less idempotent request on a fresh connection is safe.
-    if (!this.retried && upstream?.reusedSocket && this.bodyless && IDEMPOTENT_METHODS.has(req.method ?? '') && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-      this.retried = true;
-      this.shared.logger.debug('retrying on a fresh upstream connection', { destination: this.route?.destination, code: err.code });
-      this.send(false);
-      return;
-    }
-    const why = err.code === 'ECONNREFUSED' ? 'refused the connection' : err.code === 'ECONNRESET' ? 'reset the connection' : `failed (${err.code ?? err.message})`;
-    this.failUnavailable(`upstream ${this.describeUpstream()} ${why} before responding`, err.code ?? err.message);
-  }
-
   private failUnavailable(message: string, cause: string): void {
     const details = { destination: this.route?.destination, cause };
     this.respondGenerated(generatedResponse('UPSTREAM_UNAVAILABLE', message, details), { kind: 'unavailable', message });
   }
 
-  private onTimeout(kind: 'deadline' | 'idle'): void {
-    const { req, res, upstream } = this;
-    if (!upstream || res.writableEnded) return;
-    if (res.headersSent) {
-      // Idle only counts when the upstream is the one stalling, not a slow reader downstream.
-      if (kind === 'idle' && !res.writableNeedDrain) this.breakMidResponse(`upstream idle for ${this.route!.timeoutMs} ms mid-response`, 'timeout');
-      return;
-    }
-    // Before the response: a client still uploading (and not held back by the upstream) is not the upstream's fault.
-    if (kind === 'idle' && !this.requestEnded && !this.bodyless && !upstream.writableNeedDrain) return;
-    req.unpipe(upstream);
-    this.abandonUpstream();
-    this.respondTimeout();
-  }
-
   private respondTimeout(): void {
-    clearTimeout(this.deadline);
     const ms = this.route!.timeoutMs;
     const message = `upstream ${this.describeUpstream()} sent no response within ${ms} ms`;
     this.respondGenerated(generatedResponse('UPSTREAM_TIMEOUT', message, { destination: this.route!.destination, timeoutMs: ms }), { kind: 'timeout', message });
@@ -516,7 +374,6 @@ class ProxiedExchange {
 
   private onDownstreamClose(): void {
     this.shared.done();
-    if (this.deadline !== undefined) clearTimeout(this.deadline);
     const { res } = this;
     const completed = res.writableFinished;
     if (!completed) {
@@ -530,27 +387,15 @@ class ProxiedExchange {
     });
     const metrics = this.shared.routeMetrics(this.route?.prefix ?? '');
     if (metrics) {
-      const status = completed ? String(res.statusCode) : 'aborted';
-      let requests = metrics.statuses.get(status);
-      if (!requests) {
-        requests = this.shared.metrics!.requests.labels({ route: metrics.route, status });
-        metrics.statuses.set(status, requests);
-      }
-      requests.inc();
+      this.shared.metrics!.countRequest(metrics.route, completed ? String(res.statusCode) : 'aborted');
       metrics.duration.observe((this.shared.clock() - this.started) / 1000);
     }
   }
 
   private abandonUpstream(): void {
-    const upstream = this.upstream;
-    this.upstream = undefined;
-    if (upstream && !upstream.destroyed) upstream.destroy();
-    if (this.undiciState === 1) {
-      const abort = this.undiciAbort;
-      this.undiciState = abort ? 0 : 2;
-      this.undiciAbort = undefined;
-      abort?.(new Error('the exchange was abandoned'));
-    }
+    const call = this.call;
+    this.call = undefined;
+    call?.abort();
   }
 
   private describeUpstream(): string {
@@ -560,27 +405,6 @@ class ProxiedExchange {
 }
 
 function noop(): void {}
-
-/** The request body as its own stream: undici destroys the body it was given on failure, which must not
- * reach the downstream connection (a 502 still has to be sent on it). */
-function detachedBody(req: http.IncomingMessage): Readable {
-  const body = new Readable({ read: () => void req.resume() });
-  req.on('data', (chunk: Buffer) => {
-    if (!body.push(chunk)) req.pause();
-  });
-  req.once('end', () => body.push(null));
-  return body;
-}
-
-function latin1(raw: ReadonlyArray<Buffer | string>): string[] {
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const v = raw[i]!;
-    out[i] = typeof v === 'string' ? v : v.toString('latin1');
-  }
-  return out;
-}
-
 
 /** Origin-form of a request target: absolute-form (`http://host/x?y`) becomes `/x?y`. */
 function originForm(target: string): string {
