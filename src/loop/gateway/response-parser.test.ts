@@ -66,6 +66,20 @@ describe('ResponseParser: responses read whole', () => {
     expect(got.heads[0]!.reason).toBe('OK');
   });
 
+  it('marks the last piece of a body of declared length, and no piece of a chunked one', () => {
+    const marks = (text: string, splitAt: number): boolean[] => {
+      const seen: boolean[] = [];
+      const parser = new ResponseParser({ onHead() {}, onBody: (_c, last) => seen.push(last), onComplete() {} });
+      parser.begin(false);
+      const bytes = Buffer.from(text, 'latin1');
+      parser.execute(bytes.subarray(0, splitAt));
+      parser.execute(bytes.subarray(splitAt));
+      return seen;
+    };
+    expect(marks(OK, OK.length - 2)).toEqual([false, true]);
+    expect(marks(CHUNKED, CHUNKED.length - 20).every((last) => !last)).toBe(true);
+  });
+
   it('reads the Keep-Alive timeout hint', () => {
     expect(parse('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n').heads[0]!.keepAliveTimeoutMs).toBe(5000);
     expect(parse(OK).heads[0]!.keepAliveTimeoutMs).toBeUndefined();

@@ -26,7 +26,8 @@ export interface ResponseHead {
 export interface ResponseSink {
   /** A response head; interim (1xx) heads come first, each followed by another head. */
   onHead(head: ResponseHead): void;
-  onBody(chunk: Buffer): void;
+  /** `last`: the body ends with this chunk (known for a body of declared length). */
+  onBody(chunk: Buffer, last: boolean): void;
   /** The response is complete; trailers of a chunked body as [name, value, …]. */
   onComplete(trailers: string[] | undefined): void;
 }
@@ -109,7 +110,7 @@ export class ResponseParser {
         case State.Length: {
           const n = Math.min(this.left, chunk.length - at);
           this.left -= n;
-          this.sink.onBody(at === 0 && n === chunk.length ? chunk : chunk.subarray(at, at + n));
+          this.sink.onBody(at === 0 && n === chunk.length ? chunk : chunk.subarray(at, at + n), this.left === 0);
           at += n;
           if (this.left === 0) this.finish(undefined);
           break;
@@ -120,7 +121,7 @@ export class ResponseParser {
         case State.ChunkData: {
           const n = Math.min(this.left, chunk.length - at);
           this.left -= n;
-          this.sink.onBody(chunk.subarray(at, at + n));
+          this.sink.onBody(chunk.subarray(at, at + n), false);
           at += n;
           if (this.left === 0) {
             this.state = State.ChunkEnd;
@@ -138,7 +139,7 @@ export class ResponseParser {
           at = this.readTrailers(chunk, at);
           break;
         case State.UntilClose:
-          this.sink.onBody(at === 0 ? chunk : chunk.subarray(at));
+          this.sink.onBody(at === 0 ? chunk : chunk.subarray(at), false);
           at = chunk.length;
           break;
         case State.Idle:

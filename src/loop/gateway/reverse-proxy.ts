@@ -165,6 +165,7 @@ class ProxiedExchange implements UpstreamHandler {
   /** The request's Content-Length; -1 without one. */
   private length = -1;
   private retried = false;
+  private endedWithData = false;
   /** Why the exchange failed, for the tap; set before a generated response or a destroyed connection. */
   private failure: string | undefined;
   private readonly resumeUpstream = (): void => this.call?.resume();
@@ -181,9 +182,8 @@ class ProxiedExchange implements UpstreamHandler {
 
   start(relayContinue: boolean): void {
     const { req, res, route } = this;
-    // Errors on either side are handled through 'close' and the upstream's events; these keep a reset
-    // connection from becoming an uncaught exception.
-    req.on('error', noop);
+    // Errors on either side are handled through 'close' and the upstream's events; this keeps a reset
+    // connection from becoming an uncaught exception. (A server's request emits 'error' only to listeners.)
     res.on('error', noop);
     res.once('close', () => this.onDownstreamClose());
     res.sendDate = false; // the response head is the upstream's, as reported to the tap
@@ -277,9 +277,15 @@ class ProxiedExchange implements UpstreamHandler {
     return false;
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, last: boolean): boolean {
     this.tap?.responseData(chunk);
     const res = this.res;
+    if (last) {
+      // One write for the last chunk and the end of the response.
+      this.endedWithData = true;
+      res.end(chunk);
+      return true;
+    }
     if (!res.write(chunk) && !res.destroyed) {
       res.once('drain', this.resumeUpstream);
       return false;
@@ -293,7 +299,7 @@ class ProxiedExchange implements UpstreamHandler {
       this.responseTrailers = trailers;
       this.res.addTrailers(headerPairs(trailers));
     }
-    this.res.end();
+    if (!this.endedWithData) this.res.end();
   }
 
   onError(err: UpstreamError): void {

@@ -66,8 +66,11 @@ export interface UpstreamHandler {
   onContinue(): void;
   /** The final response head; false abandons the call. */
   onResponse(status: number, reason: string, raw: string[], connection: ConnectionInfo): boolean;
-  /** A piece of the response body; false pauses the upstream until `resume()`. */
-  onData(chunk: Buffer): boolean;
+  /**
+   * A piece of the response body; false pauses the upstream until `resume()`. `last`: nothing follows
+   * (onEnd comes next, without trailers), so a response can be ended with its last chunk.
+   */
+  onData(chunk: Buffer, last: boolean): boolean;
   onEnd(trailers: string[] | undefined): void;
   /** Called at most once, and never after onEnd. */
   onError(err: UpstreamError): void;
@@ -93,6 +96,8 @@ export interface UpstreamClientOptions {
 
 /** Kept under the upstream's own `Keep-Alive: timeout` by this much, so we never race its close. */
 const KEEP_ALIVE_MARGIN_MS = 1_000;
+/** Plain-TCP reads land here, one read at a time (as much as one read of Node's own streams takes). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export class UpstreamClient {
   private readonly pools = new Map<string, OriginPool>();
@@ -128,6 +133,7 @@ class OriginPool {
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly servername: string | undefined;
+  private readBuffer: Buffer | undefined;
 
   constructor(
     readonly origin: UpstreamOrigin,
@@ -149,7 +155,7 @@ class OriginPool {
     }
     if (this.open < this.options.connections) {
       this.open++;
-      new Connection(this, this.connect()).assign(call);
+      new Connection(this).assign(call);
       return;
     }
     this.waiting.push(call);
@@ -206,13 +212,28 @@ class OriginPool {
     }
   }
 
-  private connect(): net.Socket {
+  /**
+   * Opens a connection for `conn`. Plain TCP reads into one buffer shared by the pool (`onread`: no Buffer
+   * allocated and no stream machinery per read), handed to `conn.read` and valid only during the call.
+   */
+  connect(conn: Connection): net.Socket {
     const { host, port, protocol } = this.origin;
-    const socket =
-      protocol === 'https:'
-        ? tls.connect({ ...this.options.tls, host, port, ...(this.servername ? { servername: this.servername } : {}), ALPNProtocols: ['http/1.1'] })
-        : net.connect({ host, port });
+    let socket: net.Socket;
+    if (protocol === 'https:') {
+      socket = tls.connect({ ...this.options.tls, host, port, ...(this.servername ? { servername: this.servername } : {}), ALPNProtocols: ['http/1.1'] });
+      socket.on('data', (chunk: Buffer) => conn.read(chunk, false));
+    } else {
+      const buffer = (this.readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES));
+      const callback = (n: number, buf: Uint8Array): boolean => {
+        conn.read((buf as Buffer).subarray(0, n), true);
+        return true; // pausing is done with the socket's pause(), as for a stream
+      };
+      socket = net.connect({ host, port, onread: { buffer, callback } });
+    }
     socket.setNoDelay(true);
+    // Upstream connections never keep the process alive by themselves: a call in flight has its timer, and
+    // the downstream connection it serves.
+    socket.unref();
     return socket;
   }
 }
@@ -228,27 +249,27 @@ class Connection {
   private connected: boolean;
   private trailers: string[] | undefined;
   private info: ConnectionInfo | undefined;
+  /** The chunk being parsed lives in a reused buffer: body pieces handed on are copies. */
+  private transient = false;
+  readonly socket: net.Socket;
 
-  constructor(
-    readonly pool: OriginPool,
-    readonly socket: net.Socket,
-  ) {
-    this.connected = !socket.connecting;
+  constructor(readonly pool: OriginPool) {
     this.parser = new ResponseParser({
       onHead: (head) => this.call?.onHead(head),
-      onBody: (chunk) => this.call?.onBody(chunk),
+      onBody: (chunk, last) => this.call?.onBody(this.transient ? Buffer.from(chunk) : chunk, last),
       // Completion is handled once `execute` returns, when it is known whether bytes followed the response.
       onComplete: (trailers) => (this.trailers = trailers),
     });
+    const socket = (this.socket = pool.connect(this));
+    this.connected = !socket.connecting;
     socket.on('connect', () => (this.connected = true));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.call?.onDrain());
     socket.on('error', (err) => (this.error ??= err));
     socket.on('close', () => this.onClose());
   }
 
   assign(call: Call): void {
-    if (this.uses++ > 0) this.socket.ref();
+    this.uses++;
     this.call = call;
     this.parser.begin(call.request.method === 'HEAD');
     call.start(this);
@@ -262,7 +283,9 @@ class Connection {
     return !this.parser.untouched;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the upstream; `transient`: `chunk` is reused once this returns. */
+  read(chunk: Buffer, transient: boolean): void {
+    this.transient = transient;
     const call = this.call;
     if (!call) {
       // Bytes on an idle connection answer nothing we asked: it cannot be trusted with a request.
@@ -317,7 +340,6 @@ class Connection {
     this.call = undefined;
     if (reusable && !this.socket.destroyed) {
       if (this.socket.isPaused()) this.socket.resume();
-      this.socket.unref(); // an idle pooled connection keeps no process alive
       this.pool.release(this, keepAliveTimeoutMs);
     } else this.socket.destroy();
   }
@@ -457,10 +479,10 @@ class Call implements UpstreamCall {
     if (!this.handler.onResponse(head.status, head.reason, head.raw, this.conn!.connectionInfo())) this.abort();
   }
 
-  onBody(chunk: Buffer): void {
+  onBody(chunk: Buffer, last: boolean): void {
     if (this.state !== CallState.Running) return;
     this.timer?.refresh();
-    if (!this.handler.onData(chunk) && this.state === CallState.Running && !this.paused) {
+    if (!this.handler.onData(chunk, last) && this.state === CallState.Running && !this.paused) {
       this.paused = true;
       this.conn!.socket.pause();
     }
