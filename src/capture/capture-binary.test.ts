@@ -91,6 +91,8 @@ describe('CaptureRecordWriter', () => {
 
   it.each<[string, (c: CaptureInput) => void, string]>([
     ['a NUL in a header value', (c) => (c.request.headers[0] = ['x-a', 'b\0c']), 'request.headers: holds a NUL character'],
+    ['a NUL in the destination', (c) => (c.destination = 'web\0:9090'), 'destination: holds a NUL character'],
+    ['a NUL in a response trailer name', (c) => (c.response.trailers = [['x-\0', 'v']]), 'response.trailers: holds a NUL character'],
     ['a header name that is not a string', (c) => (c.response.headers[0] = [7 as unknown as string, 'x']), 'response.headers: expected a string, got number'],
     ['a source that is not a string', (c) => (c.source = null as unknown as string), 'source: expected a string, got null'],
     ['a duration that is a string', (c) => (c.durationMs = '5' as unknown as number), 'durationMs: expected a number or null, got string'],

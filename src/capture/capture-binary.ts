@@ -106,7 +106,10 @@ export class CaptureRecordWriter {
     at = writeMessage(b, at, response, responseBody);
     if (downstream) at = writeConnection(b, at, downstream);
     if (upstream) at = writeConnection(b, at, upstream);
+    const textAt = at;
     at += b.write(text, at, 'utf8');
+    // UTF-8 has a 0 byte only for U+0000: one per string means no string held a NUL. Else name the field.
+    if (zeroBytes(b.subarray(textAt, at)) !== stringCount(capture)) findNul(capture);
     b.writeUInt32LE(at - start - 4, start);
     this.at = at;
     return b.subarray(start, at);
@@ -115,8 +118,41 @@ export class CaptureRecordWriter {
 
 function item(s: string, field: string): string {
   if (typeof s !== 'string') throw new TypeError(`${field}: expected a string, got ${s === null ? 'null' : typeof s}`);
-  if (s.includes('\0')) throw new TypeError(`${field}: holds a NUL character`);
   return s + '\0';
+}
+
+function zeroBytes(text: Buffer): number {
+  let n = 0;
+  for (let i = text.indexOf(0); i !== -1; i = text.indexOf(0, i + 1)) n++;
+  return n;
+}
+
+/** The strings `write` puts in a record's text. */
+function stringCount(c: CaptureInput): number {
+  const message = (m: CapturedMessage): number => 2 * (m.headers.length + m.trailers.length) + (m.headersReceivedAt === undefined ? 0 : 1);
+  const connection = (x: ConnectionInfo | undefined): number => (x?.local ? 1 : 0) + (x?.remote ? 1 : 0);
+  return 4 + message(c.request) + message(c.response) + connection(c.downstream) + connection(c.upstream);
+}
+
+/** Throws naming the first string of the capture that holds a NUL (called once the text had too many). */
+function findNul(c: CaptureInput): never {
+  const check = (s: string, field: string): void => {
+    if (s.includes('\0')) throw new TypeError(`${field}: holds a NUL character`);
+  };
+  check(c.capturedAt, 'capturedAt');
+  check(c.tapConfig, 'tapConfig');
+  check(c.source, 'source');
+  check(c.destination, 'destination');
+  for (const [m, field] of [[c.request, 'request'], [c.response, 'response']] as const) {
+    for (const pair of m.headers) for (const s of pair) check(s, `${field}.headers`);
+    for (const pair of m.trailers) for (const s of pair) check(s, `${field}.trailers`);
+    if (m.headersReceivedAt !== undefined) check(m.headersReceivedAt, `${field}.headersReceivedAt`);
+  }
+  for (const [x, field] of [[c.downstream, 'downstream'], [c.upstream, 'upstream']] as const) {
+    if (x?.local) check(x.local.address, `${field}.local.address`);
+    if (x?.remote) check(x.remote.address, `${field}.remote.address`);
+  }
+  throw new TypeError('a string of the capture holds a NUL character');
 }
 
 function listText(list: HeaderList, field: string): string {

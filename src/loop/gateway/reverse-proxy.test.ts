@@ -141,6 +141,26 @@ describe('streaming', () => {
     expect(JSON.parse(res.body.toString())).toEqual({ size: 129 * 64 * 1024, sha: sent.digest('hex') });
   });
 
+  it('passes on an early answer to an upload, and the downstream connection carries the next request', async () => {
+    const up = await upstream((req, res) => {
+      if (req.url === '/upload') {
+        res.writeHead(413, { 'content-type': 'text/plain' });
+        res.end('too large'); // without reading the body
+      } else {
+        req.resume();
+        res.end('next');
+      }
+    });
+    const gw = track(await startTestGateway({ routes: [{ prefix: '/', destination: up.address }] }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(async () => agent.destroy());
+    const big = Buffer.alloc(4 * 1024 * 1024, 1);
+    const first = await request(gw.url, { method: 'POST', path: '/upload', body: big, agent });
+    expect([first.status, first.body.toString()]).toEqual([413, 'too large']);
+    const second = await request(gw.url, { path: '/next', agent });
+    expect([second.status, second.body.toString()]).toEqual([200, 'next']);
+  });
+
   it('streams the response body: the client reads the first chunk before the upstream has finished', async () => {
     const release = deferred();
     const up = await upstream((_req, res) => {

@@ -295,6 +295,7 @@ class ProxiedExchange implements UpstreamHandler {
 
   onEnd(trailers: string[] | undefined): void {
     this.call = undefined;
+    this.drainRequest();
     if (trailers) {
       this.responseTrailers = trailers;
       this.res.addTrailers(headerPairs(trailers));
@@ -304,6 +305,7 @@ class ProxiedExchange implements UpstreamHandler {
 
   onError(err: UpstreamError): void {
     this.call = undefined;
+    this.drainRequest();
     const { req, res } = this;
     const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.code;
     if (res.headersSent) {
@@ -396,6 +398,16 @@ class ProxiedExchange implements UpstreamHandler {
       this.shared.metrics!.countRequest(metrics.route, completed ? String(res.statusCode) : 'aborted');
       metrics.duration.observe((this.shared.clock() - this.started) / 1000);
     }
+  }
+
+  /**
+   * The upstream is done before the request body was all sent (it answered early, or failed): the rest is
+   * read and dropped, as Node does for a handler that never reads, so the connection can carry the next
+   * request. (A generated response closes the connection instead: see respondGenerated.)
+   */
+  private drainRequest(): void {
+    const req = this.req;
+    if (!req.complete && !req.destroyed && req.isPaused()) req.resume();
   }
 
   private abandonUpstream(): void {

@@ -3,6 +3,7 @@
 import type { Tap, TapExchange, TapRequestInfo } from '../tap/tap-types.js';
 
 export function beginGuarded(tap: Tap, info: TapRequestInfo, onError: (err: unknown) => void): TapExchange | undefined {
+  if (tap.catchesOwnErrors === true) return tap.begin(info);
   let exchange: TapExchange | undefined;
   try {
     exchange = tap.begin(info);

@@ -23,7 +23,8 @@ export class GatewayRequestInfo implements TapRequestInfo {
   ) {
     this.method = req.method ?? 'GET';
     this.path = req.url ?? '/';
-    this.authority = req.headers.host ?? '';
+    // From the raw list: `req.headers` would build an object of every header for this one.
+    this.authority = hostOf(req.rawHeaders);
     this.rawHeaders = req.rawHeaders;
   }
 
@@ -39,6 +40,11 @@ export class GatewayRequestInfo implements TapRequestInfo {
     const socket = this.req.socket;
     return (this.connection ??= { local: localOf(socket), remote: remoteOf(socket) });
   }
+}
+
+function hostOf(raw: readonly string[]): string {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') return raw[i + 1]!;
+  return '';
 }
 
 export function schemeOf(socket: Socket): 'http' | 'https' {

@@ -101,6 +101,8 @@ const READ_BUFFER_BYTES = 64 * 1024;
 
 export class UpstreamClient {
   private readonly pools = new Map<string, OriginPool>();
+  /** Pools by origin object: a route's destination is one object, looked up without building its key. */
+  private byOrigin = new WeakMap<UpstreamOrigin, OriginPool>();
   private readonly clock: () => number;
 
   constructor(private readonly options: UpstreamClientOptions) {
@@ -108,11 +110,15 @@ export class UpstreamClient {
   }
 
   request(origin: UpstreamOrigin, request: UpstreamRequest, handler: UpstreamHandler): UpstreamCall {
-    const key = `${origin.protocol}//${origin.host}:${origin.port}`;
-    let pool = this.pools.get(key);
+    let pool = this.byOrigin.get(origin);
     if (!pool) {
-      pool = new OriginPool(origin, this.options, this.clock);
-      this.pools.set(key, pool);
+      const key = `${origin.protocol}//${origin.host}:${origin.port}`;
+      pool = this.pools.get(key);
+      if (!pool) {
+        pool = new OriginPool(origin, this.options, this.clock);
+        this.pools.set(key, pool);
+      }
+      this.byOrigin.set(origin, pool);
     }
     const call = new Call(pool, request, handler);
     pool.acquire(call);
@@ -123,13 +129,15 @@ export class UpstreamClient {
   close(): void {
     for (const pool of this.pools.values()) pool.close();
     this.pools.clear();
+    this.byOrigin = new WeakMap();
   }
 }
 
 class OriginPool {
   private readonly idle: Connection[] = [];
   private readonly waiting: Call[] = [];
-  private open = 0;
+  /** Every open connection, idle or carrying a call. */
+  private readonly open = new Set<Connection>();
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly servername: string | undefined;
@@ -153,9 +161,10 @@ class OriginPool {
       }
       conn.socket.destroy();
     }
-    if (this.open < this.options.connections) {
-      this.open++;
-      new Connection(this).assign(call);
+    if (this.open.size < this.options.connections) {
+      const conn = new Connection(this);
+      this.open.add(conn);
+      conn.assign(call);
       return;
     }
     this.waiting.push(call);
@@ -187,7 +196,7 @@ class OriginPool {
 
   /** A connection is gone (closed by either side). */
   closedConnection(conn: Connection): void {
-    this.open--;
+    this.open.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
     // A waiting call gets a fresh connection in its place.
@@ -198,7 +207,9 @@ class OriginPool {
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const conn of this.idle.splice(0)) conn.socket.destroy();
+    this.idle.length = 0;
+    // Calls still running fail as their connections close.
+    for (const conn of this.open) conn.socket.destroy();
     for (const call of this.waiting.splice(0)) call.fail(new UpstreamError('UPSTREAM_FAILED', 'the gateway is shutting down', false, false));
   }
 

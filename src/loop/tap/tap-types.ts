@@ -43,6 +43,11 @@ export interface Tap {
    * exchange (then nothing is copied at all), else a recorder for the rest of the exchange.
    */
   begin(info: TapRequestInfo): TapExchange | undefined;
+  /**
+   * True when `begin` and every method of the exchanges it answers catch their own errors (createTap's do):
+   * a tap point may then skip wrapping each call in its own guard.
+   */
+  readonly catchesOwnErrors?: boolean;
   /** Ships what is queued (bounded by `timeoutMs`) and stops following the loop server. */
   close(timeoutMs?: number): Promise<void>;
 }

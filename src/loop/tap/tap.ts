@@ -38,7 +38,8 @@ const REQUEST_HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeade
 const HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders', 'responseHeaders'] as FieldName[]);
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-const defaultClock = (): number => performance.timeOrigin + performance.now();
+const timeOrigin = performance.timeOrigin; // a getter that crosses into C++: read once
+const defaultClock = (): number => timeOrigin + performance.now();
 
 /**
  * @example
@@ -125,6 +126,7 @@ export function createTap(options: TapOptions): Tap {
   const unmatched = (): void => count('recorded');
 
   return {
+    catchesOwnErrors: true,
     begin(info: TapRequestInfo): TapExchange | undefined {
       try {
         const all = configs();
@@ -272,7 +274,6 @@ class Recorder implements TapExchange {
   response(status: number, headers: HeaderList): void {
     if (this.done) return;
     try {
-      this.responseAt = this.clock();
       this.status = status;
       this.responseHead = headers;
       if (!this.anyCanMatchWithHeaders()) {
@@ -281,7 +282,9 @@ class Recorder implements TapExchange {
         this.done = true;
         this.requestBody.drop();
         this.unmatched();
+        return;
       }
+      this.responseAt = this.clock();
     } catch (err) {
       this.fail(err);
     }
