@@ -2,7 +2,7 @@
 // time on each, written and parsed here (response-parser.ts). It replaced undici's Pool and node:http's client
 // on this path: built for a proxy, it forwards the request head as received (names, case, order,
 // duplicates), writes a small body with its head in one write, relays 100 Continue, sends request
-// trailers, and costs about a quarter less CPU per proxied request than undici did (BENCHMARKS.md).
+// trailers, and costs about a fifth less CPU per proxied request than undici did (BENCHMARKS.md).
 //
 // Bodies: none, a Buffer (sent with the head), or the downstream request streamed with backpressure, either
 // with its Content-Length or chunked (and then with trailers). The request stream is only read, never
