@@ -210,8 +210,8 @@ class ProxiedExchange implements UpstreamHandler {
     this.length = length === undefined ? -1 : Number(length);
     const smallPath = !relayContinue && !this.bodyless && !chunked && this.length <= SMALL_BODY_BYTES;
     if (tap && !this.bodyless && !smallPath) this.observeRequestBody();
-    if (tap) req.once('end', () => tap.requestEnd(req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined));
     if (this.bodyless) {
+      tap?.requestEnd();
       req.resume();
       this.dispatch(null);
     } else if (!smallPath) this.dispatch(req);
@@ -230,8 +230,10 @@ class ProxiedExchange implements UpstreamHandler {
     if (req.readableLength === this.length) {
       const body = req.read() as Buffer | null;
       if (body !== null) {
+        // Whole, and without trailers (they come only with chunked bodies): no listener needed for the tap.
         this.tap?.requestData(body);
-        // Nothing is left to read; flowing mode lets the stream reach 'end' (and the tap its requestEnd).
+        this.tap?.requestEnd();
+        // Nothing is left to read; flowing mode lets the stream reach 'end'.
         req.resume();
         this.dispatch(body);
         return;
@@ -241,9 +243,11 @@ class ProxiedExchange implements UpstreamHandler {
     this.dispatch(req);
   }
 
+  /** A body that streams: the tap sees each chunk, then the end with the trailers, if any. */
   private observeRequestBody(): void {
-    const tap = this.tap!;
-    this.req.on('data', (chunk: Buffer) => tap.requestData(chunk));
+    const { tap, req } = this;
+    req.on('data', (chunk: Buffer) => tap!.requestData(chunk));
+    req.once('end', () => tap!.requestEnd(req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined));
   }
 
   private dispatch(body: Buffer | http.IncomingMessage | null): void {
@@ -388,11 +392,7 @@ class ProxiedExchange implements UpstreamHandler {
       this.failure ??= 'the downstream connection closed before the response was complete';
       this.abandonUpstream();
     }
-    this.tap?.end({
-      ...(this.responseTrailers ? { trailers: headerPairs(this.responseTrailers) } : {}),
-      ...(this.failure !== undefined ? { error: this.failure } : {}),
-      ...(this.upstreamConnection ? { upstream: this.upstreamConnection } : {}),
-    });
+    this.tap?.end({ trailers: this.responseTrailers && headerPairs(this.responseTrailers), error: this.failure, upstream: this.upstreamConnection });
     const metrics = this.shared.routeMetrics(this.route?.prefix ?? '');
     if (metrics) {
       this.shared.metrics!.countRequest(metrics.route, completed ? String(res.statusCode) : 'aborted');

@@ -37,9 +37,16 @@ export class GatewayRequestInfo implements TapRequestInfo {
   }
 
   get downstream(): ConnectionInfo {
-    const socket = this.req.socket;
-    return (this.connection ??= { local: localOf(socket), remote: remoteOf(socket) });
+    return (this.connection ??= downstreamOf(this.req.socket));
   }
+}
+
+// A keep-alive connection carries many requests and its addresses never change: worked out once per socket.
+const DOWNSTREAM = Symbol('loop.downstream');
+type WithDownstream = Socket & { [DOWNSTREAM]?: ConnectionInfo };
+
+function downstreamOf(socket: WithDownstream): ConnectionInfo {
+  return (socket[DOWNSTREAM] ??= Object.freeze({ local: localOf(socket), remote: remoteOf(socket) }));
 }
 
 function hostOf(raw: readonly string[]): string {

@@ -34,7 +34,7 @@ export interface TapExchange {
   response(status: number, headers: HeaderList): void;
   responseData(chunk: Buffer): void;
   /** The exchange is over: the response was sent completely, or it failed (`error` says how). */
-  end(result?: { trailers?: HeaderList; error?: string; upstream?: ConnectionInfo }): void;
+  end(result?: { trailers?: HeaderList | undefined; error?: string | undefined; upstream?: ConnectionInfo | undefined }): void;
 }
 
 export interface Tap {

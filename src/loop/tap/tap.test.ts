@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureInput, HeaderList } from '../../capture/capture.js';
 import type { TapConfigSpec } from '../../tapconfig/tapconfig.js';
 import { startLoopServer, recordingLogger } from './loop-server-fixture.test-helper.js';
+import { compileTapConfig } from './compiled-tapconfig.js';
 import { createTap, type TapOptions } from './tap.js';
 import { createTapMetrics } from './tap-metrics.js';
 import { createTapShipper, type CaptureSink } from './tap-shipper.js';
@@ -120,6 +121,42 @@ describe('createTap', () => {
     // Heads that leave a config in play (a 504 on /api) are captured whole.
     expect(exchange(tap, request('/api/pay'), 504, ['{"amount":5}'], ['timeout'])).toBe(true);
     expect(shipper.got.map((c) => [c.tapConfig, c.request.body?.bytes.toString()])).toEqual([['default/errors', '{"amount":5}']]);
+  });
+
+  it('follows a changed set of configs: what it worked out about the old set is not reused', () => {
+    const compiled = (name: string, match: string) => compileTapConfig({ apiVersion: 'loop.solo.io/v1', kind: 'TapConfig', metadata: { namespace: 'default', name }, spec: { match } });
+    let inForce = [compiled('errors', 'responseHeaders[":status"] == prefix("5")')];
+    const shipper = sink();
+    const tap = createTap({ source: 'test-gw', configs: () => inForce, shipper });
+    expect(exchange(tap, request('/web'), 500, [], [])).toBe(true);
+    // A set whose config reads the request: ruled out at the request head from now on.
+    inForce = [compiled('pay', 'requestHeaders[":path"] == prefix("/api")')];
+    expect(exchange(tap, request('/web'), 500, [], [])).toBe(false);
+    expect(exchange(tap, request('/api/pay'), 200, [], [])).toBe(true);
+    // Two configs, one ruled out at the request: the rest decides at the response, and names the capture.
+    inForce = [compiled('errors', 'responseHeaders[":status"] == prefix("5")'), compiled('pay', 'requestHeaders[":path"] == prefix("/api")')];
+    expect(exchange(tap, request('/web'), 200, [], [])).toBe(true);
+    expect(exchange(tap, request('/web'), 502, [], [])).toBe(true);
+    expect(shipper.got.map((c) => [c.tapConfig, c.request.headers.find(([n]) => n === ':path')?.[1], c.response.headers[0]?.[1]])).toEqual([
+      ['default/errors', '/web', '500'],
+      ['default/pay', '/api/pay', '200'],
+      ['default/errors', '/web', '502'],
+    ]);
+  });
+
+  it('keeps interleaved exchanges apart: each capture has its own request and response heads', () => {
+    const { tap, shipper } = setup([['default/user-errors', { match: 'requestHeaders["x-user"] == present() && responseHeaders[":status"] == "500"' }]]);
+    const a = tap.begin(request('/a', [['x-user', 'ann']]))!;
+    const b = tap.begin(request('/b', [['x-user', 'bob'], ['x-extra', '1']]))!;
+    const c = tap.begin(request('/c', [['x-user', 'cy']]))!;
+    b.response(500, [['x-from', 'b']]);
+    a.response(200, [['x-from', 'a']]); // decided: not captured
+    c.response(500, [['x-from', 'c']]);
+    for (const x of [c, a, b]) x.end();
+    expect(shipper.got.map((x) => [x.request.headers.slice(1, 2), x.request.headers.slice(4), x.response.headers])).toEqual([
+      [[[':path', '/c']], [['x-user', 'cy']], [[':status', '500'], ['x-from', 'c']]],
+      [[[':path', '/b']], [['x-user', 'bob'], ['x-extra', '1']], [[':status', '500'], ['x-from', 'b']]],
+    ]);
   });
 
   it('copies bodies up to the cap (the largest among the configs still in play) and marks them truncated', () => {

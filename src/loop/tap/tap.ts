@@ -18,7 +18,8 @@ export interface TapOptions {
   source: string;
   /**
    * The TapConfigs in force, called on every request (make it cheap), sorted by namespace/name. A
-   * `TapConfigSource` (follower or static set) is owned by the tap: `close()` closes it too.
+   * `TapConfigSource` (follower or static set) is owned by the tap: `close()` closes it too. A changed set
+   * must be a new array (the tap works out what it needs about a set once, keyed by the array).
    */
   configs: TapConfigSource | (() => readonly CompiledTapConfig[]);
   /** Owned by the tap: `close()` flushes and closes it. */
@@ -76,22 +77,14 @@ export function createTap(options: TapOptions): Tap {
 
   // Reused for deciding at request headers: evaluation is synchronous and nothing keeps a reference to
   // it, so a request that no config can match costs the tap no allocation of its own.
-  const pseudo: Array<[string, string]> = [
-    [':method', ''],
-    [':path', ''],
-    [':authority', ''],
-    [':scheme', ''],
-  ];
-  const scratchHeaders: HeaderList = [];
-  // Pairs reused for flat raw headers (TapRequestInfo.rawHeaders), grown to the longest header list seen.
-  const scratchPairs: Array<[string, string]> = [];
+  const requestScratch = new ScratchHeaders();
   const scratch: CaptureInput = {
     capturedAt: '',
     tapConfig: '',
     source: '',
     destination: '',
     durationMs: null,
-    request: { headers: scratchHeaders, trailers: [] },
+    request: { headers: requestScratch.list, trailers: [] },
     response: { headers: [], trailers: [] },
   };
 
@@ -123,7 +116,46 @@ export function createTap(options: TapOptions): Tap {
     shipper.enqueue(redacted);
   };
 
-  const unmatched = (): void => count('recorded');
+  // Reused for the decision at the response head, like `scratch` at the request head.
+  const statusPair: [string, string] = [':status', ''];
+  const headsRequest = new ScratchHeaders();
+  const headsResponse: HeaderList = [];
+  const heads: CaptureInput = {
+    capturedAt: '',
+    tapConfig: '',
+    source: '',
+    destination: '',
+    durationMs: null,
+    request: { headers: headsRequest.list, trailers: [] },
+    response: { headers: headsResponse, trailers: [] },
+  };
+  /** False when every config of `set` is ruled out by the request and response heads alone. */
+  const anyCanMatchWithHeads = (set: ConfigSet, info: TapRequestInfo, status: number, headers: HeaderList): boolean => {
+    if (set.anyReadsRequest) headsRequest.fill(info);
+    statusPair[1] = String(status);
+    headsResponse.push(statusPair);
+    for (let i = 0; i < headers.length; i++) headsResponse.push(headers[i]!);
+    try {
+      const configs = set.configs;
+      for (let i = 0; i < configs.length; i++) if (configs[i]!.match.matchesKnown(heads, HEADERS_KNOWN) !== false) return true;
+      return false;
+    } finally {
+      headsRequest.clear();
+      headsResponse.length = 0;
+    }
+  };
+
+  // What begin needs to know about the set in force, worked out once per set (the follower replaces its
+  // array on every change; a function source is assumed to answer the same array until something changed).
+  let plan: { all: readonly CompiledTapConfig[]; whole: ConfigSet; ruledOutAtRequest: boolean } | undefined;
+  const planFor = (all: readonly CompiledTapConfig[]): NonNullable<typeof plan> => {
+    if (plan?.all === all) return plan;
+    const whole = describeSet(all.length > 1 ? all.slice().sort(byKey) : all, defaultCap);
+    // A config that reads no field at all is constant: evaluating it at the request decides it too.
+    return (plan = { all, whole, ruledOutAtRequest: all.some((c) => c.match.fields.length === 0 || readsRequestHeaders(c)) });
+  };
+
+  const context: RecorderContext = { clock, source: options.source, ship, failed, unmatched: () => count('recorded'), anyCanMatchWithHeads };
 
   return {
     catchesOwnErrors: true,
@@ -134,42 +166,24 @@ export function createTap(options: TapOptions): Tap {
           count('skipped');
           return undefined;
         }
-        pseudo[0]![1] = info.method;
-        pseudo[1]![1] = info.path;
-        pseudo[2]![1] = info.authority;
-        pseudo[3]![1] = info.scheme;
-        scratchHeaders.length = 0;
-        scratchHeaders.push(pseudo[0]!, pseudo[1]!, pseudo[2]!, pseudo[3]!);
-        const raw = info.rawHeaders;
-        if (raw) {
-          for (let i = 0, k = 0; i + 1 < raw.length; i += 2, k++) {
-            let pair = scratchPairs[k];
-            if (pair) {
-              pair[0] = raw[i]!;
-              pair[1] = raw[i + 1]!;
-            } else scratchPairs.push((pair = [raw[i]!, raw[i + 1]!]));
-            scratchHeaders.push(pair);
-          }
-        } else {
-          const headers = info.headers;
-          for (let i = 0; i < headers.length; i++) scratchHeaders.push(headers[i]!);
-        }
+        const plan = planFor(all);
+        // No config reads the request headers (the tutorial's status match): nothing to evaluate yet.
+        if (!plan.ruledOutAtRequest) return new Recorder(info, plan.whole, context);
+        requestScratch.fill(info);
         let remaining: CompiledTapConfig[] | undefined;
         for (let i = 0; i < all.length; i++) {
           const c = all[i]!;
           if (c.match.matchesKnown(scratch, REQUEST_HEADERS_KNOWN) !== false) (remaining ??= []).push(c);
         }
-        scratchHeaders.length = 0;
+        requestScratch.clear();
         if (!remaining) {
           count('skipped');
           return undefined;
         }
-        if (remaining.length > 1) remaining.sort(byKey);
-        let cap = 0;
-        for (const c of remaining) cap = Math.max(cap, c.maxBodyBytes ?? defaultCap);
-        return new Recorder(info, remaining, cap, clock, options.source, ship, failed, unmatched);
+        if (remaining.length === all.length) return new Recorder(info, plan.whole, context);
+        return new Recorder(info, describeSet(remaining.length > 1 ? remaining.sort(byKey) : remaining, defaultCap), context);
       } catch (err) {
-        scratchHeaders.length = 0;
+        requestScratch.clear();
         failed('begin', err);
         return undefined;
       }
@@ -217,9 +231,89 @@ class BodyCopy {
 }
 
 type Ship = (recorder: Recorder, capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined) => void;
-/** Counts an exchange no TapConfig can match, decided before its end. */
-type Unmatched = () => void;
-type Failed = (where: string, err: unknown) => void;
+
+/** The configs still in play for an exchange, and what the recorder needs to know about them. */
+interface ConfigSet {
+  /** Sorted by key: the first that matches names the capture. */
+  configs: readonly CompiledTapConfig[];
+  /** Body bytes kept per message: the largest cap among them. */
+  cap: number;
+  /** Every config reads response headers: the response head can rule them all out. */
+  decidesAtResponse: boolean;
+  /** Some config reads request headers: the decision at the response, and the capture before it is kept, need them. */
+  anyReadsRequest: boolean;
+}
+
+function describeSet(configs: readonly CompiledTapConfig[], defaultCap: number): ConfigSet {
+  let cap = 0;
+  for (const c of configs) cap = Math.max(cap, c.maxBodyBytes ?? defaultCap);
+  return { configs, cap, decidesAtResponse: configs.every((c) => c.match.fields.includes('responseHeaders')), anyReadsRequest: configs.some(readsRequestHeaders) };
+}
+
+/** What every recorder of one tap shares: one object rather than a field each per exchange. */
+interface RecorderContext {
+  clock: () => number;
+  source: string;
+  ship: Ship;
+  failed: (where: string, err: unknown) => void;
+  /** Counts an exchange no TapConfig can match, decided before its end. */
+  unmatched: () => void;
+  anyCanMatchWithHeads(set: ConfigSet, info: TapRequestInfo, status: number, headers: HeaderList): boolean;
+}
+
+/** Pseudo-headers, then the request headers as the tap point gave them. */
+function requestHeaderList(info: TapRequestInfo): HeaderList {
+  const list: HeaderList = [
+    [':method', info.method],
+    [':path', info.path],
+    [':authority', info.authority],
+    [':scheme', info.scheme],
+  ];
+  const raw = info.rawHeaders;
+  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
+  else for (const h of info.headers) list.push(h);
+  return list;
+}
+
+/**
+ * The same list for a synchronous evaluation, its pairs reused from one request to the next (grown to the
+ * longest header list seen), so deciding costs no allocation. `clear` lets go of the request's strings.
+ */
+class ScratchHeaders {
+  readonly list: HeaderList = [];
+  private readonly pairs: Array<[string, string]> = [
+    [':method', ''],
+    [':path', ''],
+    [':authority', ''],
+    [':scheme', ''],
+  ];
+
+  fill(info: TapRequestInfo): void {
+    const { list, pairs } = this;
+    pairs[0]![1] = info.method;
+    pairs[1]![1] = info.path;
+    pairs[2]![1] = info.authority;
+    pairs[3]![1] = info.scheme;
+    list.length = 0;
+    list.push(pairs[0]!, pairs[1]!, pairs[2]!, pairs[3]!);
+    const raw = info.rawHeaders;
+    if (raw) {
+      for (let i = 0, k = 4; i + 1 < raw.length; i += 2, k++) {
+        let pair = pairs[k];
+        if (pair) {
+          pair[0] = raw[i]!;
+          pair[1] = raw[i + 1]!;
+        } else pairs.push((pair = [raw[i]!, raw[i + 1]!]));
+        list.push(pair);
+      }
+    } else for (const h of info.headers) list.push(h);
+  }
+
+  clear(): void {
+    this.list.length = 0;
+    for (let i = 0; i < 4; i++) this.pairs[i]![1] = '';
+  }
+}
 
 /** One exchange being recorded; every method is a no-op after `end` or after a failure inside it. */
 class Recorder implements TapExchange {
@@ -234,23 +328,15 @@ class Recorder implements TapExchange {
   private responseAt: number | undefined;
   /** Whether the request headers were left out of the capture the configs were evaluated on. */
   private requestHeadersDeferred = false;
-  /** Lists made for the decision at the response head, reused by the capture. */
-  private requestList: HeaderList | undefined;
-  private responseList: HeaderList | undefined;
 
   constructor(
     private readonly info: TapRequestInfo,
-    private readonly remaining: readonly CompiledTapConfig[],
-    cap: number,
-    private readonly clock: () => number,
-    private readonly source: string,
-    private readonly ship: Ship,
-    private readonly failed: Failed,
-    private readonly unmatched: Unmatched,
+    private readonly set: ConfigSet,
+    private readonly context: RecorderContext,
   ) {
-    this.started = clock();
-    this.requestBody = new BodyCopy(cap);
-    this.responseBody = new BodyCopy(cap);
+    this.started = context.clock();
+    this.requestBody = new BodyCopy(set.cap);
+    this.responseBody = new BodyCopy(set.cap);
   }
 
   requestData(chunk: Buffer): void {
@@ -276,40 +362,18 @@ class Recorder implements TapExchange {
     try {
       this.status = status;
       this.responseHead = headers;
-      if (!this.anyCanMatchWithHeaders()) {
+      if (this.set.decidesAtResponse && !this.context.anyCanMatchWithHeads(this.set, this.info, status, headers)) {
         // Decided at the response head (the tutorial's `responseHeaders[":status"] == prefix("5")` on a 200):
         // stop recording now rather than keep the bodies and build a capture at the end for nothing.
         this.done = true;
         this.requestBody.drop();
-        this.unmatched();
+        this.context.unmatched();
         return;
       }
-      this.responseAt = this.clock();
+      this.responseAt = this.context.clock();
     } catch (err) {
       this.fail(err);
     }
-  }
-
-  /** False when every config still in play is ruled out by the request and response heads alone. */
-  private anyCanMatchWithHeaders(): boolean {
-    const remaining = this.remaining;
-    let readsRequest = false;
-    for (let i = 0; i < remaining.length; i++) {
-      const c = remaining[i]!;
-      if (!c.match.fields.includes('responseHeaders')) return true; // nothing new to decide on
-      if (readsRequestHeaders(c)) readsRequest = true;
-    }
-    const heads: CaptureInput = {
-      capturedAt: '',
-      tapConfig: '',
-      source: '',
-      destination: '',
-      durationMs: null,
-      request: { headers: readsRequest ? (this.requestList = this.requestHeaders()) : [], trailers: [] },
-      response: { headers: (this.responseList = this.responseHeaders()), trailers: [] },
-    };
-    for (let i = 0; i < remaining.length; i++) if (remaining[i]!.match.matchesKnown(heads, HEADERS_KNOWN) !== false) return true;
-    return false;
   }
 
   responseData(chunk: Buffer): void {
@@ -321,24 +385,24 @@ class Recorder implements TapExchange {
     }
   }
 
-  end(result?: { trailers?: HeaderList; error?: string; upstream?: ConnectionInfo }): void {
+  end(result?: { trailers?: HeaderList | undefined; error?: string | undefined; upstream?: ConnectionInfo | undefined }): void {
     if (this.done) return;
     this.done = true;
     try {
-      const now = this.clock();
+      const now = this.context.clock();
       // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
       // Request headers are made now only when a config still in play reads them; else once one keeps the exchange.
-      this.requestHeadersDeferred = !this.remaining.some(readsRequestHeaders);
-      const request: CapturedMessage = { headers: this.requestHeadersDeferred ? [] : (this.requestList ?? this.requestHeaders()), trailers: copyList(this.requestTrailers) };
+      this.requestHeadersDeferred = !this.set.anyReadsRequest;
+      const request: CapturedMessage = { headers: this.requestHeadersDeferred ? [] : this.requestHeaders(), trailers: copyList(this.requestTrailers) };
       const requestBody = this.requestBody.body();
       if (requestBody) request.body = requestBody;
-      const response: CapturedMessage = { headers: this.responseList ?? this.responseHeaders(), trailers: copyList(result?.trailers) };
+      const response: CapturedMessage = { headers: this.responseHeaders(), trailers: copyList(result?.trailers) };
       const responseBody = this.responseBody.body();
       if (responseBody) response.body = responseBody;
       const capture: CaptureInput = {
         capturedAt: '',
         tapConfig: '',
-        source: this.source,
+        source: this.context.source,
         destination: this.info.destination,
         durationMs: Math.max(0, Math.round((now - this.started) * 1000) / 1000),
         request,
@@ -346,15 +410,15 @@ class Recorder implements TapExchange {
       };
       if (this.info.downstream) capture.downstream = this.info.downstream;
       if (result?.upstream) capture.upstream = result.upstream;
-      this.ship(this, capture, this.remaining, result?.error);
+      this.context.ship(this, capture, this.set.configs, result?.error);
     } catch (err) {
-      this.failed('end', err);
+      this.context.failed('end', err);
     }
   }
 
   /** Completes a capture a TapConfig keeps: deferred request headers and the timestamps. */
   stamp(capture: CaptureInput): void {
-    if (this.requestHeadersDeferred) capture.request.headers = this.requestList ?? this.requestHeaders();
+    if (this.requestHeadersDeferred) capture.request.headers = this.requestHeaders();
     const started = isoFromEpochMillis(this.started);
     capture.capturedAt = started;
     capture.request.headersReceivedAt = started;
@@ -362,17 +426,7 @@ class Recorder implements TapExchange {
   }
 
   private requestHeaders(): HeaderList {
-    const info = this.info;
-    const headers: HeaderList = [
-      [':method', info.method],
-      [':path', info.path],
-      [':authority', info.authority],
-      [':scheme', info.scheme],
-    ];
-    const raw = info.rawHeaders;
-    if (raw) for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
-    else for (const h of info.headers) headers.push(h);
-    return headers;
+    return requestHeaderList(this.info);
   }
 
   // The capture's lists are new, their pairs the tap point's: nothing downstream of the tap modifies a pair
@@ -387,7 +441,7 @@ class Recorder implements TapExchange {
 
   private fail(err: unknown): void {
     this.done = true;
-    this.failed('exchange', err);
+    this.context.failed('exchange', err);
   }
 }
 
