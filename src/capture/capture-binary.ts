@@ -52,6 +52,8 @@ export class CaptureRecordWriter {
   /** Chunks holding records not yet released, oldest first; the last is `chunk`. */
   private live: Buffer[] = [];
   private spare: Buffer[] = [];
+  /** A record's strings, joined once: one string made from many `+` costs more than the bytes it holds. */
+  private readonly parts: string[] = [];
 
   /**
    * `chunkBytes`: size of each shared buffer; a bigger record gets a chunk of its own. `spareChunks`: released
@@ -84,10 +86,24 @@ export class CaptureRecordWriter {
     const { request, response, downstream, upstream } = capture;
     const duration = capture.durationMs;
     if (duration !== null && typeof duration !== 'number') throw new TypeError(`durationMs: expected a number or null, got ${typeof duration}`);
-    let text = item(capture.capturedAt, 'capturedAt') + item(capture.tapConfig, 'tapConfig') + item(capture.source, 'source') + item(capture.destination, 'destination');
-    text += messageText(request, 'request') + messageText(response, 'response');
-    if (downstream) text += connectionText(downstream, 'downstream');
-    if (upstream) text += connectionText(upstream, 'upstream');
+    const parts = this.parts;
+    let text: string;
+    let strings: number;
+    try {
+      addText(parts, capture.capturedAt, 'capturedAt');
+      addText(parts, capture.tapConfig, 'tapConfig');
+      addText(parts, capture.source, 'source');
+      addText(parts, capture.destination, 'destination');
+      addMessage(parts, request, REQUEST_FIELDS);
+      addMessage(parts, response, RESPONSE_FIELDS);
+      if (downstream) addConnection(parts, downstream, DOWNSTREAM_FIELDS);
+      if (upstream) addConnection(parts, upstream, UPSTREAM_FIELDS);
+      strings = parts.length;
+      parts.push(''); // the last string's NUL
+      text = parts.join('\0');
+    } finally {
+      parts.length = 0;
+    }
     const requestBody = request.body?.bytes;
     const responseBody = response.body?.bytes;
     // Fixed fields (at most 4 + 9 + 2 × 13 + 2 × 5) and bodies, then the text (at most 3 UTF-8 bytes per UTF-16 unit).
@@ -109,29 +125,22 @@ export class CaptureRecordWriter {
     const textAt = at;
     at += b.write(text, at, 'utf8');
     // UTF-8 has a 0 byte only for U+0000: one per string means no string held a NUL. Else name the field.
-    if (zeroBytes(b.subarray(textAt, at)) !== stringCount(capture)) findNul(capture);
+    if (zeroBytes(b.subarray(textAt, at)) !== strings) findNul(capture);
     b.writeUInt32LE(at - start - 4, start);
     this.at = at;
     return b.subarray(start, at);
   }
 }
 
-function item(s: string, field: string): string {
+function addText(parts: string[], s: string, field: string): void {
   if (typeof s !== 'string') throw new TypeError(`${field}: expected a string, got ${s === null ? 'null' : typeof s}`);
-  return s + '\0';
+  parts.push(s);
 }
 
 function zeroBytes(text: Buffer): number {
   let n = 0;
   for (let i = text.indexOf(0); i !== -1; i = text.indexOf(0, i + 1)) n++;
   return n;
-}
-
-/** The strings `write` puts in a record's text. */
-function stringCount(c: CaptureInput): number {
-  const message = (m: CapturedMessage): number => 2 * (m.headers.length + m.trailers.length) + (m.headersReceivedAt === undefined ? 0 : 1);
-  const connection = (x: ConnectionInfo | undefined): number => (x?.local ? 1 : 0) + (x?.remote ? 1 : 0);
-  return 4 + message(c.request) + message(c.response) + connection(c.downstream) + connection(c.upstream);
 }
 
 /** Throws naming the first string of the capture that holds a NUL (called once the text had too many). */
@@ -155,23 +164,30 @@ function findNul(c: CaptureInput): never {
   throw new TypeError('a string of the capture holds a NUL character');
 }
 
-function listText(list: HeaderList, field: string): string {
+// Field names for error messages, made once rather than per capture.
+const REQUEST_FIELDS = { headers: 'request.headers', trailers: 'request.trailers', receivedAt: 'request.headersReceivedAt' };
+const RESPONSE_FIELDS = { headers: 'response.headers', trailers: 'response.trailers', receivedAt: 'response.headersReceivedAt' };
+const DOWNSTREAM_FIELDS = { local: 'downstream.local.address', remote: 'downstream.remote.address' };
+const UPSTREAM_FIELDS = { local: 'upstream.local.address', remote: 'upstream.remote.address' };
+
+function addList(parts: string[], list: HeaderList, field: string): void {
   if (!Array.isArray(list)) throw new TypeError(`${field}: expected an array of [name, value] pairs`);
-  let text = '';
   for (let i = 0; i < list.length; i++) {
     const pair = list[i]!;
-    text += item(pair[0], field) + item(pair[1], field);
+    addText(parts, pair[0], field);
+    addText(parts, pair[1], field);
   }
-  return text;
 }
 
-function messageText(m: CapturedMessage, field: string): string {
-  const text = listText(m.headers, `${field}.headers`) + listText(m.trailers, `${field}.trailers`);
-  return m.headersReceivedAt === undefined ? text : text + item(m.headersReceivedAt, `${field}.headersReceivedAt`);
+function addMessage(parts: string[], m: CapturedMessage, fields: typeof REQUEST_FIELDS): void {
+  addList(parts, m.headers, fields.headers);
+  addList(parts, m.trailers, fields.trailers);
+  if (m.headersReceivedAt !== undefined) addText(parts, m.headersReceivedAt, fields.receivedAt);
 }
 
-function connectionText(c: ConnectionInfo, field: string): string {
-  return (c.local ? item(c.local.address, `${field}.local.address`) : '') + (c.remote ? item(c.remote.address, `${field}.remote.address`) : '');
+function addConnection(parts: string[], c: ConnectionInfo, fields: typeof DOWNSTREAM_FIELDS): void {
+  if (c.local) addText(parts, c.local.address, fields.local);
+  if (c.remote) addText(parts, c.remote.address, fields.remote);
 }
 
 function writeMessage(b: Buffer, at: number, m: CapturedMessage, body: Buffer | undefined): number {
