@@ -45,10 +45,18 @@ it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
     nginx: undefined,
     loadAverage: [0, 0, 0],
     pinned: { taskset: 'taskset', proxy: '0', load: '1' },
-    rows: [solo('tap-off', [1000], [1]), solo('nginx-1', [2000], [0.8]), row('tap-all', [pair(85, 100, 0.6), pair(85, 100, 0.7)]), row('tap-request-miss', [pair(97, 100, 0.99), pair(96, 100, 0.98)])],
+    rows: [
+      solo('tap-off', [1000], [1]),
+      row('tap-off-control', [pair(99, 100, 1), pair(101, 100, 1), pair(98, 100, 1)]),
+      solo('nginx-1', [2000], [0.8]),
+      row('tap-all', [pair(85, 100, 0.6), pair(85, 100, 0.7)]),
+      row('tap-request-miss', [pair(97, 100, 0.99), pair(96, 100, 0.98)]),
+    ],
   };
   const text = renderGatewaySection(base).join('\n');
   expect(text).toMatch(/every exchange captured \| ≥ 80% of tap off \| 85%.*\| not conclusive: the proxy's CPU was only 65% busy/);
   expect(text).toMatch(/ruled out at request headers\) \| ≥ 95% of tap off \| 97%.*\| met \|/);
+  // The control (two tap-off gateways) is reported with its spread, and has no target to meet.
+  expect(text).toMatch(/\| control: a second tap-off gateway \| none \(the method's zero point\) \| 99%; 3 windows, 98%–101%; proxy CPU 100% busy \| \|/);
   expect(text).toMatch(/vs nginx, worker_processes 1 .*\| ≥ 0\.4× \| 0\.40× per busy second of the proxy's CPU; 1 solo rounds, .*plain solo req\/s 0\.50×, with nginx held back by the load side \(its CPU 80% busy\)\) \| met \|/);
 });
