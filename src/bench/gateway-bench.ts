@@ -118,9 +118,9 @@ interface LiveRow extends RowResult {
  * read 0.32×, well under what solo windows showed); nginx is compared by requests per busy second of the
  * proxy's CPU in the solo rounds instead.
  *
- * The method is not neutral: the tap-off gateway is under load in every head-to-head window while each
- * compared row idles through the others' windows, and a gateway that idled 14 s read about 3% slower (up to
- * 11%) in the next window than the same code kept busy. (A tap-off partner per row, with no solo rounds of its
+ * The method may not be neutral: the tap-off gateway is under load in every head-to-head window while each
+ * compared row idles through the others' windows, and in a separate test a gateway that idled 14 s read about
+ * 3% slower (up to 11%) in the next window than the same code kept busy (the control read 101% in one full run). (A tap-off partner per row, with no solo rounds of its
  * own, was worse: the control read 91% against its partner.) The control has the tap rows' history, so its
  * ratio is what the method reads for no difference at all; the checks report raw ratios next to it.
  */
