@@ -152,14 +152,14 @@ function findNul(c: CaptureInput): never {
   check(c.tapConfig, 'tapConfig');
   check(c.source, 'source');
   check(c.destination, 'destination');
-  for (const [m, field] of [[c.request, 'request'], [c.response, 'response']] as const) {
-    for (const pair of m.headers) for (const s of pair) check(s, `${field}.headers`);
-    for (const pair of m.trailers) for (const s of pair) check(s, `${field}.trailers`);
-    if (m.headersReceivedAt !== undefined) check(m.headersReceivedAt, `${field}.headersReceivedAt`);
+  for (const [m, fields] of [[c.request, REQUEST_FIELDS], [c.response, RESPONSE_FIELDS]] as const) {
+    for (const pair of m.headers) for (const s of pair) check(s, fields.headers);
+    for (const pair of m.trailers) for (const s of pair) check(s, fields.trailers);
+    if (m.headersReceivedAt !== undefined) check(m.headersReceivedAt, fields.receivedAt);
   }
-  for (const [x, field] of [[c.downstream, 'downstream'], [c.upstream, 'upstream']] as const) {
-    if (x?.local) check(x.local.address, `${field}.local.address`);
-    if (x?.remote) check(x.remote.address, `${field}.remote.address`);
+  for (const [x, fields] of [[c.downstream, DOWNSTREAM_FIELDS], [c.upstream, UPSTREAM_FIELDS]] as const) {
+    if (x?.local) check(x.local.address, fields.local);
+    if (x?.remote) check(x.remote.address, fields.remote);
   }
   throw new TypeError('a string of the capture holds a NUL character');
 }

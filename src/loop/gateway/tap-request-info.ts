@@ -15,7 +15,6 @@ export class GatewayRequestInfo implements TapRequestInfo {
   readonly authority: string;
   readonly rawHeaders: readonly string[];
   private pairs: HeaderList | undefined;
-  private connection: ConnectionInfo | undefined;
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -37,7 +36,7 @@ export class GatewayRequestInfo implements TapRequestInfo {
   }
 
   get downstream(): ConnectionInfo {
-    return (this.connection ??= downstreamOf(this.req.socket));
+    return downstreamOf(this.req.socket);
   }
 }
 

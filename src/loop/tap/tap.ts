@@ -261,23 +261,16 @@ interface RecorderContext {
   anyCanMatchWithHeads(set: ConfigSet, info: TapRequestInfo, status: number, headers: HeaderList): boolean;
 }
 
-/** Pseudo-headers, then the request headers as the tap point gave them. */
+/** Pseudo-headers, then the request headers as the tap point gave them: a capture's own list and pairs. */
 function requestHeaderList(info: TapRequestInfo): HeaderList {
-  const list: HeaderList = [
-    [':method', info.method],
-    [':path', info.path],
-    [':authority', info.authority],
-    [':scheme', info.scheme],
-  ];
-  const raw = info.rawHeaders;
-  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
-  else for (const h of info.headers) list.push(h);
-  return list;
+  const fresh = new ScratchHeaders();
+  fresh.fill(info);
+  return fresh.list;
 }
 
 /**
- * The same list for a synchronous evaluation, its pairs reused from one request to the next (grown to the
- * longest header list seen), so deciding costs no allocation. `clear` lets go of the request's strings.
+ * The request's header list for a synchronous evaluation, its pairs reused from one request to the next
+ * (grown to the longest header list seen), so deciding costs no allocation. `clear` lets go of the request's strings.
  */
 class ScratchHeaders {
   readonly list: HeaderList = [];
@@ -326,8 +319,6 @@ class Recorder implements TapExchange {
   private status: number | undefined;
   private responseHead: HeaderList | undefined;
   private responseAt: number | undefined;
-  /** Whether the request headers were left out of the capture the configs were evaluated on. */
-  private requestHeadersDeferred = false;
 
   constructor(
     private readonly info: TapRequestInfo,
@@ -392,8 +383,7 @@ class Recorder implements TapExchange {
       const now = this.context.clock();
       // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
       // Request headers are made now only when a config still in play reads them; else once one keeps the exchange.
-      this.requestHeadersDeferred = !this.set.anyReadsRequest;
-      const request: CapturedMessage = { headers: this.requestHeadersDeferred ? [] : this.requestHeaders(), trailers: copyList(this.requestTrailers) };
+      const request: CapturedMessage = { headers: this.set.anyReadsRequest ? requestHeaderList(this.info) : [], trailers: copyList(this.requestTrailers) };
       const requestBody = this.requestBody.body();
       if (requestBody) request.body = requestBody;
       const response: CapturedMessage = { headers: this.responseHeaders(), trailers: copyList(result?.trailers) };
@@ -418,15 +408,11 @@ class Recorder implements TapExchange {
 
   /** Completes a capture a TapConfig keeps: deferred request headers and the timestamps. */
   stamp(capture: CaptureInput): void {
-    if (this.requestHeadersDeferred) capture.request.headers = this.requestHeaders();
+    if (!this.set.anyReadsRequest) capture.request.headers = requestHeaderList(this.info);
     const started = isoFromEpochMillis(this.started);
     capture.capturedAt = started;
     capture.request.headersReceivedAt = started;
     if (this.responseAt !== undefined) capture.response.headersReceivedAt = isoFromEpochMillis(this.responseAt);
-  }
-
-  private requestHeaders(): HeaderList {
-    return requestHeaderList(this.info);
   }
 
   // The capture's lists are new, their pairs the tap point's: nothing downstream of the tap modifies a pair
