@@ -75,9 +75,12 @@ export function createTap(options: TapOptions): Tap {
   };
   const count = (outcome: ExchangeOutcome): void => metrics?.countExchange(outcome);
 
-  // Reused for deciding at request headers: evaluation is synchronous and nothing keeps a reference to
-  // it, so a request that no config can match costs the tap no allocation of its own.
+  // Reused for deciding at the request head and at the response head: evaluation is synchronous and nothing
+  // keeps a reference to it, so an exchange ruled out there costs the tap no allocation of its own. The
+  // response list is filled only while deciding at the response, and both lists are emptied after each use.
   const requestScratch = new ScratchHeaders();
+  const statusPair: [string, string] = [':status', ''];
+  const responseScratch: HeaderList = [];
   const scratch: CaptureInput = {
     capturedAt: '',
     tapConfig: '',
@@ -85,7 +88,7 @@ export function createTap(options: TapOptions): Tap {
     destination: '',
     durationMs: null,
     request: { headers: requestScratch.list, trailers: [] },
-    response: { headers: [], trailers: [] },
+    response: { headers: responseScratch, trailers: [] },
   };
 
   const ship = (recorder: Recorder, capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined): void => {
@@ -116,32 +119,19 @@ export function createTap(options: TapOptions): Tap {
     shipper.enqueue(redacted);
   };
 
-  // Reused for the decision at the response head, like `scratch` at the request head.
-  const statusPair: [string, string] = [':status', ''];
-  const headsRequest = new ScratchHeaders();
-  const headsResponse: HeaderList = [];
-  const heads: CaptureInput = {
-    capturedAt: '',
-    tapConfig: '',
-    source: '',
-    destination: '',
-    durationMs: null,
-    request: { headers: headsRequest.list, trailers: [] },
-    response: { headers: headsResponse, trailers: [] },
-  };
   /** False when every config of `set` is ruled out by the request and response heads alone. */
   const anyCanMatchWithHeads = (set: ConfigSet, info: TapRequestInfo, status: number, headers: HeaderList): boolean => {
-    if (set.anyReadsRequest) headsRequest.fill(info);
+    if (set.anyReadsRequest) requestScratch.fill(info);
     statusPair[1] = String(status);
-    headsResponse.push(statusPair);
-    for (let i = 0; i < headers.length; i++) headsResponse.push(headers[i]!);
+    responseScratch.push(statusPair);
+    for (let i = 0; i < headers.length; i++) responseScratch.push(headers[i]!);
     try {
       const configs = set.configs;
-      for (let i = 0; i < configs.length; i++) if (configs[i]!.match.matchesKnown(heads, HEADERS_KNOWN) !== false) return true;
+      for (let i = 0; i < configs.length; i++) if (configs[i]!.match.matchesKnown(scratch, HEADERS_KNOWN) !== false) return true;
       return false;
     } finally {
-      headsRequest.clear();
-      headsResponse.length = 0;
+      requestScratch.clear();
+      responseScratch.length = 0;
     }
   };
 
