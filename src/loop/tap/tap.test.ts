@@ -73,6 +73,29 @@ describe('createTap', () => {
     expect(setup([]).tap.begin(request())).toBeUndefined();
   });
 
+  it('decides constant configs once per set: one that never matches is left out, one that always does is kept', async () => {
+    const never = setup([['default/never', { match: '!true' }]]);
+    expect(never.tap.begin(request())).toBeUndefined();
+    expect(await never.outcome('skipped')).toBe(1);
+    // Beside the tutorial's status match, `!true` changes nothing: the exchange is recorded and decided at the response.
+    const beside = setup([
+      ['a/never', { match: '!true' }],
+      ['b/errors', { match: 'responseHeaders[":status"] == prefix("5")' }],
+    ]);
+    expect(exchange(beside.tap, request(), 500, [], ['boom'])).toBe(true);
+    expect(exchange(beside.tap, request(), 200, [], ['ok'])).toBe(true);
+    expect(beside.shipper.got.map((c) => c.tapConfig)).toEqual(['b/errors']);
+    expect([await beside.outcome('matched'), await beside.outcome('recorded')]).toEqual([1, 1]);
+    // `true` keeps every exchange, first in the set's order, whatever a request-header config says.
+    const always = setup([
+      ['b/all', { match: 'true' }],
+      ['a/debug', { match: 'requestHeaders["x-debug"] == present()' }],
+    ]);
+    expect(exchange(always.tap, request(), 200, [], ['ok'])).toBe(true);
+    expect(exchange(always.tap, request('/api/pay', [['x-debug', '1']]), 200, [], ['ok'])).toBe(true);
+    expect(always.shipper.got.map((c) => c.tapConfig)).toEqual(['b/all', 'a/debug']);
+  });
+
   it('captures the tutorial expression on a 500, not on a 200, and records the whole exchange', async () => {
     const { tap, shipper, outcome, advance } = setup([['default/errors', { match: 'responseHeaders[":status"] == prefix("5")' }]]);
     const x = tap.begin(request('/api/pay?x=1', [['host', 'shop:8081'], ['accept', '*/*']]));

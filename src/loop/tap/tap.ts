@@ -35,6 +35,7 @@ export interface TapOptions {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const NOTHING_KNOWN: readonly FieldName[] = Object.freeze([] as FieldName[]);
 const REQUEST_HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders'] as FieldName[]);
 const HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders', 'responseHeaders'] as FieldName[]);
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -140,9 +141,10 @@ export function createTap(options: TapOptions): Tap {
   let plan: { all: readonly CompiledTapConfig[]; whole: ConfigSet; ruledOutAtRequest: boolean } | undefined;
   const planFor = (all: readonly CompiledTapConfig[]): NonNullable<typeof plan> => {
     if (plan?.all === all) return plan;
-    const whole = describeSet(all.length > 1 ? all.slice().sort(byKey) : all, defaultCap);
-    // A config that reads no field at all is constant: evaluating it at the request decides it too.
-    return (plan = { all, whole, ruledOutAtRequest: all.some((c) => c.match.fields.length === 0 || readsRequestHeaders(c)) });
+    // A config that reads no field is constant (`true`, `!true`): decided here, once per set. One that never
+    // matches is left out; one that always does stays in play without being evaluated per request.
+    const live = all.filter((c) => c.match.fields.length > 0 || c.match.matchesKnown(scratch, NOTHING_KNOWN) !== false).sort(byKey);
+    return (plan = { all, whole: describeSet(live, defaultCap), ruledOutAtRequest: live.some(readsRequestHeaders) });
   };
 
   const context: RecorderContext = { clock, source: options.source, ship, failed, unmatched: () => count('recorded'), anyCanMatchWithHeads };
@@ -156,13 +158,18 @@ export function createTap(options: TapOptions): Tap {
           count('skipped');
           return undefined;
         }
-        const plan = planFor(all);
+        const { whole, ruledOutAtRequest } = planFor(all);
+        const live = whole.configs;
+        if (live.length === 0) {
+          count('skipped');
+          return undefined;
+        }
         // No config reads the request headers (the tutorial's status match): nothing to evaluate yet.
-        if (!plan.ruledOutAtRequest) return new Recorder(info, plan.whole, context);
+        if (!ruledOutAtRequest) return new Recorder(info, whole, context);
         requestScratch.fill(info);
         let remaining: CompiledTapConfig[] | undefined;
-        for (let i = 0; i < all.length; i++) {
-          const c = all[i]!;
+        for (let i = 0; i < live.length; i++) {
+          const c = live[i]!;
           if (c.match.matchesKnown(scratch, REQUEST_HEADERS_KNOWN) !== false) (remaining ??= []).push(c);
         }
         requestScratch.clear();
@@ -170,8 +177,8 @@ export function createTap(options: TapOptions): Tap {
           count('skipped');
           return undefined;
         }
-        if (remaining.length === all.length) return new Recorder(info, plan.whole, context);
-        return new Recorder(info, describeSet(remaining.length > 1 ? remaining.sort(byKey) : remaining, defaultCap), context);
+        // In the set's order already: the first of them that matches names the capture.
+        return new Recorder(info, remaining.length === live.length ? whole : describeSet(remaining, defaultCap), context);
       } catch (err) {
         requestScratch.clear();
         failed('begin', err);
