@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { afterEach, expect, it } from 'vitest';
-import { pinTree, planCpus } from './cpu-pinning.js';
+import { cpuTicksOfTree, pinTree, planCpus } from './cpu-pinning.js';
 
 const children: Array<ReturnType<typeof spawn>> = [];
 afterEach(() => {
@@ -36,4 +36,18 @@ it.skipIf(os.availableParallelism() < 2)('pins a process and its children to the
   } finally {
     if (child) process.kill(child, 'SIGKILL');
   }
+});
+
+it('counts the CPU time of a process tree, its busy child included', async () => {
+  // The shell itself sleeps; its child spins.
+  const parent = spawn('sh', ['-c', `"${process.execPath}" -e "const t = Date.now(); while (Date.now() - t < 2000);" & wait`], { stdio: 'ignore' });
+  children.push(parent);
+  await new Promise((r) => setTimeout(r, 300));
+  const before = await cpuTicksOfTree(parent.pid!);
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = await cpuTicksOfTree(parent.pid!);
+  // 100 ticks a second: a spinning child adds most of a second (a busy CI box may take some of it).
+  expect(after! - before!).toBeGreaterThan(30);
+  parent.kill('SIGKILL');
+  expect(await cpuTicksOfTree(2 ** 22 + 1)).toBeUndefined(); // above any pid Linux hands out
 });

@@ -43,3 +43,19 @@ async function descendants(pid: number): Promise<number[]> {
   const deeper = await Promise.all(children.map(descendants));
   return [...children, ...deeper.flat()];
 }
+
+/**
+ * CPU time, in clock ticks, that `pid` and its descendants have used so far (user + system, from
+ * /proc/PID/stat); undefined when /proc cannot say (not Linux, or the process is gone).
+ */
+export async function cpuTicksOfTree(pid: number): Promise<number | undefined> {
+  let ticks = 0;
+  for (const p of [pid, ...(await descendants(pid))]) {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => undefined);
+    if (stat === undefined) return undefined;
+    // The command name (field 2) is parenthesized and may hold spaces: fields are counted after its ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]); // utime, stime: fields 14 and 15 of the line
+  }
+  return ticks;
+}

@@ -4,13 +4,14 @@
 // in their own processes, each first warmed up long enough for V8 to finish optimizing (a tap-on gateway
 // has more code to optimize: it was still compiling 15 s into its load).
 //
-// Two phases. Solo rounds measure each row alone (req/s, latency), rows in turn, every other round in
-// reverse. The checks are head to head: the tap-off gateway and the row it is compared with share the
-// proxy's CPU at the same time, each saturated by its own wrk, so the scheduler gives each half of the
-// core and their req/s stand in the ratio of their costs per request. This VM's speed drifts by ±30%
-// between consecutive 3-second windows; solo windows of two rows never see the same machine, two rows
-// measured at the same moment do. (The load side's CPU use is checked: a ratio only counts when the
-// proxy's CPU was busy throughout.)
+// Solo rounds measure each row alone (req/s, latency), rows in turn, every other round in reverse. The
+// checks are head to head: the tap-off gateways and the compared row's gateways share the proxy's CPU at the
+// same time, each process under its own wrk, and each side's CPU time (from /proc) is divided by the requests
+// it served. This VM's speed drifts by ±30% between consecutive 3-second windows; solo windows of two rows
+// never see the same machine, processes measured at the same moment do. CPU time per request does not
+// depend on how the scheduler and the shared load CPU split the requests between the processes (two
+// identical processes served 1,292 and 1,421 req/s in one window); the sides' req/s are kept beside it.
+// nginx is compared with the tap-off gateway the same way, one process against one.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
@@ -18,11 +19,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../core/errors.js';
 import { metricsText, metricValue, putTapConfig, request, startBareNodeProxy, startGateway, startLoopServer, startUpstream, waitFor, type RunningTarget } from './gateway-targets.js';
-import { pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
+import { cpuTicksOfTree, pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
 import { startNginx } from './nginx-target.js';
 import { findExecutable, postScript, runWrk, type WrkResult, type WrkSettings } from './wrk-load.js';
 
 export const BODY_BYTES = 1024;
+/** Linux's USER_HZ, the unit of /proc's CPU times (for the log's µs per request only: ratios need no unit). */
+const TICKS_PER_SECOND = 100;
+const perRequestUs = (ticks: number, requests: number): string => `${((ticks * 1e6) / TICKS_PER_SECOND / Math.max(1, requests)).toFixed(0)} µs CPU/request`;
 
 export type RowKey = 'upstream' | 'node-proxy' | 'nginx-1' | 'nginx-auto' | 'tap-off' | 'tap-off-control' | 'tap-request-miss' | 'tap-response-miss' | 'tap-all';
 
@@ -43,12 +47,29 @@ export interface GatewayBenchSettings {
   pairWarmupSeconds: number;
 }
 
-/** One head-to-head window: the row and the tap-off gateway at the same time, on the proxy's CPU. */
+/**
+ * One head-to-head window: the row's two gateways and the two tap-off gateways at the same time, on the
+ * proxy's CPU, each under its own wrk (one result per process).
+ */
 export interface PairRun {
-  row: WrkResult;
-  tapOff: WrkResult;
+  row: WrkResult[];
+  tapOff: WrkResult[];
+  /** CPU time (clock ticks) each side's processes used in the window; undefined when /proc cannot say. */
+  rowTicks?: number;
+  tapOffTicks?: number;
   /** How busy the proxy's CPU was during the window, 0–1 (undefined when CPUs are not pinned). */
   proxyCpuBusy?: number;
+}
+
+/**
+ * One window of nginx and the tap-off gateway at the same time on the proxy's CPU, each under its own wrk:
+ * what each served and the CPU time (clock ticks, every process of the target) it used meanwhile.
+ */
+export interface CpuPairRun {
+  row: WrkResult;
+  rowTicks: number;
+  tapOff: WrkResult;
+  tapOffTicks: number;
 }
 
 /** What the tap did during a row, from the gateway's /metrics and the loop server's. */
@@ -74,6 +95,8 @@ export interface RowResult {
   runBusy: number[];
   /** Head-to-head windows against the tap-off gateway, for the rows the checks compare with it. */
   pairs?: PairRun[];
+  /** nginx rows: head-to-head windows with the tap-off gateway, compared by CPU time per request. */
+  cpuPairs?: CpuPairRun[];
   /** For tap-on rows: the TapConfig's match expression and what the tap did. */
   match?: string;
   tap?: TapCounts;
@@ -111,22 +134,23 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
 
 interface LiveRow extends RowResult {
   target: RunningTarget;
+  /** A second process of the same target, for the head-to-head windows (GROUPED rows only). */
+  twin?: RunningTarget;
   loopServer?: RunningTarget;
 }
 
 /**
- * The rows measured head to head with a tap-off gateway: the tap-on gateways, which behave like it on a
- * shared core, and the control (a second tap-off gateway: the method's zero point). Not nginx: its event
- * loop sleeps more and the scheduler's wake-up preference hands it more than half the core (head to head it
- * read 0.32×, well under what solo windows showed); nginx is compared by requests per busy second of the
- * proxy's CPU in the solo rounds instead.
+ * The rows measured head to head with the tap-off gateway, two processes a side: the tap-on gateways and
+ * the control (tap-off gateways again: the method's zero point).
  *
- * The tap-off gateway is in every head-to-head window, so the windows of one row run back to back after a
- * joint warm-up: interleaving rows left each compared row idle through the others' windows while the tap-off
- * gateway never was, and an idled gateway read about 3% slower (up to 11%) than the same code kept busy.
- * The control has the tap rows' treatment, so its ratio is what the method reads for no difference at all.
+ * Each side of a head-to-head window is two processes of the same code, all four loaded at once: two
+ * processes of identical code differ by a few % (JIT and layout luck; a single control process read 99%
+ * in one run and 103% in the next), and a ratio of one process to another carries that luck in full.
+ * The windows of one row run back to back after a joint warm-up: interleaving rows left each compared
+ * row idle through the others' windows while the tap-off gateways never were, and an idled gateway read
+ * about 3% slower (up to 11%) than the same code kept busy.
  */
-const PAIRED: readonly RowKey[] = ['tap-off-control', 'tap-request-miss', 'tap-response-miss', 'tap-all'];
+const GROUPED: readonly RowKey[] = ['tap-off', 'tap-off-control', 'tap-request-miss', 'tap-response-miss', 'tap-all'];
 
 /** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
 async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
@@ -214,12 +238,17 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       rows.push({ key: 'nginx-1', label: `${nginxName}, worker_processes 1`, target: await started(startNginx(nginx, path.join(dir, 'nginx-1'), new URL(upstream.url), '1')), runs: [], runBusy: [] });
       rows.push({ key: 'nginx-auto', label: `${nginxName}, worker_processes auto`, target: await started(startNginx(nginx, path.join(dir, 'nginx-auto'), new URL(upstream.url), 'auto')), runs: [], runBusy: [] });
     }
-    rows.push({ key: 'tap-off', label: 'gateway, tap off', target: await started(startGateway(upstream.url)), runs: [], runBusy: [] });
-    rows.push({ key: 'tap-off-control', label: 'gateway, tap off (a second one: control)', target: await started(startGateway(upstream.url)), runs: [], runBusy: [] });
+    const gateway = async (loopServer?: string): Promise<{ target: RunningTarget; twin: RunningTarget }> => ({
+      target: await started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0)),
+      twin: await started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0)),
+    });
+    rows.push({ key: 'tap-off', label: 'gateway, tap off', ...(await gateway()), runs: [], runBusy: [] });
+    rows.push({ key: 'tap-off-control', label: 'gateway, tap off (other processes: control)', ...(await gateway()), runs: [], runBusy: [] });
     for (const spec of TAP_ROWS) {
+      // The row's two gateways ship to one loop server.
       const loopServer = await started(startLoopServer(path.join(dir, spec.key)), 'load');
       await putTapConfig(loopServer.url, spec.key, spec.match);
-      rows.push({ ...spec, loopServer, target: await started(startGateway(upstream.url, loopServer.url, 1)), runs: [], runBusy: [] });
+      rows.push({ ...spec, loopServer, ...(await gateway(loopServer.url)), runs: [], runBusy: [] });
     }
 
     const body = Buffer.alloc(BODY_BYTES, 'x');
@@ -234,7 +263,13 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       if (row.key !== 'tap-all') return;
       await waitFor(async () => metricValue(await metricsText(row.target.adminUrl!), 'loop_tap_queue_depth') === 0, 'the tap queue to drain', 60_000).catch(() => log('  tap queue not drained after 60 s'));
     };
-    const load = (row: LiveRow, seconds: number): Promise<WrkResult> => runWrk(wrk, row.target.url, { ...wrkSettings, seconds });
+    const loadTarget = (target: RunningTarget, seconds: number): Promise<WrkResult> => runWrk(wrk, target.url, { ...wrkSettings, seconds });
+    const load = (row: LiveRow, seconds: number): Promise<WrkResult> => loadTarget(row.target, seconds);
+    /** Both processes of each row at once, each under its own wrk: one result per process, row by row. */
+    const loadGroup = async (group: LiveRow[], seconds: number): Promise<WrkResult[][]> => {
+      const runs = await Promise.all(group.flatMap((r) => [r.target, r.twin!]).map((t) => loadTarget(t, seconds)));
+      return group.map((_, i) => runs.slice(2 * i, 2 * i + 2));
+    };
     /** Runs `work` and says how busy the proxy's CPU was meanwhile (when CPUs are pinned). */
     const watchingProxyCpu = async <T>(work: () => Promise<T>): Promise<{ value: T; busy?: number }> => {
       const before = pinned ? await cpuTimes(pinned.proxy) : undefined;
@@ -245,9 +280,11 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     const busyText = (busy: number | undefined): string => (busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : '');
 
     for (const row of rows) {
-      log(`gateway bench JIT warm-up (${settings.jitWarmupSeconds} s): ${row.label}`);
-      log(`  ${describe(await load(row, settings.jitWarmupSeconds))}`);
-      await drained(row);
+      for (const target of row.twin ? [row.target, row.twin] : [row.target]) {
+        log(`gateway bench JIT warm-up (${settings.jitWarmupSeconds} s): ${row.label}${target === row.twin ? ' (second process)' : ''}`);
+        log(`  ${describe(await loadTarget(target, settings.jitWarmupSeconds))}`);
+        await drained(row);
+      }
     }
 
     for (let round = 1; round <= settings.rounds; round++) {
@@ -264,19 +301,49 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     }
 
     const tapOff = rows.find((r) => r.key === 'tap-off')!;
-    // One row at a time, its windows back to back after a joint warm-up: from then on the two gateways
-    // have the same history (loaded together, idle together), so neither wakes from a longer rest.
-    for (const row of rows.filter((r) => PAIRED.includes(r.key))) {
-      log(`gateway bench head to head: ${row.label} with the tap-off gateway, ${settings.pairWarmupSeconds} s of joint warm-up`);
-      await Promise.all([load(row, settings.pairWarmupSeconds), load(tapOff, settings.pairWarmupSeconds)]);
+    /** CPU ticks of both processes of a row so far. */
+    const groupTicks = async (row: LiveRow): Promise<number | undefined> => {
+      const [a, b] = await Promise.all([cpuTicksOfTree(row.target.pid), cpuTicksOfTree(row.twin!.pid)]);
+      return a === undefined || b === undefined ? undefined : a + b;
+    };
+    const sum = (runs: WrkResult[]): string => `${Math.round(runs.reduce((n, r) => n + r.requestsPerSec, 0)).toLocaleString('en')} req/s (${runs.map((r) => Math.round(r.requestsPerSec).toLocaleString('en')).join(' + ')})`;
+    for (const row of rows.filter((r) => GROUPED.includes(r.key) && r !== tapOff)) {
+      log(`gateway bench head to head: ${row.label} with the tap-off gateways, ${settings.pairWarmupSeconds} s of joint warm-up`);
+      await loadGroup([row, tapOff], settings.pairWarmupSeconds);
       await drained(row);
       for (let round = 1; round <= settings.pairRounds; round++) {
-        log(`gateway bench head to head ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateway`);
-        await Promise.all([load(row, settings.warmupSeconds), load(tapOff, settings.warmupSeconds)]);
-        const { value: [result, off], busy } = await watchingProxyCpu(() => Promise.all([load(row, settings.seconds), load(tapOff, settings.seconds)]));
-        (row.pairs ??= []).push({ row: result, tapOff: off, ...(busy !== undefined ? { proxyCpuBusy: busy } : {}) });
-        log(`  ${describe(result)} | tap off ${describe(off)}${busyText(busy)}`);
+        log(`gateway bench head to head ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateways`);
+        await loadGroup([row, tapOff], settings.warmupSeconds);
+        const before = await Promise.all([groupTicks(row), groupTicks(tapOff)]);
+        const { value: [result, off], busy } = await watchingProxyCpu(() => loadGroup([row, tapOff], settings.seconds));
+        const after = await Promise.all([groupTicks(row), groupTicks(tapOff)]);
+        const ticks = before.every((t) => t !== undefined) && after.every((t) => t !== undefined) ? { rowTicks: after[0]! - before[0]!, tapOffTicks: after[1]! - before[1]! } : {};
+        (row.pairs ??= []).push({ row: result!, tapOff: off!, ...ticks, ...(busy !== undefined ? { proxyCpuBusy: busy } : {}) });
+        const perRequest = (t: number | undefined, runs: WrkResult[]): string => (t === undefined ? '' : `, ${perRequestUs(t, runs.reduce((n, r) => n + r.requests, 0))}`);
+        log(`  ${sum(result!)}${perRequest(ticks.rowTicks, result!)} | tap off ${sum(off!)}${perRequest(ticks.tapOffTicks, off!)}${busyText(busy)}`);
         await drained(row);
+      }
+    }
+    // nginx against the tap-off gateway by CPU time per request, both at the same moment: its share of the
+    // core (the scheduler favours it) does not matter, and the machine's drift between windows cancels.
+    for (const row of rows.filter((r) => r.key === 'nginx-1' || r.key === 'nginx-auto')) {
+      log(`gateway bench CPU per request: ${row.label} with the tap-off gateway, ${settings.pairWarmupSeconds} s of joint warm-up`);
+      await Promise.all([load(row, settings.pairWarmupSeconds), load(tapOff, settings.pairWarmupSeconds)]);
+      for (let round = 1; round <= settings.pairRounds; round++) {
+        log(`gateway bench CPU per request ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateway`);
+        await Promise.all([load(row, settings.warmupSeconds), load(tapOff, settings.warmupSeconds)]);
+        const ticks = (): Promise<Array<number | undefined>> => Promise.all([cpuTicksOfTree(row.target.pid), cpuTicksOfTree(tapOff.target.pid)]);
+        const before = await ticks();
+        const [result, off] = await Promise.all([load(row, settings.seconds), load(tapOff, settings.seconds)]);
+        const after = await ticks();
+        if ([...before, ...after].some((t) => t === undefined)) {
+          log('  the CPU time of the targets cannot be read from /proc: nginx is compared from the solo rounds only');
+          break;
+        }
+        const rowTicks = after[0]! - before[0]!;
+        const tapOffTicks = after[1]! - before[1]!;
+        (row.cpuPairs ??= []).push({ row: result, rowTicks, tapOff: off, tapOffTicks });
+        log(`  ${describe(result)}, ${perRequestUs(rowTicks, result.requests)} | tap off ${describe(off)}, ${perRequestUs(tapOffTicks, off.requests)}`);
       }
     }
     for (const row of rows) if (row.loopServer) row.tap = await tapCounts(row, log);
@@ -286,7 +353,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       nginx: nginxName,
       loadAverage,
       pinned,
-      rows: rows.map(({ key, label, runs, runBusy, pairs, match, tap }) => ({ key, label, runs, runBusy, ...(pairs ? { pairs } : {}), ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
+      rows: rows.map(({ key, label, runs, runBusy, pairs, cpuPairs, match, tap }) => ({ key, label, runs, runBusy, ...(pairs ? { pairs } : {}), ...(cpuPairs ? { cpuPairs } : {}), ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
     };
   } finally {
     for (const target of running.reverse()) await target.stop().catch(() => {});

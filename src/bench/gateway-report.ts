@@ -27,20 +27,29 @@ export interface PairedRatio {
   min: number;
   max: number;
   windows: number;
+  /** From CPU time per request (true), or from req/s (false: /proc could not say). */
+  byCpu: boolean;
+  /** The median of the sides' req/s ratios (what the scheduler's split of the core gave each side). */
+  rateMedian: number;
   /** Median over windows of the proxy CPU's busy share; undefined when CPUs were not pinned. */
   busy?: number;
 }
 
 /**
- * The row's req/s over the tap-off gateway's in the same head-to-head window, summarized over windows;
- * undefined when the row was not measured head to head.
+ * How the row's cost per request compares with the tap-off gateways', per head-to-head window, summarized
+ * over windows: the tap-off side's CPU time per request over the row's (its throughput relative to tap off
+ * on a core of its own), or, without CPU times, the ratio of the two sides' req/s. Undefined when the row
+ * was not measured head to head.
  */
 export function pairedRatio(row: RowResult): PairedRatio | undefined {
   const pairs = row.pairs ?? [];
   if (pairs.length === 0) return undefined;
-  const ratios = pairs.map((p) => p.row.requestsPerSec / p.tapOff.requestsPerSec);
+  const total = (runs: WrkResult[], f: (r: WrkResult) => number): number => runs.reduce((n, r) => n + f(r), 0);
+  const byCpu = pairs.every((p) => (p.rowTicks ?? 0) > 0 && (p.tapOffTicks ?? 0) > 0);
+  const byRate = pairs.map((p) => total(p.row, (r) => r.requestsPerSec) / total(p.tapOff, (r) => r.requestsPerSec));
+  const ratios = byCpu ? pairs.map((p) => p.tapOffTicks! / total(p.tapOff, (r) => r.requests) / (p.rowTicks! / total(p.row, (r) => r.requests))) : byRate;
   const busy = pairs.map((p) => p.proxyCpuBusy).filter((b): b is number => b !== undefined);
-  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length, ...(busy.length > 0 ? { busy: median(busy) } : {}) };
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length, byCpu, rateMedian: median(byRate), ...(busy.length > 0 ? { busy: median(busy) } : {}) };
 }
 
 /**
@@ -58,6 +67,18 @@ export function capacityRatio(tapOff: RowResult, base: RowResult): { median: num
   }
   if (ratios.length === 0) return undefined;
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length };
+}
+
+/**
+ * What the tap-off gateway can serve relative to nginx, from head-to-head windows: nginx's CPU time per
+ * request over the gateway's, per window (median and range); undefined when not measured.
+ */
+export function cpuRatio(nginx: RowResult): { median: number; min: number; max: number; windows: number } | undefined {
+  const ratios = (nginx.cpuPairs ?? [])
+    .filter((p) => p.rowTicks > 0 && p.tapOffTicks > 0 && p.row.requests > 0 && p.tapOff.requests > 0)
+    .map((p) => p.rowTicks / p.row.requests / (p.tapOffTicks / p.tapOff.requests));
+  if (ratios.length === 0) return undefined;
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length };
 }
 
 /** Below this share of the proxy CPU kept busy, a head-to-head window was limited by the load side. */
@@ -85,7 +106,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     const mid = medianRun(row.runs);
     const all = row.runs.map((r) => r.requestsPerSec);
     const range = all.length > 1 ? `${fmt(Math.min(...all))}–${fmt(Math.max(...all))}` : '–';
-    const errors = [...row.runs, ...(row.pairs ?? []).map((p) => p.row)].reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+    const errors = [...row.runs, ...(row.pairs ?? []).flatMap((p) => p.row)].reduce((sum, r) => sum + r.errors + r.non2xx, 0);
     const h2h = pairedRatio(row);
     const busy = row.runBusy.length > 0 ? pct(median(row.runBusy)) : '–';
     return `| ${row.label} | ${fmt(mid.requestsPerSec)} | ${range} | ${ms(mid.p50Ms)} | ${ms(mid.p99Ms)} | ${busy} | ${row.key === 'tap-off' ? '1.00×' : h2h ? `${h2h.median.toFixed(2)}×` : '–'} | ${errors > 0 ? `**${fmt(errors)}**` : '0'} |`;
@@ -96,7 +117,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     if (r.busy !== undefined && r.busy < MIN_PROXY_BUSY) return `not conclusive: the proxy's CPU was only ${pct(r.busy)} busy (the load side limited both)`;
     return check(r.median >= target);
   };
-  const detail = (r: PairedRatio, f: (n: number) => string): string => `; ${r.windows} windows, ${f(r.min)}–${f(r.max)}${r.busy !== undefined ? `; proxy CPU ${pct(r.busy)} busy` : ''}`;
+  const detail = (r: PairedRatio, f: (n: number) => string): string => ` ${r.byCpu ? 'by CPU time per request' : 'by req/s (CPU times not readable)'}; ${r.windows} windows, ${f(r.min)}–${f(r.max)}${r.busy !== undefined ? `; proxy CPU ${pct(r.busy)} busy` : ''}${r.byCpu ? `; the sides' req/s: ${f(r.rateMedian)}` : ''}`;
   const vsTapOff = (key: RowKey, what: string, target: number): void => {
     const row = byKey.get(key);
     const r = row && pairedRatio(row);
@@ -116,6 +137,12 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     }
     const x = (n: number): string => `${n.toFixed(2)}×`;
     const r = capacityRatio(tapOffRow, base);
+    const h = cpuRatio(base);
+    if (h) {
+      const solo = r ? `; solo rounds, per busy second of the proxy's CPU: ${x(r.median)}, ${x(r.min)}–${x(r.max)}` : '';
+      checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(h.median)} by CPU time per request, head to head; ${h.windows} windows, ${x(h.min)}–${x(h.max)}${solo} | ${check(h.median >= 0.4)} |`);
+      return;
+    }
     if (!r) {
       const raw = medianRun(tapOffRow.runs).requestsPerSec / medianRun(base.runs).requestsPerSec;
       checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(raw)} (solo median req/s; CPUs not pinned, so no per-CPU figure) | ${check(raw >= 0.4)} |`);
@@ -142,15 +169,18 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     `the same upstream (node:http in its own process, reading the body, answering 200 with 1 KiB of JSON). Each target runs in its own process, all started`,
     `before the first measurement, and first takes ${settings.jitWarmupSeconds} s of load (V8 keeps optimizing a tap-on gateway's extra code for about 15 s).`,
     `**Solo rounds** (the req/s, range and latency columns): one target at a time, every other round in reverse order; the table shows ${shown}.`,
-    `**Head to head** (the ratio column and the checks): the tap-off gateway and the compared target run at the same time on the proxy's CPU, each under its own wrk;`,
-    'the scheduler gives each half the core, so their req/s stand in the ratio of their costs per request, measured at the same moment. This VM\'s speed drifts by ±30% between',
-    'consecutive 3-second windows, so solo windows of two targets never see the same machine; the ratios of solo medians drifted by ±15% between runs of the same code.',
-    `One compared target at a time: ${settings.pairWarmupSeconds} s of joint load, then its ${settings.pairRounds} windows back to back, so that the two gateways share their recent history`,
+    `**Head to head** (the ratio column and the checks): two tap-off gateways and two processes of the compared target run at the same time on the proxy's CPU, each under its own wrk,`,
+    'and each side\'s CPU time (user + system, from /proc) is divided by the requests it served: the ratio is the tap-off side\'s CPU time per request over the row\'s, which is the',
+    'row\'s throughput relative to tap off on a core of its own. Both sides see the same machine at the same moment (this VM\'s speed drifts by ±30% between consecutive 3-second',
+    'windows; ratios of solo medians drifted by ±15% between runs of the same code), and how the scheduler and the shared load CPU split the requests between processes does not',
+    'enter (in one window two identical processes served 1,292 and 1,421 req/s). Two processes a side, as two processes of identical code may also differ.',
+    `One compared target at a time: ${settings.pairWarmupSeconds} s of joint load, then its ${settings.pairRounds} windows back to back, so that all four share their recent history`,
     '(interleaving the targets\' windows left each compared gateway idle between its windows while the tap-off gateway never was, and an idled gateway reads a few % slower).',
-    '**The control** is a second tap-off gateway measured like the tap rows: its ratio is what the method reads for identical code. The checks are raw ratios.',
+    '**The control** is two more tap-off gateways measured like the tap rows: its ratio is what the method reads for identical code. The checks are raw ratios.',
     `A check counts only when the proxy's CPU was at least ${pct(MIN_PROXY_BUSY)} busy (else the load side, not the proxies, set the pace).`,
-    'nginx is not measured head to head (its event loop sleeps more, and the scheduler\'s wake-up preference hands it more than half the core), and alone it is faster than one load CPU',
-    'can drive (see its proxy CPU column): it is compared by requests per busy second of the proxy\'s CPU, from the solo rounds (median over rounds of the per-round ratio).',
+    `**nginx** is compared with the tap-off gateway by CPU time per request (user + system of every process of each, from /proc), both under load at the same time on the proxy's CPU,`,
+    `${settings.pairRounds} windows after ${settings.pairWarmupSeconds} s of joint load: the scheduler hands nginx more than its half of the core, which a req/s ratio would count against the gateway, and alone nginx`,
+    'is faster than one load CPU can drive (see its proxy CPU column). The solo rounds\' requests per busy second of the proxy\'s CPU are shown beside it.',
     'nginx: a generated config, keep-alive upstream pool (64), `proxy_http_version 1.1`, `proxy_set_header Connection ""`, no access log.',
     'Tap-on rows: one `loop serve` each (SQLite in a temp dir) holding the one TapConfig shown below; the gateway ships captures to it.',
     '',
