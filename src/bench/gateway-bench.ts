@@ -45,10 +45,12 @@ export interface GatewayBenchSettings {
   pairRounds: number;
   /** Joint load of a compared row and the tap-off gateway before the row's head-to-head windows. */
   pairWarmupSeconds: number;
+  /** Gateway processes per side of a head-to-head window, 1 or 2. */
+  sideProcesses: 1 | 2;
 }
 
 /**
- * One head-to-head window: the row's two gateways and the two tap-off gateways at the same time, on the
+ * One head-to-head window: the row's gateways and the tap-off gateways (one or two a side) at the same time, on the
  * proxy's CPU, each under its own wrk (one result per process).
  */
 export interface PairRun {
@@ -110,7 +112,11 @@ export type GatewayBenchResult =
  * LOOP_BENCH_SECONDS: measured seconds per window (default 5; each after a 2 s warm-up);
  * LOOP_BENCH_ROUNDS: solo rounds through all rows (default 4); LOOP_BENCH_PAIR_ROUNDS: head-to-head
  * rounds per check (default 8); LOOP_BENCH_WARMUP: seconds of load per target before anything is measured
- * (default 15); LOOP_BENCH_CONNECTIONS: wrk connections per target (default 32); LOOP_BENCH_PIN=0: do not pin CPUs.
+ * (default 15); LOOP_BENCH_CONNECTIONS: wrk connections per target (default 32); LOOP_BENCH_PIN=0: do not pin CPUs;
+ * LOOP_BENCH_SIDE_PROCESSES: gateway processes per side of a head-to-head window (default 1; 2 averages
+ * out process-to-process differences, but four processes on one core thrash each other's caches, and the
+ * tap-on gateways, with more code and data, lose more to that: such a run read 93/92/75% where runs with
+ * one a side read 97/98/81%).
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
   const int = (name: string, fallback: number): number => {
@@ -129,8 +135,17 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
     rounds: int('LOOP_BENCH_ROUNDS', 4),
     pairRounds: int('LOOP_BENCH_PAIR_ROUNDS', 8),
     pairWarmupSeconds: 10,
+    sideProcesses: sideProcesses(env.LOOP_BENCH_SIDE_PROCESSES),
   };
 }
+
+function sideProcesses(raw: string | undefined): 1 | 2 {
+  if (raw === undefined || raw === '' || raw === '1') return 1;
+  if (raw === '2') return 2;
+  throw new LoopError('CONFIG_INVALID', `LOOP_BENCH_SIDE_PROCESSES="${raw}": expected 1 or 2`);
+}
+
+const processesOf = (row: LiveRow): RunningTarget[] => (row.twin ? [row.target, row.twin] : [row.target]);
 
 interface LiveRow extends RowResult {
   target: RunningTarget;
@@ -140,7 +155,7 @@ interface LiveRow extends RowResult {
 }
 
 /**
- * The rows measured head to head with the tap-off gateway, two processes a side: the tap-on gateways and
+ * The rows measured head to head with the tap-off gateway, one or two processes a side: the tap-on gateways and
  * the control (tap-off gateways again: the method's zero point).
  *
  * Each side of a head-to-head window is two processes of the same code, all four loaded at once: two
@@ -238,12 +253,13 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       rows.push({ key: 'nginx-1', label: `${nginxName}, worker_processes 1`, target: await started(startNginx(nginx, path.join(dir, 'nginx-1'), new URL(upstream.url), '1')), runs: [], runBusy: [] });
       rows.push({ key: 'nginx-auto', label: `${nginxName}, worker_processes auto`, target: await started(startNginx(nginx, path.join(dir, 'nginx-auto'), new URL(upstream.url), 'auto')), runs: [], runBusy: [] });
     }
-    const gateway = async (loopServer?: string): Promise<{ target: RunningTarget; twin: RunningTarget }> => ({
-      target: await started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0)),
-      twin: await started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0)),
-    });
+    const gateway = async (loopServer?: string): Promise<{ target: RunningTarget; twin?: RunningTarget }> => {
+      const one = (): Promise<RunningTarget> => started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0));
+      const target = await one();
+      return settings.sideProcesses === 2 ? { target, twin: await one() } : { target };
+    };
     rows.push({ key: 'tap-off', label: 'gateway, tap off', ...(await gateway()), runs: [], runBusy: [] });
-    rows.push({ key: 'tap-off-control', label: 'gateway, tap off (other processes: control)', ...(await gateway()), runs: [], runBusy: [] });
+    rows.push({ key: 'tap-off-control', label: 'gateway, tap off (another process: control)', ...(await gateway()), runs: [], runBusy: [] });
     for (const spec of TAP_ROWS) {
       // The row's two gateways ship to one loop server.
       const loopServer = await started(startLoopServer(path.join(dir, spec.key)), 'load');
@@ -267,8 +283,9 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     const load = (row: LiveRow, seconds: number): Promise<WrkResult> => loadTarget(row.target, seconds);
     /** Both processes of each row at once, each under its own wrk: one result per process, row by row. */
     const loadGroup = async (group: LiveRow[], seconds: number): Promise<WrkResult[][]> => {
-      const runs = await Promise.all(group.flatMap((r) => [r.target, r.twin!]).map((t) => loadTarget(t, seconds)));
-      return group.map((_, i) => runs.slice(2 * i, 2 * i + 2));
+      const runs = await Promise.all(group.flatMap(processesOf).map((t) => loadTarget(t, seconds)));
+      const n = settings.sideProcesses;
+      return group.map((_, i) => runs.slice(n * i, n * i + n));
     };
     /** Runs `work` and says how busy the proxy's CPU was meanwhile (when CPUs are pinned). */
     const watchingProxyCpu = async <T>(work: () => Promise<T>): Promise<{ value: T; busy?: number }> => {
@@ -280,7 +297,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     const busyText = (busy: number | undefined): string => (busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : '');
 
     for (const row of rows) {
-      for (const target of row.twin ? [row.target, row.twin] : [row.target]) {
+      for (const target of processesOf(row)) {
         log(`gateway bench JIT warm-up (${settings.jitWarmupSeconds} s): ${row.label}${target === row.twin ? ' (second process)' : ''}`);
         log(`  ${describe(await loadTarget(target, settings.jitWarmupSeconds))}`);
         await drained(row);
@@ -303,8 +320,8 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     const tapOff = rows.find((r) => r.key === 'tap-off')!;
     /** CPU ticks of both processes of a row so far. */
     const groupTicks = async (row: LiveRow): Promise<number | undefined> => {
-      const [a, b] = await Promise.all([cpuTicksOfTree(row.target.pid), cpuTicksOfTree(row.twin!.pid)]);
-      return a === undefined || b === undefined ? undefined : a + b;
+      const ticks = await Promise.all(processesOf(row).map((t) => cpuTicksOfTree(t.pid)));
+      return ticks.some((t) => t === undefined) ? undefined : ticks.reduce((a, b) => a! + b!, 0);
     };
     const sum = (runs: WrkResult[]): string => `${Math.round(runs.reduce((n, r) => n + r.requestsPerSec, 0)).toLocaleString('en')} req/s (${runs.map((r) => Math.round(r.requestsPerSec).toLocaleString('en')).join(' + ')})`;
     for (const row of rows.filter((r) => GROUPED.includes(r.key) && r !== tapOff)) {

@@ -54,7 +54,7 @@ it('compares the tap-off gateway with nginx per busy second of the proxy CPU, ro
 it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
   const base: GatewayBenchResult = {
     ran: true,
-    settings: { threads: 1, connections: 32, seconds: 5, warmupSeconds: 2, jitWarmupSeconds: 15, rounds: 1, pairRounds: 2, pairWarmupSeconds: 10 },
+    settings: { threads: 1, connections: 32, seconds: 5, warmupSeconds: 2, jitWarmupSeconds: 15, rounds: 1, pairRounds: 2, pairWarmupSeconds: 10, sideProcesses: 1 },
     nginx: undefined,
     loadAverage: [0, 0, 0],
     pinned: { taskset: 'taskset', proxy: '0', load: '1' },
