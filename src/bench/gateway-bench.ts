@@ -149,7 +149,7 @@ const processesOf = (row: LiveRow): RunningTarget[] => (row.twin ? [row.target, 
 
 interface LiveRow extends RowResult {
   target: RunningTarget;
-  /** A second process of the same target, for the head-to-head windows (GROUPED rows only). */
+  /** A second process of the same target, for the head-to-head windows (GROUPED rows, LOOP_BENCH_SIDE_PROCESSES=2). */
   twin?: RunningTarget;
   loopServer?: RunningTarget;
 }
@@ -158,9 +158,9 @@ interface LiveRow extends RowResult {
  * The rows measured head to head with the tap-off gateway, one or two processes a side: the tap-on gateways and
  * the control (tap-off gateways again: the method's zero point).
  *
- * Each side of a head-to-head window is two processes of the same code, all four loaded at once: two
- * processes of identical code differ by a few % (JIT and layout luck; a single control process read 99%
- * in one run and 103% in the next), and a ratio of one process to another carries that luck in full.
+ * Two processes a side (LOOP_BENCH_SIDE_PROCESSES=2) would average out what sets two processes of identical
+ * code apart (a single control process read 99%, 103% and 100% in three runs), but four processes on one
+ * core evict each other from the caches, and that costs the tap-on gateways more: one a side is the default.
  * The windows of one row run back to back after a joint warm-up: interleaving rows left each compared
  * row idle through the others' windows while the tap-off gateways never were, and an idled gateway read
  * about 3% slower (up to 11%) than the same code kept busy.
@@ -261,7 +261,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     rows.push({ key: 'tap-off', label: 'gateway, tap off', ...(await gateway()), runs: [], runBusy: [] });
     rows.push({ key: 'tap-off-control', label: 'gateway, tap off (another process: control)', ...(await gateway()), runs: [], runBusy: [] });
     for (const spec of TAP_ROWS) {
-      // The row's two gateways ship to one loop server.
+      // The row's gateways (two with LOOP_BENCH_SIDE_PROCESSES=2) ship to one loop server.
       const loopServer = await started(startLoopServer(path.join(dir, spec.key)), 'load');
       await putTapConfig(loopServer.url, spec.key, spec.match);
       rows.push({ ...spec, loopServer, ...(await gateway(loopServer.url)), runs: [], runBusy: [] });
@@ -281,7 +281,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     };
     const loadTarget = (target: RunningTarget, seconds: number): Promise<WrkResult> => runWrk(wrk, target.url, { ...wrkSettings, seconds });
     const load = (row: LiveRow, seconds: number): Promise<WrkResult> => loadTarget(row.target, seconds);
-    /** Both processes of each row at once, each under its own wrk: one result per process, row by row. */
+    /** Every process of each row at once, each under its own wrk: one result per process, row by row. */
     const loadGroup = async (group: LiveRow[], seconds: number): Promise<WrkResult[][]> => {
       const runs = await Promise.all(group.flatMap(processesOf).map((t) => loadTarget(t, seconds)));
       const n = settings.sideProcesses;
@@ -318,7 +318,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     }
 
     const tapOff = rows.find((r) => r.key === 'tap-off')!;
-    /** CPU ticks of both processes of a row so far. */
+    /** CPU ticks of a row's processes so far. */
     const groupTicks = async (row: LiveRow): Promise<number | undefined> => {
       const ticks = await Promise.all(processesOf(row).map((t) => cpuTicksOfTree(t.pid)));
       return ticks.some((t) => t === undefined) ? undefined : ticks.reduce((a, b) => a! + b!, 0);
