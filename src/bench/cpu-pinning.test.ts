@@ -42,9 +42,9 @@ it('counts the CPU time of a process tree, its busy child included', async () =>
   // The shell itself sleeps; its child spins.
   const parent = spawn('sh', ['-c', `"${process.execPath}" -e "const t = Date.now(); while (Date.now() - t < 2000);" & wait`], { stdio: 'ignore' });
   children.push(parent);
-  await new Promise((r) => setTimeout(r, 300));
+  // No wait for the child to start: time it spends before `before` is read only lowers `before`.
   const before = await cpuTicksOfTree(parent.pid!);
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, 1000)); // the interval measured, not a wait for an event
   const after = await cpuTicksOfTree(parent.pid!);
   // 100 ticks a second: a spinning child adds most of a second (a busy CI box may take some of it).
   expect(after! - before!).toBeGreaterThan(30);
