@@ -50,8 +50,8 @@ export interface GatewayBenchSettings {
 }
 
 /**
- * One head-to-head window: the row's gateways and the tap-off gateways (one or two a side) at the same time, on the
- * proxy's CPU, each under its own wrk (one result per process).
+ * One head-to-head window: the row's processes and the tap-off gateways (one or two) at the same time, on the
+ * proxy's CPU, each under its own wrk (one result per process; nginx is one target, its workers included).
  */
 export interface PairRun {
   row: WrkResult[];
@@ -61,17 +61,6 @@ export interface PairRun {
   tapOffTicks?: number;
   /** How busy the proxy's CPU was during the window, 0–1 (undefined when CPUs are not pinned). */
   proxyCpuBusy?: number;
-}
-
-/**
- * One window of nginx and the tap-off gateway at the same time on the proxy's CPU, each under its own wrk:
- * what each served and the CPU time (clock ticks, every process of the target) it used meanwhile.
- */
-export interface CpuPairRun {
-  row: WrkResult;
-  rowTicks: number;
-  tapOff: WrkResult;
-  tapOffTicks: number;
 }
 
 /** What the tap did during a row, from the gateway's /metrics and the loop server's. */
@@ -95,10 +84,8 @@ export interface RowResult {
   runs: WrkResult[];
   /** Per solo round: how busy the proxy's CPU was, 0–1 (empty when CPUs are not pinned). */
   runBusy: number[];
-  /** Head-to-head windows against the tap-off gateway, for the rows the checks compare with it. */
+  /** Head-to-head windows against the tap-off gateway, for the rows the checks compare with it (HEAD_TO_HEAD). */
   pairs?: PairRun[];
-  /** nginx rows: head-to-head windows with the tap-off gateway, compared by CPU time per request. */
-  cpuPairs?: CpuPairRun[];
   /** For tap-on rows: the TapConfig's match expression and what the tap did. */
   match?: string;
   tap?: TapCounts;
@@ -149,23 +136,26 @@ const processesOf = (row: LiveRow): RunningTarget[] => (row.twin ? [row.target, 
 
 interface LiveRow extends RowResult {
   target: RunningTarget;
-  /** A second process of the same target, for the head-to-head windows (GROUPED rows, LOOP_BENCH_SIDE_PROCESSES=2). */
+  /** A second process of the same target, for the head-to-head windows (gateway rows, LOOP_BENCH_SIDE_PROCESSES=2). */
   twin?: RunningTarget;
   loopServer?: RunningTarget;
 }
 
 /**
- * The rows measured head to head with the tap-off gateway, one or two processes a side: the tap-on gateways and
- * the control (tap-off gateways again: the method's zero point).
+ * The rows measured head to head with the tap-off gateway(s), compared by CPU time per request: the control
+ * (tap-off gateways again: the method's zero point), the tap-on gateways, and nginx (one target, its workers
+ * included). For nginx, CPU time rather than req/s: the scheduler hands it more than its half of the core,
+ * which a req/s ratio would count against the gateway.
  *
- * Two processes a side (LOOP_BENCH_SIDE_PROCESSES=2) would average out what sets two processes of identical
- * code apart (a single control process read 99%, 103% and 100% in three runs), but four processes on one
- * core evict each other from the caches, and that costs the tap-on gateways more: one a side is the default.
+ * Gateways come one or two processes a side. Two (LOOP_BENCH_SIDE_PROCESSES=2) would average out what sets
+ * two processes of identical code apart (a single control process read 99%, 103% and 100% in three runs),
+ * but four processes on one core evict each other from the caches, and that costs the tap-on gateways
+ * more: one a side is the default.
  * The windows of one row run back to back after a joint warm-up: interleaving rows left each compared
  * row idle through the others' windows while the tap-off gateways never were, and an idled gateway read
  * about 3% slower (up to 11%) than the same code kept busy.
  */
-const GROUPED: readonly RowKey[] = ['tap-off', 'tap-off-control', 'tap-request-miss', 'tap-response-miss', 'tap-all'];
+const HEAD_TO_HEAD: readonly RowKey[] = ['tap-off-control', 'tap-request-miss', 'tap-response-miss', 'tap-all', 'nginx-1', 'nginx-auto'];
 
 /** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
 async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
@@ -284,8 +274,8 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     /** Every process of each row at once, each under its own wrk: one result per process, row by row. */
     const loadGroup = async (group: LiveRow[], seconds: number): Promise<WrkResult[][]> => {
       const runs = await Promise.all(group.flatMap(processesOf).map((t) => loadTarget(t, seconds)));
-      const n = settings.sideProcesses;
-      return group.map((_, i) => runs.slice(n * i, n * i + n));
+      let at = 0;
+      return group.map((row) => runs.slice(at, (at += processesOf(row).length)));
     };
     /** Runs `work` and says how busy the proxy's CPU was meanwhile (when CPUs are pinned). */
     const watchingProxyCpu = async <T>(work: () => Promise<T>): Promise<{ value: T; busy?: number }> => {
@@ -324,7 +314,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       return ticks.some((t) => t === undefined) ? undefined : ticks.reduce((a, b) => a! + b!, 0);
     };
     const sum = (runs: WrkResult[]): string => `${Math.round(runs.reduce((n, r) => n + r.requestsPerSec, 0)).toLocaleString('en')} req/s (${runs.map((r) => Math.round(r.requestsPerSec).toLocaleString('en')).join(' + ')})`;
-    for (const row of rows.filter((r) => GROUPED.includes(r.key) && r !== tapOff)) {
+    for (const row of rows.filter((r) => HEAD_TO_HEAD.includes(r.key))) {
       log(`gateway bench head to head: ${row.label} with the tap-off gateways, ${settings.pairWarmupSeconds} s of joint warm-up`);
       await loadGroup([row, tapOff], settings.pairWarmupSeconds);
       await drained(row);
@@ -341,28 +331,6 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
         await drained(row);
       }
     }
-    // nginx against the tap-off gateway by CPU time per request, both at the same moment: its share of the
-    // core (the scheduler favours it) does not matter, and the machine's drift between windows cancels.
-    for (const row of rows.filter((r) => r.key === 'nginx-1' || r.key === 'nginx-auto')) {
-      log(`gateway bench CPU per request: ${row.label} with the tap-off gateway, ${settings.pairWarmupSeconds} s of joint warm-up`);
-      await Promise.all([load(row, settings.pairWarmupSeconds), load(tapOff, settings.pairWarmupSeconds)]);
-      for (let round = 1; round <= settings.pairRounds; round++) {
-        log(`gateway bench CPU per request ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateway`);
-        await Promise.all([load(row, settings.warmupSeconds), load(tapOff, settings.warmupSeconds)]);
-        const ticks = (): Promise<Array<number | undefined>> => Promise.all([cpuTicksOfTree(row.target.pid), cpuTicksOfTree(tapOff.target.pid)]);
-        const before = await ticks();
-        const [result, off] = await Promise.all([load(row, settings.seconds), load(tapOff, settings.seconds)]);
-        const after = await ticks();
-        if ([...before, ...after].some((t) => t === undefined)) {
-          log('  the CPU time of the targets cannot be read from /proc: nginx is compared from the solo rounds only');
-          break;
-        }
-        const rowTicks = after[0]! - before[0]!;
-        const tapOffTicks = after[1]! - before[1]!;
-        (row.cpuPairs ??= []).push({ row: result, rowTicks, tapOff: off, tapOffTicks });
-        log(`  ${describe(result)}, ${perRequestUs(rowTicks, result.requests)} | tap off ${describe(off)}, ${perRequestUs(tapOffTicks, off.requests)}`);
-      }
-    }
     for (const row of rows) if (row.loopServer) row.tap = await tapCounts(row, log);
     return {
       ran: true,
@@ -370,7 +338,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       nginx: nginxName,
       loadAverage,
       pinned,
-      rows: rows.map(({ key, label, runs, runBusy, pairs, cpuPairs, match, tap }) => ({ key, label, runs, runBusy, ...(pairs ? { pairs } : {}), ...(cpuPairs ? { cpuPairs } : {}), ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
+      rows: rows.map(({ key, label, runs, runBusy, pairs, match, tap }) => ({ key, label, runs, runBusy, ...(pairs ? { pairs } : {}), ...(match ? { match } : {}), ...(tap ? { tap } : {}) })),
     };
   } finally {
     for (const target of running.reverse()) await target.stop().catch(() => {});

@@ -17,7 +17,7 @@ const solo = (key: RowResult['key'], rates: number[], busy: number[]): RowResult
 
 it('takes each head-to-head window as one ratio: the median, the range and the busy share of the proxy CPU', () => {
   // The machine doubles its speed in window 2: within each window the row is 90% of the tap-off gateway.
-  expect(pairedRatio(row('tap-all', [pair(900, 1000, 0.99), pair(1800, 2000, 0.97), pair(900, 1000, 1)]))).toEqual({ median: 0.9, min: 0.9, max: 0.9, windows: 3, byCpu: false, rateMedian: 0.9, busy: 0.99 });
+  expect(pairedRatio(row('tap-all', [pair(900, 1000, 0.99), pair(1800, 2000, 0.97), pair(900, 1000, 1)]))).toEqual({ median: 0.9, min: 0.9, max: 0.9, count: 3, byCpu: false, rateMedian: 0.9, busy: 0.99 });
   // Each side is the sum over its processes: 900 of 1000 however the scheduler split them.
   expect(pairedRatio(row('tap-all', [{ row: [run(300), run(600)], tapOff: [run(450), run(550)] }]))!.median).toBeCloseTo(0.9);
   const r = pairedRatio(row('tap-all', [pair(80, 100), pair(95, 100), pair(100, 100), pair(70, 100)]))!;
@@ -45,7 +45,7 @@ it('compares the tap-off gateway with nginx per busy second of the proxy CPU, ro
   const tapOff = solo('tap-off', [5000, 6000], [1, 1]);
   const nginx = solo('nginx-1', [10000, 12000], [0.4, 0.5]);
   const r = capacityRatio(tapOff, nginx)!;
-  expect(r.rounds).toBe(2);
+  expect(r.count).toBe(2);
   expect([r.min, r.max]).toEqual([0.2, 0.25]);
   expect(r.median).toBeCloseTo(0.225);
   expect(capacityRatio(tapOff, solo('nginx-1', [1, 1], []))).toBeUndefined();
@@ -76,16 +76,26 @@ it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
 
 it('compares nginx with the tap-off gateway by CPU time per request, window by window', () => {
   const served = (requests: number): WrkResult => ({ ...run(requests / 5), requests });
-  const nginx: RowResult = {
-    ...solo('nginx-1', [1], []),
-    cpuPairs: [
-      { row: served(45_000), rowTicks: 300, tapOff: served(10_000), tapOffTicks: 200 }, // 1/150 tick a request against 1/50: 0.33×
-      { row: served(40_000), rowTicks: 200, tapOff: served(10_000), tapOffTicks: 100 }, // 1/200 against 1/100: 0.5×
-      { row: served(40_000), rowTicks: 0, tapOff: served(10_000), tapOffTicks: 100 }, // no CPU time read: left out
-    ],
-  };
+  const windows: PairRun[] = [
+    { row: [served(45_000)], rowTicks: 300, tapOff: [served(10_000)], tapOffTicks: 200 }, // 1/150 tick a request against 1/50: 0.33×
+    { row: [served(40_000)], rowTicks: 200, tapOff: [served(10_000)], tapOffTicks: 100 }, // 1/200 against 1/100: 0.5×
+  ];
+  const nginx: RowResult = { ...solo('nginx-1', [1], []), pairs: windows };
   const r = cpuRatio(nginx)!;
-  expect(r.windows).toBe(2);
+  expect(r.count).toBe(2);
   expect([r.min, r.median, r.max].map((n) => n.toFixed(3))).toEqual(['0.333', '0.417', '0.500']);
+  // Without CPU times in every window there is no CPU ratio: req/s would count the scheduler's favouring of nginx.
+  expect(cpuRatio({ ...nginx, pairs: [...windows, { row: [served(40_000)], rowTicks: 0, tapOff: [served(10_000)], tapOffTicks: 100 }] })).toBeUndefined();
   expect(cpuRatio(solo('nginx-1', [1], []))).toBeUndefined();
+
+  const result: GatewayBenchResult = {
+    ran: true,
+    settings: { threads: 1, connections: 32, seconds: 5, warmupSeconds: 2, jitWarmupSeconds: 15, rounds: 1, pairRounds: 2, pairWarmupSeconds: 10, sideProcesses: 1 },
+    nginx: 'nginx 1.22.1',
+    loadAverage: [0, 0, 0],
+    pinned: { taskset: 'taskset', proxy: '0', load: '1' },
+    rows: [solo('tap-off', [1000], [1]), { ...solo('nginx-1', [2000], [0.5]), pairs: windows }],
+  };
+  const text = renderGatewaySection(result).join('\n');
+  expect(text).toMatch(/vs nginx, worker_processes 1 .*\| ≥ 0\.4× \| 0\.42× by CPU time per request, head to head; 2 windows, 0\.33×–0\.50×; solo rounds, per busy second of the proxy's CPU: 0\.25×.*\| met \|/);
 });

@@ -21,18 +21,43 @@ const median = (xs: number[]): number => {
   return v.length % 2 === 1 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 };
 
-/** A ratio over head-to-head windows: the median, its range, and how busy the proxy's CPU was (median). */
-export interface PairedRatio {
+/** Ratios summarized: their median and range. */
+export interface Spread {
   median: number;
   min: number;
   max: number;
-  windows: number;
+  /** How many ratios (windows or rounds). */
+  count: number;
+}
+
+function summarize(ratios: number[]): Spread | undefined {
+  if (ratios.length === 0) return undefined;
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), count: ratios.length };
+}
+
+/** A ratio over head-to-head windows: its spread, how it was taken, and how busy the proxy's CPU was (median). */
+export interface PairedRatio extends Spread {
   /** From CPU time per request (true), or from req/s (false: /proc could not say). */
   byCpu: boolean;
   /** The median of the sides' req/s ratios (what the scheduler's split of the core gave each side). */
   rateMedian: number;
   /** Median over windows of the proxy CPU's busy share; undefined when CPUs were not pinned. */
   busy?: number;
+}
+
+const total = (runs: WrkResult[], f: (r: WrkResult) => number): number => runs.reduce((n, r) => n + f(r), 0);
+
+/**
+ * Per head-to-head window of a row: the tap-off side's CPU time per request over the row's (when every window
+ * has CPU times), and the ratio of the row's req/s to the tap-off side's.
+ */
+function windowRatios(row: RowResult): { byCpu: number[] | undefined; byRate: number[] } {
+  const pairs = row.pairs ?? [];
+  const cpu = pairs.every((p) => (p.rowTicks ?? 0) > 0 && (p.tapOffTicks ?? 0) > 0 && total(p.row, (r) => r.requests) > 0 && total(p.tapOff, (r) => r.requests) > 0);
+  return {
+    byCpu: cpu ? pairs.map((p) => p.tapOffTicks! / total(p.tapOff, (r) => r.requests) / (p.rowTicks! / total(p.row, (r) => r.requests))) : undefined,
+    byRate: pairs.map((p) => total(p.row, (r) => r.requestsPerSec) / total(p.tapOff, (r) => r.requestsPerSec)),
+  };
 }
 
 /**
@@ -42,14 +67,11 @@ export interface PairedRatio {
  * was not measured head to head.
  */
 export function pairedRatio(row: RowResult): PairedRatio | undefined {
-  const pairs = row.pairs ?? [];
-  if (pairs.length === 0) return undefined;
-  const total = (runs: WrkResult[], f: (r: WrkResult) => number): number => runs.reduce((n, r) => n + f(r), 0);
-  const byCpu = pairs.every((p) => (p.rowTicks ?? 0) > 0 && (p.tapOffTicks ?? 0) > 0);
-  const byRate = pairs.map((p) => total(p.row, (r) => r.requestsPerSec) / total(p.tapOff, (r) => r.requestsPerSec));
-  const ratios = byCpu ? pairs.map((p) => p.tapOffTicks! / total(p.tapOff, (r) => r.requests) / (p.rowTicks! / total(p.row, (r) => r.requests))) : byRate;
-  const busy = pairs.map((p) => p.proxyCpuBusy).filter((b): b is number => b !== undefined);
-  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length, byCpu, rateMedian: median(byRate), ...(busy.length > 0 ? { busy: median(busy) } : {}) };
+  const { byCpu, byRate } = windowRatios(row);
+  const spread = summarize(byCpu ?? byRate);
+  if (!spread) return undefined;
+  const busy = (row.pairs ?? []).map((p) => p.proxyCpuBusy).filter((b): b is number => b !== undefined);
+  return { ...spread, byCpu: byCpu !== undefined, rateMedian: median(byRate), ...(busy.length > 0 ? { busy: median(busy) } : {}) };
 }
 
 /**
@@ -57,7 +79,7 @@ export function pairedRatio(row: RowResult): PairedRatio | undefined {
  * and range); undefined without CPU figures. nginx outruns what one load CPU can send it, so its req/s
  * alone would understate it: per busy CPU second compares what each costs the core.
  */
-export function capacityRatio(tapOff: RowResult, base: RowResult): { median: number; min: number; max: number; rounds: number } | undefined {
+export function capacityRatio(tapOff: RowResult, base: RowResult): Spread | undefined {
   const ratios: number[] = [];
   for (let i = 0; i < Math.min(tapOff.runs.length, base.runs.length); i++) {
     const a = tapOff.runBusy[i];
@@ -65,20 +87,16 @@ export function capacityRatio(tapOff: RowResult, base: RowResult): { median: num
     if (a === undefined || b === undefined || a <= 0 || b <= 0) continue;
     ratios.push(tapOff.runs[i]!.requestsPerSec / a / (base.runs[i]!.requestsPerSec / b));
   }
-  if (ratios.length === 0) return undefined;
-  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length };
+  return summarize(ratios);
 }
 
 /**
  * What the tap-off gateway can serve relative to nginx, from head-to-head windows: nginx's CPU time per
- * request over the gateway's, per window (median and range); undefined when not measured.
+ * request over the gateway's, per window (median and range); undefined when not measured by CPU time (a
+ * req/s ratio would count the scheduler's favouring of nginx against the gateway).
  */
-export function cpuRatio(nginx: RowResult): { median: number; min: number; max: number; windows: number } | undefined {
-  const ratios = (nginx.cpuPairs ?? [])
-    .filter((p) => p.rowTicks > 0 && p.tapOffTicks > 0 && p.row.requests > 0 && p.tapOff.requests > 0)
-    .map((p) => p.rowTicks / p.row.requests / (p.tapOffTicks / p.tapOff.requests));
-  if (ratios.length === 0) return undefined;
-  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), windows: ratios.length };
+export function cpuRatio(nginx: RowResult): Spread | undefined {
+  return summarize(windowRatios(nginx).byCpu?.map((r) => 1 / r) ?? []);
 }
 
 /** Below this share of the proxy CPU kept busy, a head-to-head window was limited by the load side. */
@@ -117,7 +135,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     if (r.busy !== undefined && r.busy < MIN_PROXY_BUSY) return `not conclusive: the proxy's CPU was only ${pct(r.busy)} busy (the load side limited both)`;
     return check(r.median >= target);
   };
-  const detail = (r: PairedRatio, f: (n: number) => string): string => ` ${r.byCpu ? 'by CPU time per request' : 'by req/s (CPU times not readable)'}; ${r.windows} windows, ${f(r.min)}–${f(r.max)}${r.busy !== undefined ? `; proxy CPU ${pct(r.busy)} busy` : ''}${r.byCpu ? `; the sides' req/s: ${f(r.rateMedian)}` : ''}`;
+  const detail = (r: PairedRatio, f: (n: number) => string): string => ` ${r.byCpu ? 'by CPU time per request' : 'by req/s (CPU times not readable)'}; ${r.count} windows, ${f(r.min)}–${f(r.max)}${r.busy !== undefined ? `; proxy CPU ${pct(r.busy)} busy` : ''}${r.byCpu ? `; the sides' req/s: ${f(r.rateMedian)}` : ''}`;
   const vsTapOff = (key: RowKey, what: string, target: number): void => {
     const row = byKey.get(key);
     const r = row && pairedRatio(row);
@@ -140,7 +158,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     const h = cpuRatio(base);
     if (h) {
       const solo = r ? `; solo rounds, per busy second of the proxy's CPU: ${x(r.median)}, ${x(r.min)}–${x(r.max)}` : '';
-      checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(h.median)} by CPU time per request, head to head; ${h.windows} windows, ${x(h.min)}–${x(h.max)}${solo} | ${check(h.median >= 0.4)} |`);
+      checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(h.median)} by CPU time per request, head to head; ${h.count} windows, ${x(h.min)}–${x(h.max)}${solo} | ${check(h.median >= 0.4)} |`);
       return;
     }
     if (!r) {
@@ -152,7 +170,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     const raw = medianRun(tapOffRow.runs).requestsPerSec / medianRun(base.runs).requestsPerSec;
     const held = base.runBusy.length > 0 ? median(base.runBusy) : 1;
     const plain = `plain solo req/s ${x(raw)}${held < MIN_PROXY_BUSY ? `, with nginx held back by the load side (its CPU ${pct(held)} busy)` : ''}`;
-    checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(r.median)} per busy second of the proxy's CPU; ${r.rounds} solo rounds, ${x(r.min)}–${x(r.max)} (${plain}) | ${check(r.median >= 0.4)} |`);
+    checks.push(`| gateway (tap off) vs ${what} | ≥ 0.4× | ${x(r.median)} per busy second of the proxy's CPU; ${r.count} solo rounds, ${x(r.min)}–${x(r.max)} (${plain}) | ${check(r.median >= 0.4)} |`);
   };
   vsNginx(nginx1Row, 'nginx, worker_processes 1 (one process, like the gateway)');
   vsNginx(nginxAutoRow, `nginx, worker_processes auto (${os.cpus().length} workers${result.pinned ? `, pinned to the proxy's CPU ${result.pinned.proxy}` : ''})`);
@@ -178,8 +196,8 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     '(interleaving the targets\' windows left each compared gateway idle between its windows while the tap-off gateway never was, and an idled gateway reads a few % slower).',
     '**The control** is tap-off gateways again, measured like the tap rows: its ratio is what the method reads for identical code. The checks are raw ratios.',
     `A check counts only when the proxy's CPU was at least ${pct(MIN_PROXY_BUSY)} busy (else the load side, not the proxies, set the pace).`,
-    `**nginx** is compared with the tap-off gateway by CPU time per request (user + system of every process of each, from /proc), both under load at the same time on the proxy's CPU,`,
-    `${settings.pairRounds} windows after ${settings.pairWarmupSeconds} s of joint load: the scheduler hands nginx more than its half of the core, which a req/s ratio would count against the gateway, and alone nginx`,
+    `**nginx** is measured head to head with the tap-off ${settings.sideProcesses === 2 ? 'gateways' : 'gateway'} in the same way (CPU time of every process of each, nginx's workers included),`,
+    `${settings.pairRounds} windows after ${settings.pairWarmupSeconds} s of joint load, and the check takes nginx's CPU time per request over the gateway's: the scheduler hands nginx more than its half of the core, which a req/s ratio would count against the gateway, and alone nginx`,
     'is faster than one load CPU can drive (see its proxy CPU column). The solo rounds\' requests per busy second of the proxy\'s CPU are shown beside it.',
     'nginx: a generated config, keep-alive upstream pool (64), `proxy_http_version 1.1`, `proxy_set_header Connection ""`, no access log.',
     'Tap-on rows: one `loop serve` each (SQLite in a temp dir) holding the one TapConfig shown below; the gateway ships captures to it.',
