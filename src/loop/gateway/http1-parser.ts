@@ -54,7 +54,7 @@ export abstract class Http1Parser {
 
   constructor(
     private readonly sink: BodySink,
-    private readonly limits: ParserLimits,
+    protected readonly limits: ParserLimits,
   ) {}
 
   /** What is parsed, in errors: "request" or "response". */

@@ -69,7 +69,7 @@ export class RequestParser extends Http1Parser {
   }
 
   protected override tooLarge(what: string): Error {
-    return new RequestParseError(431, `the ${what} is larger than the limit`);
+    return new RequestParseError(431, `the ${what} is larger than ${this.limits.maxHeadBytes} bytes`);
   }
 
   protected unexpectedBytes(): Error {
