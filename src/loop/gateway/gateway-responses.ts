@@ -1,9 +1,11 @@
-// Responses the gateway makes up itself (no route, upstream down, upstream too slow). They carry the
+// Responses the gateway makes up itself (no route, a transfer coding it cannot forward, upstream down,
+// upstream too slow). They carry the
 // project's error body, `{ "error": { "code", "message" } }`, and are tapped like upstream responses.
 
 /** Codes of gateway-generated responses, with their statuses. */
 export const GATEWAY_ERRORS = {
   NO_ROUTE: 404,
+  TRANSFER_CODING_UNSUPPORTED: 501,
   UPSTREAM_UNAVAILABLE: 502,
   UPSTREAM_TIMEOUT: 504,
 } as const;

@@ -25,10 +25,13 @@ describe('proxy headers', () => {
   });
 
   it.each([
-    [['Content-Length', ' 12 '], { chunked: false, length: '12' }],
-    [['transfer-encoding', 'chunked', 'X-A', '1'], { chunked: true, length: undefined }],
-    [['Accept', '*/*'], { chunked: false, length: undefined }],
-    [['X-Content-Length', '5'], { chunked: false, length: undefined }],
+    [['Content-Length', ' 12 '], { chunked: false, length: '12', otherCodings: false }],
+    [['transfer-encoding', 'chunked', 'X-A', '1'], { chunked: true, length: undefined, otherCodings: false }],
+    [['Transfer-Encoding', ' Chunked '], { chunked: true, length: undefined, otherCodings: false }],
+    [['Transfer-Encoding', 'gzip, chunked'], { chunked: true, length: undefined, otherCodings: true }],
+    [['Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], { chunked: true, length: undefined, otherCodings: true }],
+    [['Accept', '*/*'], { chunked: false, length: undefined, otherCodings: false }],
+    [['X-Content-Length', '5'], { chunked: false, length: undefined, otherCodings: false }],
   ])('requestFraming(%j) is %j', (raw, expected) => {
     expect(requestFraming(raw)).toEqual(expected);
   });

@@ -97,15 +97,20 @@ export function headerPairs(raw: readonly string[]): HeaderList {
 
 /**
  * How a request's body is framed, from one pass over its raw headers (Node's parser already refused
- * conflicting or malformed framing): chunked, or the Content-Length value.
+ * conflicting or malformed framing, and a coding list not ending with chunked): chunked, or the
+ * Content-Length value. `otherCodings`: Transfer-Encoding names codings besides chunked (`gzip, chunked`).
  */
-export function requestFraming(raw: readonly string[]): { chunked: boolean; length: string | undefined } {
+export function requestFraming(raw: readonly string[]): { chunked: boolean; length: string | undefined; otherCodings: boolean } {
   let chunked = false;
+  let otherCodings = false;
   let length: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = true;
-    else if (name.length === 14 && name.toLowerCase() === 'content-length') length ??= raw[i + 1]!.trim();
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      // A second coding (or a second header) means more than chunked; the common value is checked first.
+      otherCodings ||= chunked || (raw[i + 1] !== 'chunked' && raw[i + 1]!.split(',').some((c) => c.trim().toLowerCase() !== 'chunked'));
+      chunked = true;
+    } else if (name.length === 14 && name.toLowerCase() === 'content-length') length ??= raw[i + 1]!.trim();
   }
-  return { chunked, length };
+  return { chunked, length, otherCodings };
 }

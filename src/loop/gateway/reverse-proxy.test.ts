@@ -106,6 +106,31 @@ describe('routing', () => {
     expect(JSON.parse(ex!.responseBody.toString()).error.code).toBe('NO_ROUTE');
     expect(api.connections).toBe(0);
   });
+
+  it('answers 501 to a body with a transfer coding besides chunked rather than drop the coding on the way', async () => {
+    const api = await echoUpstream('api');
+    const tap = recordingTap();
+    const gw = track(await startTestGateway({ routes: [{ prefix: '/', destination: api.address }], tap }));
+    const { port, hostname } = new URL(gw.url);
+    // node:http's client cannot send this; the bytes go on a raw socket.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write('POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4\r\nGZIP\r\n0\r\n\r\n'));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 501 /);
+    // The body was not read: the connection is closed rather than kept for a next request.
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error).toEqual({
+      code: 'TRANSFER_CODING_UNSUPPORTED',
+      message: 'Transfer-Encoding "gzip, chunked": the gateway forwards chunked request bodies only',
+    });
+    const [ex] = await tap.ended(1);
+    expect(ex!.status).toBe(501);
+    expect(api.connections).toBe(0);
+  });
 });
 
 describe('streaming', () => {

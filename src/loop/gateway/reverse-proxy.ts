@@ -191,7 +191,14 @@ class ProxiedExchange implements UpstreamHandler {
       this.respondGenerated(generatedResponse('NO_ROUTE', `no route for ${req.url ?? '/'}`));
       return;
     }
-    const { chunked, length } = requestFraming(req.rawHeaders);
+    const { chunked, length, otherCodings } = requestFraming(req.rawHeaders);
+    if (otherCodings) {
+      // Transfer codings are hop-by-hop: forwarding the body re-chunked would drop `gzip` (or any other
+      // coding) without a word, and the upstream would take coded bytes for the body (RFC 9112 §6.1: 501).
+      const codings = headerPairs(req.rawHeaders).filter(([n]) => n.toLowerCase() === 'transfer-encoding').map(([, v]) => v).join(', ');
+      this.respondGenerated(generatedResponse('TRANSFER_CODING_UNSUPPORTED', `Transfer-Encoding "${codings}": the gateway forwards chunked request bodies only`));
+      return;
+    }
     this.chunked = chunked;
     this.relayContinue = relayContinue;
     this.bodyless = !chunked && (length === undefined || length === '0');
