@@ -11,7 +11,7 @@
 // never see the same machine, processes measured at the same moment do. CPU time per request does not
 // depend on how the scheduler and the shared load CPU split the requests between the processes (two
 // identical processes served 1,292 and 1,421 req/s in one window); the sides' req/s are kept beside it.
-// nginx is compared with the tap-off gateway the same way, one process against one.
+// nginx (one target, its workers included) is compared with the tap-off gateway(s) the same way.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 // Responses the gateway makes up itself (no route, a transfer coding it cannot forward, upstream down,
-// upstream too slow). They carry the
-// project's error body, `{ "error": { "code", "message" } }`, and are tapped like upstream responses.
+// upstream too slow). They carry the project's error body, `{ "error": { "code", "message" } }`, and are
+// tapped like upstream responses.
 
 /** Codes of gateway-generated responses, with their statuses. */
 export const GATEWAY_ERRORS = {

@@ -28,8 +28,6 @@ export interface ResponseSink extends BodySink {
   onHead(head: ResponseHead): void;
 }
 
-export type ResponseParserLimits = ParserLimits;
-
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 
@@ -39,7 +37,7 @@ export class ResponseParser extends Http1Parser {
 
   constructor(
     private readonly responses: ResponseSink,
-    limits: ResponseParserLimits = { maxHeadBytes: 64 * 1024 },
+    limits: ParserLimits = { maxHeadBytes: 64 * 1024 },
   ) {
     super(responses, limits);
   }
