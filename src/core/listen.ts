@@ -1,7 +1,5 @@
 // Listening helpers: bind, read the real port back, and close promptly (keep-alive sockets included).
-import type { Server } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 
 export interface ListenAddress {
   host: string;
@@ -16,7 +14,10 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export function listen(server: Server | HttpsServer, address: ListenAddress): Promise<Listening> {
+/** A server whose connections `close()` can cut: node:http's and node:https's, or the gateway's own. */
+export type ClosableServer = Server & { closeAllConnections(): void };
+
+export function listen(server: ClosableServer, address: ListenAddress): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);

@@ -6,7 +6,7 @@ import type { HeaderList } from '../../capture/capture.js';
 import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Tap, TapExchange, TapRequestInfo } from '../tap/tap-types.js';
-import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayHandlerOptions } from './reverse-proxy.js';
+import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayHandlerOptions, type GatewayServerKind } from './reverse-proxy.js';
 
 export interface RecordedExchange {
   info: TapRequestInfo;
@@ -106,9 +106,15 @@ export interface TestGateway extends Listening {
   gateway: GatewayHandler;
 }
 
-export async function startTestGateway(options: Partial<GatewayHandlerOptions> & Pick<GatewayHandlerOptions, 'routes'>): Promise<TestGateway> {
-  const gateway = createGatewayHandler({ logger: silentLogger, ...options });
-  const listening = await listen(createGatewayServer(gateway), { host: '127.0.0.1', port: 0 });
+/** Server sides the gateway's HTTP tests run against. */
+export const SERVER_KINDS: readonly GatewayServerKind[] = ['node', 'own'];
+
+export async function startTestGateway(
+  options: Partial<GatewayHandlerOptions> & Pick<GatewayHandlerOptions, 'routes'> & { server?: GatewayServerKind },
+): Promise<TestGateway> {
+  const { server, ...handlerOptions } = options;
+  const gateway = createGatewayHandler({ logger: silentLogger, ...handlerOptions });
+  const listening = await listen(createGatewayServer(gateway, server), { host: '127.0.0.1', port: 0 });
   return {
     ...listening,
     gateway,

@@ -11,14 +11,17 @@
 // Host is forwarded as received (like Envoy and most reverse proxies), so upstreams see the name clients
 // used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
 import http from 'node:http';
+import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tap, TapExchange } from '../tap/tap-types.js';
+import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
 import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
+import { Http1Server } from './http1-server.js';
 import { headerPairs, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
@@ -41,13 +44,13 @@ export interface GatewayHandlerOptions {
 
 export interface GatewayHandler {
   /** The `request` listener. */
-  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  handler: (req: DownstreamRequest, res: DownstreamResponse) => void;
   /**
    * The `checkContinue` listener: `Expect: 100-continue` is passed upstream and the upstream's 100 Continue
    * relayed, so an upstream that refuses the body (401, 413, …) answers before the client sends it.
    * Without this listener Node answers 100 itself and the gateway drops Expect before forwarding.
    */
-  checkContinue: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  checkContinue: (req: DownstreamRequest, res: DownstreamResponse) => void;
   routes: RouteTable;
   inFlight(): number;
   /** From now on responses close their connections; resolves once no request is in flight. */
@@ -56,8 +59,18 @@ export interface GatewayHandler {
   close(): void;
 }
 
-/** An http.Server wired to a gateway handler (request and checkContinue). */
-export function createGatewayServer(gateway: GatewayHandler): http.Server {
+/** Which HTTP/1.1 server side reads the gateway's downstream connections. */
+export type GatewayServerKind = 'node' | 'own';
+
+/** A server of either kind, as the gateway starts and stops it. */
+export type GatewayServer = net.Server & { closeAllConnections(): void; closeIdleConnections(): void };
+
+/**
+ * A server wired to a gateway handler (request and checkContinue): node:http's, or the gateway's own
+ * (http1-server.ts), which costs less CPU per request and refuses requests that could be read two ways.
+ */
+export function createGatewayServer(gateway: GatewayHandler, kind: GatewayServerKind = 'own'): GatewayServer {
+  if (kind === 'own') return new Http1Server(gateway.handler, { keepAliveTimeoutMs: 65_000, checkContinue: gateway.checkContinue });
   const server = http.createServer({ keepAliveTimeout: 65_000 }, gateway.handler);
   server.on('checkContinue', gateway.checkContinue);
   return server;
@@ -130,7 +143,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     }
   };
 
-  const handle = (req: http.IncomingMessage, res: http.ServerResponse, relayContinue: boolean): void => {
+  const handle = (req: DownstreamRequest, res: DownstreamResponse, relayContinue: boolean): void => {
     inFlight++;
     new ProxiedExchange(shared, req, res, routes.match(req.url ?? '/')).start(relayContinue);
   };
@@ -172,8 +185,8 @@ class ProxiedExchange implements UpstreamHandler {
 
   constructor(
     private readonly shared: Shared,
-    private readonly req: http.IncomingMessage,
-    private readonly res: http.ServerResponse,
+    private readonly req: DownstreamRequest,
+    private readonly res: DownstreamResponse,
     private readonly route: Route | undefined,
   ) {
     this.started = shared.clock();
@@ -222,6 +235,8 @@ class ProxiedExchange implements UpstreamHandler {
       req.resume();
       this.dispatch(null);
     } else if (!smallPath) this.dispatch(req);
+    // node:http pushes the body after the 'request' event; the gateway's own server has it buffered already.
+    else if (req.readableLength === this.length) this.dispatchSmall();
     else process.nextTick(() => this.dispatchSmall());
   }
 
@@ -257,7 +272,7 @@ class ProxiedExchange implements UpstreamHandler {
     req.once('end', () => tap!.requestEnd(req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined));
   }
 
-  private dispatch(body: Buffer | http.IncomingMessage | null): void {
+  private dispatch(body: Buffer | DownstreamRequest | null): void {
     const { req, route } = this;
     this.call = this.shared.client.request(
       route!.target,

@@ -10,7 +10,7 @@ import { createAdminHandler } from './admin-server.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { GatewayOptions } from './gateway-options.js';
 import { createGatewayTap } from './gateway-tap.js';
-import { createGatewayHandler, createGatewayServer, type GatewayHandler } from './reverse-proxy.js';
+import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayServer } from './reverse-proxy.js';
 import type { RouteTable } from './route-table.js';
 
 export interface RunningGateway {
@@ -55,7 +55,7 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
   let main: Listening | undefined;
   let admin: Listening | undefined;
   let gateway: GatewayHandler | undefined;
-  let server: http.Server | undefined;
+  let server: GatewayServer | undefined;
   try {
     gateway = createGatewayHandler({
       routes: options.route,
@@ -65,8 +65,9 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
       metrics,
       ...(tap ? { tap } : {}),
     });
-    server = createGatewayServer(gateway);
-    main = await listen(server, address);
+    const created = createGatewayServer(gateway, options.server);
+    server = created;
+    main = await listen(created, address);
     if (adminAddress) admin = await listen(http.createServer(createAdminHandler({ registry, routes: gateway.routes, ready: () => !draining, logger })), adminAddress);
   } catch (err) {
     await main?.close();

@@ -1,11 +1,11 @@
 // What the gateway tells the tap about a request, built on demand: most exchanges are ruled out at the
 // request head (or the tap is on for response-side configs only), so the header pairs and the downstream
 // addresses are only made when something reads them — usually only for an exchange a TapConfig keeps.
-import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionInfo, HeaderList } from '../../capture/capture.js';
 import type { TapRequestInfo } from '../tap/tap-types.js';
+import type { DownstreamRequest } from './downstream.js';
 import { headerPairs } from './proxy-headers.js';
 
 /** A class so that the lazy parts are prototype getters, not closures made per request. */
@@ -17,7 +17,7 @@ export class GatewayRequestInfo implements TapRequestInfo {
   private pairs: HeaderList | undefined;
 
   constructor(
-    private readonly req: http.IncomingMessage,
+    private readonly req: DownstreamRequest,
     readonly destination: string,
   ) {
     this.method = req.method ?? 'GET';

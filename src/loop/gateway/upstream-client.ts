@@ -12,8 +12,8 @@
 // (body) timeout.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { IncomingMessage } from 'node:http';
 import type { ConnectionInfo } from '../../capture/capture.js';
+import type { BodySource } from './downstream.js';
 import { ResponseParseError, ResponseParser, type ResponseHead } from './response-parser.js';
 
 export type UpstreamErrorCode =
@@ -53,7 +53,7 @@ export interface UpstreamRequest {
   /** [name, value, …] as sent; must include Content-Length when `body` is a stream of known length. */
   headers: readonly string[];
   /** Nothing, a whole body, or the downstream request to stream. */
-  body: Buffer | IncomingMessage | null;
+  body: Buffer | BodySource | null;
   /** Stream the body chunked (adds `Transfer-Encoding: chunked`); its trailers are read at its end. */
   chunked: boolean;
   /** Trailers to send after a chunked body, asked for when the body has ended. */
@@ -433,7 +433,7 @@ class Call implements UpstreamCall {
   private writeBody(chunk: Buffer): void {
     if (this.state === CallState.Waiting) {
       (this.early ??= []).push(chunk);
-      (this.request.body as IncomingMessage).pause();
+      (this.request.body as BodySource).pause();
       return;
     }
     if (this.state !== CallState.Running || chunk.length === 0) return;
@@ -447,7 +447,7 @@ class Call implements UpstreamCall {
       socket.uncork();
     } else ok = socket.write(chunk);
     this.timer?.refresh();
-    if (!ok) (this.request.body as IncomingMessage).pause();
+    if (!ok) (this.request.body as BodySource).pause();
   }
 
   private endBody(): void {
@@ -570,7 +570,7 @@ function requestHead(request: UpstreamRequest): string {
 }
 
 /** The head and a whole body as one buffer: one write, one packet for a small request. */
-function withHead(head: string, body: Buffer): Buffer {
+export function withHead(head: string, body: Buffer): Buffer {
   const headBytes = Buffer.byteLength(head, 'latin1');
   const out = Buffer.allocUnsafe(headBytes + body.length);
   out.write(head, 0, 'latin1');
