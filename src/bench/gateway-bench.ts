@@ -28,7 +28,7 @@ export const BODY_BYTES = 1024;
 const TICKS_PER_SECOND = 100;
 const perRequestUs = (ticks: number, requests: number): string => `${((ticks * 1e6) / TICKS_PER_SECOND / Math.max(1, requests)).toFixed(0)} µs CPU/request`;
 
-export type RowKey = 'upstream' | 'node-proxy' | 'nginx-1' | 'nginx-auto' | 'tap-off' | 'tap-off-control' | 'tap-request-miss' | 'tap-response-miss' | 'tap-all';
+export type RowKey = 'upstream' | 'node-proxy' | 'nginx-1' | 'nginx-auto' | 'tap-off' | 'tap-off-control' | 'tap-off-node' | 'tap-request-miss' | 'tap-response-miss' | 'tap-all';
 
 export interface GatewayBenchSettings {
   threads: number;
@@ -155,7 +155,7 @@ interface LiveRow extends RowResult {
  * row idle through the others' windows while the tap-off gateways never were, and an idled gateway read
  * about 3% slower (up to 11%) than the same code kept busy.
  */
-const HEAD_TO_HEAD: readonly RowKey[] = ['tap-off-control', 'tap-request-miss', 'tap-response-miss', 'tap-all', 'nginx-1', 'nginx-auto'];
+const HEAD_TO_HEAD: readonly RowKey[] = ['tap-off-control', 'tap-off-node', 'tap-request-miss', 'tap-response-miss', 'tap-all', 'nginx-1', 'nginx-auto'];
 
 /** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
 async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
@@ -243,13 +243,14 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       rows.push({ key: 'nginx-1', label: `${nginxName}, worker_processes 1`, target: await started(startNginx(nginx, path.join(dir, 'nginx-1'), new URL(upstream.url), '1')), runs: [], runBusy: [] });
       rows.push({ key: 'nginx-auto', label: `${nginxName}, worker_processes auto`, target: await started(startNginx(nginx, path.join(dir, 'nginx-auto'), new URL(upstream.url), 'auto')), runs: [], runBusy: [] });
     }
-    const gateway = async (loopServer?: string): Promise<{ target: RunningTarget; twin?: RunningTarget }> => {
-      const one = (): Promise<RunningTarget> => started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0));
+    const gateway = async (loopServer?: string, extraArgs: string[] = []): Promise<{ target: RunningTarget; twin?: RunningTarget }> => {
+      const one = (): Promise<RunningTarget> => started(startGateway(upstream.url, loopServer, loopServer ? 1 : 0, extraArgs));
       const target = await one();
       return settings.sideProcesses === 2 ? { target, twin: await one() } : { target };
     };
     rows.push({ key: 'tap-off', label: 'gateway, tap off', ...(await gateway()), runs: [], runBusy: [] });
     rows.push({ key: 'tap-off-control', label: 'gateway, tap off (another process: control)', ...(await gateway()), runs: [], runBusy: [] });
+    rows.push({ key: 'tap-off-node', label: 'gateway, tap off, on node:http (`--server node`)', ...(await gateway(undefined, ['--server', 'node'])), runs: [], runBusy: [] });
     for (const spec of TAP_ROWS) {
       // The row's gateways (two with LOOP_BENCH_SIDE_PROCESSES=2) ship to one loop server.
       const loopServer = await started(startLoopServer(path.join(dir, spec.key)), 'load');

@@ -64,9 +64,12 @@ it('calls a check inconclusive when the proxy CPU was not kept busy', () => {
       solo('nginx-1', [2000], [0.8]),
       row('tap-all', [pair(85, 100, 0.6), pair(85, 100, 0.7)]),
       row('tap-request-miss', [pair(97, 100, 0.99), pair(96, 100, 0.98)]),
+      row('tap-off-node', [pair(74, 100, 1), pair(76, 100, 1)]),
     ],
   };
   const text = renderGatewaySection(base).join('\n');
+  // The gateway on node:http says what the own server side saves; it has no target either.
+  expect(text).toMatch(/\| the gateway on node:http \(`--server node`\) instead of its own server side \| none \(what the own server side saves\) \| 75% by req\/s .*; 2 windows, 74%–76%; .*\| \|/);
   expect(text).toMatch(/every exchange captured \| ≥ 80% of tap off \| 85%.*\| not conclusive: the proxy's CPU was only 65% busy/);
   expect(text).toMatch(/ruled out at request headers\) \| ≥ 95% of tap off \| 97%.*\| met \|/);
   // The control (two tap-off gateways) is reported with its spread, and has no target to meet.

@@ -145,6 +145,9 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
   const control = byKey.get('tap-off-control');
   const zero = control && pairedRatio(control);
   if (zero) checks.push(`| control: a second tap-off gateway | none (the method's zero point) | ${pct(zero.median)}${detail(zero, pct)} | |`);
+  const onNode = byKey.get('tap-off-node');
+  const nodeRatio = onNode && pairedRatio(onNode);
+  if (nodeRatio) checks.push(`| the gateway on node:http (\`--server node\`) instead of its own server side | none (what the own server side saves) | ${pct(nodeRatio.median)}${detail(nodeRatio, pct)} | |`);
   vsTapOff('tap-response-miss', 'tap on, matching nothing (decided at the response)', 0.95);
   vsTapOff('tap-request-miss', 'tap on, matching nothing (ruled out at request headers)', 0.95);
   vsTapOff('tap-all', 'tap on, every exchange captured', 0.8);

@@ -46,8 +46,8 @@ export async function putTapConfig(loopServer: string, name: string, match: stri
  * `loop gateway` routing `/` to `upstream`. With `loopServer` the tap is on; resolves once the tap follows
  * the loop server's TapConfigs (`tapConfigs` of them), so the first measured request is already tapped.
  */
-export async function startGateway(upstream: string, loopServer?: string, tapConfigs = 0): Promise<RunningTarget> {
-  const args = ['gateway', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--route', `/=${upstream}`, '--source', 'bench'];
+export async function startGateway(upstream: string, loopServer?: string, tapConfigs = 0, extraArgs: readonly string[] = []): Promise<RunningTarget> {
+  const args = ['gateway', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--route', `/=${upstream}`, '--source', 'bench', ...extraArgs];
   args.push('--tap', loopServer ? 'on' : 'off', '--log-level', 'info');
   if (loopServer) args.push('--loop-server', loopServer);
   const server = await spawnServer([LOOP_BIN, ...args], { name: 'loop gateway' });
