@@ -127,6 +127,7 @@ export class Http1Connection implements RequestSink {
   }
 
   destroy(): void {
+    this.closing = true;
     this.socket.destroy();
   }
 
@@ -532,7 +533,8 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
         const lower = name.toLowerCase();
         if (lower === 'content-length') {
           framing = Framing.Length;
-          this.contentLength = Number(value);
+          // A list of equal values (RFC 9110 §8.6) counts as its first.
+          this.contentLength = parseInt(value, 10);
         } else if (lower === 'transfer-encoding') framing = Framing.Chunked;
         else if (lower === 'connection') {
           this.hasConnection = true;
