@@ -145,6 +145,49 @@ describe('keep-alive and framing', () => {
     expect(all.map((r) => r.body)).toEqual(['GET /a ', 'POST /b hello', 'POST /c abc', 'GET /d ']);
   });
 
+  it('reads random pipelined requests cut at random points the same as whole ones (seeded)', async () => {
+    let seed = 20261127;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const port = await serve(echo);
+    for (let round = 0; round < 40; round++) {
+      const expected: string[] = [];
+      let bytes = '';
+      const count = 1 + next(5);
+      for (let i = 0; i < count; i++) {
+        const body = 'b'.repeat(next(3) === 0 ? 0 : next(3000));
+        const path = `/r${round}-${i}`;
+        const kind = next(3);
+        if (kind === 0 || body === '') {
+          bytes += `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+          expected.push(`GET ${path} `);
+        } else if (kind === 1) {
+          bytes += `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+          expected.push(`POST ${path} ${body}`);
+        } else {
+          const cut = next(body.length);
+          const chunks = [body.slice(0, cut), body.slice(cut)].filter((c) => c !== '');
+          bytes += `POST ${path} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('')}0\r\nX-T: ${i}\r\n\r\n`;
+          expected.push(`POST ${path} ${body}`);
+        }
+      }
+      const c = await connect(port);
+      const raw = Buffer.from(bytes, 'latin1');
+      let at = 0;
+      while (at < raw.length) {
+        const n = 1 + next(600);
+        c.socket.write(raw.subarray(at, at + n));
+        at += n;
+        if (next(2) === 0) await new Promise((r) => setImmediate(r));
+      }
+      const got = responses(await c.until((t) => responses(t).length === expected.length));
+      expect(got.map((r) => r.body)).toEqual(expected);
+      c.socket.destroy();
+    }
+  });
+
   it('chunks a body written in pieces in HTTP/1.1, with trailers', async () => {
     const port = await serve((_req, res) => {
       res.writeHead(200, ['Content-Type', 'text/plain']);
