@@ -254,6 +254,19 @@ describe('keep-alive and framing', () => {
     expect(await closed.promise).toBe(false);
   });
 
+  it("leaves the connection alone when a finished response is destroyed: it carries the next request by then", async () => {
+    const port = await serve((req, res) => {
+      res.end(Buffer.from(req.url));
+      if (req.url === '/first') setTimeout(() => res.destroy(), 20);
+    });
+    const c = await connect(port);
+    c.socket.write('GET /first HTTP/1.1\r\nHost: a\r\n\r\n');
+    await c.until((t) => responses(t).length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.write('GET /second HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(responses(await c.until((t) => responses(t).length === 2)).map((r) => r.body)).toEqual(['/first', '/second']);
+  });
+
   it('refuses to write a header value with CR or LF (no response splitting)', async () => {
     const thrown = deferred<string>();
     const port = await serve((_req, res) => {

@@ -625,8 +625,9 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     this.trailers = text;
   }
 
+  /** Cuts the connection, unless the response is finished (the connection may carry the next one by now). */
   destroy(): this {
-    if (!this.destroyed) {
+    if (!this.destroyed && !this.writableFinished) {
       this.destroyed = true;
       this.connection.destroy();
     }
