@@ -69,7 +69,7 @@ export class Http1Server extends net.Server {
     return this;
   }
 
-  closeIdleConnections(): void {
+  private closeIdleConnections(): void {
     for (const c of this.live) if (c.idle) c.destroy();
   }
 
@@ -102,9 +102,8 @@ export class Http1Connection implements RequestSink {
   private since = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
-  /** The connection ends after the current response. */
+  /** The connection ends after the current response, or has ended: nothing more is read or answered. */
   private closing = false;
-  private closed = false;
   private paused = false;
 
   constructor(
@@ -160,7 +159,7 @@ export class Http1Connection implements RequestSink {
   private parse(chunk: Buffer): void {
     this.parsing = true;
     let at = 0;
-    while (at < chunk.length && !this.closed && !this.closing) {
+    while (at < chunk.length && !this.closing) {
       if (this.phase === Phase.Idle) {
         this.phase = Phase.Head;
         this.since = Date.now();
@@ -176,7 +175,7 @@ export class Http1Connection implements RequestSink {
       }
       at += used;
       if (this.arrived) this.dispatch(this.arrived);
-      if (!this.parser.complete || this.closed || this.closing) break;
+      if (!this.parser.complete || this.closing) break;
       if (!this.res!.writableFinished) {
         if (at < chunk.length) {
           this.held = chunk.subarray(at);
@@ -243,7 +242,7 @@ export class Http1Connection implements RequestSink {
   private readonly readHeld = (): void => {
     const held = this.held;
     this.held = undefined;
-    if (held && !this.closed && !this.closing) this.parse(held);
+    if (held && !this.closing) this.parse(held);
     this.updateReading();
   };
 
@@ -259,7 +258,7 @@ export class Http1Connection implements RequestSink {
   /** Stops or resumes reading the socket: while bytes are held, or while the request's reader is paused. */
   updateReading(): void {
     const stop = this.held !== undefined || (this.req !== undefined && this.req.wantsPause());
-    if (stop === this.paused || this.closed) return;
+    if (stop === this.paused || this.closing) return;
     this.paused = stop;
     if (stop) this.socket.pause();
     else this.socket.resume();
@@ -289,7 +288,7 @@ export class Http1Connection implements RequestSink {
   }
 
   private onClose(): void {
-    this.closed = true;
+    this.closing = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.req?.abort();
@@ -310,7 +309,7 @@ export class Http1Connection implements RequestSink {
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.closed || this.phase === Phase.Busy) return; // re-armed when the connection goes idle
+    if (this.closing || this.phase === Phase.Busy) return; // re-armed when the connection goes idle
     const limit = this.phase === Phase.Idle ? this.server.keepAliveTimeoutMs : this.server.headersTimeoutMs;
     const left = this.since + limit - Date.now();
     if (left > 0) {
@@ -332,7 +331,6 @@ export class Http1Request extends EventEmitter implements DownstreamRequest {
   readonly url: string;
   readonly rawHeaders: string[];
   rawTrailers: string[] = [];
-  readonly httpVersionMinor: 0 | 1;
   readonly socket: net.Socket;
   complete = false;
   destroyed = false;
@@ -352,7 +350,6 @@ export class Http1Request extends EventEmitter implements DownstreamRequest {
     this.method = head.method;
     this.url = head.target;
     this.rawHeaders = head.raw;
-    this.httpVersionMinor = head.minor;
     this.socket = connection.socket;
   }
 
@@ -436,9 +433,7 @@ export class Http1Request extends EventEmitter implements DownstreamRequest {
   }
 
   abort(): void {
-    if (this.destroyed) return;
     this.destroyed = true;
-    if (!this.complete) this.emit('aborted');
   }
 
   private scheduleFlush(): void {

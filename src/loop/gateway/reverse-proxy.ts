@@ -11,10 +11,10 @@
 // Host is forwarded as received (like Envoy and most reverse proxies), so upstreams see the name clients
 // used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
 import http from 'node:http';
-import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
+import type { ClosableServer } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tap, TapExchange } from '../tap/tap-types.js';
 import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
@@ -62,16 +62,16 @@ export interface GatewayHandler {
 /** Which HTTP/1.1 server side reads the gateway's downstream connections. */
 export type GatewayServerKind = 'node' | 'own';
 
-/** A server of either kind, as the gateway starts and stops it. */
-export type GatewayServer = net.Server & { closeAllConnections(): void; closeIdleConnections(): void };
+/** Idle time allowed between requests on a downstream connection, with either server side. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
  * A server wired to a gateway handler (request and checkContinue): node:http's, or the gateway's own
  * (http1-server.ts), which costs less CPU per request and refuses requests that could be read two ways.
  */
-export function createGatewayServer(gateway: GatewayHandler, kind: GatewayServerKind = 'own'): GatewayServer {
-  if (kind === 'own') return new Http1Server(gateway.handler, { keepAliveTimeoutMs: 65_000, checkContinue: gateway.checkContinue });
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, gateway.handler);
+export function createGatewayServer(gateway: GatewayHandler, kind: GatewayServerKind = 'own'): ClosableServer {
+  if (kind === 'own') return new Http1Server(gateway.handler, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, checkContinue: gateway.checkContinue });
+  const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, gateway.handler);
   server.on('checkContinue', gateway.checkContinue);
   return server;
 }

@@ -3,14 +3,14 @@
 import http from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { LoopError } from '../../core/errors.js';
-import { listen, parseHostPort, type Listening } from '../../core/listen.js';
+import { listen, parseHostPort, type ClosableServer, type Listening } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tap } from '../tap/tap-types.js';
 import { createAdminHandler } from './admin-server.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { GatewayOptions } from './gateway-options.js';
 import { createGatewayTap } from './gateway-tap.js';
-import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayServer } from './reverse-proxy.js';
+import { createGatewayHandler, createGatewayServer, type GatewayHandler } from './reverse-proxy.js';
 import type { RouteTable } from './route-table.js';
 
 export interface RunningGateway {
@@ -55,7 +55,7 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
   let main: Listening | undefined;
   let admin: Listening | undefined;
   let gateway: GatewayHandler | undefined;
-  let server: GatewayServer | undefined;
+  let server: ClosableServer | undefined;
   try {
     gateway = createGatewayHandler({
       routes: options.route,
@@ -65,9 +65,8 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
       metrics,
       ...(tap ? { tap } : {}),
     });
-    const created = createGatewayServer(gateway, options.server);
-    server = created;
-    main = await listen(created, address);
+    server = createGatewayServer(gateway, options.server);
+    main = await listen(server, address);
     if (adminAddress) admin = await listen(http.createServer(createAdminHandler({ registry, routes: gateway.routes, ready: () => !draining, logger })), adminAddress);
   } catch (err) {
     await main?.close();
