@@ -241,6 +241,21 @@ describe('keep-alive and framing', () => {
     expect(count(await c.closed, 'HTTP/1.1 200')).toBe(1);
   });
 
+  it('lets go of a connection it closes even when the client never closes its side', async () => {
+    const port = await serve((_req, res) => {
+      res.writeHead(200, ['Connection', 'close', 'Content-Length', '2']);
+      res.end(Buffer.from('ok'));
+    });
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.push(socket);
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    socket.resume();
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await ended;
+    const connections = (): Promise<number> => new Promise((resolve, reject) => servers[0]!.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    await expect.poll(connections).toBe(0);
+  });
+
   it('cuts the connection when a response ends short of its Content-Length, rather than leave the client waiting', async () => {
     const closed = deferred<boolean>();
     const port = await serve((_req, res) => {

@@ -216,8 +216,7 @@ export class Http1Connection implements RequestSink {
   /** Called by the response once it is all written. */
   responseFinished(keepAlive: boolean): void {
     if (!keepAlive || this.closingAfterThis()) {
-      this.closing = true;
-      this.socket.end();
+      this.endAndClose();
       return;
     }
     const req = this.req!;
@@ -276,7 +275,18 @@ export class Http1Connection implements RequestSink {
       return;
     }
     res?.abort();
-    this.socket.end(errorResponse(status, message));
+    this.endAndClose(errorResponse(status, message));
+  }
+
+  /**
+   * Ends the connection and lets go of it once the last bytes are written, whether or not the client closes
+   * its side (the server allows half-open sockets, so `end()` alone would keep one open for ever).
+   */
+  private endAndClose(last?: Buffer): void {
+    this.closing = true;
+    this.socket.once('finish', () => this.socket.destroy());
+    if (last) this.socket.end(last);
+    else this.socket.end();
   }
 
   private onEnd(): void {
@@ -284,7 +294,7 @@ export class Http1Connection implements RequestSink {
     // As node:http does by default: a client that half-closes has gone, and what it asked for is abandoned.
     if (this.phase === Phase.Busy) this.destroy();
     else if (this.phase === Phase.Head && !this.parser.untouched) this.refuse(400, 'the connection closed before the request head was complete');
-    else this.socket.end();
+    else this.endAndClose();
   }
 
   private onClose(): void {
