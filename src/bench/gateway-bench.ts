@@ -309,6 +309,11 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     }
 
     const tapOff = rows.find((r) => r.key === 'tap-off')!;
+    const control = rows.find((r) => r.key === 'tap-off-control')!;
+    // The reference side of a row's windows: the two tap-off processes in turn, round by round, so that what
+    // sets two processes of identical code apart (the control read 100-103% in four runs, never below) is
+    // averaged out of every check rather than counted in it. The control itself is always against tap-off.
+    const referenceFor = (row: LiveRow, round: number): LiveRow => (row === control || round % 2 === 1 ? tapOff : control);
     /** CPU ticks of a row's processes so far. */
     const groupTicks = async (row: LiveRow): Promise<number | undefined> => {
       const ticks = await Promise.all(processesOf(row).map((t) => cpuTicksOfTree(t.pid)));
@@ -320,11 +325,12 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       await loadGroup([row, tapOff], settings.pairWarmupSeconds);
       await drained(row);
       for (let round = 1; round <= settings.pairRounds; round++) {
-        log(`gateway bench head to head ${round}/${settings.pairRounds}: ${row.label} with the tap-off gateways`);
-        await loadGroup([row, tapOff], settings.warmupSeconds);
-        const before = await Promise.all([groupTicks(row), groupTicks(tapOff)]);
-        const { value: [result, off], busy } = await watchingProxyCpu(() => loadGroup([row, tapOff], settings.seconds));
-        const after = await Promise.all([groupTicks(row), groupTicks(tapOff)]);
+        const reference = referenceFor(row, round);
+        log(`gateway bench head to head ${round}/${settings.pairRounds}: ${row.label} with ${reference.label}`);
+        await loadGroup([row, reference], settings.warmupSeconds);
+        const before = await Promise.all([groupTicks(row), groupTicks(reference)]);
+        const { value: [result, off], busy } = await watchingProxyCpu(() => loadGroup([row, reference], settings.seconds));
+        const after = await Promise.all([groupTicks(row), groupTicks(reference)]);
         const ticks = before.every((t) => t !== undefined) && after.every((t) => t !== undefined) ? { rowTicks: after[0]! - before[0]!, tapOffTicks: after[1]! - before[1]! } : {};
         (row.pairs ??= []).push({ row: result!, tapOff: off!, ...ticks, ...(busy !== undefined ? { proxyCpuBusy: busy } : {}) });
         const perRequest = (t: number | undefined, runs: WrkResult[]): string => (t === undefined ? '' : `, ${perRequestUs(t, runs.reduce((n, r) => n + r.requests, 0))}`);

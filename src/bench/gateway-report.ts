@@ -198,6 +198,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     `One compared target at a time: ${settings.pairWarmupSeconds} s of joint load, then its ${settings.pairRounds} windows back to back, so that both sides share their recent history`,
     '(interleaving the targets\' windows left each compared gateway idle between its windows while the tap-off gateway never was, and an idled gateway reads a few % slower).',
     '**The control** is tap-off gateways again, measured like the tap rows: its ratio is what the method reads for identical code. The checks are raw ratios.',
+    'Every other compared target meets the two tap-off gateways in turn (odd windows the first, even windows the control), so that what sets two processes of the same code apart averages out of its ratio.',
     `A check counts only when the proxy's CPU was at least ${pct(MIN_PROXY_BUSY)} busy (else the load side, not the proxies, set the pace).`,
     `**nginx** is measured head to head with the tap-off ${settings.sideProcesses === 2 ? 'gateways' : 'gateway'} in the same way (CPU time of every process of each, nginx's workers included),`,
     `${settings.pairRounds} windows after ${settings.pairWarmupSeconds} s of joint load, and the check takes nginx's CPU time per request over the gateway's: the scheduler hands nginx more than its half of the core, which a req/s ratio would count against the gateway, and alone nginx`,

@@ -2,7 +2,9 @@
 // asserts nothing). Run: npm run build && node dist/bench/tap-overhead-measure.js
 //  - begin() answering undefined (the tap on, no TapConfig matching at request headers);
 //  - a full recorded exchange with 1 KiB request and response bodies, not matched at the end;
-//  - a full matched exchange (redaction, handed to a sink that discards).
+//  - a full matched exchange (redaction, handed to a sink that discards);
+//  - the same, encoded into a record as the shipper does.
+import { CaptureRecordWriter } from '../capture/capture-binary.js';
 import type { TapConfig } from '../tapconfig/tapconfig.js';
 import { createTap } from '../loop/tap/tap.js';
 import type { CaptureSink } from '../loop/tap/tap-shipper.js';
@@ -45,3 +47,9 @@ const run = (tap: ReturnType<typeof createTap>, status: number) => () => {
 const tutorial = createTap({ source: 'm', configs: staticTapConfigs([tc('errors', 'responseHeaders[":status"] == prefix("5")')]), shipper: sink });
 measure('recorded exchange, 1 KiB bodies, tutorial config, 200 (not matched)', 300_000, run(tutorial, 200));
 measure('recorded exchange, 1 KiB bodies, tutorial config, 500 (matched, redacted)', 300_000, run(tutorial, 500));
+
+/** Encodes like the shipper, releasing each record at once (no queue, no I/O). */
+const writer = new CaptureRecordWriter();
+const encoding: CaptureSink = { enqueue: (c) => writer.release(writer.write(c)), flush: () => Promise.resolve(true), close: () => Promise.resolve() };
+const encoded = createTap({ source: 'm', configs: staticTapConfigs([tc('errors', 'responseHeaders[":status"] == prefix("5")')]), shipper: encoding });
+measure('recorded exchange, 1 KiB bodies, tutorial config, 500 (matched, redacted, encoded)', 300_000, run(encoded, 500));

@@ -57,12 +57,15 @@ export class CaptureRecordWriter {
 
   /**
    * `chunkBytes`: size of each shared buffer; a bigger record gets a chunk of its own. `spareChunks`: released
-   * chunks kept for reuse. A tap's batch spans several chunks (500 captures of 2 KiB ≈ 4 chunks) and the next
-   * batch fills while one is in flight, so keeping too few meant allocating fresh chunks for every batch.
+   * chunks kept for reuse. A tap's batch spans several chunks (500 captures of 2.5 KiB ≈ 5 chunks) and the next
+   * batch fills while one is in flight to a loop server that takes its time, so keeping too few meant allocating
+   * fresh chunks for every batch: with 8 kept, a capturing gateway allocated 111 MB of fresh chunks in 25 s
+   * (18% of what it wrote) and the garbage collector's threads worked twice as long as with 32 kept (34
+   * chunks in all, 8.5 MiB, then none). Kept chunks are at most `spareChunks × chunkBytes` of memory.
    */
   constructor(
     private readonly chunkBytes = 256 * 1024,
-    private readonly spareChunks = 8,
+    private readonly spareChunks = 32,
   ) {
     // Never from Buffer's shared pool: `release` tells chunks apart by their ArrayBuffer.
     this.chunk = Buffer.allocUnsafeSlow(chunkBytes);
