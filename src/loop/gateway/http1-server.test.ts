@@ -104,10 +104,26 @@ describe('keep-alive and framing', () => {
     await c.until((t) => responses(t).length === 1);
     c.socket.write('POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc');
     const [first, second] = responses(await c.until((t) => responses(t).length === 2));
-    expect(first!.head).toMatch(/^HTTP\/1\.1 200 OK\r\nContent-Length: 9$/);
+    // Keep-Alive: how long the server keeps an idle connection (node:http says so too), so clients let it go first.
+    expect(first!.head).toMatch(/^HTTP\/1\.1 200 OK\r\nContent-Length: 9\r\nKeep-Alive: timeout=65$/);
     expect(first!.body).toBe('GET /one ');
     expect(second!.body).toBe('POST /two abc');
     expect(c.text()).not.toMatch(/transfer-encoding|connection:/i);
+  });
+
+  it('says its own keep-alive timeout in whole seconds (none under one), and adds nothing to a Connection the handler set', async () => {
+    const heads = async (options: Http1ServerOptions, listener: Http1Listener = echo) => {
+      const c = await connect(await serve(listener, options));
+      c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      return responses(await c.until((t) => responses(t).length === 1))[0]!.head;
+    };
+    expect(await heads({ keepAliveTimeoutMs: 5_900 })).toMatch(/\r\nKeep-Alive: timeout=5$/);
+    expect(await heads({ keepAliveTimeoutMs: 900 })).toBe('HTTP/1.1 200 OK\r\nContent-Length: 6');
+    const own = await heads({}, (_req, res) => {
+      res.writeHead(200, ['Connection', 'keep-alive', 'Content-Length', '2']);
+      res.end(Buffer.from('ok'));
+    });
+    expect(own).toBe('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2');
   });
 
   it('answers pipelined requests in order, reading the next only once the previous response is finished', async () => {
@@ -198,7 +214,7 @@ describe('keep-alive and framing', () => {
     const c = await connect(port);
     c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     const text = await c.until((t) => t.endsWith('0\r\nX-Checksum: abc\r\n\r\n'));
-    expect(text).toBe('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5\r\nworld\r\n0\r\nX-Checksum: abc\r\n\r\n');
+    expect(text).toBe('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nKeep-Alive: timeout=65\r\n\r\n6\r\nhello \r\n5\r\nworld\r\n0\r\nX-Checksum: abc\r\n\r\n');
   });
 
   it('ends an HTTP/1.0 response of unknown length by closing, and keeps a 1.0 connection that asks for keep-alive', async () => {
@@ -216,7 +232,7 @@ describe('keep-alive and framing', () => {
     await k.until((t) => responses(t).length === 1);
     k.socket.write('GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
     const both = responses(await k.until((t) => responses(t).length === 2));
-    expect(both[0]!.head).toMatch(/\r\nConnection: keep-alive$/);
+    expect(both[0]!.head).toMatch(/\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65$/);
     expect(both[1]!.body).toBe('GET /b ');
   });
 
@@ -228,7 +244,7 @@ describe('keep-alive and framing', () => {
     const c = await connect(port);
     c.socket.write('HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET /204 HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n');
     const text = await c.until((t) => t.endsWith('body'));
-    expect(text).toBe('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody');
+    expect(text).toBe('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nKeep-Alive: timeout=65\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 4\r\nKeep-Alive: timeout=65\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\nKeep-Alive: timeout=65\r\n\r\nbody');
   });
 
   it('closes after a response that says Connection: close', async () => {
@@ -265,7 +281,7 @@ describe('keep-alive and framing', () => {
     });
     const c = await connect(port);
     c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    expect(await c.closed).toBe('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort');
+    expect(await c.closed).toBe('HTTP/1.1 200 OK\r\nContent-Length: 10\r\nKeep-Alive: timeout=65\r\n\r\nshort');
     expect(await closed.promise).toBe(false);
   });
 
@@ -296,7 +312,7 @@ describe('keep-alive and framing', () => {
     const c = await connect(port);
     c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     expect(await thrown.promise).toMatch(/X-Evil/);
-    expect(await c.until(/\r\n\r\n/)).toBe('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
+    expect(await c.until(/\r\n\r\n/)).toBe('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nKeep-Alive: timeout=65\r\n\r\n');
   });
 });
 
@@ -377,7 +393,7 @@ describe('request bodies', () => {
     c.socket.write('POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n');
     await c.until(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
     c.socket.write('hi');
-    expect(await c.until(/hi$/)).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\nContent-Length: 10\r\n\r\nPOST \/e hi$/);
+    expect(await c.until(/hi$/)).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\nContent-Length: 10\r\nKeep-Alive: timeout=65\r\n\r\nPOST \/e hi$/);
   });
 
   it('hands Expect: 100-continue to checkContinue when there is one', async () => {
@@ -389,7 +405,7 @@ describe('request bodies', () => {
     });
     const c = await connect(port);
     c.socket.write('POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n\r\n');
-    expect(await c.until(/\r\n\r\n/)).toBe('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n');
+    expect(await c.until(/\r\n\r\n/)).toBe('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nKeep-Alive: timeout=65\r\n\r\n');
   });
 });
 

@@ -8,7 +8,8 @@
 // `Expect: 100-continue` handed to `checkContinue` (or answered 100 at once), any other expectation 417; a
 // request body the handler left unread is read and dropped after the response, so the connection carries
 // the next request; a head that takes longer than the headers timeout gets 408, an idle connection is closed
-// after the keep-alive timeout; `close()` also closes idle connections. What it does differently: a request
+// after the keep-alive timeout, which keep-alive responses announce (`Keep-Alive: timeout=N`, unless the
+// handler set its own Connection header); `close()` also closes idle connections. What it does differently: a request
 // that could be read two ways is refused (request-parser.ts); CONNECT is answered 501 rather than dropped;
 // a response ended with its body before its head was written gets a Content-Length instead of chunked.
 import { EventEmitter } from 'node:events';
@@ -41,6 +42,11 @@ export class Http1Server extends net.Server {
   /** After `close()`: responses close their connections. */
   closing = false;
   readonly keepAliveTimeoutMs: number;
+  /**
+   * `Keep-Alive: timeout=N` for keep-alive responses, as node:http sends it: clients that read it (Node's
+   * agent does) let an idle connection go before the server closes it, rather than reuse it as it closes.
+   */
+  readonly keepAliveHint: string;
   readonly headersTimeoutMs: number;
   readonly maxHeadBytes: number;
   readonly checkContinue: Http1Listener | undefined;
@@ -51,6 +57,8 @@ export class Http1Server extends net.Server {
   ) {
     super({ allowHalfOpen: true });
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
+    const hintSeconds = Math.floor(this.keepAliveTimeoutMs / 1000);
+    this.keepAliveHint = hintSeconds > 0 ? `Keep-Alive: timeout=${hintSeconds}\r\n` : '';
     this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
     this.maxHeadBytes = options.maxHeadBytes ?? 16 * 1024;
     this.checkContinue = options.checkContinue;
@@ -108,7 +116,7 @@ export class Http1Connection implements RequestSink {
 
   constructor(
     readonly socket: net.Socket,
-    private readonly server: Http1Server,
+    readonly server: Http1Server,
   ) {
     socket.setNoDelay(true);
     this.parser = new RequestParser(this, { maxHeadBytes: server.maxHeadBytes });
@@ -679,14 +687,14 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     }
   }
 
-  /** The head with the connection's say and the blank line. */
+  /** The head with the connection's say (unless the handler had its own) and the blank line. */
   private completeHead(): string {
     const keepAlive = this.keepAlive && this.framing !== Framing.UntilClose && !this.connection.closingAfterThis();
-    if (!keepAlive) {
-      this.keepAlive = false;
-      if (!this.hasConnection) return `${this.head}Connection: close\r\n\r\n`;
-    } else if (this.minor === 0) return `${this.head}Connection: keep-alive\r\n\r\n`;
-    return `${this.head}\r\n`;
+    if (!keepAlive) this.keepAlive = false;
+    if (this.hasConnection) return `${this.head}\r\n`;
+    if (!keepAlive) return `${this.head}Connection: close\r\n\r\n`;
+    const hint = this.connection.server.keepAliveHint;
+    return this.minor === 0 ? `${this.head}Connection: keep-alive\r\n${hint}\r\n` : `${this.head}${hint}\r\n`;
   }
 
   private writeHeadOnly(): boolean {
