@@ -1,0 +1,134 @@
+// A/B of two gateway builds, head to head, for trying a change before a full `npm run bench -- gateway`
+// (not a test, and it writes nothing: it prints each window and the median). Both gateways run on the
+// proxy's CPU at the same moment, each under its own wrk (POST, 1 KiB body) against the same upstream, and
+// each side's CPU time per request comes from /proc, as in the gateway bench's head-to-head checks.
+//
+//   npm run build && node dist/bench/gateway-ab.js --b-dist .ab-dist --b-match true
+//
+// A side is a dist directory (default: this build) and a TapConfig match (none: tap off). A build to compare
+// is a copy of dist *inside the repository* (for node_modules), e.g. `git stash && npx tsc -p
+// tsconfig.build.json --outDir .ab-dist && git stash pop`. A tap-on side ships to its own `loop serve` on the
+// load CPU, as in the bench. The ratio printed is B's throughput relative to A's: A's CPU time per request
+// over B's. The same build on both sides reads 1.00 ± 0.04 a window on this 2-core VM; trust medians of 8+.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpuTicksOfTree, pinTree, planCpus } from './cpu-pinning.js';
+import { startUpstream } from './gateway-targets.js';
+import type * as Targets from './gateway-targets.js';
+import { findExecutable, postScript, runWrk } from './wrk-load.js';
+
+const DIST = path.resolve(import.meta.dirname, '..');
+
+const HELP = `usage: node dist/bench/gateway-ab.js [options]
+  --a-dist DIR, --b-dist DIR     dist directories of the two sides (default: this build)
+  --a-match EXPR, --b-match EXPR TapConfig match of each side's tap; empty or absent: tap off
+  --a-args ARGS, --b-args ARGS   extra \`loop gateway\` arguments, space-separated (e.g. "--server node")
+  --windows N                    measured windows (default 8)
+  --seconds S                    seconds per window (default 5)`;
+
+interface Side {
+  name: string;
+  gateway: Targets.RunningTarget;
+  loopServer?: Targets.RunningTarget;
+  targets: typeof Targets;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'a-dist': { type: 'string', default: DIST },
+      'b-dist': { type: 'string', default: DIST },
+      'a-match': { type: 'string', default: '' },
+      'b-match': { type: 'string', default: '' },
+      'a-args': { type: 'string', default: '' },
+      'b-args': { type: 'string', default: '' },
+      windows: { type: 'string', default: '8' },
+      seconds: { type: 'string', default: '5' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const windows = Number(values.windows);
+  const seconds = Number(values.seconds);
+  if (!Number.isInteger(windows) || windows < 1) throw new Error(`--windows: expected a whole number ≥ 1, got "${values.windows}"`);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: expected a whole number ≥ 1, got "${values.seconds}"`);
+  const wrk = await findExecutable('wrk');
+  if (!wrk) throw new Error('wrk is not installed (apt-get install -y wrk)');
+  const cpus = await planCpus(process.env);
+  if (!cpus) throw new Error('needs two CPUs and taskset to pin the gateways apart from the load');
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-ab-'));
+  const running: Targets.RunningTarget[] = [];
+  const pinned = async (t: Targets.RunningTarget, cpu: string): Promise<Targets.RunningTarget> => {
+    running.push(t);
+    await pinTree(cpus.taskset, t.pid, cpu);
+    return t;
+  };
+  try {
+    const script = path.join(dir, 'post.lua');
+    await writeFile(script, postScript(1024));
+    const upstream = await pinned(await startUpstream(), cpus.load);
+    const side = async (name: string, dist: string, match: string, args: string): Promise<Side> => {
+      const targets = (await import(path.join(path.resolve(dist), 'bench/gateway-targets.js'))) as typeof Targets;
+      const extra = args.split(' ').filter(Boolean);
+      if (!match) return { name, targets, gateway: await pinned(await targets.startGateway(upstream.url, undefined, 0, extra), cpus.proxy) };
+      const loopServer = await pinned(await targets.startLoopServer(await mkdtemp(path.join(dir, name))), cpus.load);
+      await targets.putTapConfig(loopServer.url, name.toLowerCase(), match);
+      return { name, targets, loopServer, gateway: await pinned(await targets.startGateway(upstream.url, loopServer.url, 1, extra), cpus.proxy) };
+    };
+    const a = await side('A', values['a-dist'], values['a-match'], values['a-args']);
+    const b = await side('B', values['b-dist'], values['b-match'], values['b-args']);
+    const load = (s: Side, secs: number) => runWrk(wrk, s.gateway.url, { threads: 1, connections: 32, seconds: secs, script, pin: { taskset: cpus.taskset, cpus: cpus.load } });
+    // What a tap-on side queued is shipped before the next window, so it does not eat into that window's CPU.
+    const drained = async (): Promise<void> => {
+      for (const s of [a, b]) {
+        if (!s.loopServer) continue;
+        const admin = s.gateway.adminUrl!;
+        await s.targets.waitFor(async () => s.targets.metricValue(await s.targets.metricsText(admin), 'loop_tap_queue_depth') === 0, `side ${s.name}'s tap queue to drain`, 60_000);
+      }
+    };
+    process.stderr.write('warming up: 15 s each side alone, then 10 s together\n');
+    for (const s of [a, b]) {
+      await load(s, 15);
+      await drained();
+    }
+    await Promise.all([load(a, 10), load(b, 10)]);
+    await drained();
+    const ratios: number[] = [];
+    for (let w = 1; w <= windows; w++) {
+      await Promise.all([load(a, 2), load(b, 2)]);
+      const before = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
+      const [ra, rb] = await Promise.all([load(a, seconds), load(b, seconds)]);
+      const after = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
+      if (before.includes(undefined) || after.includes(undefined)) throw new Error('the gateways\' CPU times are not readable from /proc');
+      const perA = (after[0]! - before[0]!) / Math.max(1, ra.requests);
+      const perB = (after[1]! - before[1]!) / Math.max(1, rb.requests);
+      ratios.push(perA / perB);
+      // /proc counts CPU time in 1/100 s: µs per request = ticks × 10,000 / requests.
+      process.stdout.write(
+        `window ${w}/${windows}: B/A ${(perA / perB).toFixed(3)} | A ${(perA * 1e4).toFixed(0)} µs CPU/request, ${Math.round(ra.requestsPerSec)} req/s | B ${(perB * 1e4).toFixed(0)} µs CPU/request, ${Math.round(rb.requestsPerSec)} req/s\n`,
+      );
+      await drained();
+    }
+    const sorted = [...ratios].sort((x, y) => x - y);
+    const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    process.stdout.write(`B's throughput relative to A's (A's CPU per request over B's): median ${median.toFixed(3)}, range ${sorted[0]!.toFixed(3)}–${sorted[sorted.length - 1]!.toFixed(3)}, ${windows} windows of ${seconds} s\n`);
+    return 0;
+  } finally {
+    for (const t of running.reverse()) await t.stop().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`gateway-ab: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
