@@ -59,3 +59,9 @@ export async function cpuTicksOfTree(pid: number): Promise<number | undefined> {
   }
   return ticks;
 }
+
+/** Linux's USER_HZ, the unit of /proc's CPU times (for µs per request in logs: ratios need no unit). */
+const TICKS_PER_SECOND = 100;
+
+/** `ticks` of CPU time spread over `requests`, as "N µs CPU/request". */
+export const perRequestUs = (ticks: number, requests: number): string => `${((ticks * 1e6) / TICKS_PER_SECOND / Math.max(1, requests)).toFixed(0)} µs CPU/request`;

@@ -15,7 +15,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuTicksOfTree, pinTree, planCpus } from './cpu-pinning.js';
+import { cpuTicksOfTree, perRequestUs, pinTree, planCpus } from './cpu-pinning.js';
+import { summarize } from './gateway-report.js';
 import { startUpstream } from './gateway-targets.js';
 import type * as Targets from './gateway-targets.js';
 import { findExecutable, postScript, runWrk } from './wrk-load.js';
@@ -107,18 +108,17 @@ async function main(): Promise<number> {
       const [ra, rb] = await Promise.all([load(a, seconds), load(b, seconds)]);
       const after = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
       if (before.includes(undefined) || after.includes(undefined)) throw new Error('the gateways\' CPU times are not readable from /proc');
-      const perA = (after[0]! - before[0]!) / Math.max(1, ra.requests);
-      const perB = (after[1]! - before[1]!) / Math.max(1, rb.requests);
-      ratios.push(perA / perB);
-      // /proc counts CPU time in 1/100 s: µs per request = ticks × 10,000 / requests.
+      const ticksA = after[0]! - before[0]!;
+      const ticksB = after[1]! - before[1]!;
+      const ratio = ticksA / Math.max(1, ra.requests) / (ticksB / Math.max(1, rb.requests));
+      ratios.push(ratio);
       process.stdout.write(
-        `window ${w}/${windows}: B/A ${(perA / perB).toFixed(3)} | A ${(perA * 1e4).toFixed(0)} µs CPU/request, ${Math.round(ra.requestsPerSec)} req/s | B ${(perB * 1e4).toFixed(0)} µs CPU/request, ${Math.round(rb.requestsPerSec)} req/s\n`,
+        `window ${w}/${windows}: B/A ${ratio.toFixed(3)} | A ${perRequestUs(ticksA, ra.requests)}, ${Math.round(ra.requestsPerSec)} req/s | B ${perRequestUs(ticksB, rb.requests)}, ${Math.round(rb.requestsPerSec)} req/s\n`,
       );
       await drained();
     }
-    const sorted = [...ratios].sort((x, y) => x - y);
-    const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-    process.stdout.write(`B's throughput relative to A's (A's CPU per request over B's): median ${median.toFixed(3)}, range ${sorted[0]!.toFixed(3)}–${sorted[sorted.length - 1]!.toFixed(3)}, ${windows} windows of ${seconds} s\n`);
+    const spread = summarize(ratios)!;
+    process.stdout.write(`B's throughput relative to A's (A's CPU per request over B's): median ${spread.median.toFixed(3)}, range ${spread.min.toFixed(3)}–${spread.max.toFixed(3)}, ${windows} windows of ${seconds} s\n`);
     return 0;
   } finally {
     for (const t of running.reverse()) await t.stop().catch(() => {});

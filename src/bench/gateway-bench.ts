@@ -19,14 +19,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../core/errors.js';
 import { metricsText, metricValue, putTapConfig, request, startBareNodeProxy, startGateway, startLoopServer, startUpstream, waitFor, type RunningTarget } from './gateway-targets.js';
-import { cpuTicksOfTree, pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
+import { cpuTicksOfTree, perRequestUs, pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
 import { startNginx } from './nginx-target.js';
 import { findExecutable, postScript, runWrk, type WrkResult, type WrkSettings } from './wrk-load.js';
 
 export const BODY_BYTES = 1024;
-/** Linux's USER_HZ, the unit of /proc's CPU times (for the log's µs per request only: ratios need no unit). */
-const TICKS_PER_SECOND = 100;
-const perRequestUs = (ticks: number, requests: number): string => `${((ticks * 1e6) / TICKS_PER_SECOND / Math.max(1, requests)).toFixed(0)} µs CPU/request`;
 
 export type RowKey = 'upstream' | 'node-proxy' | 'nginx-1' | 'nginx-auto' | 'tap-off' | 'tap-off-control' | 'tap-off-node' | 'tap-request-miss' | 'tap-response-miss' | 'tap-all';
 

@@ -30,7 +30,8 @@ export interface Spread {
   count: number;
 }
 
-function summarize(ratios: number[]): Spread | undefined {
+/** Median and range of `ratios`; undefined for none. */
+export function summarize(ratios: number[]): Spread | undefined {
   if (ratios.length === 0) return undefined;
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), count: ratios.length };
 }
