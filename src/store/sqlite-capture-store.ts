@@ -158,7 +158,7 @@ export function createSqliteCaptureStore(options: SqliteCaptureStoreOptions): Sq
       // Validated and serialised here: cheaper than cloning the capture objects to the writer thread, and
       // a bad capture is refused with the same error before anything is queued.
       const rows = packRows(captures.map((c, i) => toCaptureRow(c, i)));
-      return use(({ writer }) => writer.runTransferring('insertRows', [rows.numbers, rows.bodies], rows));
+      return use(({ writer }) => writer.runTransferring('insertRows', [rows.numbers, rows.bytes], rows));
     },
 
     async get(id: number): Promise<Capture | undefined> {
