@@ -319,7 +319,10 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
     const sum = (runs: WrkResult[]): string => `${Math.round(runs.reduce((n, r) => n + r.requestsPerSec, 0)).toLocaleString('en')} req/s (${runs.map((r) => Math.round(r.requestsPerSec).toLocaleString('en')).join(' + ')})`;
     for (const row of rows.filter((r) => HEAD_TO_HEAD.includes(r.key))) {
       log(`gateway bench head to head: ${row.label} with the tap-off gateways, ${settings.pairWarmupSeconds} s of joint warm-up`);
-      await loadGroup([row, tapOff], settings.pairWarmupSeconds);
+      // Half of it with each reference the windows will meet, the first window's last, so that neither
+      // reference comes to a window idle (the control used to sit out the whole warm-up).
+      const references = row === control ? [tapOff] : [referenceFor(row, 2), referenceFor(row, 1)];
+      for (const reference of references) await loadGroup([row, reference], Math.max(1, Math.round(settings.pairWarmupSeconds / references.length)));
       await drained(row);
       for (let round = 1; round <= settings.pairRounds; round++) {
         const reference = referenceFor(row, round);

@@ -196,7 +196,7 @@ export function renderGatewaySection(result: GatewayBenchResult): string[] {
     'row\'s throughput relative to tap off (measured while the two share the core and its caches). Both sides see the same machine at the same moment (this VM\'s speed drifts by ±30% between consecutive 3-second',
     'windows; ratios of solo medians drifted by ±15% between runs of the same code), and how the scheduler and the shared load CPU split the requests between processes does not',
     'enter (in one window two identical processes served 1,292 and 1,421 req/s).',
-    `One compared target at a time: ${settings.pairWarmupSeconds} s of joint load, then its ${settings.pairRounds} windows back to back, so that both sides share their recent history`,
+    `One compared target at a time: ${settings.pairWarmupSeconds} s of joint load (half of it with each of the two tap-off processes it meets), then its ${settings.pairRounds} windows back to back, so that both sides share their recent history`,
     '(interleaving the targets\' windows left each compared gateway idle between its windows while the tap-off gateway never was, and an idled gateway reads a few % slower).',
     '**The control** is tap-off gateways again, measured like the tap rows: its ratio is what the method reads for identical code. The checks are raw ratios.',
     'Every other compared target meets the two tap-off gateways in turn (odd windows the first, even windows the control), so that what sets two processes of the same code apart averages out of its ratio.',
