@@ -95,7 +95,7 @@ export type GatewayBenchResult =
 /**
  * LOOP_BENCH_SECONDS: measured seconds per window (default 5; each after a 2 s warm-up);
  * LOOP_BENCH_ROUNDS: solo rounds through all rows (default 4); LOOP_BENCH_PAIR_ROUNDS: head-to-head
- * rounds per check (default 8); LOOP_BENCH_WARMUP: seconds of load per target before anything is measured
+ * rounds per check (default 16: with 8, verdicts moved by 2-4 points between runs); LOOP_BENCH_WARMUP: seconds of load per target before anything is measured
  * (default 15); LOOP_BENCH_CONNECTIONS: wrk connections per target (default 32); LOOP_BENCH_PIN=0: do not pin CPUs;
  * LOOP_BENCH_SIDE_PROCESSES: gateway processes per side of a head-to-head window (default 1; 2 averages
  * out process-to-process differences, but four processes on one core thrash each other's caches, and the
@@ -117,7 +117,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
     warmupSeconds: 2,
     jitWarmupSeconds: int('LOOP_BENCH_WARMUP', 15),
     rounds: int('LOOP_BENCH_ROUNDS', 4),
-    pairRounds: int('LOOP_BENCH_PAIR_ROUNDS', 8),
+    pairRounds: int('LOOP_BENCH_PAIR_ROUNDS', 16),
     pairWarmupSeconds: 10,
     sideProcesses: sideProcesses(env.LOOP_BENCH_SIDE_PROCESSES),
   };

@@ -33,7 +33,7 @@ const HEADER = [
   '',
   'Reproduce: `npm run bench` runs every suite; `npm run bench -- core`, `-- gateway` or `-- squash` runs one and leaves the others\' sections as they were.',
   'Needs `npm ci`; the gateway suite needs wrk, and nginx for its rows (`apt-get install -y wrk nginx`); PostgreSQL via `scripts/postgres-start.sh` when run as root; the squash suite needs root and the debuggers `.ci/run` installs.',
-  'Each section says when and where it was measured. Shorter runs for checks: `LOOP_BENCH_CAPTURES`, `LOOP_BENCH_ROWS` (core), `LOOP_BENCH_SECONDS`, `LOOP_BENCH_ROUNDS` (gateway, squash).',
+  'Each section says when and where it was measured. Shorter runs for checks: `LOOP_BENCH_CAPTURES`, `LOOP_BENCH_ROWS` (core), `LOOP_BENCH_SECONDS`, `LOOP_BENCH_ROUNDS` (gateway, squash), `LOOP_BENCH_PAIR_ROUNDS` (gateway head-to-head windows per check, default 16; the gateway suite takes about 25 minutes).',
 ];
 
 async function main(): Promise<number> {
