@@ -60,6 +60,16 @@ export async function cpuTicksOfTree(pid: number): Promise<number | undefined> {
   return ticks;
 }
 
+/** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
+export async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
+  const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  if (!line) return undefined;
+  // user nice system idle iowait irq softirq steal …: idle and iowait are the not-busy ones.
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
 /** Linux's USER_HZ, the unit of /proc's CPU times (for µs per request in logs: ratios need no unit). */
 const TICKS_PER_SECOND = 100;
 

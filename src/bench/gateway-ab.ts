@@ -1,5 +1,6 @@
 // A/B of two gateway builds, head to head, for trying a change before a full `npm run bench -- gateway`
-// (not a test, and it writes nothing: it prints each window and the median). Both gateways run on the
+// (not a test, and it writes nothing: it prints each window, the median, and how busy the proxy's CPU was,
+// since a ratio taken with the proxy under the bench's 90% busy reads high). Both gateways run on the
 // proxy's CPU at the same moment, each under its own wrk (POST, 1 KiB body) against the same upstream, and
 // each side's CPU time per request comes from /proc, as in the gateway bench's head-to-head checks.
 //
@@ -15,8 +16,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuTicksOfTree, perRequestUs, pinTree, planCpus } from './cpu-pinning.js';
-import { summarize } from './gateway-report.js';
+import { cpuTicksOfTree, cpuTimes, perRequestUs, pinTree, planCpus } from './cpu-pinning.js';
+import { MIN_PROXY_BUSY, summarize } from './gateway-report.js';
 import { startUpstream } from './gateway-targets.js';
 import type * as Targets from './gateway-targets.js';
 import { findExecutable, postScript, runWrk } from './wrk-load.js';
@@ -102,23 +103,32 @@ async function main(): Promise<number> {
     await Promise.all([load(a, 10), load(b, 10)]);
     await drained();
     const ratios: number[] = [];
+    const busyShares: number[] = [];
     for (let w = 1; w <= windows; w++) {
       await Promise.all([load(a, 2), load(b, 2)]);
       const before = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
+      const proxyBefore = await cpuTimes(cpus.proxy);
       const [ra, rb] = await Promise.all([load(a, seconds), load(b, seconds)]);
+      const proxyAfter = await cpuTimes(cpus.proxy);
       const after = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
       if (before.includes(undefined) || after.includes(undefined)) throw new Error('the gateways\' CPU times are not readable from /proc');
       const ticksA = after[0]! - before[0]!;
       const ticksB = after[1]! - before[1]!;
       const ratio = ticksA / Math.max(1, ra.requests) / (ticksB / Math.max(1, rb.requests));
       ratios.push(ratio);
+      // As in the bench: below MIN_PROXY_BUSY the load side, not the gateways, set the pace, and the ratio reads high.
+      const busy = proxyBefore && proxyAfter ? (proxyAfter.busy - proxyBefore.busy) / Math.max(1, proxyAfter.total - proxyBefore.total) : undefined;
+      if (busy !== undefined) busyShares.push(busy);
       process.stdout.write(
-        `window ${w}/${windows}: B/A ${ratio.toFixed(3)} | A ${perRequestUs(ticksA, ra.requests)}, ${Math.round(ra.requestsPerSec)} req/s | B ${perRequestUs(ticksB, rb.requests)}, ${Math.round(rb.requestsPerSec)} req/s\n`,
+        `window ${w}/${windows}: B/A ${ratio.toFixed(3)} | A ${perRequestUs(ticksA, ra.requests)}, ${Math.round(ra.requestsPerSec)} req/s | B ${perRequestUs(ticksB, rb.requests)}, ${Math.round(rb.requestsPerSec)} req/s${busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : ''}\n`,
       );
       await drained();
     }
     const spread = summarize(ratios)!;
-    process.stdout.write(`B's throughput relative to A's (A's CPU per request over B's): median ${spread.median.toFixed(3)}, range ${spread.min.toFixed(3)}–${spread.max.toFixed(3)}, ${windows} windows of ${seconds} s\n`);
+    const busy = summarize(busyShares);
+    process.stdout.write(
+      `B's throughput relative to A's (A's CPU per request over B's): median ${spread.median.toFixed(3)}, range ${spread.min.toFixed(3)}–${spread.max.toFixed(3)}, ${windows} windows of ${seconds} s${busy ? `; proxy CPU ${(busy.median * 100).toFixed(0)}% busy (median)${busy.median < MIN_PROXY_BUSY ? `, under the bench's ${MIN_PROXY_BUSY * 100}%: the load side limited both, read the ratio as high` : ''}` : ''}\n`,
+    );
     return 0;
   } finally {
     for (const t of running.reverse()) await t.stop().catch(() => {});

@@ -13,13 +13,13 @@
 // identical processes served 1,292 and 1,421 req/s in one window); the sides' req/s are kept beside it.
 // nginx (one target, its workers included) is compared with the tap-off gateway(s) the same way.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../core/errors.js';
 import { metricsText, metricValue, putTapConfig, request, startBareNodeProxy, startGateway, startLoopServer, startUpstream, waitFor, type RunningTarget } from './gateway-targets.js';
-import { cpuTicksOfTree, perRequestUs, pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
+import { cpuTicksOfTree, cpuTimes, perRequestUs, pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
 import { startNginx } from './nginx-target.js';
 import { findExecutable, postScript, runWrk, type WrkResult, type WrkSettings } from './wrk-load.js';
 
@@ -153,16 +153,6 @@ interface LiveRow extends RowResult {
  * about 3% slower (up to 11%) than the same code kept busy.
  */
 const HEAD_TO_HEAD: readonly RowKey[] = ['tap-off-control', 'tap-off-node', 'tap-request-miss', 'tap-response-miss', 'tap-all', 'nginx-1', 'nginx-auto'];
-
-/** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
-async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
-  const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`cpu${cpu} `));
-  if (!line) return undefined;
-  // user nice system idle iowait irq softirq steal …: idle and iowait are the not-busy ones.
-  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - f[4]!, total };
-}
 
 const TAP_ROWS: { key: RowKey; label: string; match: string }[] = [
   { key: 'tap-request-miss', label: 'gateway, tap on, TapConfig ruled out at request headers', match: 'requestHeaders["x-never"] == present()' },
