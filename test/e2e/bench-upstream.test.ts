@@ -1,10 +1,11 @@
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '../core/spawn-server.js';
+import { spawnServer, type SpawnedServer } from '../../src/core/spawn-server.js';
+import { ROOT } from './harness.js';
 
-// The built upstream the gateway bench measures every proxy against (npm test builds dist first).
-const UPSTREAM = path.resolve(import.meta.dirname, '../../dist/bench/bench-upstream.js');
+// The built upstream the gateway bench measures every proxy against.
+const UPSTREAM = path.join(ROOT, 'dist/bench/bench-upstream.js');
 
 interface Answer {
   status: number;
