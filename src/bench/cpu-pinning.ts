@@ -61,7 +61,7 @@ export async function cpuTicksOfTree(pid: number): Promise<number | undefined> {
 }
 
 /** Busy and total jiffies of one CPU (`cpu` as taskset names it, a single number), from /proc/stat. */
-export async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
+async function cpuTimes(cpu: string): Promise<{ busy: number; total: number } | undefined> {
   const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`cpu${cpu} `));
   if (!line) return undefined;
   // user nice system idle iowait irq softirq steal …: idle and iowait are the not-busy ones.
@@ -69,6 +69,20 @@ export async function cpuTimes(cpu: string): Promise<{ busy: number; total: numb
   const total = f.reduce((a, b) => a + b, 0);
   return { busy: total - f[3]! - f[4]!, total };
 }
+
+/**
+ * Runs `work` and says how busy `cpu` was meanwhile, 0–1 (no `busy` when no CPU is named or /proc/stat
+ * cannot say). Under MIN_PROXY_BUSY on the proxy's CPU the load side, not the proxies, set the pace.
+ */
+export async function watchingCpu<T>(cpu: string | undefined, work: () => Promise<T>): Promise<{ value: T; busy?: number }> {
+  const before = cpu === undefined ? undefined : await cpuTimes(cpu);
+  const value = await work();
+  const after = cpu === undefined ? undefined : await cpuTimes(cpu);
+  return before && after ? { value, busy: (after.busy - before.busy) / Math.max(1, after.total - before.total) } : { value };
+}
+
+/** " | proxy CPU N% busy" for a log line, or nothing. */
+export const busyText = (busy: number | undefined): string => (busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : '');
 
 /** Linux's USER_HZ, the unit of /proc's CPU times (for µs per request in logs: ratios need no unit). */
 const TICKS_PER_SECOND = 100;

@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuTicksOfTree, cpuTimes, perRequestUs, pinTree, planCpus } from './cpu-pinning.js';
+import { busyText, cpuTicksOfTree, perRequestUs, pinTree, planCpus, watchingCpu } from './cpu-pinning.js';
 import { MIN_PROXY_BUSY, summarize } from './gateway-report.js';
 import { startUpstream } from './gateway-targets.js';
 import type * as Targets from './gateway-targets.js';
@@ -107,9 +107,7 @@ async function main(): Promise<number> {
     for (let w = 1; w <= windows; w++) {
       await Promise.all([load(a, 2), load(b, 2)]);
       const before = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
-      const proxyBefore = await cpuTimes(cpus.proxy);
-      const [ra, rb] = await Promise.all([load(a, seconds), load(b, seconds)]);
-      const proxyAfter = await cpuTimes(cpus.proxy);
+      const { value: [ra, rb], busy } = await watchingCpu(cpus.proxy, () => Promise.all([load(a, seconds), load(b, seconds)]));
       const after = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
       if (before.includes(undefined) || after.includes(undefined)) throw new Error('the gateways\' CPU times are not readable from /proc');
       const ticksA = after[0]! - before[0]!;
@@ -117,10 +115,9 @@ async function main(): Promise<number> {
       const ratio = ticksA / Math.max(1, ra.requests) / (ticksB / Math.max(1, rb.requests));
       ratios.push(ratio);
       // As in the bench: below MIN_PROXY_BUSY the load side, not the gateways, set the pace, and the ratio reads high.
-      const busy = proxyBefore && proxyAfter ? (proxyAfter.busy - proxyBefore.busy) / Math.max(1, proxyAfter.total - proxyBefore.total) : undefined;
       if (busy !== undefined) busyShares.push(busy);
       process.stdout.write(
-        `window ${w}/${windows}: B/A ${ratio.toFixed(3)} | A ${perRequestUs(ticksA, ra.requests)}, ${Math.round(ra.requestsPerSec)} req/s | B ${perRequestUs(ticksB, rb.requests)}, ${Math.round(rb.requestsPerSec)} req/s${busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : ''}\n`,
+        `window ${w}/${windows}: B/A ${ratio.toFixed(3)} | A ${perRequestUs(ticksA, ra.requests)}, ${Math.round(ra.requestsPerSec)} req/s | B ${perRequestUs(ticksB, rb.requests)}, ${Math.round(rb.requestsPerSec)} req/s${busyText(busy)}\n`,
       );
       await drained();
     }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../core/errors.js';
 import { metricsText, metricValue, putTapConfig, request, startBareNodeProxy, startGateway, startLoopServer, startUpstream, waitFor, type RunningTarget } from './gateway-targets.js';
-import { cpuTicksOfTree, cpuTimes, perRequestUs, pinTree, planCpus, type CpuPlan } from './cpu-pinning.js';
+import { busyText, cpuTicksOfTree, perRequestUs, pinTree, planCpus, watchingCpu, type CpuPlan } from './cpu-pinning.js';
 import { startNginx } from './nginx-target.js';
 import { findExecutable, postScript, runWrk, type WrkResult, type WrkSettings } from './wrk-load.js';
 
@@ -266,13 +266,7 @@ export async function gatewayBench(settings: GatewayBenchSettings, log: (s: stri
       return group.map((row) => runs.slice(at, (at += processesOf(row).length)));
     };
     /** Runs `work` and says how busy the proxy's CPU was meanwhile (when CPUs are pinned). */
-    const watchingProxyCpu = async <T>(work: () => Promise<T>): Promise<{ value: T; busy?: number }> => {
-      const before = pinned ? await cpuTimes(pinned.proxy) : undefined;
-      const value = await work();
-      const after = pinned ? await cpuTimes(pinned.proxy) : undefined;
-      return before && after ? { value, busy: (after.busy - before.busy) / Math.max(1, after.total - before.total) } : { value };
-    };
-    const busyText = (busy: number | undefined): string => (busy !== undefined ? ` | proxy CPU ${(busy * 100).toFixed(0)}% busy` : '');
+    const watchingProxyCpu = <T>(work: () => Promise<T>): Promise<{ value: T; busy?: number }> => watchingCpu(pinned?.proxy, work);
 
     for (const row of rows) {
       for (const target of processesOf(row)) {

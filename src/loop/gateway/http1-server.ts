@@ -690,7 +690,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
   /** The head with the connection's say (unless the handler had its own) and the blank line. */
   private completeHead(): string {
     const keepAlive = this.keepAlive && this.framing !== Framing.UntilClose && !this.connection.closingAfterThis();
-    if (!keepAlive) this.keepAlive = false;
+    this.keepAlive = keepAlive;
     if (this.hasConnection) return `${this.head}\r\n`;
     if (!keepAlive) return `${this.head}Connection: close\r\n\r\n`;
     const hint = this.connection.server.keepAliveHint;
