@@ -40,7 +40,7 @@ const run = (tap: ReturnType<typeof createTap>, status: number) => () => {
   const x = tap.begin(info)!;
   x.requestData(kib);
   x.requestEnd();
-  x.response(status, [['content-type', 'application/json'], ['content-length', '1024']]);
+  x.response(status, ['content-type', 'application/json', 'content-length', '1024']);
   x.responseData(kib);
   x.end();
 };

@@ -74,18 +74,47 @@ export interface CaptureSummary {
  * Names compare case-insensitively.
  */
 export function headerValue(headers: HeaderList, name: string): string | undefined {
-  const want = name.toLowerCase();
-  // Lowercasing keeps the length of every character but U+0130 (İ → i̇): most names are ruled out by
-  // length before a lowercased copy is made (this runs on every header of every tapped exchange).
-  const odd = want.includes('i\u0307');
-  let out: string | undefined;
+  return pairsHeaderValue(headers, headerKey(name));
+}
+
+/** A header name made ready for many lookups: what `headerValue` works out about `name` on every call. */
+export interface HeaderKey {
+  /** The name lowercased. */
+  lower: string;
+  /**
+   * Lowercasing keeps the length of every character but U+0130 (İ → i̇): most names are ruled out by length
+   * before a lowercased copy is made, except when the name holds what İ lowercases to.
+   */
+  odd: boolean;
+}
+
+export function headerKey(name: string): HeaderKey {
+  const lower = name.toLowerCase();
+  return { lower, odd: lower.includes('i\u0307') };
+}
+
+/** `headerValue` with a prepared name; `first` is a value that comes before the list's (a pseudo-header's). */
+export function pairsHeaderValue(headers: HeaderList, key: HeaderKey, first?: string): string | undefined {
+  let out = first;
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i]!;
-    const k = pair[0];
-    if (k !== want && ((k.length !== want.length && !odd) || k.toLowerCase() !== want)) continue;
-    out = out === undefined ? pair[1] : `${out},${pair[1]}`;
+    if (sameName(pair[0], key)) out = out === undefined ? pair[1] : `${out},${pair[1]}`;
   }
   return out;
+}
+
+/** `pairsHeaderValue` over Node's flat form (`[name, value, name, value…]`), so no pairs need making. */
+export function rawHeaderValue(raw: readonly string[], key: HeaderKey, first?: string): string | undefined {
+  let out = first;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (sameName(raw[i]!, key)) out = out === undefined ? raw[i + 1]! : `${out},${raw[i + 1]!}`;
+  }
+  return out;
+}
+
+// This runs on every header of every tapped exchange: a lowercased copy is made only for a name that can equal.
+function sameName(name: string, key: HeaderKey): boolean {
+  return name === key.lower || ((name.length === key.lower.length || key.odd) && name.toLowerCase() === key.lower);
 }
 
 export function statusOf(capture: CaptureInput): number {

@@ -2,8 +2,8 @@
 // the grammar of DESIGN.md with near-misses at every step (misspelt names, bad escapes, wrong argument
 // kinds, odd regexes, deep nesting), then some are mutated as text.
 import { isLoopError } from '../core/errors.js';
-import { compileMatch, formatMatchError, MatchSyntaxError } from '../match/index.js';
-import type { CaptureInput } from '../capture/capture.js';
+import { compileMatch, formatMatchError, MatchSyntaxError, requestHeadList, responseHeadList, type RequestHead } from '../match/index.js';
+import { headerValue, statusOf, type CaptureInput } from '../capture/capture.js';
 import type { Gen } from './fuzz-random.js';
 import { FuzzPropertyError, showInput, type FuzzTarget } from './fuzz-target.js';
 import { mutateText } from './mutate.js';
@@ -24,6 +24,29 @@ const ESCAPES = ['\\"', '\\\\', '\\n', '\\t', '\\u00e9', '\\u12', '\\x41', '\\q'
 const DICTIONARY = ['(', ')', '!', '&&', '||', '==', '!=', '[', ']', ',', '"', '\\', 'true', ' ', '\n', '\r\n', '\t', '=', '&', '|', "'", '-', '99999999999999999999', '1.5', ...CALLS, ...HEADER_FIELDS, ...BODY_FIELDS];
 
 const SAMPLES: readonly CaptureInput[] = seedCaptures();
+
+/** A sample as a tap point has its heads, and the capture those heads stand for. */
+interface Heads {
+  request: RequestHead;
+  status: number;
+  response: string[];
+  capture: CaptureInput;
+}
+
+const PSEUDO = new Set([':method', ':path', ':authority', ':scheme']);
+
+// Each sample as given and with its header names upper-cased (names compare case-insensitively).
+const HEADS: readonly Heads[] = SAMPLES.flatMap((c) => [headsOf(c, (n) => n), headsOf(c, (n) => n.toUpperCase())]);
+
+function headsOf(c: CaptureInput, name: (n: string) => string): Heads {
+  const req = c.request.headers;
+  const rawHeaders = req.filter(([n]) => !PSEUDO.has(n)).flatMap(([n, v]) => [name(n), v]);
+  const request: RequestHead = { method: headerValue(req, ':method') ?? '', path: headerValue(req, ':path') ?? '', authority: headerValue(req, ':authority') ?? '', scheme: headerValue(req, ':scheme') ?? '', headers: [], rawHeaders };
+  const status = statusOf(c);
+  const response = c.response.headers.filter(([n]) => n !== ':status').flatMap(([n, v]) => [name(n), v]);
+  const capture = { ...c, request: { ...c.request, headers: requestHeadList(request) }, response: { ...c.response, headers: responseHeadList(status, response) } };
+  return { request, status, response, capture };
+}
 
 function str(content: string): string {
   return `"${content}"`;
@@ -130,6 +153,15 @@ export const matchFuzzTarget: FuzzTarget<string> = {
       const known = compiled.matchesKnown(c, compiled.fields);
       if (known !== undefined && known !== full) throw new FuzzPropertyError(`matchesKnown(all fields) = ${known} but matches = ${full}`);
       compiled.matchesKnown(c, []);
+    }
+    // What a tap decides from the heads, read where the tap point has them, is what the partial evaluator decides.
+    for (const h of HEADS) {
+      const atRequest = compiled.matchesKnown(h.capture, ['requestHeaders']);
+      const heads = compiled.matchesHeads(h.request, 0, undefined);
+      if (heads !== atRequest) throw new FuzzPropertyError(`matchesHeads at the request head = ${heads} but matchesKnown(requestHeaders) = ${atRequest}`);
+      const atResponse = compiled.matchesKnown(h.capture, ['requestHeaders', 'responseHeaders']);
+      const both = compiled.matchesHeads(h.request, h.status, h.response);
+      if (both !== atResponse) throw new FuzzPropertyError(`matchesHeads at the response head = ${both} but matchesKnown(request and response headers) = ${atResponse}`);
     }
     JSON.stringify(compiled.toEnvoy());
   },

@@ -7,10 +7,19 @@ import { Gen, inputSeed } from './fuzz-random.js';
 import { FUZZ_TARGETS } from './fuzz-targets.js';
 import { mib, runFuzz, type FuzzSummary } from './run-fuzz.js';
 
+const HELP = `usage: npm run fuzz -- [options]   (node --expose-gc dist/fuzz/run.js [options])
+  --target NAMES   comma-separated targets (default: all of ${FUZZ_TARGETS.map((t) => t.name).join(', ')})
+  --seed N         seed of the run (default: random, printed)
+  --count N        inputs per target (default 100000)
+  --index N        re-run the single input N of --seed and print it
+  --slow-ms MS     report inputs slower than this (default 100)
+Exit status 1 on any finding.`;
+
 function main(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
     options: {
+      help: { type: 'boolean', default: false },
       target: { type: 'string' },
       seed: { type: 'string' },
       count: { type: 'string', default: '100000' },
@@ -18,6 +27,10 @@ function main(argv: string[]): number {
       'slow-ms': { type: 'string', default: '100' },
     },
   });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
   const names = values.target ? values.target.split(',') : FUZZ_TARGETS.map((t) => t.name);
   const targets = names.map((n) => FUZZ_TARGETS.find((t) => t.name === n));
   const unknown = names.filter((_, i) => !targets[i]);

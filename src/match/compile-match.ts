@@ -4,7 +4,7 @@
 import type { CaptureInput } from '../capture/capture.js';
 import { decidableAtRequestHeaders, fieldsOf, needsResponse, type MatchExpr } from './ast.js';
 import { toEnvoyMatchPredicate, type EnvoyMatchPredicate } from './envoy-compile.js';
-import { createEvaluator, createPartialEvaluator } from './evaluate.js';
+import { createEvaluator, createHeadsEvaluator, createPartialEvaluator, type HeadsPredicate } from './evaluate.js';
 import type { FieldName } from './match-definitions.js';
 import { parseMatch } from './parser.js';
 
@@ -20,6 +20,8 @@ export interface CompiledMatch {
   matches(input: CaptureInput): boolean;
   /** Three-valued: undefined while fields not in `known` could still change the answer. */
   matchesKnown(input: CaptureInput, known: readonly FieldName[]): boolean | undefined;
+  /** `matchesKnown` with the heads known, read where a tap point has them (see `HeadsPredicate`). */
+  matchesHeads: HeadsPredicate;
   toEnvoy(): EnvoyMatchPredicate;
 }
 
@@ -43,6 +45,7 @@ export function compileMatch(source: string): CompiledMatch {
     decidableAtRequestHeaders: decidableAtRequestHeaders(expr),
     matches,
     matchesKnown,
+    matchesHeads: createHeadsEvaluator(expr),
     toEnvoy: () => toEnvoyMatchPredicate(expr),
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CaptureInput, HeaderList } from '../capture/capture.js';
 import { compileMatch } from './compile-match.js';
-import { evaluateMatch, evaluatePartial } from './evaluate.js';
+import { evaluateMatch, evaluatePartial, requestHeadList, responseHeadList, type RequestHead } from './evaluate.js';
 import { parseMatch } from './parser.js';
 
 function exchange(parts: {
@@ -171,5 +171,61 @@ describe('evaluatePartial and request-side helpers', () => {
     expect(m.needsResponse).toBe(needs);
     expect(m.decidableAtRequestHeaders).toBe(early);
     expect(m.fields).toEqual(fields);
+  });
+});
+
+describe('matchesHeads: the partial evaluator over the heads as a tap point has them', () => {
+  // Repeats (joined with ","), case, an empty value, a name with İ (lowercases to one character longer) and
+  // a header spelt like a pseudo-header's name without its colon.
+  const raw = ['Host', 'web:9090', 'Accept', 'text/html', 'accept', 'application/json', 'X-Empty', '', 'X-İd', '7', 'method', 'PUT'];
+  const head: RequestHead = { method: 'GET', path: '/orders/42?x=1', authority: 'web:9090', scheme: 'http', headers: [], rawHeaders: raw };
+  const pairsHead: RequestHead = { ...head, headers: requestHeadList(head).slice(4), rawHeaders: undefined };
+  const response = ['Content-Type', 'application/json', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2'];
+  const sources = [
+    'requestHeaders[":method"] == "GET"',
+    'requestHeaders[":method"] == "PUT"',
+    'requestHeaders["method"] == "PUT"',
+    'requestHeaders[":path"] == prefix("/orders/")',
+    'requestHeaders[":authority"] == "web:9090" && requestHeaders[":scheme"] == "http"',
+    'requestHeaders["accept"] == "text/html,application/json"',
+    'requestHeaders["ACCEPT"] == suffix("json")',
+    'requestHeaders["x-empty"] == ""',
+    'requestHeaders["x-empty"] != present()',
+    'requestHeaders["x-missing"] != present()',
+    'requestHeaders["x-missing"] != "1"',
+    'requestHeaders["x-id"] == "7"',
+    'requestHeaders["x-id"] != present()',
+    'responseHeaders[":status"] == prefix("5")',
+    'responseHeaders[":status"] == range(200, 300)',
+    'responseHeaders["set-cookie"] == "a=1,b=2"',
+    'requestHeaders[":method"] == "POST" && responseHeaders[":status"] == prefix("5")',
+    'requestHeaders[":method"] == "GET" || responseHeaders[":status"] == prefix("5")',
+    '!(responseHeaders["content-type"] == contains("json")) || requestBody == contains("x")',
+    'responseTrailers["grpc-status"] == "14" && requestHeaders["host"] == present()',
+    'true',
+    '!true',
+  ];
+  const stood = (status: number | undefined): CaptureInput =>
+    exchange({ req: requestHeadList(head), ...(status === undefined ? {} : { res: responseHeadList(status, response) }) });
+
+  it.each(sources)('%s: the same answer at the request head and at the response head', (source) => {
+    const m = compileMatch(source);
+    const atRequest = m.matchesKnown(stood(undefined), ['requestHeaders']);
+    expect(m.matchesHeads(head, 0, undefined)).toBe(atRequest);
+    expect(m.matchesHeads(pairsHead, 0, undefined)).toBe(atRequest);
+    for (const status of [200, 503]) {
+      const atResponse = m.matchesKnown(stood(status), ['requestHeaders', 'responseHeaders']);
+      expect(m.matchesHeads(head, status, response)).toBe(atResponse);
+      expect(m.matchesHeads(pairsHead, status, response)).toBe(atResponse);
+    }
+  });
+
+  it('reads the heads for what the comparisons say, not just agreeing with the other evaluator', () => {
+    expect(compileMatch('requestHeaders["accept"] == "text/html,application/json"').matchesHeads(head, 0, undefined)).toBe(true);
+    expect(compileMatch('requestHeaders["x-id"] != present()').matchesHeads(head, 0, undefined)).toBe(true);
+    expect(compileMatch('requestHeaders[":method"] == "PUT"').matchesHeads(head, 0, undefined)).toBe(false);
+    expect(compileMatch('responseHeaders[":status"] == prefix("5")').matchesHeads(head, 0, undefined)).toBeUndefined();
+    expect(compileMatch('responseHeaders[":status"] == prefix("5")').matchesHeads(head, 503, response)).toBe(true);
+    expect(compileMatch('responseHeaders["set-cookie"] == "a=1,b=2"').matchesHeads(head, 200, response)).toBe(true);
   });
 });

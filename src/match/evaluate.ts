@@ -7,7 +7,7 @@
 //   an absent header match), except `!= present()`, which is true exactly when the header is absent;
 // - `!` is a plain logical not; body contains is a byte substring search of the captured body.
 
-import { headerValue, type CaptureInput, type HeaderList } from '../capture/capture.js';
+import { headerKey, pairsHeaderValue, rawHeaderValue, type CaptureInput, type HeaderList } from '../capture/capture.js';
 import type { BodyComparison, HeaderComparison, MatchExpr, MatcherNode } from './ast.js';
 import type { FieldName } from './match-definitions.js';
 import { compileFullMatchRegex } from './regex-check.js';
@@ -69,17 +69,19 @@ function valueTest(matcher: MatcherNode): (value: string) => boolean {
   }
 }
 
-function headerPredicate(cmp: HeaderComparison): CapturePredicate {
-  const list = HEADER_LISTS[cmp.field];
-  const name = cmp.header.toLowerCase();
+/** What a header comparison answers for the header's value (undefined: absent). */
+function headerOutcome(cmp: HeaderComparison): (value: string | undefined) => boolean {
   const test = valueTest(cmp.matcher);
   const whenAbsent = cmp.op === '!=' && cmp.matcher.kind === 'present';
   const inverted = cmp.op === '!=';
-  return (input) => {
-    const value = headerValue(list(input), name);
-    if (value === undefined) return whenAbsent;
-    return test(value) !== inverted;
-  };
+  return (value) => (value === undefined ? whenAbsent : test(value) !== inverted);
+}
+
+function headerPredicate(cmp: HeaderComparison): CapturePredicate {
+  const list = HEADER_LISTS[cmp.field];
+  const key = headerKey(cmp.header);
+  const outcome = headerOutcome(cmp);
+  return (input) => outcome(pairsHeaderValue(list(input), key));
 }
 
 function bodyPredicate(cmp: BodyComparison): CapturePredicate {
@@ -172,4 +174,114 @@ export function evaluatePartial(
   known: readonly FieldName[],
 ): boolean | undefined {
   return createPartialEvaluator(expr)(input, known);
+}
+
+/**
+ * An exchange's request head as a tap point has it: the pseudo-headers' values and the headers as received,
+ * in Node's flat form when the tap point has that (then `headers` is not read).
+ */
+export interface RequestHead {
+  method: string;
+  path: string;
+  authority: string;
+  scheme: string;
+  readonly headers: HeaderList;
+  readonly rawHeaders?: readonly string[];
+}
+
+/**
+ * Three-valued, over the heads as a tap point has them. With `response` undefined it answers what the partial
+ * evaluator answers with request headers known; with the response head, with request and response headers
+ * known. The header lists those calls read (pseudo-headers first) are never built: a tap rules most exchanges
+ * out here, and filling lists for it on every request costs more than the lookups.
+ */
+export type HeadsPredicate = (request: RequestHead, status: number, response: readonly string[] | undefined) => boolean | undefined;
+
+/** The request head as a capture lists it: the pseudo-headers, then the headers as received, as new pairs. */
+export function requestHeadList(request: RequestHead): HeaderList {
+  const list: HeaderList = [
+    [':method', request.method],
+    [':path', request.path],
+    [':authority', request.authority],
+    [':scheme', request.scheme],
+  ];
+  const raw = request.rawHeaders;
+  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
+  else for (const h of request.headers) list.push([h[0], h[1]]);
+  return list;
+}
+
+/** The response head as a capture lists it: `:status`, then the headers, as new pairs. */
+export function responseHeadList(status: number, headers: readonly string[]): HeaderList {
+  const list: HeaderList = [[':status', String(status)]];
+  for (let i = 0; i + 1 < headers.length; i += 2) list.push([headers[i]!, headers[i + 1]!]);
+  return list;
+}
+
+const REQUEST_PSEUDO: Record<string, (request: RequestHead) => string> = {
+  ':method': (r) => r.method,
+  ':path': (r) => r.path,
+  ':authority': (r) => r.authority,
+  ':scheme': (r) => r.scheme,
+};
+
+/**
+ * Compiles `expr` for deciding it from the heads alone (see `HeadsPredicate`).
+ *
+ * @example
+ * const decide = createHeadsEvaluator(parseMatch('requestHeaders["x-debug"] == present()'));
+ * decide(info, 0, undefined); // false: no need to watch this exchange
+ */
+export function createHeadsEvaluator(expr: MatchExpr): HeadsPredicate {
+  switch (expr.kind) {
+    case 'true':
+      return () => true;
+    case 'not': {
+      const inner = createHeadsEvaluator(expr.operand);
+      return (request, status, response) => {
+        const r = inner(request, status, response);
+        return r === undefined ? undefined : !r;
+      };
+    }
+    case 'and':
+    case 'or': {
+      const parts = expr.operands.map(createHeadsEvaluator);
+      const decisive = expr.kind === 'or';
+      return (request, status, response) => {
+        let unknown = false;
+        for (let i = 0; i < parts.length; i++) {
+          const r = parts[i]!(request, status, response);
+          if (r === decisive) return decisive;
+          if (r === undefined) unknown = true;
+        }
+        return unknown ? undefined : !decisive;
+      };
+    }
+    case 'header':
+      return headsLeaf(expr);
+    case 'body':
+      return () => undefined;
+  }
+}
+
+function headsLeaf(cmp: HeaderComparison): HeadsPredicate {
+  const key = headerKey(cmp.header);
+  const outcome = headerOutcome(cmp);
+  switch (cmp.field) {
+    case 'requestHeaders': {
+      // The pseudo-headers come first in a capture's list, lowercase: only a name equal to one reads it.
+      const pseudo = Object.hasOwn(REQUEST_PSEUDO, key.lower) ? REQUEST_PSEUDO[key.lower] : undefined;
+      return (request) => {
+        const first = pseudo?.(request);
+        const raw = request.rawHeaders;
+        return outcome(raw ? rawHeaderValue(raw, key, first) : pairsHeaderValue(request.headers, key, first));
+      };
+    }
+    case 'responseHeaders': {
+      const status = key.lower === ':status';
+      return (_request, code, response) => (response === undefined ? undefined : outcome(rawHeaderValue(response, key, status ? String(code) : undefined)));
+    }
+    default:
+      return () => undefined;
+  }
 }

@@ -48,7 +48,9 @@ export function recordingTap(): RecordingTap {
         response(status, headers) {
           r.calls.push('response');
           r.status = status;
-          r.responseHeaders = headers;
+          // Pairs, as tests compare them; the flat list must hold whole pairs.
+          if (headers.length % 2 !== 0) throw new Error(`response headers: odd flat list ${JSON.stringify(headers)}`);
+          r.responseHeaders = headers.flatMap((_, i) => (i % 2 === 0 ? [[headers[i]!, headers[i + 1]!] as [string, string]] : []));
         },
         responseData(chunk) {
           r.calls.push('responseData');

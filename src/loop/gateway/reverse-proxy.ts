@@ -358,10 +358,10 @@ class ProxiedExchange implements UpstreamHandler {
   /** Reports the upstream's response head to the tap and sends it on; answers why it could not. */
   private forwardHead(status: number, message: string | undefined, raw: readonly string[]): string | undefined {
     const headers = withoutHopByHop(raw);
-    this.tap?.response(status, headerPairs(headers));
-    if (this.shared.draining) headers.push('Connection', 'close');
+    // The tap keeps the list it was given: it sees the upstream's head, and draining adds to a copy.
+    this.tap?.response(status, headers);
     try {
-      this.res.writeHead(status, message || undefined, headers);
+      this.res.writeHead(status, message || undefined, this.shared.draining ? [...headers, 'Connection', 'close'] : headers);
       return undefined;
     } catch (err) {
       return `the response of ${this.describeUpstream()} cannot be forwarded: ${messageOf(err)}`;
@@ -397,7 +397,7 @@ class ProxiedExchange implements UpstreamHandler {
       this.shared.metrics?.upstreamFailures.inc({ route: this.route?.prefix ?? '', kind: failure.kind });
       this.shared.logger.warn('upstream failed', { destination: this.route?.destination, status: generated.status, why: failure.message });
     }
-    tap?.response(generated.status, headerPairs(generated.headers));
+    tap?.response(generated.status, generated.headers);
     tap?.responseData(generated.body);
     const headers = generated.headers.slice();
     // The rest of an unread request body is not wanted: close rather than read it all to keep the connection.

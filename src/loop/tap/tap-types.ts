@@ -30,8 +30,12 @@ export interface TapRequestInfo {
 export interface TapExchange {
   requestData(chunk: Buffer): void;
   requestEnd(trailers?: HeaderList): void;
-  /** The response head as sent downstream — the upstream's, or one the gateway generated (502, 504). */
-  response(status: number, headers: HeaderList): void;
+  /**
+   * The response head as sent downstream — the upstream's, or one the gateway generated (502, 504) — its
+   * headers in Node's flat form (`[name, value, name, value…]`), without `:status`. Flat because most
+   * exchanges are decided here and never captured: pairs are made only for the ones a TapConfig keeps.
+   */
+  response(status: number, headers: readonly string[]): void;
   responseData(chunk: Buffer): void;
   /** The exchange is over: the response was sent completely, or it failed (`error` says how). */
   end(result?: { trailers?: HeaderList | undefined; error?: string | undefined; upstream?: ConnectionInfo | undefined }): void;

@@ -6,6 +6,7 @@ import type { CaptureInput, CapturedBody, CapturedMessage, ConnectionInfo, Heade
 import { isoFromEpochMillis } from '../../capture/timestamp.js';
 import { messageOf } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import { requestHeadList, responseHeadList } from '../../match/evaluate.js';
 import type { FieldName } from '../../match/match-definitions.js';
 import { byKey, type CompiledTapConfig } from './compiled-tapconfig.js';
 import type { TapConfigSource } from './tapconfig-follower.js';
@@ -36,8 +37,16 @@ export interface TapOptions {
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const NOTHING_KNOWN: readonly FieldName[] = Object.freeze([] as FieldName[]);
-const REQUEST_HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders'] as FieldName[]);
-const HEADERS_KNOWN: readonly FieldName[] = Object.freeze(['requestHeaders', 'responseHeaders'] as FieldName[]);
+/** What a config that reads no field is evaluated on, once per set. */
+const NO_EXCHANGE: CaptureInput = Object.freeze({
+  capturedAt: '',
+  tapConfig: '',
+  source: '',
+  destination: '',
+  durationMs: null,
+  request: { headers: [], trailers: [] },
+  response: { headers: [], trailers: [] },
+});
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
 const timeOrigin = performance.timeOrigin; // a getter that crosses into C++: read once
@@ -76,22 +85,6 @@ export function createTap(options: TapOptions): Tap {
   };
   const count = (outcome: ExchangeOutcome): void => metrics?.countExchange(outcome);
 
-  // Reused for deciding at the request head and at the response head: evaluation is synchronous and nothing
-  // keeps a reference to it, so an exchange ruled out there costs the tap no allocation of its own. The
-  // response list is filled only while deciding at the response, and both lists are emptied after each use.
-  const requestScratch = new ScratchHeaders();
-  const statusPair: [string, string] = [':status', ''];
-  const responseScratch: HeaderList = [];
-  const scratch: CaptureInput = {
-    capturedAt: '',
-    tapConfig: '',
-    source: '',
-    destination: '',
-    durationMs: null,
-    request: { headers: requestScratch.list, trailers: [] },
-    response: { headers: responseScratch, trailers: [] },
-  };
-
   const ship = (recorder: Recorder, capture: CaptureInput, remaining: readonly CompiledTapConfig[], error: string | undefined): void => {
     let matched: CompiledTapConfig | undefined;
     for (const c of remaining) {
@@ -121,19 +114,10 @@ export function createTap(options: TapOptions): Tap {
   };
 
   /** False when every config of `set` is ruled out by the request and response heads alone. */
-  const anyCanMatchWithHeads = (set: ConfigSet, info: TapRequestInfo, status: number, headers: HeaderList): boolean => {
-    if (set.anyReadsRequest) requestScratch.fill(info);
-    statusPair[1] = String(status);
-    responseScratch.push(statusPair);
-    for (let i = 0; i < headers.length; i++) responseScratch.push(headers[i]!);
-    try {
-      const configs = set.configs;
-      for (let i = 0; i < configs.length; i++) if (configs[i]!.match.matchesKnown(scratch, HEADERS_KNOWN) !== false) return true;
-      return false;
-    } finally {
-      requestScratch.clear();
-      responseScratch.length = 0;
-    }
+  const anyCanMatchWithHeads = (set: ConfigSet, info: TapRequestInfo, status: number, headers: readonly string[]): boolean => {
+    const configs = set.configs;
+    for (let i = 0; i < configs.length; i++) if (configs[i]!.match.matchesHeads(info, status, headers) !== false) return true;
+    return false;
   };
 
   // What begin needs to know about the set in force, worked out once per set (the follower replaces its
@@ -143,7 +127,7 @@ export function createTap(options: TapOptions): Tap {
     if (plan?.all === all) return plan;
     // A config that reads no field is constant (`true`, `!true`): decided here, once per set. One that never
     // matches is left out; one that always does stays in play without being evaluated per request.
-    const live = all.filter((c) => c.match.fields.length > 0 || c.match.matchesKnown(scratch, NOTHING_KNOWN) !== false).sort(byKey);
+    const live = all.filter((c) => c.match.fields.length > 0 || c.match.matchesKnown(NO_EXCHANGE, NOTHING_KNOWN) !== false).sort(byKey);
     return (plan = { all, whole: describeSet(live, defaultCap), ruledOutAtRequest: live.some(readsRequestHeaders) });
   };
 
@@ -166,13 +150,11 @@ export function createTap(options: TapOptions): Tap {
         }
         // No config reads the request headers (the tutorial's status match): nothing to evaluate yet.
         if (!ruledOutAtRequest) return new Recorder(info, whole, context);
-        requestScratch.fill(info);
         let remaining: CompiledTapConfig[] | undefined;
         for (let i = 0; i < live.length; i++) {
           const c = live[i]!;
-          if (c.match.matchesKnown(scratch, REQUEST_HEADERS_KNOWN) !== false) (remaining ??= []).push(c);
+          if (c.match.matchesHeads(info, 0, undefined) !== false) (remaining ??= []).push(c);
         }
-        requestScratch.clear();
         if (!remaining) {
           count('skipped');
           return undefined;
@@ -180,7 +162,6 @@ export function createTap(options: TapOptions): Tap {
         // In the set's order already: the first of them that matches names the capture.
         return new Recorder(info, remaining.length === live.length ? whole : describeSet(remaining, defaultCap), context);
       } catch (err) {
-        requestScratch.clear();
         failed('begin', err);
         return undefined;
       }
@@ -255,54 +236,7 @@ interface RecorderContext {
   failed: (where: string, err: unknown) => void;
   /** Counts an exchange no TapConfig can match, decided before its end. */
   unmatched: () => void;
-  anyCanMatchWithHeads(set: ConfigSet, info: TapRequestInfo, status: number, headers: HeaderList): boolean;
-}
-
-/** Pseudo-headers, then the request headers as the tap point gave them: a capture's own list and pairs. */
-function requestHeaderList(info: TapRequestInfo): HeaderList {
-  const fresh = new ScratchHeaders();
-  fresh.fill(info);
-  return fresh.list;
-}
-
-/**
- * The request's header list for a synchronous evaluation, its pairs reused from one request to the next
- * (grown to the longest header list seen), so deciding costs no allocation. `clear` lets go of the request's strings.
- */
-class ScratchHeaders {
-  readonly list: HeaderList = [];
-  private readonly pairs: Array<[string, string]> = [
-    [':method', ''],
-    [':path', ''],
-    [':authority', ''],
-    [':scheme', ''],
-  ];
-
-  fill(info: TapRequestInfo): void {
-    const { list, pairs } = this;
-    pairs[0]![1] = info.method;
-    pairs[1]![1] = info.path;
-    pairs[2]![1] = info.authority;
-    pairs[3]![1] = info.scheme;
-    list.length = 0;
-    list.push(pairs[0]!, pairs[1]!, pairs[2]!, pairs[3]!);
-    const raw = info.rawHeaders;
-    if (raw) {
-      for (let i = 0, k = 4; i + 1 < raw.length; i += 2, k++) {
-        let pair = pairs[k];
-        if (pair) {
-          pair[0] = raw[i]!;
-          pair[1] = raw[i + 1]!;
-        } else pairs.push((pair = [raw[i]!, raw[i + 1]!]));
-        list.push(pair);
-      }
-    } else for (const h of info.headers) list.push(h);
-  }
-
-  clear(): void {
-    this.list.length = 0;
-    for (let i = 0; i < 4; i++) this.pairs[i]![1] = '';
-  }
+  anyCanMatchWithHeads(set: ConfigSet, info: TapRequestInfo, status: number, headers: readonly string[]): boolean;
 }
 
 /** One exchange being recorded; every method is a no-op after `end` or after a failure inside it. */
@@ -314,7 +248,7 @@ class Recorder implements TapExchange {
   // Lists as the tap point gave them (kept by reference, per the contract); the capture's lists are made at the end.
   private requestTrailers: HeaderList | undefined;
   private status: number | undefined;
-  private responseHead: HeaderList | undefined;
+  private responseHead: readonly string[] | undefined;
   private responseAt: number | undefined;
 
   constructor(
@@ -345,7 +279,7 @@ class Recorder implements TapExchange {
     }
   }
 
-  response(status: number, headers: HeaderList): void {
+  response(status: number, headers: readonly string[]): void {
     if (this.done) return;
     try {
       this.status = status;
@@ -380,7 +314,7 @@ class Recorder implements TapExchange {
       const now = this.context.clock();
       // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
       // Request headers are made now only when a config still in play reads them; else once one keeps the exchange.
-      const request: CapturedMessage = { headers: this.set.anyReadsRequest ? requestHeaderList(this.info) : [], trailers: copyList(this.requestTrailers) };
+      const request: CapturedMessage = { headers: this.set.anyReadsRequest ? requestHeadList(this.info) : [], trailers: copyList(this.requestTrailers) };
       const requestBody = this.requestBody.body();
       if (requestBody) request.body = requestBody;
       const response: CapturedMessage = { headers: this.responseHeaders(), trailers: copyList(result?.trailers) };
@@ -405,21 +339,16 @@ class Recorder implements TapExchange {
 
   /** Completes a capture a TapConfig keeps: deferred request headers and the timestamps. */
   stamp(capture: CaptureInput): void {
-    if (!this.set.anyReadsRequest) capture.request.headers = requestHeaderList(this.info);
+    if (!this.set.anyReadsRequest) capture.request.headers = requestHeadList(this.info);
     const started = isoFromEpochMillis(this.started);
     capture.capturedAt = started;
     capture.request.headersReceivedAt = started;
     if (this.responseAt !== undefined) capture.response.headersReceivedAt = isoFromEpochMillis(this.responseAt);
   }
 
-  // The capture's lists are new, their pairs the tap point's: nothing downstream of the tap modifies a pair
-  // (redaction replaces them), and the tap point may not either (the TapExchange contract).
+  // Pairs are made here, for an exchange still in play at its end, from the flat list the tap point gave.
   private responseHeaders(): HeaderList {
-    if (this.status === undefined) return [];
-    const list: HeaderList = [[':status', String(this.status)]];
-    const head = this.responseHead;
-    if (head) for (let i = 0; i < head.length; i++) list.push(head[i]!);
-    return list;
+    return this.status === undefined ? [] : responseHeadList(this.status, this.responseHead ?? []);
   }
 
   private fail(err: unknown): void {

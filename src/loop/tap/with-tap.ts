@@ -94,7 +94,7 @@ function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchang
       const status = this.statusCode;
       if (status === 204 || status === 304 || (status >= 100 && status < 200)) bodyAllowed = false;
       const given = typeof args[1] === 'string' ? args[2] : args[1];
-      exchange.response(status, sentHeaders(this, given));
+      exchange.response(status, sentHeaders(this, given).flat());
     });
     return out;
   } as typeof res.writeHead;
