@@ -24,8 +24,9 @@ export interface TapRequestInfo {
 
 /**
  * One exchange in flight. Calls arrive in this order; any may be skipped when the exchange fails early.
- * The tap may keep references to the chunks and header lists it is given until `end` (it copies only what it
- * keeps): a tap point must not modify them afterwards — Node's own `write()` asks the same of its callers.
+ * The tap may keep references to the chunks and header lists it is given until shortly after `end` (it finishes
+ * ended exchanges together once the event loop turns, and copies only what it keeps): a tap point must not
+ * modify them afterwards — Node's own `write()` asks the same of its callers.
  */
 export interface TapExchange {
   requestData(chunk: Buffer): void;

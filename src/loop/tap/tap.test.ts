@@ -35,6 +35,9 @@ function sink(): CaptureSink & { got: CaptureInput[] } {
   return { got, enqueue: (c) => void got.push(c), flush: () => Promise.resolve(true), close: () => Promise.resolve() };
 }
 
+/** The tap finishes ended exchanges together, once the event loop turns: what it ships is seen after this. */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const request = (p = '/api/pay', headers: HeaderList = [['host', 'shop:8081']]): TapRequestInfo => ({ method: 'POST', path: p, authority: 'shop:8081', scheme: 'http', headers, destination: 'payment:9091' });
 
 function setup(specs: Array<[string, TapConfigSpec]>, extra: Partial<TapOptions> = {}) {
@@ -68,6 +71,8 @@ describe('createTap', () => {
     expect(x).toBeDefined();
     x!.response(200, []);
     x!.end();
+    expect(shipper.got).toEqual([]); // finished once the event loop turns
+    await settled();
     expect(await outcome('skipped')).toBe(2);
     expect(shipper.got.map((c) => c.tapConfig)).toEqual(['shop/api']);
     expect(setup([]).tap.begin(request())).toBeUndefined();
@@ -84,6 +89,7 @@ describe('createTap', () => {
     ]);
     expect(exchange(beside.tap, request(), 500, [], ['boom'])).toBe(true);
     expect(exchange(beside.tap, request(), 200, [], ['ok'])).toBe(true);
+    await settled();
     expect(beside.shipper.got.map((c) => c.tapConfig)).toEqual(['b/errors']);
     expect([await beside.outcome('matched'), await beside.outcome('recorded')]).toEqual([1, 1]);
     // `true` keeps every exchange, first in the set's order, whatever a request-header config says.
@@ -93,6 +99,7 @@ describe('createTap', () => {
     ]);
     expect(exchange(always.tap, request(), 200, [], ['ok'])).toBe(true);
     expect(exchange(always.tap, request('/api/pay', [['x-debug', '1']]), 200, [], ['ok'])).toBe(true);
+    await settled();
     expect(always.shipper.got.map((c) => c.tapConfig)).toEqual(['b/all', 'a/debug']);
   });
 
@@ -107,6 +114,7 @@ describe('createTap', () => {
     x!.responseData(Buffer.from('boom'));
     x!.end({ trailers: [['grpc-status', '13']], upstream: { remote: { address: '10.0.0.2', port: 9091 } } });
     expect(exchange(tap, request(), 200, [], ['ok'])).toBe(true);
+    await settled();
     expect(shipper.got).toHaveLength(1);
     const c = shipper.got[0]!;
     expect(c).toMatchObject({ tapConfig: 'default/errors', source: 'test-gw', destination: 'payment:9091', durationMs: 12.5, capturedAt: '2026-09-21T14:13:20.000Z' });
@@ -140,13 +148,15 @@ describe('createTap', () => {
     expect(await withBody.outcome('recorded')).toBe(0);
     y.responseData(Buffer.from('OOM killed'));
     y.end();
+    await settled();
     expect(withBody.shipper.got.map((c) => c.response.body?.bytes.toString())).toEqual(['OOM killed']);
     // Heads that leave a config in play (a 504 on /api) are captured whole.
     expect(exchange(tap, request('/api/pay'), 504, ['{"amount":5}'], ['timeout'])).toBe(true);
+    await settled();
     expect(shipper.got.map((c) => [c.tapConfig, c.request.body?.bytes.toString()])).toEqual([['default/errors', '{"amount":5}']]);
   });
 
-  it('follows a changed set of configs: what it worked out about the old set is not reused', () => {
+  it('follows a changed set of configs: what it worked out about the old set is not reused', async () => {
     const compiled = (name: string, match: string) => compileTapConfig({ apiVersion: 'loop.solo.io/v1', kind: 'TapConfig', metadata: { namespace: 'default', name }, spec: { match } });
     let inForce = [compiled('errors', 'responseHeaders[":status"] == prefix("5")')];
     const shipper = sink();
@@ -160,6 +170,7 @@ describe('createTap', () => {
     inForce = [compiled('errors', 'responseHeaders[":status"] == prefix("5")'), compiled('pay', 'requestHeaders[":path"] == prefix("/api")')];
     expect(exchange(tap, request('/web'), 200, [], [])).toBe(true);
     expect(exchange(tap, request('/web'), 502, [], [])).toBe(true);
+    await settled();
     expect(shipper.got.map((c) => [c.tapConfig, c.request.headers.find(([n]) => n === ':path')?.[1], c.response.headers[0]?.[1]])).toEqual([
       ['default/errors', '/web', '500'],
       ['default/pay', '/api/pay', '200'],
@@ -167,7 +178,7 @@ describe('createTap', () => {
     ]);
   });
 
-  it('keeps interleaved exchanges apart: each capture has its own request and response heads', () => {
+  it('keeps interleaved exchanges apart: each capture has its own request and response heads', async () => {
     const { tap, shipper } = setup([['default/user-errors', { match: 'requestHeaders["x-user"] == present() && responseHeaders[":status"] == "500"' }]]);
     const a = tap.begin(request('/a', [['x-user', 'ann']]))!;
     const b = tap.begin(request('/b', [['x-user', 'bob'], ['x-extra', '1']]))!;
@@ -176,13 +187,14 @@ describe('createTap', () => {
     a.response(200, ['x-from', 'a']); // decided: not captured
     c.response(500, ['x-from', 'c']);
     for (const x of [c, a, b]) x.end();
+    await settled();
     expect(shipper.got.map((x) => [x.request.headers.slice(1, 2), x.request.headers.slice(4), x.response.headers])).toEqual([
       [[[':path', '/c']], [['x-user', 'cy']], [[':status', '500'], ['x-from', 'c']]],
       [[[':path', '/b']], [['x-user', 'bob'], ['x-extra', '1']], [[':status', '500'], ['x-from', 'b']]],
     ]);
   });
 
-  it('copies bodies up to the cap (the largest among the configs still in play) and marks them truncated', () => {
+  it('copies bodies up to the cap (the largest among the configs still in play) and marks them truncated', async () => {
     const { tap, shipper } = setup(
       [
         ['a/small', { match: 'responseHeaders[":status"] == "500"', maxBodyBytes: 4 }],
@@ -194,6 +206,7 @@ describe('createTap', () => {
     exchange(tap, request(), 500, ['0123', '456789'], ['abcdefghij']);
     exchange(tap, request(), 501, ['0123', '456789'], ['abc']);
     exchange(tap, request(), 502, ['0123456789'], ['']);
+    await settled();
     expect(shipper.got.map((c) => [c.tapConfig, c.request.body?.bytes.toString(), c.request.body?.truncated, c.response.body?.bytes.toString(), c.response.body?.truncated])).toEqual([
       ['a/small', '0123', true, 'abcd', true],
       ['b/large', '01234567', true, 'abc', false],
@@ -205,30 +218,43 @@ describe('createTap', () => {
     let draw = 0.9;
     const { tap, shipper, outcome } = setup([['default/some', { match: 'true', sampling: 0.25 }]], { random: () => draw });
     for (let i = 0; i < 5; i++) exchange(tap, request(), 500, [], []);
+    await settled();
     expect(shipper.got).toHaveLength(0);
     expect(await outcome('sampled_out')).toBe(5);
     draw = 0.1;
     exchange(tap, request(), 500, [], []);
+    await settled();
     expect(shipper.got).toHaveLength(1);
   });
 
-  it('names the first matching config in namespace/name order', () => {
+  it('names the first matching config in namespace/name order', async () => {
     const { tap, shipper } = setup([
       ['zeta/all', { match: 'true' }],
       ['alpha/errors', { match: 'responseHeaders[":status"] == prefix("5")' }],
     ]);
     exchange(tap, request(), 503, [], []);
     exchange(tap, request(), 200, [], []);
+    await settled();
     expect(shipper.got.map((c) => c.tapConfig)).toEqual(['alpha/errors', 'zeta/all']);
   });
 
-  it('records a gateway-generated failure, and a failure without any response', () => {
+  it('records a gateway-generated failure, and a failure without any response', async () => {
     const { tap, shipper } = setup([['default/all', { match: 'true' }]]);
     const x = tap.begin(request())!;
     x.end({ error: 'upstream connect refused' });
+    await settled();
     expect(shipper.got[0]!.response).toEqual({ headers: [], trailers: [] });
     x.end(); // a second end is ignored
+    await settled();
     expect(shipper.got).toHaveLength(1);
+  });
+
+  it('ships an exchange that ended just before close: close finishes it first, nothing is lost', async () => {
+    const { tap, shipper } = setup([['default/all', { match: 'true' }]]);
+    exchange(tap, request('/last'), 500, [], ['bye']);
+    expect(shipper.got).toEqual([]);
+    await tap.close();
+    expect(shipper.got.map((c) => c.request.headers[1])).toEqual([[':path', '/last']]);
   });
 
   it('never throws into the caller: failures in config lookup, matching or shipping are counted', async () => {
@@ -271,6 +297,7 @@ describe('createTap', () => {
     x.response(500, ['Set-Cookie', 'sid=2', 'content-type', 'application/json']);
     x.responseData(Buffer.from('{"error":"declined"}'));
     x.end();
+    await settled();
     expect(seen[0]!.request.headers.slice(4)).toEqual([['Authorization', '[REDACTED]'], ['Cookie', '[REDACTED]'], ['X-Api-Key', '[REDACTED]'], ['accept', '*/*']]);
     expect(seen[0]!.response.headers[1]).toEqual(['Set-Cookie', '[REDACTED]']);
     expect(await shipper.flush(5_000)).toBe(true);
@@ -280,9 +307,10 @@ describe('createTap', () => {
     expect(stored!.tapConfig).toBe('default/errors');
   });
 
-  it('cuts a truncated JSON body before a configured field rather than ship it unredacted', () => {
+  it('cuts a truncated JSON body before a configured field rather than ship it unredacted', async () => {
     const { tap, shipper } = setup([['default/all', { match: 'true', maxBodyBytes: 40, redact: { jsonFields: ['user.password'] } }]]);
     exchange(tap, request(), 500, ['{"user":{"name":"ann","password":"hunter2-and-more-and-more"}}'], ['{"ok":false}']);
+    await settled();
     const body = shipper.got[0]!.request.body!;
     expect(body).toEqual({ bytes: Buffer.from('{"user":{"name":"ann",'), truncated: true });
     expect(shipper.got[0]!.response.body!.bytes.toString()).toBe('{"ok":false}');

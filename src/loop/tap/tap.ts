@@ -131,7 +131,19 @@ export function createTap(options: TapOptions): Tap {
     return (plan = { all, whole: describeSet(live, defaultCap), ruledOutAtRequest: live.some(readsRequestHeaders) });
   };
 
-  const context: RecorderContext = { clock, source: options.source, ship, failed, unmatched: () => count('recorded'), anyCanMatchWithHeads };
+  // Ended exchanges are finished (built, matched, redacted, encoded) together once the event loop turns,
+  // rather than each between two proxied requests: the same code runs back to back while it is warm.
+  // close() finishes what is pending before it flushes the shipper.
+  let ended: Recorder[] = [];
+  const finishEnded = (): void => {
+    const batch = ended;
+    ended = [];
+    for (let i = 0; i < batch.length; i++) batch[i]!.finish();
+  };
+  const later = (recorder: Recorder): void => {
+    if (ended.push(recorder) === 1) setImmediate(finishEnded);
+  };
+  const context: RecorderContext = { clock, source: options.source, ship, failed, unmatched: () => count('recorded'), later, anyCanMatchWithHeads };
 
   return {
     catchesOwnErrors: true,
@@ -169,6 +181,7 @@ export function createTap(options: TapOptions): Tap {
     async close(timeoutMs = 5_000) {
       try {
         owned?.close();
+        finishEnded();
         await shipper.close(timeoutMs);
       } catch (err) {
         failed('close', err);
@@ -236,8 +249,12 @@ interface RecorderContext {
   failed: (where: string, err: unknown) => void;
   /** Counts an exchange no TapConfig can match, decided before its end. */
   unmatched: () => void;
+  /** Queues an ended recorder's `finish`. */
+  later(recorder: Recorder): void;
   anyCanMatchWithHeads(set: ConfigSet, info: TapRequestInfo, status: number, headers: readonly string[]): boolean;
 }
+
+type ExchangeResult = Parameters<TapExchange['end']>[0];
 
 /** One exchange being recorded; every method is a no-op after `end` or after a failure inside it. */
 class Recorder implements TapExchange {
@@ -250,6 +267,9 @@ class Recorder implements TapExchange {
   private status: number | undefined;
   private responseHead: readonly string[] | undefined;
   private responseAt: number | undefined;
+  private endedAt = 0;
+  private result: ExchangeResult | undefined;
+  private downstream: ConnectionInfo | undefined;
 
   constructor(
     private readonly info: TapRequestInfo,
@@ -307,11 +327,24 @@ class Recorder implements TapExchange {
     }
   }
 
-  end(result?: { trailers?: HeaderList | undefined; error?: string | undefined; upstream?: ConnectionInfo | undefined }): void {
+  end(result?: ExchangeResult): void {
     if (this.done) return;
     this.done = true;
     try {
-      const now = this.context.clock();
+      this.endedAt = this.context.clock();
+      this.result = result;
+      this.downstream = this.info.downstream;
+      this.context.later(this);
+    } catch (err) {
+      this.context.failed('end', err);
+    }
+  }
+
+  /** The work of `end`, done for the exchanges that ended since the last turn of the event loop, together. */
+  finish(): void {
+    try {
+      const now = this.endedAt;
+      const result = this.result;
       // Timestamps are formatted by stamp(), only for exchanges a TapConfig keeps (no predicate reads them).
       // Request headers are made now only when a config still in play reads them; else once one keeps the exchange.
       const request: CapturedMessage = { headers: this.set.anyReadsRequest ? requestHeadList(this.info) : [], trailers: copyList(this.requestTrailers) };
@@ -329,7 +362,7 @@ class Recorder implements TapExchange {
         request,
         response,
       };
-      if (this.info.downstream) capture.downstream = this.info.downstream;
+      if (this.downstream) capture.downstream = this.downstream;
       if (result?.upstream) capture.upstream = result.upstream;
       this.context.ship(this, capture, this.set.configs, result?.error);
     } catch (err) {
