@@ -45,7 +45,16 @@ const DOWNSTREAM = Symbol('loop.downstream');
 type WithDownstream = Socket & { [DOWNSTREAM]?: ConnectionInfo };
 
 function downstreamOf(socket: WithDownstream): ConnectionInfo {
-  return (socket[DOWNSTREAM] ??= Object.freeze({ local: localOf(socket), remote: remoteOf(socket) }));
+  return (socket[DOWNSTREAM] ??= connectionOf(socket));
+}
+
+/**
+ * A socket's two addresses, as a capture records them. Every ConnectionInfo the gateway hands the tap is made
+ * here, so they share one shape: the capture encoder reads `local` and `remote` of each without a
+ * megamorphic lookup.
+ */
+export function connectionOf(socket: Socket): ConnectionInfo {
+  return Object.freeze({ local: localOf(socket), remote: remoteOf(socket) });
 }
 
 function hostOf(raw: readonly string[]): string {

@@ -13,6 +13,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectionInfo } from '../../capture/capture.js';
+import { connectionOf } from './tap-request-info.js';
 import type { BodySource } from './downstream.js';
 import { ResponseParseError, ResponseParser, type ResponseHead } from './response-parser.js';
 
@@ -356,15 +357,7 @@ class Connection {
   }
 
   connectionInfo(): ConnectionInfo {
-    return (this.info ??= this.addresses());
-  }
-
-  private addresses(): ConnectionInfo {
-    const s = this.socket;
-    return {
-      ...(s.localAddress !== undefined && s.localPort !== undefined ? { local: { address: s.localAddress, port: s.localPort } } : {}),
-      ...(s.remoteAddress !== undefined && s.remotePort !== undefined ? { remote: { address: s.remoteAddress, port: s.remotePort } } : {}),
-    };
+    return (this.info ??= connectionOf(this.socket));
   }
 }
 
