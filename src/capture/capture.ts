@@ -117,6 +117,12 @@ function sameName(name: string, key: HeaderKey): boolean {
   return name === key.lower || ((name.length === key.lower.length || key.odd) && name.toLowerCase() === key.lower);
 }
 
+/** Node's flat headers (`[name, value, name, value…]`) appended to `list` as pairs; answers `list`. */
+export function appendRawPairs(list: HeaderList, raw: readonly string[]): HeaderList {
+  for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
+  return list;
+}
+
 export function statusOf(capture: CaptureInput): number {
   const raw = headerValue(capture.response.headers, ':status');
   const n = raw === undefined ? NaN : Number.parseInt(raw, 10);

@@ -7,7 +7,7 @@
 //   an absent header match), except `!= present()`, which is true exactly when the header is absent;
 // - `!` is a plain logical not; body contains is a byte substring search of the captured body.
 
-import { headerKey, pairsHeaderValue, rawHeaderValue, type CaptureInput, type HeaderList } from '../capture/capture.js';
+import { appendRawPairs, headerKey, pairsHeaderValue, rawHeaderValue, type CaptureInput, type HeaderList } from '../capture/capture.js';
 import type { BodyComparison, HeaderComparison, MatchExpr, MatcherNode } from './ast.js';
 import type { FieldName } from './match-definitions.js';
 import { compileFullMatchRegex } from './regex-check.js';
@@ -206,16 +206,14 @@ export function requestHeadList(request: RequestHead): HeaderList {
     [':scheme', request.scheme],
   ];
   const raw = request.rawHeaders;
-  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
-  else for (const h of request.headers) list.push([h[0], h[1]]);
+  if (raw) return appendRawPairs(list, raw);
+  for (const h of request.headers) list.push([h[0], h[1]]);
   return list;
 }
 
 /** The response head as a capture lists it: `:status`, then the headers, as new pairs. */
 export function responseHeadList(status: number, headers: readonly string[]): HeaderList {
-  const list: HeaderList = [[':status', String(status)]];
-  for (let i = 0; i + 1 < headers.length; i += 2) list.push([headers[i]!, headers[i + 1]!]);
-  return list;
+  return appendRawPairs([[':status', String(status)]], headers);
 }
 
 const REQUEST_PSEUDO: Record<string, (request: RequestHead) => string> = {

@@ -7,6 +7,7 @@ import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Tap, TapExchange, TapRequestInfo } from '../tap/tap-types.js';
 import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayHandlerOptions, type GatewayServerKind } from './reverse-proxy.js';
+import { headerPairs } from './proxy-headers.js';
 
 export interface RecordedExchange {
   info: TapRequestInfo;
@@ -50,7 +51,7 @@ export function recordingTap(): RecordingTap {
           r.status = status;
           // Pairs, as tests compare them; the flat list must hold whole pairs.
           if (headers.length % 2 !== 0) throw new Error(`response headers: odd flat list ${JSON.stringify(headers)}`);
-          r.responseHeaders = headers.flatMap((_, i) => (i % 2 === 0 ? [[headers[i]!, headers[i + 1]!] as [string, string]] : []));
+          r.responseHeaders = headerPairs(headers);
         },
         responseData(chunk) {
           r.calls.push('responseData');

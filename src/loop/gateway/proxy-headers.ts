@@ -3,7 +3,7 @@
 // Hop-by-hop (RFC 9110 §7.6.1): Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
 // Upgrade, and every header named in Connection are removed in both directions; framing is re-established
 // by Node on each hop.
-import type { HeaderList } from '../../capture/capture.js';
+import { appendRawPairs, type HeaderList } from '../../capture/capture.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 // Lengths of the hop-by-hop names: most headers are ruled out by their length alone, without lower-casing.
@@ -90,9 +90,7 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: Forwarding
 
 /** Raw headers as ordered pairs (the tap's and the capture's form). */
 export function headerPairs(raw: readonly string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
+  return appendRawPairs([], raw);
 }
 
 /**

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { headerValue, isPseudoHeader, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
+import { appendRawPairs, headerValue, isPseudoHeader, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
 import { REDACTED } from '../../capture/redact.js';
 import { LoopError } from '../../core/errors.js';
 import type { ResolvedDestination } from './destination.js';
@@ -119,10 +119,8 @@ export function sendReplay(plan: ReplayPlan, dest: ResolvedDestination, options:
       });
       res.on('end', () => {
         clearTimeout(timer);
-        const headers: HeaderList = [[':status', String(res.statusCode ?? 0)]];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-        const trailers: HeaderList = [];
-        for (let i = 0; i < res.rawTrailers.length; i += 2) trailers.push([res.rawTrailers[i]!, res.rawTrailers[i + 1]!]);
+        const headers = appendRawPairs([[':status', String(res.statusCode ?? 0)]], res.rawHeaders);
+        const trailers = appendRawPairs([], res.rawTrailers);
         const response: CapturedMessage = { headers, trailers };
         if (kept > 0 || truncated) response.body = { bytes: Buffer.concat(chunks, kept), truncated };
         resolve({ response, durationMs: now() - started, warnings: plan.warnings });

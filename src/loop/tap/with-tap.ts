@@ -16,7 +16,7 @@
 // - End: 'finish' (the response was handed to the OS completely) or 'close' before it (client aborted).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionInfo, HeaderList } from '../../capture/capture.js';
+import { appendRawPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
 import type { Tap, TapExchange, TapRequestInfo } from './tap-types.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -44,9 +44,7 @@ export function withTap(handler: RequestHandler, tap: Tap, options: WithTapOptio
 }
 
 function requestInfo(req: IncomingMessage, options: WithTapOptions): TapRequestInfo {
-  const headers: HeaderList = [];
-  const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+  const headers = appendRawPairs([], req.rawHeaders);
   const authority = req.headers.host ?? '';
   const socket = req.socket;
   const info: TapRequestInfo = {
@@ -169,8 +167,5 @@ function pushValue(out: HeaderList, name: string, value: unknown): void {
 }
 
 function pairsFromRaw(raw: string[]): HeaderList | undefined {
-  if (raw.length === 0) return undefined;
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
+  return raw.length === 0 ? undefined : appendRawPairs([], raw);
 }
