@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LoopError, messageOf } from '../../core/errors.js';
 import { demoOptionsSchema } from '../../demo/demo-options.js';
-import { demoInstructions, startDemoWorld } from '../../demo/demo-world.js';
 import { addConfigAndSchemaOptions, resolveCommandOptions, runUntilSignal } from '../command-options.js';
 
 export function registerDemoCommand(program: Command, loopBin: string): void {
@@ -17,6 +16,7 @@ export function registerDemoCommand(program: Command, loopBin: string): void {
     };
     // The tutorial's TapConfig ships with the package (dist/cli/loop → the package root), wherever we run from.
     const tapFile = o.tapFile ? path.resolve(o.tapFile) : fileURLToPath(new URL('../../../examples/tutorial/gloo-loop/tap.yaml', import.meta.url));
+    const { demoInstructions, startDemoWorld } = await import('../../demo/demo-world.js');
     const world = await startDemoWorld({ ...o, dataDir: path.resolve(o.dataDir), tapFile, loopBin, say });
     process.stdout.write(demoInstructions(world));
     process.stdout.write(`\n  web UI: ${world.loop.url}/ui/ (captures appear live; open one to replay it)\n`);

@@ -5,13 +5,12 @@ import { Command } from 'commander';
 import { createLogger } from '../../core/logger.js';
 import { packageVersion } from '../../core/version.js';
 import { gatewayOptionsSchema } from '../../loop/gateway/gateway-options.js';
-import { listeningLine, startGateway } from '../../loop/gateway/start-gateway.js';
 import { serverOptionsSchema } from '../../loop/server/server-options.js';
-import { startLoopServer } from '../../loop/server/start-loop-server.js';
 import { EXIT, exitAfterFlush, exitCodeFor, formatCliError } from '../cli-support.js';
 import { addConfigAndSchemaOptions, resolveCommandOptions, runUntilSignal } from '../command-options.js';
 import { registerDemoCommand } from './demo-command.js';
 
+// Each command loads what it runs when it runs (`loop gateway` needs no store, `--help` neither).
 const program = new Command('loop')
   .description('Loop: capture failing requests, store them, replay them anywhere.')
   .version(packageVersion())
@@ -23,6 +22,7 @@ addConfigAndSchemaOptions(
 ).action(async (flags: Record<string, unknown>) => {
   const options = await resolveCommandOptions(serverOptionsSchema, flags);
   const logger = createLogger({ level: options.logLevel });
+  const { startLoopServer } = await import('../../loop/server/start-loop-server.js');
   const running = await startLoopServer(options, logger, { env: process.env });
   process.stdout.write(`loop server listening on ${running.url} (store: ${running.store.kind})\n`);
   if (running.grpcAddress) process.stdout.write(`gRPC tap sink for Gloo listening on ${running.grpcAddress}\n`);
@@ -38,6 +38,7 @@ addConfigAndSchemaOptions(
   const resolved = await resolveCommandOptions(gatewayOptionsSchema, flags);
   const options = { ...resolved, loopToken: resolved.loopToken || (process.env.LOOP_TOKEN ?? '') };
   const logger = createLogger({ level: options.logLevel });
+  const { listeningLine, startGateway } = await import('../../loop/gateway/start-gateway.js');
   const running = await startGateway(options, logger);
   process.stdout.write(listeningLine(running) + '\n');
   await runUntilSignal(running.close, () => logger.info('shutting down'));

@@ -9,7 +9,7 @@ import { LoopError } from '../../core/errors.js';
 import { formatDuration, resolveOptions } from '../../core/options-schema.js';
 import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
 import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
-import { choosePlatform, kubeOptionsSchema, type Platform } from '../../squash/kube/index.js';
+import { choosePlatform, kubeOptionsSchema, type Platform } from '../../squash/kube/kube-options.js';
 import { checkAttachOptions, readProcessState } from '../../squash/plank/index.js';
 import { shortContainerId } from '../../squash/targets/index.js';
 import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
@@ -32,7 +32,12 @@ import {
 import { displayCommand, listLocalTargets, readProcess } from '../../squash/targets/index.js';
 import { CommandExit, EXIT } from '../cli-support.js';
 import { addSchemaOptions, flagValues } from '../command-options.js';
-import { attachInKube, cleanupInKube, listKubeNamespaces, listKubePods } from './kube-commands.js';
+
+/**
+ * The Kubernetes commands, loaded when one runs: @kubernetes/client-node is some 600 modules, and loading
+ * them made every squashctl command (`--help`, a local attach) take a second before it did anything.
+ */
+const kubeCommands = (): Promise<typeof import('./kube-commands.js')> => import('./kube-commands.js');
 
 /** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = EXIT.INTERRUPTED;
@@ -79,12 +84,12 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
     .command('namespaces')
     .description('the namespaces to pick a target from (system ones only with --all-namespaces)')
     .addOption(new Option('-o, --output <format>', 'output format: json is [{"name"}]').choices(['table', 'json']).default('table'))
-    .action((o: { output: 'table' | 'json' }) => listKubeNamespaces(kubeFlags(), o.output, io));
+    .action(async (o: { output: 'table' | 'json' }) => (await kubeCommands()).listKubeNamespaces(kubeFlags(), o.output, io));
   kube
     .command('pods')
     .description('the Running pods of --namespace, with their containers and the debugger each likely needs')
     .addOption(new Option('-o, --output <format>', 'output format: json is [{"namespace","name","node","containers":[{"name","image","containerId","debugger"}]}]').choices(['table', 'json']).default('table'))
-    .action((o: { output: 'table' | 'json' }) => listKubePods(kubeFlags(), o.output, io));
+    .action(async (o: { output: 'table' | 'json' }) => (await kubeCommands()).listKubePods(kubeFlags(), o.output, io));
 
   program
     .command('list')
@@ -111,7 +116,7 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
     .action(async (o: { grace: string }) => {
       // --platform, --kubeconfig and --context are squashctl's own options; commander hands them to the program.
       const k = resolveOptions(kubeOptionsSchema, [{ source: 'flags', values: flagValues(kubeOptionsSchema, program.opts()) }]);
-      if (k.platform === 'kube') return cleanupInKube(k, io);
+      if (k.platform === 'kube') return (await kubeCommands()).cleanupInKube(k, io);
       const { grace } = resolveOptions({ grace: squashctlOptionsSchema.timeout }, [{ source: 'flags', values: { grace: o.grace } }]);
       const results = await cleanupPlanks(registry(), { graceMs: grace });
       if (results.length === 0) return out('no planks to clean up\n');
@@ -130,7 +135,7 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
     throw new LoopError('CONFIG_INVALID', '--namespace and --pod name a Kubernetes target: drop --platform local (or use --platform kube)');
   }
   if (platform === 'kube') {
-    return attachInKube(o, k, { write: flags.write === true, machine: flags.machine === true, prompting }, io);
+    return (await kubeCommands()).attachInKube(o, k, { write: flags.write === true, machine: flags.machine === true, prompting }, io);
   }
   checkAttachOptions(o, { targetRequired: false });
   const write = flags.write === true;

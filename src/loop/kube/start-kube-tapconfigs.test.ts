@@ -2,6 +2,7 @@
 // own API, through the real registry and SQLite store; and the switch is off unless asked for.
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,20 +59,43 @@ describe('loop serve --kube', () => {
     // Closing the server ends its watch (the stand-in sees the connection go).
     while (api.openWatches() > 0) await once(api.events, 'watch-closed');
   });
+
+  it('refuses to start without the credentials, and leaves nothing listening', async () => {
+    const port = await freePort();
+    const options = resolveOptions(serverOptionsSchema, [
+      { source: 'test', values: { listen: `127.0.0.1:${port}`, dataDir: dir, kube: true, kubeconfig: path.join(dir, 'missing') } },
+    ]);
+    const err = await startLoopServer(options, silentLogger, { processMetrics: false }).catch((e: unknown) => e);
+    expect(isLoopError(err, 'CONFIG_INVALID')).toBe(true);
+    // The port is free again: the server that had started listening was closed on the way out.
+    const again = net.createServer();
+    await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
+    await new Promise((resolve) => again.close(resolve));
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 describe('startKubeTapConfigs', () => {
   const target = { get: () => undefined, list: () => [], apply: async () => undefined, delete: async () => false };
   const off: KubeTapConfigOptions = { kube: false, kubeNamespaces: [], kubeconfig: '' };
 
-  it('is off unless --kube or --kube-namespaces is given', () => {
-    expect(startKubeTapConfigs(off, target, silentLogger, {})).toBeUndefined();
+  it('is off unless --kube or --kube-namespaces is given', async () => {
+    expect(await startKubeTapConfigs(off, target, silentLogger, {})).toBeUndefined();
   });
 
-  it('names the kubeconfig it cannot read', () => {
+  it('names the kubeconfig it cannot read', async () => {
     let err: unknown;
     try {
-      startKubeTapConfigs({ ...off, kubeNamespaces: ['a'], kubeconfig: path.join(dir, 'missing') }, target, silentLogger, {});
+      await startKubeTapConfigs({ ...off, kubeNamespaces: ['a'], kubeconfig: path.join(dir, 'missing') }, target, silentLogger, {});
     } catch (e) {
       err = e;
     }

@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { createCaptureStore } from '../../store/index.js';
 import { startEnvoyAdminCollector } from '../envoy/index.js';
-import { startKubeTapConfigs } from '../kube/index.js';
+import { startKubeTapConfigs } from '../kube/start-kube-tapconfigs.js';
 import type { CaptureStore } from '../../store/capture-store.js';
-import { listenGlooGrpcIngest } from './gloo-grpc-ingest.js';
+import type { listenGlooGrpcIngest } from './gloo-grpc-ingest.js';
 import { createLoopServer, listenLoopServer, type LoopServer } from './loop-server.js';
 import type { ServerOptions } from './server-options.js';
 import { prepareServerSecurity } from './server-security.js';
@@ -41,14 +41,23 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
     await server.start();
     const listening = await listenLoopServer(server, options.listen, security.tls);
     logger.info('loop server listening', { url: listening.url, store: store.kind, tokens: security.access.enforced, auditLog: security.auditLog.path });
-    const grpc = options.grpcListen ? await listenGlooGrpcIngest(server, options.grpcListen).catch(async (err: unknown) => {
+    // The gRPC sink and the Kubernetes client are loaded only when asked for: each is many modules to load.
+    let grpc: Awaited<ReturnType<typeof listenGlooGrpcIngest>> | undefined;
+    let kube: Awaited<ReturnType<typeof startKubeTapConfigs>>;
+    try {
+      if (options.grpcListen) {
+        const { listenGlooGrpcIngest } = await import('./gloo-grpc-ingest.js');
+        grpc = await listenGlooGrpcIngest(server, options.grpcListen);
+        logger.info('gRPC tap sink listening', { address: grpc.address });
+      }
+      // TapConfig resources from Kubernetes (--kube), once the probes can answer.
+      kube = await startKubeTapConfigs(options, server.context.registry, logger);
+    } catch (err) {
+      await grpc?.close();
       server.stop();
       await listening.close();
       throw err;
-    }) : undefined;
-    if (grpc) logger.info('gRPC tap sink listening', { address: grpc.address });
-    // TapConfig resources from Kubernetes (--kube), once the probes can answer.
-    const kube = startKubeTapConfigs(options, server.context.registry, logger);
+    }
     const envoy = startEnvoyAdminCollector(server, options, logger);
     return {
       url: listening.url,
