@@ -25,7 +25,7 @@ import { Http1Server } from './http1-server.js';
 import { headerPairs, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
-import { GatewayRequestInfo, schemeOf } from './tap-request-info.js';
+import { connectionOfCached, ReceivedRequestInfo, schemeOf } from '../tap/request-info.js';
 import { UpstreamClient, type UpstreamCall, type UpstreamError, type UpstreamHandler } from './upstream-client.js';
 
 export interface GatewayHandlerOptions {
@@ -190,7 +190,7 @@ class ProxiedExchange implements UpstreamHandler {
     private readonly route: Route | undefined,
   ) {
     this.started = shared.clock();
-    this.tap = shared.tap ? beginGuarded(shared.tap, new GatewayRequestInfo(req, route?.destination ?? ''), shared.onTapError) : undefined;
+    this.tap = shared.tap ? beginGuarded(shared.tap, new ReceivedRequestInfo(req, route?.destination ?? '', connectionOfCached), shared.onTapError) : undefined;
   }
 
   start(relayContinue: boolean): void {

@@ -13,7 +13,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectionInfo } from '../../capture/capture.js';
-import { connectionOf } from './tap-request-info.js';
+import { connectionOf } from '../tap/request-info.js';
 import type { BodySource } from './downstream.js';
 import { ResponseParseError, ResponseParser, type ResponseHead } from './response-parser.js';
 

@@ -4,9 +4,10 @@ import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { createCaptureStore } from '../../store/index.js';
 import { startEnvoyAdminCollector } from '../envoy/index.js';
+import type { TapGrpcListening } from '../gloo/tap-grpc-sink.js';
 import { startKubeTapConfigs } from '../kube/start-kube-tapconfigs.js';
+import type { TapConfigController } from '../kube/tapconfig-controller.js';
 import type { CaptureStore } from '../../store/capture-store.js';
-import type { listenGlooGrpcIngest } from './gloo-grpc-ingest.js';
 import { createLoopServer, listenLoopServer, type LoopServer } from './loop-server.js';
 import type { ServerOptions } from './server-options.js';
 import { prepareServerSecurity } from './server-security.js';
@@ -42,8 +43,8 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
     const listening = await listenLoopServer(server, options.listen, security.tls);
     logger.info('loop server listening', { url: listening.url, store: store.kind, tokens: security.access.enforced, auditLog: security.auditLog.path });
     // The gRPC sink and the Kubernetes client are loaded only when asked for: each is many modules to load.
-    let grpc: Awaited<ReturnType<typeof listenGlooGrpcIngest>> | undefined;
-    let kube: Awaited<ReturnType<typeof startKubeTapConfigs>>;
+    let grpc: TapGrpcListening | undefined;
+    let kube: TapConfigController | undefined;
     try {
       if (options.grpcListen) {
         const { listenGlooGrpcIngest } = await import('./gloo-grpc-ingest.js');

@@ -1,30 +1,45 @@
-// What the gateway tells the tap about a request, built on demand: most exchanges are ruled out at the
-// request head (or the tap is on for response-side configs only), so the header pairs and the downstream
-// addresses are only made when something reads them — usually only for an exchange a TapConfig keeps.
+// What a tap point tells the tap about a request it received, built on demand: most exchanges are ruled out
+// at the request head (or the tap is on for response-side configs only), so the header pairs and the
+// downstream addresses are only made when something reads them — usually only for an exchange a TapConfig
+// keeps. The gateway and services tapping themselves (with-tap.ts) both describe their requests with it.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionInfo, HeaderList } from '../../capture/capture.js';
-import type { TapRequestInfo } from '../tap/tap-types.js';
-import type { DownstreamRequest } from './downstream.js';
-import { headerPairs } from './proxy-headers.js';
+import { appendRawPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
+import type { TapRequestInfo } from './tap-types.js';
+
+/** A request as a server received it: node:http's IncomingMessage and the gateway's own request both are one. */
+export interface ReceivedRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  /** Header names and values as received: [name, value, …]. */
+  readonly rawHeaders: readonly string[];
+  readonly socket: Socket;
+}
 
 /** A class so that the lazy parts are prototype getters, not closures made per request. */
-export class GatewayRequestInfo implements TapRequestInfo {
+export class ReceivedRequestInfo implements TapRequestInfo {
   readonly method: string;
   readonly path: string;
   readonly authority: string;
   readonly rawHeaders: readonly string[];
+  readonly destination: string;
   private pairs: HeaderList | undefined;
 
+  /**
+   * `destination`: the DESTINATION recorded (the gateway's route); default the request's Host.
+   * `addresses`: how the downstream ConnectionInfo is found; the gateway caches it on its own sockets.
+   */
   constructor(
-    private readonly req: DownstreamRequest,
-    readonly destination: string,
+    private readonly req: ReceivedRequest,
+    destination?: string,
+    private readonly addresses: (socket: Socket) => ConnectionInfo = connectionOf,
   ) {
     this.method = req.method ?? 'GET';
     this.path = req.url ?? '/';
-    // From the raw list: `req.headers` would build an object of every header for this one.
+    // From the raw list: node:http's `req.headers` would build an object of every header for this one.
     this.authority = hostOf(req.rawHeaders);
     this.rawHeaders = req.rawHeaders;
+    this.destination = destination ?? this.authority;
   }
 
   get scheme(): 'http' | 'https' {
@@ -32,19 +47,21 @@ export class GatewayRequestInfo implements TapRequestInfo {
   }
 
   get headers(): HeaderList {
-    return (this.pairs ??= headerPairs(this.rawHeaders));
+    return (this.pairs ??= appendRawPairs([], this.rawHeaders));
   }
 
   get downstream(): ConnectionInfo {
-    return downstreamOf(this.req.socket);
+    return this.addresses(this.req.socket);
   }
 }
 
-// A keep-alive connection carries many requests and its addresses never change: worked out once per socket.
+// A keep-alive connection carries many requests and its addresses never change: the gateway works them out
+// once per socket. (A service tapping itself does not get properties added to its sockets.)
 const DOWNSTREAM = Symbol('loop.downstream');
 type WithDownstream = Socket & { [DOWNSTREAM]?: ConnectionInfo };
 
-function downstreamOf(socket: WithDownstream): ConnectionInfo {
+/** connectionOf, kept on the socket for the next request of the connection. */
+export function connectionOfCached(socket: WithDownstream): ConnectionInfo {
   return (socket[DOWNSTREAM] ??= connectionOf(socket));
 }
 
@@ -62,14 +79,14 @@ function hostOf(raw: readonly string[]): string {
   return '';
 }
 
-export function schemeOf(socket: Socket): 'http' | 'https' {
-  return (socket as TLSSocket).encrypted ? 'https' : 'http';
+export function schemeOf(socket: Socket | null | undefined): 'http' | 'https' {
+  return (socket as TLSSocket | null | undefined)?.encrypted ? 'https' : 'http';
 }
 
-export function localOf(socket: Socket | null | undefined): ConnectionInfo['local'] {
+function localOf(socket: Socket | null | undefined): ConnectionInfo['local'] {
   return socket?.localAddress !== undefined && socket.localPort !== undefined ? { address: socket.localAddress, port: socket.localPort } : undefined;
 }
 
-export function remoteOf(socket: Socket | null | undefined): ConnectionInfo['remote'] {
+function remoteOf(socket: Socket | null | undefined): ConnectionInfo['remote'] {
   return socket?.remoteAddress !== undefined && socket.remotePort !== undefined ? { address: socket.remoteAddress, port: socket.remotePort } : undefined;
 }

@@ -161,5 +161,7 @@ describe('withTap', () => {
     await done;
     expect(got).toHaveLength(1);
     expect(got[0]!.response.body?.bytes.toString()).toBe('partial');
+    // Taken when the request came: the socket is closed by the time the exchange ends.
+    expect(got[0]!.downstream?.remote?.address).toBe('127.0.0.1');
   });
 });

@@ -15,9 +15,9 @@
 //   original first with the same arguments and returns its result, then copies what was accepted.
 // - End: 'finish' (the response was handed to the OS completely) or 'close' before it (client aborted).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-import { appendRawPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
-import type { Tap, TapExchange, TapRequestInfo } from './tap-types.js';
+import { appendRawPairs, type HeaderList } from '../../capture/capture.js';
+import { connectionOf, ReceivedRequestInfo } from './request-info.js';
+import type { Tap, TapExchange } from './tap-types.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -34,32 +34,15 @@ export function withTap(handler: RequestHandler, tap: Tap, options: WithTapOptio
   return function tapped(this: unknown, req: IncomingMessage, res: ServerResponse): void {
     let exchange: TapExchange | undefined;
     try {
-      exchange = tap.begin(requestInfo(req, options));
+      // The addresses now: a client that aborts closes the socket, and node:http may never have asked it its peer.
+      const downstream = connectionOf(req.socket);
+      exchange = tap.begin(new ReceivedRequestInfo(req, options.destination, () => downstream));
       if (exchange) observe(req, res, exchange);
     } catch {
       // The tap catches its own failures; this guards the wiring. The handler runs regardless.
     }
     handler.call(this, req, res);
   };
-}
-
-function requestInfo(req: IncomingMessage, options: WithTapOptions): TapRequestInfo {
-  const headers = appendRawPairs([], req.rawHeaders);
-  const authority = req.headers.host ?? '';
-  const socket = req.socket;
-  const info: TapRequestInfo = {
-    method: req.method ?? 'GET',
-    path: req.url ?? '/',
-    authority,
-    scheme: (socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http',
-    headers,
-    destination: options.destination ?? authority,
-  };
-  const downstream: ConnectionInfo = {};
-  if (socket?.remoteAddress !== undefined && socket.remotePort !== undefined) downstream.remote = { address: socket.remoteAddress, port: socket.remotePort };
-  if (socket?.localAddress !== undefined && socket.localPort !== undefined) downstream.local = { address: socket.localAddress, port: socket.localPort };
-  if (downstream.remote || downstream.local) info.downstream = downstream;
-  return info;
 }
 
 function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchange): void {
