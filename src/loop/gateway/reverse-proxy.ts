@@ -16,6 +16,7 @@ import type { ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
 import type { ClosableServer } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
+import { connectionOfCached, ReceivedRequestInfo, schemeOf } from '../tap/request-info.js';
 import type { Tap, TapExchange } from '../tap/tap-types.js';
 import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
 import type { RouteSpec } from './gateway-options.js';
@@ -25,7 +26,6 @@ import { Http1Server } from './http1-server.js';
 import { headerPairs, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
-import { connectionOfCached, ReceivedRequestInfo, schemeOf } from '../tap/request-info.js';
 import { UpstreamClient, type UpstreamCall, type UpstreamError, type UpstreamHandler } from './upstream-client.js';
 
 export interface GatewayHandlerOptions {
