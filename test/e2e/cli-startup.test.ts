@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawnServer } from '../../src/core/spawn-server.js';
-import { LOOP_BIN, ROOT, runCli } from './harness.js';
+import { LOOP_BIN, LOOPCTL_BIN, ROOT, runCli } from './harness.js';
 
 const SQUASHCTL_BIN = path.join(ROOT, 'dist/cli/squashctl/main.js');
 const KUBE_CLIENT = '/node_modules/@kubernetes/client-node/';
@@ -64,6 +64,16 @@ describe('what a command loads', () => {
     const urls = await loaded();
     expect(urls.length).toBeGreaterThan(10);
     expect(urls.filter((url) => url.includes(KUBE_CLIENT))).toEqual([]);
+  });
+
+  it('loopctl, a client, loads none of the servers\' packages', async () => {
+    const result = await runCli(LOOPCTL_BIN, ['--help'], { env });
+    expect(result.code).toBe(0);
+    const urls = await loaded();
+    expect(urls.some((url) => url.includes('/dist/cli/loopctl/'))).toBe(true);
+    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT]) {
+      expect(urls.filter((url) => url.includes(server))).toEqual([]);
+    }
   });
 
   it.each([

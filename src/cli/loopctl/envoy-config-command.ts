@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { LoopError } from '../../core/errors.js';
-import { buildEnvoyAdminTapRequest, buildEnvoyTapFilter, ENVOY_TAP_FORMATS } from '../../loop/envoy/index.js';
+import { buildEnvoyAdminTapRequest, buildEnvoyTapFilter, ENVOY_TAP_FORMATS } from '../../loop/envoy/envoy-tap-config.js';
 import { loadTapConfigs } from '../../tapconfig/index.js';
 import type { CliIo } from './commands.js';
 
