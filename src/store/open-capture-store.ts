@@ -4,8 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { LoopError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CaptureStore } from './capture-store.js';
-import { createPostgresCaptureStore } from './postgres-capture-store.js';
-import { createSqliteCaptureStore } from './sqlite-capture-store.js';
 
 export interface CaptureStoreTarget {
   kind: 'sqlite' | 'postgres';
@@ -63,20 +61,23 @@ export interface CreateCaptureStoreOptions {
 }
 
 /**
- * The capture store a URL names, not yet initialised.
+ * The capture store a URL names, not yet initialised. Only the named backend's driver is loaded (pg for
+ * PostgreSQL, better-sqlite3 for SQLite).
  *
  * @example
- * const store = createCaptureStore('sqlite:///var/lib/loop/captures.db');
+ * const store = await createCaptureStore('sqlite:///var/lib/loop/captures.db');
  * await store.init();
  */
-export function createCaptureStore(url: string, options: CreateCaptureStoreOptions = {}): CaptureStore {
+export async function createCaptureStore(url: string, options: CreateCaptureStoreOptions = {}): Promise<CaptureStore> {
   const t = parseCaptureStoreUrl(url);
   if (t.kind === 'postgres') {
+    const { createPostgresCaptureStore } = await import('./postgres-capture-store.js');
     return createPostgresCaptureStore({
       connectionString: t.location,
       ...(t.schema !== undefined ? { schema: t.schema } : {}),
       ...options,
     });
   }
+  const { createSqliteCaptureStore } = await import('./sqlite-capture-store.js');
   return createSqliteCaptureStore({ path: t.location, ...(options.clock ? { clock: options.clock } : {}) });
 }

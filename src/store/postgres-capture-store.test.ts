@@ -125,7 +125,7 @@ if (!url) {
       const schema = freshSchema();
       const u = new URL(url);
       u.searchParams.set('schema', schema);
-      const store = createCaptureStore(u.toString());
+      const store = await createCaptureStore(u.toString());
       try {
         expect(store.kind).toBe('postgres');
         await store.init();

@@ -1,7 +1,8 @@
 // What a command loads before it does anything. The Kubernetes client is some 600 modules and most of a
 // second to load: only the commands that talk to a cluster load it, so `--help`, `loop gateway`, `loop serve`
-// without --kube and squashctl's local commands start without it. A module hook records every module each
-// process resolves.
+// without --kube and squashctl's local commands start without it. Likewise PostgreSQL's driver and gRPC
+// (only with a postgres:// store, only with --grpc-listen), and loopctl, a client, loads no server package.
+// A module hook records every module each process resolves.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,12 +80,14 @@ describe('what a command loads', () => {
   it.each([
     ['loop serve', ['serve', '--listen', '127.0.0.1:0', '--data-dir', 'DIR']],
     ['loop gateway', ['gateway', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--route', '/=127.0.0.1:9', '--tap', 'off']],
-  ])('%s starts without it', async (_name, args) => {
+  ])('%s starts without it, PostgreSQL\'s driver or gRPC', async (_name, args) => {
     const server = await spawnServer([LOOP_BIN, ...args.map((a) => (a === 'DIR' ? path.join(dir, 'data') : a))], { name: 'loop', env });
     try {
       const urls = await loaded();
       expect(urls.some((url) => url.includes('/dist/loop/'))).toBe(true);
-      expect(urls.filter((url) => url.includes(KUBE_CLIENT))).toEqual([]);
+      for (const optional of [KUBE_CLIENT, '/node_modules/pg/', '/node_modules/@grpc/grpc-js/']) {
+        expect(urls.filter((url) => url.includes(optional))).toEqual([]);
+      }
     } finally {
       await server.stop();
     }

@@ -1,9 +1,9 @@
 // `loop serve --envoy-admin URL…`: the collector wired into a running loop server — TapConfigs from its
 // registry, captures through its ingest path, metrics on its /metrics.
+// The collector (and prom-client, which it brings) is loaded only when an Envoy admin endpoint is given.
 import type { Logger } from '../../core/logger.js';
 import type { ServerContext } from '../server/server-context.js';
-import { EnvoyAdminCollector } from './envoy-admin-collector.js';
-import { createLoopServerIngest } from './loop-server-ingest.js';
+import type { EnvoyAdminCollector } from './envoy-admin-collector.js';
 
 /** What the collector needs of a loop server (LoopServer satisfies it). */
 export interface LoopServerParts {
@@ -11,12 +11,13 @@ export interface LoopServerParts {
 }
 
 /** Starts collecting from `options.envoyAdmin`; undefined when none is configured. */
-export function startEnvoyAdminCollector(
+export async function startEnvoyAdminCollector(
   server: LoopServerParts,
   options: { envoyAdmin: string[]; envoyTapConfigId: string; maxBodyBytes: number },
   logger: Logger,
-): EnvoyAdminCollector | undefined {
+): Promise<EnvoyAdminCollector | undefined> {
   if (options.envoyAdmin.length === 0) return undefined;
+  const [{ EnvoyAdminCollector }, { createLoopServerIngest }] = await Promise.all([import('./envoy-admin-collector.js'), import('./loop-server-ingest.js')]);
   const collector = new EnvoyAdminCollector({
     envoys: options.envoyAdmin,
     configId: options.envoyTapConfigId,

@@ -2,8 +2,9 @@
 // build the server, listen, and hand back one `close` that undoes it all in order.
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
-import { createCaptureStore } from '../../store/index.js';
-import { startEnvoyAdminCollector } from '../envoy/index.js';
+import { createCaptureStore } from '../../store/open-capture-store.js';
+import type { EnvoyAdminCollector } from '../envoy/envoy-admin-collector.js';
+import { startEnvoyAdminCollector } from '../envoy/start-envoy-admin-collector.js';
 import type { TapGrpcListening } from '../gloo/tap-grpc-sink.js';
 import { startKubeTapConfigs } from '../kube/start-kube-tapconfigs.js';
 import type { TapConfigController } from '../kube/tapconfig-controller.js';
@@ -42,9 +43,11 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
     await server.start();
     const listening = await listenLoopServer(server, options.listen, security.tls);
     logger.info('loop server listening', { url: listening.url, store: store.kind, tokens: security.access.enforced, auditLog: security.auditLog.path });
-    // The gRPC sink and the Kubernetes client are loaded only when asked for: each is many modules to load.
+    // The gRPC sink, the Kubernetes client and the Envoy collector are loaded only when asked for: each is
+    // many modules to load.
     let grpc: TapGrpcListening | undefined;
     let kube: TapConfigController | undefined;
+    let envoy: EnvoyAdminCollector | undefined;
     try {
       if (options.grpcListen) {
         const { listenGlooGrpcIngest } = await import('./gloo-grpc-ingest.js');
@@ -53,13 +56,14 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
       }
       // TapConfig resources from Kubernetes (--kube), once the probes can answer.
       kube = await startKubeTapConfigs(options, server.context.registry, logger);
+      envoy = await startEnvoyAdminCollector(server, options, logger);
     } catch (err) {
+      await kube?.stop();
       await grpc?.close();
       server.stop();
       await listening.close();
       throw err;
     }
-    const envoy = startEnvoyAdminCollector(server, options, logger);
     return {
       url: listening.url,
       ...(grpc ? { grpcAddress: grpc.address } : {}),
