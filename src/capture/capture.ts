@@ -123,6 +123,11 @@ export function appendRawPairs(list: HeaderList, raw: readonly string[]): Header
   return list;
 }
 
+/** Node's flat headers as new ordered pairs (the tap's and the capture's form). */
+export function rawHeaderPairs(raw: readonly string[]): HeaderList {
+  return appendRawPairs([], raw);
+}
+
 export function statusOf(capture: CaptureInput): number {
   const raw = headerValue(capture.response.headers, ':status');
   const n = raw === undefined ? NaN : Number.parseInt(raw, 10);

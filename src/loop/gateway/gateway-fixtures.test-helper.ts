@@ -2,12 +2,11 @@
 // node:http client that exposes trailers and streaming, and a Tap that records every call.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HeaderList } from '../../capture/capture.js';
+import { rawHeaderPairs, type HeaderList } from '../../capture/capture.js';
 import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Tap, TapExchange, TapRequestInfo } from '../tap/tap-types.js';
 import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayHandlerOptions, type GatewayServerKind } from './reverse-proxy.js';
-import { headerPairs } from './proxy-headers.js';
 
 export interface RecordedExchange {
   info: TapRequestInfo;
@@ -51,7 +50,7 @@ export function recordingTap(): RecordingTap {
           r.status = status;
           // Pairs, as tests compare them; the flat list must hold whole pairs.
           if (headers.length % 2 !== 0) throw new Error(`response headers: odd flat list ${JSON.stringify(headers)}`);
-          r.responseHeaders = headerPairs(headers);
+          r.responseHeaders = rawHeaderPairs(headers);
         },
         responseData(chunk) {
           r.calls.push('responseData');

@@ -3,7 +3,6 @@
 // Hop-by-hop (RFC 9110 §7.6.1): Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
 // Upgrade, and every header named in Connection are removed in both directions; framing is re-established
 // by Node on each hop.
-import { appendRawPairs, type HeaderList } from '../../capture/capture.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 // Lengths of the hop-by-hop names: most headers are ruled out by their length alone, without lower-casing.
@@ -86,11 +85,6 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: Forwarding
   out.push('X-Forwarded-Proto', facts.scheme);
   if (host !== undefined) out.push('X-Forwarded-Host', host);
   return out;
-}
-
-/** Raw headers as ordered pairs (the tap's and the capture's form). */
-export function headerPairs(raw: readonly string[]): HeaderList {
-  return appendRawPairs([], raw);
 }
 
 /**

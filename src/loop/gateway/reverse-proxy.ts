@@ -12,7 +12,7 @@
 // used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
 import http from 'node:http';
 import type tls from 'node:tls';
-import type { ConnectionInfo } from '../../capture/capture.js';
+import { rawHeaderPairs, type ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
 import type { ClosableServer } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
@@ -23,7 +23,7 @@ import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
 import { Http1Server } from './http1-server.js';
-import { headerPairs, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
 import { UpstreamClient, type UpstreamCall, type UpstreamError, type UpstreamHandler } from './upstream-client.js';
@@ -208,7 +208,7 @@ class ProxiedExchange implements UpstreamHandler {
     if (otherCodings) {
       // Transfer codings are hop-by-hop: forwarding the body re-chunked would drop `gzip` (or any other
       // coding) without a word, and the upstream would take coded bytes for the body (RFC 9112 §6.1: 501).
-      const codings = headerPairs(req.rawHeaders).filter(([n]) => n.toLowerCase() === 'transfer-encoding').map(([, v]) => v).join(', ');
+      const codings = rawHeaderPairs(req.rawHeaders).filter(([n]) => n.toLowerCase() === 'transfer-encoding').map(([, v]) => v).join(', ');
       this.respondGenerated(generatedResponse('TRANSFER_CODING_UNSUPPORTED', `Transfer-Encoding "${codings}": the gateway forwards chunked request bodies only`));
       return;
     }
@@ -269,7 +269,7 @@ class ProxiedExchange implements UpstreamHandler {
   private observeRequestBody(): void {
     const { tap, req } = this;
     req.on('data', (chunk: Buffer) => tap!.requestData(chunk));
-    req.once('end', () => tap!.requestEnd(req.rawTrailers.length > 0 ? headerPairs(req.rawTrailers) : undefined));
+    req.once('end', () => tap!.requestEnd(req.rawTrailers.length > 0 ? rawHeaderPairs(req.rawTrailers) : undefined));
   }
 
   private dispatch(body: Buffer | DownstreamRequest | null): void {
@@ -324,7 +324,7 @@ class ProxiedExchange implements UpstreamHandler {
     this.drainRequest();
     if (trailers) {
       this.responseTrailers = trailers;
-      this.res.addTrailers(headerPairs(trailers));
+      this.res.addTrailers(rawHeaderPairs(trailers));
     }
     if (!this.endedWithData) this.res.end();
   }
@@ -414,7 +414,7 @@ class ProxiedExchange implements UpstreamHandler {
       this.failure ??= 'the downstream connection closed before the response was complete';
       this.abandonUpstream();
     }
-    this.tap?.end({ trailers: this.responseTrailers && headerPairs(this.responseTrailers), error: this.failure, upstream: this.upstreamConnection });
+    this.tap?.end({ trailers: this.responseTrailers && rawHeaderPairs(this.responseTrailers), error: this.failure, upstream: this.upstreamConnection });
     const metrics = this.shared.routeMetrics(this.route?.prefix ?? '');
     if (metrics) {
       this.shared.metrics!.countRequest(metrics.route, completed ? String(res.statusCode) : 'aborted');

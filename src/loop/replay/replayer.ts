@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { appendRawPairs, headerValue, isPseudoHeader, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
+import { appendRawPairs, headerValue, isPseudoHeader, rawHeaderPairs, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
 import { REDACTED } from '../../capture/redact.js';
 import { LoopError } from '../../core/errors.js';
 import type { ResolvedDestination } from './destination.js';
@@ -120,7 +120,7 @@ export function sendReplay(plan: ReplayPlan, dest: ResolvedDestination, options:
       res.on('end', () => {
         clearTimeout(timer);
         const headers = appendRawPairs([[':status', String(res.statusCode ?? 0)]], res.rawHeaders);
-        const trailers = appendRawPairs([], res.rawTrailers);
+        const trailers = rawHeaderPairs(res.rawTrailers);
         const response: CapturedMessage = { headers, trailers };
         if (kept > 0 || truncated) response.body = { bytes: Buffer.concat(chunks, kept), truncated };
         resolve({ response, durationMs: now() - started, warnings: plan.warnings });

@@ -4,7 +4,7 @@
 // keeps. The gateway and services tapping themselves (with-tap.ts) both describe their requests with it.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { appendRawPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
+import { rawHeaderPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
 import type { TapRequestInfo } from './tap-types.js';
 
 /** A request as a server received it: node:http's IncomingMessage and the gateway's own request both are one. */
@@ -27,12 +27,13 @@ export class ReceivedRequestInfo implements TapRequestInfo {
 
   /**
    * `destination`: the DESTINATION recorded (the gateway's route); default the request's Host.
-   * `addresses`: how the downstream ConnectionInfo is found; the gateway caches it on its own sockets.
+   * `addresses`: how the downstream ConnectionInfo is found (the gateway caches it on its own sockets;
+   * with-tap takes it when the request arrives).
    */
   constructor(
     private readonly req: ReceivedRequest,
-    destination?: string,
-    private readonly addresses: (socket: Socket) => ConnectionInfo = connectionOf,
+    destination: string | undefined,
+    private readonly addresses: (socket: Socket) => ConnectionInfo,
   ) {
     this.method = req.method ?? 'GET';
     this.path = req.url ?? '/';
@@ -47,7 +48,7 @@ export class ReceivedRequestInfo implements TapRequestInfo {
   }
 
   get headers(): HeaderList {
-    return (this.pairs ??= appendRawPairs([], this.rawHeaders));
+    return (this.pairs ??= rawHeaderPairs(this.rawHeaders));
   }
 
   get downstream(): ConnectionInfo {

@@ -15,7 +15,7 @@
 //   original first with the same arguments and returns its result, then copies what was accepted.
 // - End: 'finish' (the response was handed to the OS completely) or 'close' before it (client aborted).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { appendRawPairs, type HeaderList } from '../../capture/capture.js';
+import { rawHeaderPairs, type HeaderList } from '../../capture/capture.js';
 import { connectionOf, ReceivedRequestInfo } from './request-info.js';
 import type { Tap, TapExchange } from './tap-types.js';
 
@@ -150,5 +150,5 @@ function pushValue(out: HeaderList, name: string, value: unknown): void {
 }
 
 function pairsFromRaw(raw: string[]): HeaderList | undefined {
-  return raw.length === 0 ? undefined : appendRawPairs([], raw);
+  return raw.length === 0 ? undefined : rawHeaderPairs(raw);
 }
