@@ -1,5 +1,6 @@
 // Listening helpers: bind, read the real port back, and close promptly (keep-alive sockets included).
-import type { AddressInfo, Server } from 'node:net';
+import net, { type AddressInfo, type Server } from 'node:net';
+import { LoopError } from './errors.js';
 
 export interface ListenAddress {
   host: string;
@@ -17,9 +18,15 @@ export interface Listening {
 /** A server whose connections `close()` can cut: node:http's and node:https's, or the gateway's own. */
 export type ClosableServer = Server & { closeAllConnections(): void };
 
-export function listen(server: ClosableServer, address: ListenAddress): Promise<Listening> {
+/**
+ * Binds `server` to `address`. `flag` names the option that chose the address (`--listen`, `--admin`): an
+ * address that cannot be bound (in use, a privileged port, not this machine's, a name that does not resolve)
+ * is then a CONFIG_INVALID
+ * naming it, with the system's error as the cause.
+ */
+export function listen(server: ClosableServer, address: ListenAddress, flag?: string): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
+    const onError = (err: Error): void => reject(bindError(err, address, flag));
     server.once('error', onError);
     server.listen(address.port, address.host, () => {
       server.off('error', onError);
@@ -37,6 +44,33 @@ export function listen(server: ClosableServer, address: ListenAddress): Promise<
       });
     });
   });
+}
+
+/**
+ * Fails as `listen(…, flag)` would when `address` cannot be bound, without keeping it: for a server that binds
+ * later but should not find out only then (the gateway waits for its TapConfigs before it listens).
+ */
+export function checkBindable(address: ListenAddress, flag: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err) => reject(bindError(err, address, flag)));
+    probe.listen({ port: address.port, host: address.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function bindError(err: Error, address: ListenAddress, flag: string | undefined): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const { host, port } = address;
+  const reasons: Record<string, [reason: string, hint: string]> = {
+    EADDRINUSE: ['the address is already in use', `stop what listens there (\`ss -ltnp 'sport = :${port}'\` names it), or give ${flag} another port`],
+    EACCES: ['permission denied', `ports below 1024 need root or CAP_NET_BIND_SERVICE; give ${flag} a port above 1023`],
+    EADDRNOTAVAIL: [`${host} is not an address of this machine`, `give ${flag} an address this machine has (127.0.0.1; 0.0.0.0 for all)`],
+    ENOTFOUND: [`${host} does not resolve`, `give ${flag} an address or a name this machine resolves`],
+  };
+  const known = code === undefined ? undefined : reasons[code];
+  if (!flag || !known) return err;
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new LoopError('CONFIG_INVALID', `${flag}: cannot listen on ${where}: ${known[0]}`, { cause: err, hint: known[1], details: { flag, host, port, errno: code } });
 }
 
 /** Parse `host:port`, `[v6]:port` or `:port`; a missing host is `defaultHost`. */

@@ -50,7 +50,9 @@ export async function spawnServer(args: string[], options: SpawnServerOptions): 
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new LoopError('INTERNAL', `${options.name} exited with code ${code} before it was ready:\n${stderr.trim()}`));
+      // With its stderr copied to ours, the child's own error is already on screen: not again.
+      const said = options.inheritStderr ? ' (its error is above)' : `:\n${stderr.trim()}`;
+      reject(new LoopError('INTERNAL', `${options.name} exited with code ${code} before it was ready${said}`));
     });
   });
   let stopping: Promise<number | null> | undefined;

@@ -3,7 +3,8 @@
 // The tutorial's TapConfig is applied from examples/tutorial/gloo-loop/tap.yaml. close() stops it all.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LoopError, messageOf } from '../core/errors.js';
+import { isLoopError, LoopError } from '../core/errors.js';
+import { checkBindable } from '../core/listen.js';
 import { spawnServer, type SpawnedServer } from '../core/spawn-server.js';
 import { startTutorialServices, type PaymentVersion, type TutorialServices } from './tutorial-services.js';
 
@@ -37,6 +38,13 @@ export async function startDemoWorld(o: DemoWorldOptions): Promise<DemoWorld> {
     for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
   try {
+    // The loop server and the gateway are children whose errors would name their own flags (--listen): their
+    // ports are checked first, under the demo's names, before anything starts.
+    for (const [port, flag] of [[o.loopPort, '--loop-port'], [o.gatewayPort, '--gateway-port'], [o.adminPort, '--admin-port']] as const) {
+      await checkBindable({ host: o.host, port }, flag).catch((err: unknown) => {
+        throw portError(err);
+      });
+    }
     o.say('starting web, payment blue (healthy) and payment green (the sleepy one)');
     const services = await startTutorialServices({ host: o.host, webPort: o.webPort, bluePort: o.bluePort, greenPort: o.greenPort, active: o.active }).catch((err: unknown) => {
       throw portError(err);
@@ -77,13 +85,11 @@ export async function startDemoWorld(o: DemoWorldOptions): Promise<DemoWorld> {
   }
 }
 
+/** A port in use is most likely another `npm start`: the hint says so. */
 function portError(err: unknown): unknown {
-  const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e.code === 'EADDRINUSE') {
-    return new LoopError('CONFIG_INVALID', `a port the demo needs is already in use (${messageOf(err)})`, {
-      cause: err,
-      hint: 'stop what holds it (another `npm start`?), or pick other ports: loop demo --help',
-    });
+  if (isLoopError(err, 'CONFIG_INVALID') && err.details?.errno === 'EADDRINUSE') {
+    const flag = String(err.details.flag);
+    return new LoopError('CONFIG_INVALID', err.message, { cause: err.cause, details: err.details, hint: `another \`npm start\` may be running: stop it, or give ${flag} another port (loop demo --help)` });
   }
   return err;
 }

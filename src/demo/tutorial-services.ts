@@ -68,8 +68,20 @@ function paymentHandler(version: PaymentVersion, delayMs: number): http.RequestL
 export async function startTutorialServices(options: Partial<TutorialServicesOptions> = {}): Promise<TutorialServices> {
   const o = { ...DEFAULT_TUTORIAL_SERVICES, ...options };
   let active: PaymentVersion = o.active;
-  const blue = await listen(http.createServer(paymentHandler('blue', 0)), { host: o.host, port: o.bluePort });
-  const green = await listen(http.createServer(paymentHandler('green', o.greenDelayMs)), { host: o.host, port: o.greenPort });
+  // A port that cannot be bound must not leave the ones bound before it listening.
+  const bound: Listening[] = [];
+  const bind = async (server: http.Server, port: number, flag: string): Promise<Listening> => {
+    try {
+      const listening = await listen(server, { host: o.host, port }, flag);
+      bound.push(listening);
+      return listening;
+    } catch (err) {
+      await Promise.all(bound.map((l) => l.close()));
+      throw err;
+    }
+  };
+  const blue = await bind(http.createServer(paymentHandler('blue', 0)), o.bluePort, '--blue-port');
+  const green = await bind(http.createServer(paymentHandler('green', o.greenDelayMs)), o.greenPort, '--green-port');
   const portOf = (v: PaymentVersion): number => (v === 'blue' ? blue.port : green.port);
 
   const web = http.createServer((req, res) => {
@@ -93,7 +105,7 @@ export async function startTutorialServices(options: Partial<TutorialServicesOpt
       json(res, 500, { error: (err as Error).message, payment: version });
     }
   }
-  const webListening = await listen(web, { host: o.host, port: o.webPort });
+  const webListening = await bind(web, o.webPort, '--web-port');
 
   return {
     web: webListening,

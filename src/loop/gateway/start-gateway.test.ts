@@ -62,6 +62,19 @@ describe('startGateway', () => {
     expect((err as { hint?: string }).hint).toContain('--route');
   });
 
+  it('says an address it cannot bind before it waits for TapConfigs, naming the flag', async () => {
+    const busy = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
+    cleanups.push(() => busy.close());
+    const gone = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
+    await gone.close(); // a loop server that refuses: the tap would wait the whole minute for it
+    const wait = { route: ['/=127.0.0.1:9'], tap: 'on', loopServer: gone.url, tapStartupWait: '60s' };
+    const main = await startGateway(optionsFor({ ...wait, listen: `127.0.0.1:${busy.port}` }), silentLogger, { processMetrics: false }).catch((e: unknown) => e);
+    expect(isLoopError(main, 'CONFIG_INVALID')).toBe(true);
+    expect((main as Error).message).toBe(`--listen: cannot listen on 127.0.0.1:${busy.port}: the address is already in use`);
+    const admin = await startGateway(optionsFor({ ...wait, admin: `127.0.0.1:${busy.port}` }), silentLogger, { processMetrics: false }).catch((e: unknown) => e);
+    expect((admin as Error).message).toBe(`--admin: cannot listen on 127.0.0.1:${busy.port}: the address is already in use`);
+  }, 20_000);
+
   it('on close, stops accepting but lets in-flight requests finish, reports draining, and closes the tap', async () => {
     const arrived = deferred();
     const finish = deferred();

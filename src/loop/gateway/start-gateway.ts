@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { LoopError } from '../../core/errors.js';
-import { listen, parseHostPort, type ClosableServer, type Listening } from '../../core/listen.js';
+import { checkBindable, listen, parseHostPort, type ClosableServer, type Listening } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tap } from '../tap/tap-types.js';
 import { createAdminHandler } from './admin-server.js';
@@ -43,6 +43,12 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
   if (!address) throw new LoopError('CONFIG_INVALID', `listen address "${options.listen}" is not host:port`);
   if (options.admin !== 'off' && !adminAddress) throw new LoopError('CONFIG_INVALID', `admin address "${options.admin}" is not host:port or off`);
 
+  // The wait for TapConfigs below can take seconds: an address that cannot be bound is said before it.
+  if (options.tap === 'on' && options.tapStartupWait > 0) {
+    await checkBindable(address, '--listen');
+    if (adminAddress) await checkBindable(adminAddress, '--admin');
+  }
+
   const registry = new Registry();
   if (extra.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'loop_gateway_' });
   const metrics = createGatewayMetrics(registry);
@@ -66,8 +72,8 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
       ...(tap ? { tap } : {}),
     });
     server = createGatewayServer(gateway, options.server);
-    main = await listen(server, address);
-    if (adminAddress) admin = await listen(http.createServer(createAdminHandler({ registry, routes: gateway.routes, ready: () => !draining, logger })), adminAddress);
+    main = await listen(server, address, '--listen');
+    if (adminAddress) admin = await listen(http.createServer(createAdminHandler({ registry, routes: gateway.routes, ready: () => !draining, logger })), adminAddress, '--admin');
   } catch (err) {
     await main?.close();
     gateway?.close();

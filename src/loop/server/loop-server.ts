@@ -159,12 +159,15 @@ function routeLabel(path: string): string {
   return path.replace(/^\/ui\/.*/, '/ui/*').replace(/\/\d+(?=\/|$)/g, '/:id').replace(/^(\/v1\/tapconfigs)\/[^/]+\/[^/]+/, '$1/:namespace/:name');
 }
 
-/** Listens on `address`; with `tls` (PEM certificate chain and key) over HTTPS, and the URL says https. */
+/**
+ * Listens on `address` (`loop serve --listen`, which bind errors name); with `tls` (PEM certificate chain and
+ * key) over HTTPS, and the URL says https.
+ */
 export async function listenLoopServer(server: LoopServer, address: string, tls?: { cert: Buffer; key: Buffer }): Promise<Listening> {
   const parsed = parseHostPort(address);
   if (!parsed) throw new LoopError('CONFIG_INVALID', `listen address "${address}" is not host:port`);
-  if (!tls) return listen(http.createServer({ keepAliveTimeout: 65_000 }, server.handler), parsed);
+  if (!tls) return listen(http.createServer({ keepAliveTimeout: 65_000 }, server.handler), parsed, '--listen');
   const httpsServer = https.createServer({ keepAliveTimeout: 65_000, cert: tls.cert, key: tls.key }, server.handler);
-  const listening = await listen(httpsServer, parsed);
+  const listening = await listen(httpsServer, parsed, '--listen');
   return { ...listening, url: listening.url.replace(/^http:/, 'https:') };
 }
