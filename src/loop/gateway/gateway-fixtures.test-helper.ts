@@ -2,6 +2,7 @@
 // node:http client that exposes trailers and streaming, and a Tap that records every call.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import { rawHeaderPairs, type HeaderList } from '../../capture/capture.js';
 import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
@@ -121,8 +122,8 @@ export async function startTestGateway(
     ...listening,
     gateway,
     async close() {
+      gateway.close(); // first: upgraded connections are the gateway's, and node:http's close waits for them
       await listening.close();
-      gateway.close();
     },
   };
 }
@@ -171,4 +172,22 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/**
+ * Cleanups run after each test of the calling file, last first. `track` registers a gateway or upstream
+ * (anything with `close()`) and hands it back.
+ */
+export function cleanupAfterEach(): { cleanups: Array<() => Promise<void>>; track<T extends { close(): Promise<void> }>(x: T): T } {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    cleanups,
+    track(x) {
+      cleanups.push(() => x.close());
+      return x;
+    },
+  };
 }

@@ -11,7 +11,9 @@
 // after the keep-alive timeout, which keep-alive responses announce (`Keep-Alive: timeout=N`, unless the
 // handler set its own Connection header); `close()` also closes idle connections. What it does differently: a request
 // that could be read two ways is refused (request-parser.ts); CONNECT is answered 501 rather than dropped;
-// a response ended with its body before its head was written gets a Content-Length instead of chunked.
+// a response ended with its body before its head was written gets a Content-Length instead of chunked; a
+// request that asks to upgrade is handed over with its socket (`onUpgrade`, like node:http's 'upgrade'
+// event) only when it has no body.
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
@@ -20,6 +22,21 @@ import { RequestParseError, RequestParser, type RequestHead, type RequestSink } 
 import { withHead } from './upstream-client.js';
 
 export type Http1Listener = (req: Http1Request, res: Http1Response) => void;
+
+/** What an upgrade listener learns of the request that asked to switch protocols. */
+export interface UpgradeRequestHead {
+  method: string;
+  url: string;
+  /** Header names and values as received: [name, value, …]. */
+  rawHeaders: string[];
+  socket: net.Socket;
+}
+
+/**
+ * Takes over a connection whose request asked to switch protocols (Connection: upgrade, Upgrade: …), as
+ * node:http's 'upgrade' event does: `head` holds the bytes that came after the request head.
+ */
+export type UpgradeListener = (req: UpgradeRequestHead, socket: net.Socket, head: Buffer) => void;
 
 export interface Http1ServerOptions {
   /** Handles `Expect: 100-continue` requests; without it they get 100 Continue at once. */
@@ -30,6 +47,11 @@ export interface Http1ServerOptions {
   headersTimeoutMs?: number;
   /** Bytes of a request head (default 16 KiB, as node:http). */
   maxHeadBytes?: number;
+  /**
+   * Takes HTTP/1.1 requests without a body that ask to upgrade; without it they are ordinary requests (and
+   * a proxy drops Upgrade, a hop-by-hop header).
+   */
+  onUpgrade?: UpgradeListener;
 }
 
 /** Unread body bytes a request holds before the connection stops reading. */
@@ -50,6 +72,7 @@ export class Http1Server extends net.Server {
   readonly headersTimeoutMs: number;
   readonly maxHeadBytes: number;
   readonly checkContinue: Http1Listener | undefined;
+  readonly onUpgrade: UpgradeListener | undefined;
 
   constructor(
     readonly onRequest: Http1Listener,
@@ -62,6 +85,7 @@ export class Http1Server extends net.Server {
     this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
     this.maxHeadBytes = options.maxHeadBytes ?? 16 * 1024;
     this.checkContinue = options.checkContinue;
+    this.onUpgrade = options.onUpgrade;
     this.on('connection', (socket: net.Socket) => {
       const connection = new Http1Connection(socket, this);
       this.live.add(connection);
@@ -182,7 +206,13 @@ export class Http1Connection implements RequestSink {
         return;
       }
       at += used;
-      if (this.arrived) this.dispatch(this.arrived);
+      const head = this.arrived;
+      if (head?.upgrade !== undefined && this.server.onUpgrade && head.minor === 1 && !head.chunked && !head.contentLength) {
+        this.parsing = false;
+        this.handOver(head, chunk.subarray(at));
+        return;
+      }
+      if (head) this.dispatch(head);
       if (!this.parser.complete || this.closing) break;
       if (!this.res!.writableFinished) {
         if (at < chunk.length) {
@@ -195,6 +225,27 @@ export class Http1Connection implements RequestSink {
     }
     this.parsing = false;
     if (this.phase === Phase.Head && !this.parser.untouched) this.arm(this.server.headersTimeoutMs);
+  }
+
+  /**
+   * Gives the connection to the upgrade listener: from here on it reads and answers nothing, and its timers
+   * are off. It stays busy (so `close()` leaves it open) and known to the server (`closeAllConnections` cuts it).
+   */
+  private handOver(head: RequestHead, rest: Buffer): void {
+    this.arrived = undefined;
+    this.req = undefined;
+    this.res = undefined;
+    this.closing = true;
+    this.phase = Phase.Busy;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const socket = this.socket;
+    // Paused before the listeners go, so no byte is read with nobody listening; the new owner resumes it.
+    socket.pause();
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('end');
+    socket.removeAllListeners('drain');
+    this.server.onUpgrade!({ method: head.method, url: head.target, rawHeaders: head.raw, socket }, socket, rest);
   }
 
   /** Runs the request's listener, after the parser has returned (so a body that came along is buffered). */

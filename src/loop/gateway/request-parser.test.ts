@@ -44,8 +44,19 @@ describe('RequestParser: requests read whole', () => {
     expect(got.complete).toBe(true);
     expect(got.used).toBe(GET.length);
     expect(got.heads).toEqual([
-      { method: 'GET', target: '/api/x?y=1', minor: 1, raw: ['Host', 'web:9090', 'Accept', '*/*'], chunked: false, contentLength: undefined, keepAlive: true, expect: undefined },
+      { method: 'GET', target: '/api/x?y=1', minor: 1, raw: ['Host', 'web:9090', 'Accept', '*/*'], chunked: false, contentLength: undefined, keepAlive: true, expect: undefined, upgrade: undefined },
     ]);
+  });
+
+  it.each([
+    ['Connection: Upgrade with an Upgrade header', 'Connection: Upgrade\r\nUpgrade: websocket\r\n', 'websocket'],
+    ['upgrade among other Connection tokens, Upgrade repeated', 'Connection: keep-alive, upgrade\r\nUpgrade: h2c\r\nUpgrade: foo/2\r\n', 'h2c, foo/2'],
+    ['an Upgrade header that Connection does not name', 'Connection: keep-alive\r\nUpgrade: websocket\r\n', undefined],
+    ['Connection: upgrade without an Upgrade header', 'Connection: upgrade\r\n', undefined],
+  ])('upgrade: %s', (_name, headers, want) => {
+    const got = parse(`GET /ws HTTP/1.1\r\nHost: a\r\n${headers}\r\n`);
+    expect(got.complete).toBe(true);
+    expect(got.heads[0]!.upgrade).toBe(want);
   });
 
   it.each([

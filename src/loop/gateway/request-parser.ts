@@ -39,6 +39,8 @@ export interface RequestHead {
   keepAlive: boolean;
   /** The Expect header's value, lower case (`100-continue`), when there was one. */
   expect: string | undefined;
+  /** The Upgrade header's value when Connection names `upgrade` too: the client asks to switch protocols. */
+  upgrade: string | undefined;
 }
 
 export interface RequestSink extends BodySink {
@@ -96,22 +98,26 @@ export class RequestParser extends Http1Parser {
     let hosts = 0;
     let keepAlive = minor === 1;
     let expect: string | undefined;
+    let upgradeValue: string | undefined;
+    let connectionUpgrade = false;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const n = name.length;
-      // Six names matter here; most are ruled out by length before lower-casing.
-      if (n !== 4 && n !== 6 && n !== 10 && n !== 14 && n !== 17) continue;
+      // Seven names matter here; most are ruled out by length before lower-casing.
+      if (n !== 4 && n !== 6 && n !== 7 && n !== 10 && n !== 14 && n !== 17) continue;
       const lower = name.toLowerCase();
       const value = raw[i + 1]!;
       if (lower === 'host') hosts++;
       else if (lower === 'content-length') length = this.contentLength(value, length);
       else if (lower === 'transfer-encoding') codings = codings === undefined ? value : `${codings},${value}`;
       else if (lower === 'expect') expect = value.toLowerCase();
+      else if (lower === 'upgrade') upgradeValue = upgradeValue === undefined ? value : `${upgradeValue}, ${value}`;
       else if (lower === 'connection') {
         for (const token of value.toLowerCase().split(',')) {
           const t = token.trim();
           if (t === 'close') keepAlive = false;
           else if (t === 'keep-alive' && minor === 0) keepAlive = true;
+          else if (t === 'upgrade') connectionUpgrade = true;
         }
       }
     }
@@ -128,7 +134,8 @@ export class RequestParser extends Http1Parser {
       chunked = true;
     }
 
-    this.requests.onHead({ method: m[1]!, target: m[2]!, minor, raw, chunked, contentLength: length, keepAlive, expect });
+    const upgrade = connectionUpgrade ? upgradeValue : undefined;
+    this.requests.onHead({ method: m[1]!, target: m[2]!, minor, raw, chunked, contentLength: length, keepAlive, expect, upgrade });
     if (chunked) this.startBody({ kind: 'chunked' });
     else if (length !== undefined) this.startBody({ kind: 'length', length });
     else this.startBody({ kind: 'none' });

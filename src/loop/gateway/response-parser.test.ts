@@ -91,6 +91,25 @@ describe('ResponseParser: responses read whole', () => {
     expect(got.body).toBe('hello');
   });
 
+  it('ends the response at a 101 after an upgrade request: what follows is the new protocol', () => {
+    const head = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+    const bytes = Buffer.from(`${head}\x81\x02hi`, 'latin1');
+    for (let split = 1; split < bytes.length; split++) {
+      const out: ResponseHead[] = [];
+      let complete = false;
+      const parser = new ResponseParser({ onHead: (h) => out.push(h), onBody: () => expect.fail('no body after a 101'), onComplete: () => (complete = true) });
+      parser.begin(false, true);
+      const first = parser.execute(bytes.subarray(0, split));
+      const used = complete ? first : split + parser.execute(bytes.subarray(split));
+      expect(complete).toBe(true);
+      expect(used).toBe(head.length);
+      expect(out.map((h) => h.status)).toEqual([101]);
+    }
+    // Without an upgrade request a 101 is interim, like any 1xx: the final head is still to come.
+    const plain = parse(head + OK);
+    expect(plain.heads.map((h) => h.status)).toEqual([101, 200]);
+  });
+
   it('reads no body for a HEAD request whatever the headers say', () => {
     const got = parse('HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n', { head: true });
     expect(got.complete).toBe(true);

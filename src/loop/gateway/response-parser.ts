@@ -34,6 +34,7 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([^\x00-\x08\x0a-\x1f\x7f]*
 export class ResponseParser extends Http1Parser {
   protected readonly noun = 'response';
   private headRequest = false;
+  private upgradeRequest = false;
 
   constructor(
     private readonly responses: ResponseSink,
@@ -42,10 +43,14 @@ export class ResponseParser extends Http1Parser {
     super(responses, limits);
   }
 
-  /** Expect the response to a new request; a HEAD request's response has no body whatever it says. */
-  begin(headRequest: boolean): void {
+  /**
+   * Expect the response to a new request; a HEAD request's response has no body whatever it says. After a
+   * request that asked to upgrade, a 101 ends the response: the bytes after its head are the new protocol's.
+   */
+  begin(headRequest: boolean, upgradeRequest = false): void {
     this.reset();
     this.headRequest = headRequest;
+    this.upgradeRequest = upgradeRequest;
   }
 
   protected error(message: string): Error {
@@ -100,6 +105,10 @@ export class ResponseParser extends Http1Parser {
     if (transferEncoded && !chunked) keepAlive = false;
 
     this.responses.onHead({ status, reason: m[3] ?? '', raw, keepAlive, keepAliveTimeoutMs });
+    if (status === 101 && this.upgradeRequest) {
+      this.startBody({ kind: 'none' });
+      return section.next;
+    }
     // After an interim response the parser still expects a head: the final response's.
     if (status < 200) return section.next;
     if (this.headRequest || status === 204 || status === 304) this.startBody({ kind: 'none' });

@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import {
+  cleanupAfterEach,
   closedPortAddress,
   collect,
   deferred,
@@ -15,18 +16,10 @@ import {
   startTestGateway,
   startUpstream,
   throwingTap,
-  type TestGateway,
   type Upstream,
 } from './gateway-fixtures.test-helper.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-const track = <T extends TestGateway | Upstream>(x: T): T => {
-  cleanups.push(() => x.close());
-  return x;
-};
+const { cleanups, track } = cleanupAfterEach();
 
 async function upstream(handler: http.RequestListener): Promise<Upstream> {
   return track(await startUpstream(handler));

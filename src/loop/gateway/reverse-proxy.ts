@@ -11,6 +11,7 @@
 // Host is forwarded as received (like Envoy and most reverse proxies), so upstreams see the name clients
 // used; the route's destination name is sent only when the request had no Host (HTTP/1.0).
 import http from 'node:http';
+import type net from 'node:net';
 import type tls from 'node:tls';
 import { rawHeaderPairs, type ConnectionInfo } from '../../capture/capture.js';
 import { messageOf } from '../../core/errors.js';
@@ -22,10 +23,11 @@ import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
 import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
-import { Http1Server } from './http1-server.js';
+import { Http1Server, type UpgradeListener } from './http1-server.js';
 import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
-import { createRouteTable, type Route, type RouteTable } from './route-table.js';
+import { createRouteTable, originForm, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
+import { proxyUpgrade } from './upgrade-tunnel.js';
 import { UpstreamClient, type UpstreamCall, type UpstreamError, type UpstreamHandler } from './upstream-client.js';
 
 export interface GatewayHandlerOptions {
@@ -51,11 +53,16 @@ export interface GatewayHandler {
    * Without this listener Node answers 100 itself and the gateway drops Expect before forwarding.
    */
   checkContinue: (req: DownstreamRequest, res: DownstreamResponse) => void;
+  /**
+   * The `upgrade` listener: a request asking to switch protocols (WebSocket) is forwarded on a connection of
+   * its own, and after the upstream's 101 the two connections are spliced (upgrade-tunnel.ts).
+   */
+  upgrade: UpgradeListener;
   routes: RouteTable;
   inFlight(): number;
   /** From now on responses close their connections; resolves once no request is in flight. */
   drain(): Promise<void>;
-  /** Closes pooled upstream connections. */
+  /** Closes pooled upstream connections, and cuts upgraded connections still open. */
   close(): void;
 }
 
@@ -70,9 +77,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
  * (http1-server.ts), which costs less CPU per request and refuses requests that could be read two ways.
  */
 export function createGatewayServer(gateway: GatewayHandler, kind: GatewayServerKind = 'own'): ClosableServer {
-  if (kind === 'own') return new Http1Server(gateway.handler, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, checkContinue: gateway.checkContinue });
+  if (kind === 'own') return new Http1Server(gateway.handler, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, checkContinue: gateway.checkContinue, onUpgrade: gateway.upgrade });
   const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, gateway.handler);
   server.on('checkContinue', gateway.checkContinue);
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => gateway.upgrade({ method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, socket }, socket, head));
   return server;
 }
 
@@ -148,9 +156,27 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     new ProxiedExchange(shared, req, res, routes.match(req.url ?? '/')).start(relayContinue);
   };
 
+  // Upgraded connections, each with what cuts it: they count as in flight until both sides are closed.
+  const tunnels = new Set<{ cut(): void }>();
+  const upgrade: UpgradeListener = (req, socket, head) => {
+    inFlight++;
+    const tunnel = { cut: noop };
+    const context = {
+      ...shared,
+      tls: options.upstream?.tls,
+      done: () => {
+        tunnels.delete(tunnel);
+        shared.done();
+      },
+    };
+    tunnel.cut = proxyUpgrade(context, routes.match(req.url), req, socket, head);
+    tunnels.add(tunnel);
+  };
+
   return {
     handler: (req, res) => handle(req, res, false),
     checkContinue: (req, res) => handle(req, res, true),
+    upgrade,
     routes,
     inFlight: () => inFlight,
     drain() {
@@ -159,6 +185,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     },
     close() {
       shared.client.close();
+      for (const tunnel of [...tunnels]) tunnel.cut();
     },
   };
 }
@@ -445,12 +472,3 @@ class ProxiedExchange implements UpstreamHandler {
 }
 
 function noop(): void {}
-
-/** Origin-form of a request target: absolute-form (`http://host/x?y`) becomes `/x?y`. */
-function originForm(target: string): string {
-  if (target.startsWith('/') || target === '*') return target;
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^#]*)/i.exec(target);
-  if (!m) return target;
-  const rest = m[1] ?? '';
-  return rest.startsWith('/') ? rest : `/${rest}`;
-}

@@ -66,3 +66,12 @@ export function pathOf(requestTarget: string): string {
   const end = path.search(/[?#]/);
   return end < 0 ? path : path.slice(0, end);
 }
+
+/** Origin-form of a request target, as sent upstream: absolute-form (`http://host/x?y`) becomes `/x?y`. */
+export function originForm(target: string): string {
+  if (target.startsWith('/') || target === '*') return target;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^#]*)/i.exec(target);
+  if (!m) return target;
+  const rest = m[1] ?? '';
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}

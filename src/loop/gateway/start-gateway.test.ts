@@ -5,6 +5,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { isLoopError } from '../../core/errors.js';
 import { listen } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
@@ -99,6 +100,21 @@ describe('startGateway', () => {
     await closed;
     expect(tapClosed).toBe(true);
     await expect(request(running.adminUrl!, { path: '/healthz' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('waits for upgraded connections up to the drain timeout, then cuts them (node:http side too)', async () => {
+    const up = await upstream((_req, res) => res.end());
+    const wss = new WebSocketServer({ server: up.server });
+    wss.on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    for (const server of ['node', 'own']) {
+      const running = await startGateway(optionsFor({ route: [`/=${up.address}`], drainTimeout: '100ms', server }), silentLogger, { processMetrics: false });
+      const ws = new WebSocket(`ws://127.0.0.1:${new URL(running.url).port}/`);
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+      await running.close();
+      expect(await closed).toBe(1006);
+    }
   });
 
   it('cuts requests still in flight after the drain timeout', async () => {

@@ -96,8 +96,9 @@ export async function startGateway(options: GatewayOptions, logger: Logger, extr
       clearTimeout(timer);
       if (late) logger.warn('drain timeout: cutting in-flight requests', { inFlight: gateway.inFlight() });
       server.closeAllConnections();
-      await stopped;
+      // Before waiting for the server: upgraded connections are the gateway's, and node:http waits for them.
       gateway.close();
+      await stopped;
       await tap?.close(options.drainTimeout);
       await admin?.close();
     },
