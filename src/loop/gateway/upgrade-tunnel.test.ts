@@ -47,14 +47,19 @@ function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }
   return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary })));
 }
 
-/** Sends raw bytes and collects every byte the gateway sends back until it closes the connection. */
+/** Sends raw bytes and collects every byte the gateway sends back until it ends the connection. */
 function rawExchange(port: number, bytes: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    // Half-open allowed: the client does not close its side when the gateway closes its own (a client that
+    // never closes); the exchange is over when the gateway's side ends.
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write(bytes));
     let out = '';
     socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
     socket.on('error', reject);
-    socket.on('close', () => resolve(out));
+    socket.on('end', () => {
+      resolve(out);
+      socket.destroy();
+    });
   });
 }
 
@@ -153,6 +158,25 @@ for (const server of SERVER_KINDS) {
       expect(ended[1]!.ended!.error).toMatch(/ECONNREFUSED|refused/);
       expect(ended[2]!.ended!.error).toContain('sent no response within 200 ms');
       await expect.poll(() => gw.gateway.inFlight()).toBe(0);
+    });
+
+    it('closes the client connection once the upstream ends the upgraded one, even if the client never closes', async () => {
+      const raw = net.createServer((s) => {
+        s.once('data', () => s.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nlast words'));
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise<void>((resolve) => raw.close(() => resolve())));
+      const gw = track(await startTestGateway({ server, routes: [{ prefix: '/', destination: `127.0.0.1:${(raw.address() as net.AddressInfo).port}` }] }));
+      // A client that never closes its side: the tunnel must be over (both connections gone) all the same.
+      const client = net.connect({ port: gw.port, host: '127.0.0.1', allowHalfOpen: true }, () => client.write(UPGRADE_HEAD('/')));
+      cleanups.push(async () => void client.destroy());
+      let answer = '';
+      client.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      await new Promise((resolve) => client.once('end', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      expect(answer.endsWith('\r\n\r\nlast words')).toBe(true);
+      await expect.poll(() => gw.gateway.inFlight()).toBe(0);
+      expect(client.destroyed).toBe(false);
     });
 
     it('cuts upgraded connections when the gateway closes', async () => {

@@ -110,7 +110,7 @@ class Tunnel {
     const { host, port, protocol } = route.target;
     const upstream =
       protocol === 'https:'
-        ? tls.connect({ ...this.context.tls, host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
+        ? tls.connect({ ...this.context.tls, host, port, ...(net.isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'] })
         : net.connect({ host, port });
     this.upstream = upstream;
     upstream.setNoDelay(true);
@@ -266,8 +266,9 @@ class Tunnel {
       if (this.stage === Stage.Declined) this.cut();
     } else if (this.stage === Stage.Switched) {
       // The upstream's bytes are all piped on (its end ended the client's side); a reset cuts the client too.
+      // Once they are written the client's connection goes, without waiting for a client that never closes.
       if (hadError) this.socket.destroy();
-      else this.socket.end();
+      else this.socket.end(() => this.socket.destroy());
     }
     this.maybeDone();
   }
