@@ -1,7 +1,13 @@
 // Protocol upgrades through the gateway, over real loopback connections: a real WebSocket server (ws) behind
 // it and a real WebSocket client in front, on both server sides; declines, failures and closing.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { cleanupAfterEach, closedPortAddress, deferred, recordingTap, SERVER_KINDS, startTestGateway, startUpstream, type Upstream } from './gateway-fixtures.test-helper.js';
@@ -190,6 +196,32 @@ for (const server of SERVER_KINDS) {
     });
   });
 }
+
+describe('protocol upgrades to an https upstream', () => {
+  it('speaks TLS to the upstream (wss behind ws) and records the upstream connection in the tap', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'upgrade-tls-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+    const server = https.createServer({ cert: await readFile(cert), key: await readFile(key) });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`tls:${data.toString()}`)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => server.close(() => resolve())));
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    const tap = recordingTap();
+    const gw = track(await startTestGateway({ routes: [{ prefix: '/', destination: `https://127.0.0.1:${port}` }], upstream: { tls: { ca: await readFile(cert) } }, tap }));
+    const ws = await connect(`ws://127.0.0.1:${gw.port}/secure`);
+    ws.send('hi');
+    expect((await nextMessage(ws)).data.toString()).toBe('tls:hi');
+    const [exchange] = await tap.ended(1);
+    expect(exchange!.status).toBe(101);
+    expect(exchange!.ended!.upstream).toMatchObject({ remote: { address: '127.0.0.1', port } });
+  });
+});
 
 describe('upgrade requests the gateway does not treat as upgrades', () => {
   it('proxies an upgrade request with a body as an ordinary request (own server), without Upgrade', async () => {
