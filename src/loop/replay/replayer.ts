@@ -63,9 +63,28 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
     headers.push([name, value]);
   }
   for (const [name, value] of overrides) headers.push([name, value]);
+  // A protocol switch (a WebSocket handshake) is asked for again: without its hop-by-hop Connection and
+  // Upgrade the destination would answer a plain GET, and the diff would show that rather than the switch.
+  const upgrade = upgradeAskedFor(capture.request.headers);
+  if (upgrade !== undefined && !overrides.has('connection') && !overrides.has('upgrade')) {
+    headers.push(['connection', 'Upgrade'], ['upgrade', upgrade]);
+    warnings.push(`the request asks to switch protocols (Upgrade: ${upgrade}): the replay repeats the handshake and closes the connection after the answer`);
+  }
   headers.push(['x-loop-replay-of', String(capture.id)]);
   const body = capture.request.body && capture.request.body.bytes.length > 0 ? capture.request.body.bytes : undefined;
   return { method, path: path.startsWith('/') ? path : `/${path}`, headers, body, warnings };
+}
+
+/** The Upgrade header's value when a Connection header names `upgrade`: the request asked to switch protocols. */
+function upgradeAskedFor(headers: HeaderList): string | undefined {
+  let asked = false;
+  const values: string[] = [];
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'connection' && value.split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) asked = true;
+    else if (lower === 'upgrade') values.push(value);
+  }
+  return asked && values.length > 0 ? values.join(', ') : undefined;
 }
 
 /** Sends the plan and collects the response (body kept up to the cap). Network failures become REPLAY_FAILED. */
@@ -97,6 +116,14 @@ export function sendReplay(plan: ReplayPlan, dest: ResolvedDestination, options:
       else if (code === 'ECONNREFUSED') reject(new LoopError('REPLAY_FAILED', `connection refused by ${dest.target}`, { cause: err, hint: `is the service listening on ${dest.target}?` }));
       else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') reject(new LoopError('REPLAY_FAILED', `cannot resolve ${dest.host}`, { cause: err, hint: 'add a destination alias (--alias name=host:port) or use an address' }));
       else reject(new LoopError('REPLAY_FAILED', `replay to ${dest.target} failed: ${err.message}`, { cause: err }));
+    });
+    // The destination switched protocols (a replayed WebSocket handshake): its 101 is the answer, and the
+    // connection, now speaking another protocol, is closed.
+    req.on('upgrade', (res, socket) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const headers = appendRawPairs([[':status', String(res.statusCode ?? 0)]], res.rawHeaders);
+      resolve({ response: { headers, trailers: [] }, durationMs: now() - started, warnings: plan.warnings });
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
