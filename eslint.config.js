@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'vscode-extension/dist/**', 'node_modules/**', 'coverage/**', 'test-results/**', '.ab-dist*/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'web/dist/**', 'vscode-extension/dist/**', 'node_modules/**', 'coverage/**', 'test-results/**', '.ab-dist*/**', '.tap-consumer-*/**', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
