@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: synthetic captures shaped like real traffic, timing, child servers.
 import type { CaptureInput } from '../capture/capture.js';
+import { LoopError } from '../core/errors.js';
 
 const PATHS = Array.from({ length: 50 }, (_, i) => `/api/${['orders', 'payments', 'users', 'carts', 'search'][i % 5]}/${i}`);
 const DESTINATIONS = Array.from({ length: 10 }, (_, i) => `svc-${i}.default:9090`);
@@ -64,3 +65,12 @@ export function summarizeTimes(samples: number[]): Timing {
 }
 
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** A whole number ≥ 1 from the environment variable `name`, or `fallback` when it is unset or empty. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new LoopError('CONFIG_INVALID', `${name}="${raw}": expected a whole number ≥ 1`);
+  return n;
+}

@@ -88,4 +88,6 @@ export const busyText = (busy: number | undefined): string => (busy !== undefine
 const TICKS_PER_SECOND = 100;
 
 /** `ticks` of CPU time spread over `requests`, as "N µs CPU/request". */
-export const perRequestUs = (ticks: number, requests: number): string => `${((ticks * 1e6) / TICKS_PER_SECOND / Math.max(1, requests)).toFixed(0)} µs CPU/request`;
+/** CPU microseconds per request from clock ticks. */
+export const usPerRequest = (ticks: number, requests: number): number => (ticks * 1e6) / TICKS_PER_SECOND / Math.max(1, requests);
+export const perRequestUs = (ticks: number, requests: number): string => `${usPerRequest(ticks, requests).toFixed(0)} µs CPU/request`;

@@ -16,11 +16,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { busyText, cpuTicksOfTree, perRequestUs, pinTree, planCpus, watchingCpu } from './cpu-pinning.js';
+import { pinTree, planCpus } from './cpu-pinning.js';
 import { MIN_PROXY_BUSY, summarize } from './gateway-report.js';
 import { startUpstream } from './gateway-targets.js';
 import type * as Targets from './gateway-targets.js';
-import { findExecutable, postScript, runWrk } from './wrk-load.js';
+import { headToHead, type Contender } from './head-to-head.js';
+import { findExecutable, postScript } from './wrk-load.js';
 
 const DIST = path.resolve(import.meta.dirname, '..');
 
@@ -86,41 +87,22 @@ async function main(): Promise<number> {
     };
     const a = await side('A', values['a-dist'], values['a-match'], values['a-args']);
     const b = await side('B', values['b-dist'], values['b-match'], values['b-args']);
-    const load = (s: Side, secs: number) => runWrk(wrk, s.gateway.url, { threads: 1, connections: 32, seconds: secs, script, pin: { taskset: cpus.taskset, cpus: cpus.load } });
     // What a tap-on side queued is shipped before the next window, so it does not eat into that window's CPU.
-    const drained = async (): Promise<void> => {
-      for (const s of [a, b]) {
-        if (!s.loopServer) continue;
-        const admin = s.gateway.adminUrl!;
-        await s.targets.waitFor(async () => s.targets.metricValue(await s.targets.metricsText(admin), 'loop_tap_queue_depth') === 0, `side ${s.name}'s tap queue to drain`, 60_000);
-      }
-    };
-    process.stderr.write('warming up: 15 s each side alone, then 10 s together\n');
-    for (const s of [a, b]) {
-      await load(s, 15);
-      await drained();
-    }
-    await Promise.all([load(a, 10), load(b, 10)]);
-    await drained();
-    const ratios: number[] = [];
-    const busyShares: number[] = [];
-    for (let w = 1; w <= windows; w++) {
-      await Promise.all([load(a, 2), load(b, 2)]);
-      const before = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
-      const { value: [ra, rb], busy } = await watchingCpu(cpus.proxy, () => Promise.all([load(a, seconds), load(b, seconds)]));
-      const after = await Promise.all([cpuTicksOfTree(a.gateway.pid), cpuTicksOfTree(b.gateway.pid)]);
-      if (before.includes(undefined) || after.includes(undefined)) throw new Error('the gateways\' CPU times are not readable from /proc');
-      const ticksA = after[0]! - before[0]!;
-      const ticksB = after[1]! - before[1]!;
-      const ratio = ticksA / Math.max(1, ra.requests) / (ticksB / Math.max(1, rb.requests));
-      ratios.push(ratio);
-      // As in the bench: below MIN_PROXY_BUSY the load side, not the gateways, set the pace, and the ratio reads high.
-      if (busy !== undefined) busyShares.push(busy);
-      process.stdout.write(
-        `window ${w}/${windows}: B/A ${ratio.toFixed(3)} | A ${perRequestUs(ticksA, ra.requests)}, ${Math.round(ra.requestsPerSec)} req/s | B ${perRequestUs(ticksB, rb.requests)}, ${Math.round(rb.requestsPerSec)} req/s${busyText(busy)}\n`,
-      );
-      await drained();
-    }
+    const contender = (s: Side): Contender => ({
+      name: s.name,
+      url: s.gateway.url,
+      pid: s.gateway.pid,
+      ...(s.loopServer
+        ? {
+            settled: () =>
+              s.targets.waitFor(async () => s.targets.metricValue(await s.targets.metricsText(s.gateway.adminUrl!), 'loop_tap_queue_depth') === 0, `side ${s.name}'s tap queue to drain`, 60_000),
+          }
+        : {}),
+    });
+    const results = await headToHead(contender(a), contender(b), { wrk, script, cpus, windows, seconds, log: (line) => process.stdout.write(`${line}\n`) });
+    const ratios = results.map((w) => w.ratio);
+    // As in the bench: below MIN_PROXY_BUSY the load side, not the gateways, set the pace, and the ratio reads high.
+    const busyShares = results.flatMap((w) => (w.busy === undefined ? [] : [w.busy]));
     const spread = summarize(ratios)!;
     const busy = summarize(busyShares);
     process.stdout.write(

@@ -18,6 +18,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LoopError } from '../core/errors.js';
+import { envInt } from './bench-support.js';
 import { metricsText, metricValue, putTapConfig, request, startBareNodeProxy, startGateway, startLoopServer, startUpstream, waitFor, type RunningTarget } from './gateway-targets.js';
 import { busyText, cpuTicksOfTree, perRequestUs, pinTree, planCpus, watchingCpu, type CpuPlan } from './cpu-pinning.js';
 import { startNginx } from './nginx-target.js';
@@ -103,13 +104,7 @@ export type GatewayBenchResult =
  * one a side read 97/98/81%).
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): GatewayBenchSettings {
-  const int = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new LoopError('CONFIG_INVALID', `${name}="${raw}": expected a whole number ≥ 1`);
-    return n;
-  };
+  const int = (name: string, fallback: number): number => envInt(env, name, fallback);
   return {
     threads: 1,
     connections: int('LOOP_BENCH_CONNECTIONS', 32),
