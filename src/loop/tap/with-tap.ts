@@ -15,7 +15,8 @@
 //   original first with the same arguments and returns its result, then copies what was accepted.
 // - End: 'finish' (the response was handed to the OS completely) or 'close' before it (client aborted).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { rawHeaderPairs, type HeaderList } from '../../capture/capture.js';
+import type { Socket } from 'node:net';
+import { rawHeaderPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
 import { connectionOf, ReceivedRequestInfo } from './request-info.js';
 import type { Tap, TapExchange } from './tap-types.js';
 
@@ -31,12 +32,21 @@ export interface WithTapOptions {
  * http.createServer(withTap(app, tap, { destination: 'payment:9091' })).listen(9091);
  */
 export function withTap(handler: RequestHandler, tap: Tap, options: WithTapOptions = {}): RequestHandler {
+  // A keep-alive connection carries many requests and its addresses never change: worked out once per
+  // socket, in a WeakMap rather than on the service's own socket objects.
+  const addresses = new WeakMap<Socket, ConnectionInfo>();
   return function tapped(this: unknown, req: IncomingMessage, res: ServerResponse): void {
     let exchange: TapExchange | undefined;
     try {
       // The addresses now: a client that aborts closes the socket, and node:http may never have asked it its peer.
-      const downstream = connectionOf(req.socket);
-      exchange = tap.begin(new ReceivedRequestInfo(req, options.destination, () => downstream));
+      const socket = req.socket;
+      let downstream = addresses.get(socket);
+      if (downstream === undefined) {
+        downstream = connectionOf(socket);
+        addresses.set(socket, downstream);
+      }
+      const known = downstream;
+      exchange = tap.begin(new ReceivedRequestInfo(req, options.destination, () => known));
       if (exchange) observe(req, res, exchange);
     } catch {
       // The tap catches its own failures; this guards the wiring. The handler runs regardless.
@@ -45,53 +55,59 @@ export function withTap(handler: RequestHandler, tap: Tap, options: WithTapOptio
   };
 }
 
+// Each wrapper calls the original with the same arguments (one array, applied as it is) and returns its
+// result; what the tap is told is worked out after, inside a try, so nothing reaches the application.
 function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchange): void {
-  const noBody = req.method === 'HEAD';
-  let bodyAllowed = !noBody;
+  let bodyAllowed = req.method !== 'HEAD';
   let trailers: HeaderList | undefined;
-  const guard = (fn: () => void): void => {
-    try {
-      fn();
-    } catch {
-      // the tap counts its own failures; nothing reaches the application
-    }
-  };
 
   const emit = req.emit;
-  req.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+  req.emit = function (this: IncomingMessage, ...args: unknown[]): boolean {
+    const event = args[0];
     if (event === 'data') {
-      const chunk = args[0];
-      guard(() => exchange.requestData(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer)));
+      try {
+        const chunk = args[1];
+        exchange.requestData(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+      } catch {
+        // the tap counts its own failures; nothing reaches the application
+      }
     } else if (event === 'end') {
-      guard(() => exchange.requestEnd(pairsFromRaw(this.rawTrailers)));
+      try {
+        exchange.requestEnd(this.rawTrailers.length === 0 ? undefined : rawHeaderPairs(this.rawTrailers));
+      } catch {
+        // as above
+      }
     }
-    return emit.call(this, event, ...args);
+    return Reflect.apply(emit, this, args) as boolean;
   } as typeof req.emit;
 
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
-    const out = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-    guard(() => {
+    const out = Reflect.apply(writeHead, this, args) as ServerResponse;
+    try {
       const status = this.statusCode;
       if (status === 204 || status === 304 || (status >= 100 && status < 200)) bodyAllowed = false;
-      const given = typeof args[1] === 'string' ? args[2] : args[1];
-      exchange.response(status, sentHeaders(this, given).flat());
-    });
+      exchange.response(status, sentHeaders(this, typeof args[1] === 'string' ? args[2] : args[1]));
+    } catch {
+      // as above
+    }
     return out;
   } as typeof res.writeHead;
 
   const copy = (chunk: unknown, encoding: unknown): void => {
     if (!bodyAllowed || chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    guard(() => {
+    try {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
       exchange.responseData(buf);
-    });
+    } catch {
+      // as above
+    }
   };
 
   const write = res.write;
   res.write = function (this: ServerResponse, ...args: unknown[]): boolean {
     const ended = this.writableEnded; // a write after end is refused (and not sent)
-    const out = (write as (...a: unknown[]) => boolean).apply(this, args);
+    const out = Reflect.apply(write, this, args) as boolean;
     if (!ended) copy(args[0], args[1]);
     return out;
   } as typeof res.write;
@@ -99,7 +115,7 @@ function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchang
   const end = res.end;
   res.end = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
     const finished = this.writableEnded;
-    const out = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    const out = Reflect.apply(end, this, args) as ServerResponse;
     if (!finished) copy(args[0], args[1]);
     return out;
   } as typeof res.end;
@@ -107,48 +123,55 @@ function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchang
   const addTrailers = res.addTrailers;
   res.addTrailers = function (this: ServerResponse, headers: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void {
     addTrailers.call(this, headers);
-    guard(() => {
+    try {
       trailers ??= [];
-      trailers.push(...headerPairs(headers));
-    });
+      for (const pair of rawHeaderPairs(flatHeaders(headers))) trailers.push(pair);
+    } catch {
+      // as above
+    }
   };
 
-  res.on('finish', () => guard(() => exchange.end(trailers ? { trailers } : undefined)));
-  res.on('close', () => {
-    if (!res.writableFinished) guard(() => exchange.end({ error: 'the client closed the connection before the response completed' }));
+  // node:http emits 'close' on every response, after 'finish' when it completed: one listener tells both.
+  res.once('close', () => {
+    try {
+      if (res.writableFinished) exchange.end(trailers ? { trailers } : undefined);
+      else exchange.end({ error: 'the client closed the connection before the response completed' });
+    } catch {
+      // as above
+    }
   });
 }
 
-/** The head as it went out: progressively set headers (merged by Node with writeHead's), else writeHead's own. */
-function sentHeaders(res: ServerResponse, given: unknown): HeaderList {
+/**
+ * The head as it went out, flat ([name, value, …], as the tap takes it): progressively set headers (merged by
+ * Node with writeHead's), else writeHead's own.
+ */
+function sentHeaders(res: ServerResponse, given: unknown): string[] {
   // getRawHeaderNames (Node ≥ 15.13) keeps the case the handler used; @types/node 20 does not declare it.
   const names = (res as ServerResponse & { getRawHeaderNames(): string[] }).getRawHeaderNames();
-  if (names.length === 0) return given === undefined || given === null ? [] : headerPairs(given);
-  const out: HeaderList = [];
-  for (const name of names) pushValue(out, name, res.getHeader(name));
+  if (names.length === 0) return flatHeaders(given);
+  const out: string[] = [];
+  for (const name of names) pushFlat(out, name, res.getHeader(name));
   return out;
 }
 
-function headerPairs(given: unknown): HeaderList {
-  const out: HeaderList = [];
+function pushFlat(out: string[], name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (Array.isArray(value)) for (const v of value) out.push(name, String(v));
+  else out.push(name, String(value));
+}
+
+/** Headers as a handler gives them to writeHead or addTrailers (object, flat list or pairs), flat. */
+function flatHeaders(given: unknown): string[] {
+  const out: string[] = [];
   if (Array.isArray(given)) {
     if (given.length > 0 && Array.isArray(given[0])) {
-      for (const pair of given as unknown[][]) pushValue(out, String(pair[0]), pair[1]);
+      for (const pair of given as unknown[][]) pushFlat(out, String(pair[0]), pair[1]);
     } else {
-      for (let i = 0; i + 1 < given.length; i += 2) pushValue(out, String(given[i]), given[i + 1]);
+      for (let i = 0; i + 1 < given.length; i += 2) pushFlat(out, String(given[i]), given[i + 1]);
     }
   } else if (typeof given === 'object' && given !== null) {
-    for (const [k, v] of Object.entries(given)) pushValue(out, k, v);
+    for (const name in given) if (Object.hasOwn(given, name)) pushFlat(out, name, (given as Record<string, unknown>)[name]);
   }
   return out;
-}
-
-function pushValue(out: HeaderList, name: string, value: unknown): void {
-  if (value === undefined) return;
-  if (Array.isArray(value)) for (const v of value) out.push([name, String(v)]);
-  else out.push([name, String(value)]);
-}
-
-function pairsFromRaw(raw: string[]): HeaderList | undefined {
-  return raw.length === 0 ? undefined : rawHeaderPairs(raw);
 }
