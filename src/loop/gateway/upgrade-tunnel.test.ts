@@ -129,6 +129,17 @@ for (const server of SERVER_KINDS) {
       await expect.poll(() => gw.gateway.inFlight()).toBe(0);
     });
 
+    it('forwards a large declining answer whole, at the pace of the client', async () => {
+      const big = Buffer.alloc(4 * 1024 * 1024, 'z');
+      const up = track(await startUpstream((req, res) => req.resume().on('end', () => res.writeHead(400, { 'content-type': 'text/plain' }).end(big))));
+      const gw = track(await startTestGateway({ server, routes: [{ prefix: '/', destination: up.address }] }));
+      const answer = await rawExchange(gw.port, UPGRADE_HEAD('/big'));
+      expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+      expect(body.length).toBe(big.length);
+      expect(body === big.toString('latin1')).toBe(true);
+    });
+
     it('answers 404 without a route, 502 when the upstream refuses and 504 when it never answers, tapped as failures', async () => {
       const silent = deferred<net.Socket>();
       const mute = net.createServer((s) => silent.resolve(s)); // accepts, reads, never answers

@@ -201,7 +201,11 @@ class Tunnel {
 
   private onBody(chunk: Buffer): void {
     this.tap?.responseData(chunk);
-    this.socket.write(chunk);
+    // A client slower than the upstream holds the upstream back rather than the gateway's memory.
+    if (!this.socket.write(chunk) && this.upstream && !this.upstream.isPaused()) {
+      this.upstream.pause();
+      this.socket.once('drain', () => this.upstream?.resume());
+    }
     this.arm();
   }
 
