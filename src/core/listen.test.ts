@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLoopError, type LoopError } from './errors.js';
 import { checkBindable, listen, type Listening } from './listen.js';
+import { holdPort } from './ports.test-helper.js';
 
 const open: Listening[] = [];
 afterEach(async () => {
@@ -10,9 +11,9 @@ afterEach(async () => {
 });
 
 async function taken(): Promise<Listening> {
-  const l = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
-  open.push(l);
-  return l;
+  const held = await holdPort();
+  open.push(held);
+  return held;
 }
 
 describe('listen', () => {

@@ -20,9 +20,8 @@ export type ClosableServer = Server & { closeAllConnections(): void };
 
 /**
  * Binds `server` to `address`. `flag` names the option that chose the address (`--listen`, `--admin`): an
- * address that cannot be bound (in use, a privileged port, not this machine's, a name that does not resolve)
- * is then a CONFIG_INVALID
- * naming it, with the system's error as the cause.
+ * address that cannot be bound (in use, a privileged port, not this machine's, a name that does not
+ * resolve) is then a CONFIG_INVALID naming it, with the system's error as the cause.
  */
 export function listen(server: ClosableServer, address: ListenAddress, flag?: string): Promise<Listening> {
   return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLoopError, type LoopError } from '../core/errors.js';
 import { listen, type Listening } from '../core/listen.js';
+import { freePort, holdPort } from '../core/ports.test-helper.js';
 import { startDemoWorld, type DemoWorldOptions } from './demo-world.js';
 
 const open: Listening[] = [];
@@ -11,15 +12,9 @@ afterEach(async () => {
 });
 
 async function busyPort(): Promise<number> {
-  const l = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
-  open.push(l);
-  return l.port;
-}
-
-async function freePort(): Promise<number> {
-  const l = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
-  await l.close();
-  return l.port;
+  const held = await holdPort();
+  open.push(held);
+  return held.port;
 }
 
 function options(ports: Partial<DemoWorldOptions>, said: string[]): DemoWorldOptions {

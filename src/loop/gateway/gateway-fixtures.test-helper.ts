@@ -1,11 +1,11 @@
 // Test fixtures for the gateway: real upstream servers on loopback, a gateway in front of them, a plain
 // node:http client that exposes trailers and streaming, and a Tap that records every call.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { rawHeaderPairs, type HeaderList } from '../../capture/capture.js';
 import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
+import { freePort } from '../../core/ports.test-helper.js';
 import type { Tap, TapExchange, TapRequestInfo } from '../tap/tap-types.js';
 import { createGatewayHandler, createGatewayServer, type GatewayHandler, type GatewayHandlerOptions, type GatewayServerKind } from './reverse-proxy.js';
 
@@ -161,11 +161,7 @@ export function collect(res: http.IncomingMessage): Promise<ClientResponse> {
 
 /** A host:port where nothing listens: bound by us a moment ago, then released. */
 export async function closedPortAddress(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
+  return `127.0.0.1:${await freePort()}`;
 }
 
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {

@@ -29,6 +29,8 @@ export interface UpgradeRequestHead {
   url: string;
   /** Header names and values as received: [name, value, …]. */
   rawHeaders: string[];
+  /** What the client asks to switch to: the Upgrade header's value (several joined with ", "). */
+  upgrade: string;
   socket: net.Socket;
 }
 
@@ -245,7 +247,7 @@ export class Http1Connection implements RequestSink {
     socket.removeAllListeners('data');
     socket.removeAllListeners('end');
     socket.removeAllListeners('drain');
-    this.server.onUpgrade!({ method: head.method, url: head.target, rawHeaders: head.raw, socket }, socket, rest);
+    this.server.onUpgrade!({ method: head.method, url: head.target, rawHeaders: head.raw, upgrade: head.upgrade!, socket }, socket, rest);
   }
 
   /** Runs the request's listener, after the parser has returned (so a body that came along is buffered). */

@@ -22,7 +22,7 @@ import type { Tap, TapExchange } from '../tap/tap-types.js';
 import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
 import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
+import { describeUpstream, generatedResponse, upstreamTimeout, upstreamUnavailable, type GeneratedResponse } from './gateway-responses.js';
 import { Http1Server, type UpgradeListener } from './http1-server.js';
 import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, originForm, type Route, type RouteTable } from './route-table.js';
@@ -80,7 +80,9 @@ export function createGatewayServer(gateway: GatewayHandler, kind: GatewayServer
   if (kind === 'own') return new Http1Server(gateway.handler, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, checkContinue: gateway.checkContinue, onUpgrade: gateway.upgrade });
   const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, gateway.handler);
   server.on('checkContinue', gateway.checkContinue);
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => gateway.upgrade({ method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, socket }, socket, head));
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) =>
+    gateway.upgrade({ method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, upgrade: req.headers.upgrade ?? '', socket }, socket, head),
+  );
   return server;
 }
 
@@ -160,16 +162,16 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
   const tunnels = new Set<{ cut(): void }>();
   const upgrade: UpgradeListener = (req, socket, head) => {
     inFlight++;
-    const tunnel = { cut: noop };
     const context = {
       ...shared,
       tls: options.upstream?.tls,
+      // Called once both connections have closed, which is never before proxyUpgrade has returned.
       done: () => {
         tunnels.delete(tunnel);
         shared.done();
       },
     };
-    tunnel.cut = proxyUpgrade(context, routes.match(req.url), req, socket, head);
+    const tunnel = proxyUpgrade(context, routes.match(req.url), req, socket, head);
     tunnels.add(tunnel);
   };
 
@@ -363,7 +365,7 @@ class ProxiedExchange implements UpstreamHandler {
     const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.code;
     if (res.headersSent) {
       if (err.code === 'UPSTREAM_BODY_TIMEOUT') this.breakMidResponse(`upstream idle for ${this.route!.timeoutMs} ms mid-response`, 'timeout');
-      else this.breakMidResponse(`upstream ${this.describeUpstream()} ${err.message}`);
+      else this.breakMidResponse(`upstream ${describeUpstream(this.route!)} ${err.message}`);
       return;
     }
     if (err.code === 'UPSTREAM_HEADERS_TIMEOUT') {
@@ -379,7 +381,7 @@ class ProxiedExchange implements UpstreamHandler {
       return;
     }
     const before = err.code === 'UPSTREAM_INVALID_RESPONSE' ? '' : ' before responding';
-    this.failUnavailable(`upstream ${this.describeUpstream()} ${err.message}${before}`, cause);
+    this.failUnavailable(`upstream ${describeUpstream(this.route!)} ${err.message}${before}`, cause);
   }
 
   /** Reports the upstream's response head to the tap and sends it on; answers why it could not. */
@@ -391,19 +393,17 @@ class ProxiedExchange implements UpstreamHandler {
       this.res.writeHead(status, message || undefined, this.shared.draining ? [...headers, 'Connection', 'close'] : headers);
       return undefined;
     } catch (err) {
-      return `the response of ${this.describeUpstream()} cannot be forwarded: ${messageOf(err)}`;
+      return `the response of ${describeUpstream(this.route!)} cannot be forwarded: ${messageOf(err)}`;
     }
   }
 
   private failUnavailable(message: string, cause: string): void {
-    const details = { destination: this.route?.destination, cause };
-    this.respondGenerated(generatedResponse('UPSTREAM_UNAVAILABLE', message, details), { kind: 'unavailable', message });
+    this.respondGenerated(upstreamUnavailable(this.route!, message, cause), { kind: 'unavailable', message });
   }
 
   private respondTimeout(): void {
-    const ms = this.route!.timeoutMs;
-    const message = `upstream ${this.describeUpstream()} sent no response within ${ms} ms`;
-    this.respondGenerated(generatedResponse('UPSTREAM_TIMEOUT', message, { destination: this.route!.destination, timeoutMs: ms }), { kind: 'timeout', message });
+    const { response, message } = upstreamTimeout(this.route!);
+    this.respondGenerated(response, { kind: 'timeout', message });
   }
 
   /** The response has started: the status cannot change any more, so the downstream connection is cut. */
@@ -463,11 +463,6 @@ class ProxiedExchange implements UpstreamHandler {
     const call = this.call;
     this.call = undefined;
     call?.abort();
-  }
-
-  private describeUpstream(): string {
-    const route = this.route!;
-    return route.target.target === route.destination ? route.destination : `${route.destination} (${route.target.target})`;
   }
 }
 

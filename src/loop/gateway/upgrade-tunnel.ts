@@ -16,12 +16,13 @@ import type { Logger } from '../../core/logger.js';
 import { connectionOf, connectionOfCached, ReceivedRequestInfo, schemeOf } from '../tap/request-info.js';
 import type { Tap, TapExchange } from '../tap/tap-types.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { generatedResponse, type GeneratedResponse } from './gateway-responses.js';
+import { describeUpstream, generatedResponse, upstreamTimeout, upstreamUnavailable, type GeneratedResponse } from './gateway-responses.js';
 import type { UpgradeRequestHead } from './http1-server.js';
 import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { ResponseParseError, ResponseParser, type ResponseHead } from './response-parser.js';
 import { originForm, type Route } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
+import { messageHead, withHead } from './upstream-client.js';
 
 /** What a tunnel needs of the gateway handler that made it. */
 export interface TunnelContext {
@@ -38,12 +39,12 @@ export interface TunnelContext {
 
 /**
  * Proxies one upgrade request; `socket` is the client's connection, taken over from the server, and `rest`
- * the bytes the client sent after the request head. Answers a function that cuts both connections.
+ * the bytes the client sent after the request head. `cut()` closes both connections (the gateway is closing).
  */
-export function proxyUpgrade(context: TunnelContext, route: Route | undefined, req: UpgradeRequestHead, socket: net.Socket, rest: Buffer): () => void {
+export function proxyUpgrade(context: TunnelContext, route: Route | undefined, req: UpgradeRequestHead, socket: net.Socket, rest: Buffer): { cut(): void } {
   const tunnel = new Tunnel(context, route, req, socket);
   tunnel.start(rest);
-  return () => tunnel.cut();
+  return tunnel;
 }
 
 const enum Stage {
@@ -102,10 +103,8 @@ class Tunnel {
       return;
     }
     const headers = upstreamRequestHeaders(req.rawHeaders, { remoteAddress: socket.remoteAddress, scheme: schemeOf(socket), fallbackHost: route.destination, dropExpect: true });
-    headers.push('Connection', 'Upgrade', 'Upgrade', upgradeOf(req.rawHeaders));
-    let head = `${req.method} ${originForm(req.url)} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    head += '\r\n';
+    headers.push('Connection', 'Upgrade', 'Upgrade', req.upgrade);
+    const head = messageHead(`${req.method} ${originForm(req.url)} HTTP/1.1`, headers);
 
     const { host, port, protocol } = route.target;
     const upstream =
@@ -146,9 +145,8 @@ class Tunnel {
   private onTimeout(ms: number): void {
     this.timer = undefined;
     if (this.stage === Stage.Asking) {
-      const message = `upstream ${this.describeUpstream()} sent no response within ${ms} ms`;
-      this.context.metrics?.upstreamFailures.inc({ route: this.route!.prefix, kind: 'timeout' });
-      this.respondGenerated(generatedResponse('UPSTREAM_TIMEOUT', message, { destination: this.route!.destination, timeoutMs: ms }), message);
+      const { response, message } = upstreamTimeout(this.route!);
+      this.respondGenerated(response, { kind: 'timeout', message });
     } else if (this.stage === Stage.Declined) {
       this.failure ??= `upstream idle for ${ms} ms mid-response`;
       this.cut();
@@ -221,32 +219,32 @@ class Tunnel {
   private onUpstreamError(err: Error): void {
     if (this.stage === Stage.Asking) {
       const cause = (err as NodeJS.ErrnoException).code ?? (err instanceof ResponseParseError ? 'INVALID_RESPONSE' : 'UPSTREAM_FAILED');
-      const message = `upstream ${this.describeUpstream()} ${err instanceof ResponseParseError ? `sent an invalid response: ${err.message}` : `failed before responding: ${messageOf(err)}`}`;
-      this.context.metrics?.upstreamFailures.inc({ route: this.route!.prefix, kind: 'unavailable' });
-      this.respondGenerated(generatedResponse('UPSTREAM_UNAVAILABLE', message, { destination: this.route!.destination, cause }), message);
+      const message = `upstream ${describeUpstream(this.route!)} ${err instanceof ResponseParseError ? `sent an invalid response: ${err.message}` : `failed before responding: ${messageOf(err)}`}`;
+      this.respondGenerated(upstreamUnavailable(this.route!, message, cause), { kind: 'unavailable', message });
       return;
     }
     if (this.stage === Stage.Declined) {
-      this.failure ??= `upstream ${this.describeUpstream()} ${messageOf(err)}`;
+      this.failure ??= `upstream ${describeUpstream(this.route!)} ${messageOf(err)}`;
       this.cut();
     }
   }
 
-  /** Sends a response the gateway made up and closes the connection; `failure` says why, when upstream failed. */
-  private respondGenerated(generated: GeneratedResponse, failure?: string): void {
+  /** Sends a response the gateway made up and closes the connection; `failure` says how the upstream failed, when it did. */
+  private respondGenerated(generated: GeneratedResponse, failure?: { kind: 'unavailable' | 'timeout'; message: string }): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stage = Stage.Over;
     this.status = generated.status;
-    if (failure !== undefined) {
-      this.failure = failure;
-      this.context.logger.warn('upstream failed', { destination: this.route?.destination, status: generated.status, why: failure });
+    if (failure) {
+      this.failure = failure.message;
+      this.context.metrics?.upstreamFailures.inc({ route: this.route?.prefix ?? '', kind: failure.kind });
+      this.context.logger.warn('upstream failed', { destination: this.route?.destination, status: generated.status, why: failure.message });
     }
     this.tap?.response(generated.status, generated.headers);
     this.tap?.responseData(generated.body);
     this.upstream?.destroy();
     const socket = this.socket;
-    socket.end(Buffer.concat([Buffer.from(responseHead(generated.status, undefined, [...generated.headers, 'Connection', 'close']), 'latin1'), generated.body]), () => socket.destroy());
+    socket.end(withHead(responseHead(generated.status, undefined, [...generated.headers, 'Connection', 'close']), generated.body), () => socket.destroy());
   }
 
   private onDownstreamClose(): void {
@@ -265,7 +263,7 @@ class Tunnel {
       try {
         this.parser.end();
       } catch (err) {
-        this.failure ??= `upstream ${this.describeUpstream()} ${messageOf(err)}`;
+        this.failure ??= `upstream ${describeUpstream(this.route!)} ${messageOf(err)}`;
       }
       if (this.stage === Stage.Declined) this.cut();
     } else if (this.stage === Stage.Switched) {
@@ -298,24 +296,11 @@ class Tunnel {
       metrics.duration.observe((this.context.clock() - this.started) / 1000);
     }
   }
-
-  private describeUpstream(): string {
-    const route = this.route!;
-    return route.target.target === route.destination ? route.destination : `${route.destination} (${route.target.target})`;
-  }
 }
 
 function noop(): void {}
 
-/** The Upgrade header's value(s), as the client sent them. */
-function upgradeOf(raw: readonly string[]): string {
-  const values: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 7 && raw[i]!.toLowerCase() === 'upgrade') values.push(raw[i + 1]!);
-  return values.join(', ');
-}
-
+/** A response head: status line, headers, blank line. */
 function responseHead(status: number, reason: string | undefined, headers: readonly string[]): string {
-  let head = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n`;
+  return messageHead(`HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}`, headers);
 }

@@ -555,10 +555,13 @@ class Call implements UpstreamCall {
 }
 
 function requestHead(request: UpstreamRequest): string {
-  let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
-  const h = request.headers;
-  for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
-  if (request.chunked) head += 'Transfer-Encoding: chunked\r\n';
+  return messageHead(`${request.method} ${request.path} HTTP/1.1`, request.chunked ? [...request.headers, 'Transfer-Encoding', 'chunked'] : request.headers);
+}
+
+/** A message head: the start line, a `name: value` line per pair of the flat list, and the blank line. */
+export function messageHead(startLine: string, headers: readonly string[]): string {
+  let head = `${startLine}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${head}\r\n`;
 }
 

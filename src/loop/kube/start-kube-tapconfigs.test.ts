@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLoopError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
+import { freePort } from '../../core/ports.test-helper.js';
 import { resolveOptions } from '../../core/options-schema.js';
 import { serverOptionsSchema } from '../server/server-options.js';
 import { startLoopServer } from '../server/start-loop-server.js';
@@ -73,16 +74,6 @@ describe('loop serve --kube', () => {
     await new Promise((resolve) => again.close(resolve));
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('startKubeTapConfigs', () => {
   const target = { get: () => undefined, list: () => [], apply: async () => undefined, delete: async () => false };

@@ -28,17 +28,9 @@ export interface ConnectedTap {
 }
 
 export function connectTap(options: ConnectedTapOptions): ConnectedTap {
-  const { logger, metrics } = options;
-  const token = options.token ? { token: options.token } : {};
-  const configs = followTapConfigs({ server: options.loopServer, ...token, logger, ...(metrics ? { metrics } : {}) });
-  const tap = createTap({
-    source: options.source,
-    configs,
-    shipper: createTapShipper({ server: options.loopServer, ...token, logger, ...(metrics ? { metrics } : {}) }),
-    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    logger,
-    ...(metrics ? { metrics } : {}),
-  });
+  const { loopServer: server, token, logger, metrics } = options;
+  const configs = followTapConfigs({ server, token, logger, metrics });
+  const tap = createTap({ source: options.source, configs, shipper: createTapShipper({ server, token, logger, metrics }), maxBodyBytes: options.maxBodyBytes, logger, metrics });
   return {
     tap,
     ready: (timeoutMs) =>
