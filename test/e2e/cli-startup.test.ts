@@ -67,12 +67,12 @@ describe('what a command loads', () => {
     expect(urls.filter((url) => url.includes(KUBE_CLIENT))).toEqual([]);
   });
 
-  it('loopctl, a client, loads none of the servers\' packages', async () => {
+  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file needs it)', async () => {
     const result = await runCli(LOOPCTL_BIN, ['--help'], { env });
     expect(result.code).toBe(0);
     const urls = await loaded();
     expect(urls.some((url) => url.includes('/dist/cli/loopctl/'))).toBe(true);
-    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT]) {
+    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT, '/node_modules/undici/']) {
       expect(urls.filter((url) => url.includes(server))).toEqual([]);
     }
   });

@@ -2,7 +2,6 @@
 // LoopError the server raised (code, message, hint); a server that cannot be reached is SERVER_UNREACHABLE.
 // A token goes in `Authorization: Bearer`; an https server with a private CA is trusted through `ca`.
 import tls from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { LoopError, type ErrorCode } from '../../core/errors.js';
 
 export interface LoopClientOptions {
@@ -71,10 +70,18 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
   return client;
 }
 
-/** A fetch that trusts `ca` (plus the system's roots) for https servers. */
+/**
+ * A fetch that trusts `ca` (plus the system's roots) for https servers. undici is loaded on the first call:
+ * it is most of what loopctl would otherwise load at start, and only a private CA needs it.
+ */
 function fetchTrusting(ca: string | Buffer): typeof fetch {
-  const dispatcher = new Agent({ connect: { ca: [...tls.rootCertificates, ca.toString()] } });
-  return ((input: string, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  let loaded: Promise<(input: string, init?: RequestInit) => Promise<Response>> | undefined;
+  const load = async (): Promise<(input: string, init?: RequestInit) => Promise<Response>> => {
+    const undici = await import('undici');
+    const dispatcher = new undici.Agent({ connect: { ca: [...tls.rootCertificates, ca.toString()] } });
+    return (input, init) => undici.fetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+  };
+  return (async (input: string, init?: RequestInit) => (await (loaded ??= load()))(input, init)) as unknown as typeof fetch;
 }
 
 /** Turns an error answer back into the LoopError the server raised; keeps the body for callers that want it. */
