@@ -1,7 +1,7 @@
 // What every CLI shares: exit codes, the one-line error report (with its hint), and config file reading.
 // Only the bin entry points call process.exit; everything else throws.
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
 
 /** Exit codes, documented in the README. */
@@ -56,14 +56,23 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
     throw new LoopError('CONFIG_INVALID', `cannot read config file ${file}: ${messageOf(err)}`, { cause: err });
   }
   let value: unknown;
+  const { parse } = await import('yaml');
   try {
-    value = parseYaml(text);
+    value = parse(text);
   } catch (err) {
     throw new LoopError('CONFIG_INVALID', `${file}: ${messageOf(err)}`, { cause: err });
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new LoopError('CONFIG_INVALID', `${file}: expected a mapping of option names to values`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * `value` as YAML. The yaml package is loaded on first use: it is a third of what a CLI would otherwise
+ * load before it does anything, and most commands never print or read YAML.
+ */
+export async function toYaml(value: unknown, options?: ToStringOptions): Promise<string> {
+  return (await import('yaml')).stringify(value, options);
 }
 
 /** Thrown by a command that has already told the user what happened and only wants an exit code. */

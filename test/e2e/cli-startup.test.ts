@@ -65,14 +65,16 @@ describe('what a command loads', () => {
     const urls = await loaded();
     expect(urls.length).toBeGreaterThan(10);
     expect(urls.filter((url) => url.includes(KUBE_CLIENT))).toEqual([]);
+    // Nor the yaml package, which only reading a config file or printing YAML needs.
+    expect(urls.filter((url) => url.includes('/node_modules/yaml/'))).toEqual([]);
   });
 
-  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file needs it)', async () => {
+  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file needs it) or yaml', async () => {
     const result = await runCli(LOOPCTL_BIN, ['--help'], { env });
     expect(result.code).toBe(0);
     const urls = await loaded();
     expect(urls.some((url) => url.includes('/dist/cli/loopctl/'))).toBe(true);
-    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT, '/node_modules/undici/']) {
+    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT, '/node_modules/undici/', '/node_modules/yaml/']) {
       expect(urls.filter((url) => url.includes(server))).toEqual([]);
     }
   });

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ROOT, loopctl, startLoopServe, startService, type RunningLoop } from './harness.js';
 
 let loop: RunningLoop;
@@ -99,6 +100,18 @@ describe('loop server and loopctl, end to end', () => {
     const list = await loopctl(loop.url, ['get', 'tapconfigs', '-o', 'json']);
     const names = (JSON.parse(list.stdout) as { items: Array<{ metadata: { name: string } }> }).items.map((c) => c.metadata.name);
     expect(names).toEqual(['gloo']);
+
+    // The same as YAML (loopctl loads the yaml package only for this).
+    const asYaml = await loopctl(loop.url, ['get', 'tapconfigs', '-o', 'yaml']);
+    expect(asYaml.code).toBe(0);
+    expect(parseYaml(asYaml.stdout)).toEqual((JSON.parse(list.stdout) as { items: unknown[] }).items[0]);
+  });
+
+  it('prints a capture as YAML with the same content as its JSON', async () => {
+    const [json, yaml] = await Promise.all([loopctl(loop.url, ['get', '1', '-o', 'json']), loopctl(loop.url, ['get', '1', '-o', 'yaml'])]);
+    expect(yaml.code).toBe(0);
+    expect(yaml.stdout).toContain('source: envoy');
+    expect(parseYaml(yaml.stdout)).toEqual(JSON.parse(json.stdout));
   });
 
   it('exports a capture as HAR and as a curl command', async () => {

@@ -3,12 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
-import { stringify as toYaml } from 'yaml';
 import type { CaptureSummary } from '../../capture/capture.js';
 import { LoopError } from '../../core/errors.js';
 import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
-import { CommandExit, EXIT } from '../cli-support.js';
+import { CommandExit, EXIT, toYaml } from '../cli-support.js';
 import { registerEnvoyConfigCommand } from './envoy-config-command.js';
 import { registerImportCommand } from './import-command.js';
 import { loopClientFor, type GlobalOptions } from './global-options.js';
@@ -103,7 +102,7 @@ export function registerCommands(program: Command, io: CliIo): void {
       const { client, style } = ctx();
       if (/^\d+$/.test(what)) {
         const capture = await client.json<StoredCaptureJson>('GET', `/v1/captures/${what}`);
-        return out(o.output === 'json' ? JSON.stringify(capture, null, 2) + '\n' : o.output === 'yaml' ? toYaml(capture) : renderCapture(capture, style));
+        return out(o.output === 'json' ? JSON.stringify(capture, null, 2) + '\n' : o.output === 'yaml' ? await toYaml(capture) : renderCapture(capture, style));
       }
       if (['tapconfigs', 'tapconfig', 'tc'].includes(what)) return getTapConfigs(client, name, o.output ?? 'table', out);
       if (what === 'replays' || what === 'replay') {
@@ -208,7 +207,7 @@ async function getTapConfigs(client: LoopClient, name: string | undefined, outpu
     items = (await client.json<{ items: StoredTapConfig[] }>('GET', '/v1/tapconfigs')).items;
   }
   if (output === 'json') return out(JSON.stringify(name ? items[0] : { items }, null, 2) + '\n');
-  if (output === 'yaml') return out(items.map((c) => toYaml(c)).join('---\n'));
+  if (output === 'yaml') return out((await Promise.all(items.map((c) => toYaml(c)))).join('---\n'));
   out(
     renderTable(
       [

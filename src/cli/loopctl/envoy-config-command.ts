@@ -3,10 +3,9 @@
 // the same file `loopctl apply -f` sends, and needs no loop server.
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { stringify as toYaml } from 'yaml';
 import { LoopError } from '../../core/errors.js';
 import { buildEnvoyAdminTapRequest, buildEnvoyTapFilter, ENVOY_TAP_FORMATS } from '../../loop/envoy/envoy-tap-config.js';
-import { loadTapConfigs } from '../../tapconfig/index.js';
+import { toYaml } from '../cli-support.js';
 import type { CliIo } from './commands.js';
 
 interface EnvoyConfigFlags {
@@ -34,6 +33,8 @@ export function registerEnvoyConfigCommand(program: Command, io: CliIo): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(async (o: EnvoyConfigFlags) => {
       const text = o.filename === '-' ? await readStdin(io) : await readTapConfigFile(o.filename);
+      // The TapConfig loader (and the yaml package under it) is loaded here, not when loopctl starts.
+      const { loadTapConfigs } = await import('../../tapconfig/index.js');
       const configs = loadTapConfigs(text, o.filename === '-' ? '<stdin>' : o.filename);
       let config: unknown;
       if (o.tapRequest) {
@@ -51,7 +52,7 @@ export function registerEnvoyConfigCommand(program: Command, io: CliIo): void {
         config = generated.config;
       }
       // Quoted strings: header names such as :status are valid plain YAML, but quoting leaves no parser in doubt.
-      io.stdout.write(o.output === 'json' ? JSON.stringify(config, null, 2) + '\n' : toYaml(config, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }));
+      io.stdout.write(o.output === 'json' ? JSON.stringify(config, null, 2) + '\n' : await toYaml(config, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }));
     });
 }
 
