@@ -19,16 +19,14 @@ import {
   debuggerChoices,
   describeReady,
   launchPlank,
-  pickDebugger,
-  pickTarget,
   renderColumns,
   renderIdeConfig,
   squashctlOptionsSchema,
   targetRows,
   writeIdeConfig,
   type PlankRecord,
-  type PromptContext,
 } from '../../squash/squashctl/index.js';
+import type { PromptContext } from '../../squash/squashctl/pickers.js';
 import { displayCommand, listLocalTargets, readProcess } from '../../squash/targets/index.js';
 import { CommandExit, EXIT } from '../cli-support.js';
 import { addSchemaOptions, flagValues } from '../command-options.js';
@@ -149,6 +147,8 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
     if (!io.interactive) {
       throw new LoopError('CONFIG_INVALID', 'no terminal to pick a process on: pass --pid PID or --container ID', { hint: 'list candidates with `squashctl targets`' });
     }
+    // The pickers (and @inquirer under them) are loaded only here, when there is something to pick.
+    const { pickDebugger, pickTarget } = await import('../../squash/squashctl/pickers.js');
     const targets = await listLocalTargets();
     const target = await prompting(() => pickTarget(targets, io.prompt));
     pid = target.pid;

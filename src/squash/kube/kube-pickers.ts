@@ -5,7 +5,7 @@ import select from '@inquirer/select';
 import type { V1Pod } from '@kubernetes/client-node';
 import { LoopError } from '../../core/errors.js';
 import type { DebuggerName } from '../squash-types.js';
-import type { PromptContext } from '../squashctl/index.js';
+import type { PromptContext } from '../squashctl/pickers.js';
 import { containerChoices, kubeDebuggerChoices, podChoices } from './pod-choices.js';
 
 export async function pickNamespace(namespaces: readonly string[], context: PromptContext): Promise<string> {
