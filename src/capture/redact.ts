@@ -6,7 +6,8 @@
 // as-is without copying; the input is never mutated.
 import { isUtf8 } from 'node:buffer';
 import type { CaptureInput, CapturedBody, CapturedMessage, HeaderList } from './capture.js';
-import { compileRedactPattern, MAX_PATTERN_SCAN_CHARS } from './redact-pattern.js';
+import { compileRedactPattern, MAX_PATTERN_SCAN_CHARS, replaceMatches } from './redact-pattern.js';
+import type { Re2 } from '../match/regex-check.js';
 
 /** Headers always redacted, whatever the configuration. */
 export const DEFAULT_REDACTED_HEADERS: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
@@ -51,7 +52,7 @@ type HeaderMatcher = (name: string) => boolean;
 interface Rules {
   match: HeaderMatcher;
   paths: string[][];
-  patterns: RegExp[];
+  patterns: Re2[];
 }
 
 /**
@@ -106,15 +107,9 @@ function redactHeaders(list: HeaderList, r: Rules): HeaderList {
 }
 
 /** `text` with every non-empty match of every pattern replaced; the same string when none matched. */
-function replacePatterns(text: string, patterns: readonly RegExp[]): string {
+function replacePatterns(text: string, patterns: readonly Re2[]): string {
   let out = text;
-  for (const re of patterns) {
-    re.lastIndex = 0;
-    if (!re.test(out)) continue;
-    // Validation refuses patterns that match the empty string; one that only can at some positions (\b)
-    // leaves those alone.
-    out = out.replace(re, (m) => (m === '' ? m : REDACTED));
-  }
+  for (const re of patterns) out = replaceMatches(out, re, REDACTED);
   return out;
 }
 
@@ -151,7 +146,7 @@ function redactBody(body: CapturedBody, r: Rules): CapturedBody {
  * Patterns over a body that is not JSON. UTF-8 text is scanned as such; anything else as Latin-1, which
  * maps each byte to one character and back, so the bytes around a match come out exactly as they went in.
  */
-function redactText(body: CapturedBody, patterns: readonly RegExp[]): CapturedBody {
+function redactText(body: CapturedBody, patterns: readonly Re2[]): CapturedBody {
   const encoding = isUtf8(body.bytes) ? 'utf8' : 'latin1';
   const text = body.bytes.toString(encoding);
   const scanned = text.length > MAX_PATTERN_SCAN_CHARS ? text.slice(0, MAX_PATTERN_SCAN_CHARS) : text;
@@ -162,7 +157,7 @@ function redactText(body: CapturedBody, patterns: readonly RegExp[]): CapturedBo
 }
 
 /** Replaces matches in every string value (not keys) of a parsed JSON document. */
-function redactStrings(node: unknown, patterns: readonly RegExp[]): { value: unknown; changed: boolean } {
+function redactStrings(node: unknown, patterns: readonly Re2[]): { value: unknown; changed: boolean } {
   if (typeof node === 'string') {
     const value = node.length > MAX_PATTERN_SCAN_CHARS ? REDACTED : replacePatterns(node, patterns);
     return { value, changed: value !== node };

@@ -10,7 +10,7 @@
 import { appendRawPairs, headerKey, pairsHeaderValue, rawHeaderValue, type CaptureInput, type HeaderList } from '../capture/capture.js';
 import type { BodyComparison, HeaderComparison, MatchExpr, MatcherNode } from './ast.js';
 import type { FieldName } from './match-definitions.js';
-import { compileFullMatchRegex } from './regex-check.js';
+import { compileRe2, isRe2Problem } from './regex-check.js';
 
 /** A compiled predicate over one exchange. */
 export type CapturePredicate = (input: CaptureInput) => boolean;
@@ -50,10 +50,10 @@ function valueTest(matcher: MatcherNode): (value: string) => boolean {
       return (v) => v.includes(want);
     }
     case 'regex': {
-      const re = compileFullMatchRegex(matcher.pattern);
+      const re = compileRe2(matcher.pattern);
       // parseMatch refuses such patterns; a hand-built tree that slips one through matches nothing.
-      if (!(re instanceof RegExp)) return () => false;
-      return (v) => re.test(v);
+      if (isRe2Problem(re)) return () => false;
+      return (v) => re.matches(v);
     }
     case 'present':
       return () => true;

@@ -161,7 +161,7 @@ export const MATCHERS: readonly MatcherDefinition[] = [
     appliesTo: ['headers'],
     syntax: 'regex("re")',
     description:
-      'The whole value matches the RE2 regular expression re (anchored at both ends). Backreferences and lookaround are not RE2 and are rejected; a leading (?i) or (?s) flag group is allowed.',
+      'The whole value matches the RE2 regular expression re (anchored at both ends), run on RE2\'s engine (re2js): time linear in the value, whatever the pattern. Backreferences and lookaround are not RE2 and are rejected; flag groups such as (?i) and (?s) are RE2\'s.',
     envoy: 'string_match: {safe_regex: {regex: re}}',
     example: 'requestHeaders[":path"] == regex("/orders/[0-9]+")',
   },

@@ -95,7 +95,7 @@ describe('parseMatch: malformed expressions', () => {
     ['requestHeaders["x"] == regex("(a)\\\\1")', '1:30', /backreference "\\1" is not supported by RE2/],
     ['requestHeaders["x"] == regex("a(?=b)")', '1:30', /lookahead/],
     ['requestHeaders["x"] == regex("(?<!a)b")', '1:30', /lookbehind/],
-    ['requestHeaders["x"] == regex("a[")', '1:30', /not a regular expression JavaScript can run/],
+    ['requestHeaders["x"] == regex("a[")', '1:30', /not an RE2 regular expression: missing closing \]/],
     ['requestHeaders["x"] == regex("")', '1:30', /regex\(""\) is empty/],
     ['requestBody == prefix("a")', '1:16', /requestBody only supports contains\("s"\), found prefix\(\.\.\.\)/],
     ['responseBody == "a"', '1:17', /responseBody only supports contains\("s"\), found an exact string/],

@@ -17,7 +17,7 @@ import {
   type FieldDefinition,
   type MatcherDefinition,
 } from './match-definitions.js';
-import { compileFullMatchRegex } from './regex-check.js';
+import { compileRe2, isRe2Problem } from './regex-check.js';
 
 const FIELD_NAMES = FIELDS.map((f) => f.name);
 const MATCHER_CALLS = MATCHERS.flatMap((m) => (m.call === null ? [] : [m.call]));
@@ -203,8 +203,8 @@ class Parser {
         this.fail(first, `${call}("") is empty; Envoy rejects it, use present() to test that a header exists`);
       }
       if (def.name === 'regex') {
-        const re = compileFullMatchRegex(first.value);
-        if (!(re instanceof RegExp)) this.fail(first, `regex(${first.text}): ${re.reason}`);
+        const re = compileRe2(first.value);
+        if (isRe2Problem(re)) this.fail(first, `regex(${first.text}): ${re.reason}`);
         return { kind: 'regex', pattern: first.value };
       }
       return { kind: def.name as 'prefix' | 'suffix' | 'contains', value: first.value };

@@ -1,6 +1,7 @@
 // Faults around the tap, with the real processes: the loop server dies under load (the gateway must still
-// answer every request, and ship what it queued once the server is back), and a bad TapConfig is
-// rejected while the previous one stays in force.
+// answer every request, and ship what it queued once the server is back), a bad TapConfig is rejected
+// while the previous one stays in force, and TapConfigs whose regular expressions would backtrack for
+// hours in JavaScript's engine, met by traffic made for them, cost the gateway nothing out of the way.
 import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -129,5 +130,50 @@ describe('gateway faults', () => {
     expect(await get(`${gateway.url}/3`, agent)).toBe(503);
     expect(await get(`${gateway.url}/4`, agent)).toBe(200);
     expect(await waitForCaptures(before + 1)).toBe(before + 1);
+  });
+
+  it('runs TapConfig regexes in linear time: a regex() and a redaction pattern that would stall a backtracking engine, against traffic made for them', async () => {
+    // In JavaScript's engine the first is exponential in the run of a's, the second cubic in the digits:
+    // hours either way, and the gateway's event loop with them.
+    const hostile = [
+      'apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {name: hostile-match, namespace: default}\nspec:\n  match: \'requestHeaders[":path"] == regex("/(a+)+")\'\n',
+      'apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {name: hostile-redact, namespace: default}\nspec:\n  match: \'requestHeaders[":path"] == prefix("/redact")\'\n  redact: {patterns: ["\\\\d+\\\\d+x"]}\n',
+    ].join('---\n');
+    const applied = await loopctl(loop.url, ['apply', '-f', '-'], { stdin: hostile });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+
+    const digits = '1'.repeat(60_000);
+    const post = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.request(`${gateway.url}/redact`, { method: 'POST', headers: { 'content-type': 'text/plain' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(digits);
+      });
+    // The TapConfigs reach the gateway through its watch: post until the redacting one has captured.
+    const deadline = Date.now() + 20_000;
+    let captured: string[] = [];
+    while (Date.now() < deadline) {
+      expect(await post()).toBe(200);
+      captured = await capturedPaths();
+      if (captured.includes('/redact')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(captured).toContain('/redact');
+    const id = await loopctl(loop.url, ['list', '--path', '/redact', '-o', 'json']);
+    const first = (JSON.parse(id.stdout) as { items: Array<{ id: number }> }).items[0]!.id;
+    const stored = JSON.parse((await loopctl(loop.url, ['get', String(first), '-o', 'json'])).stdout) as { request: { body?: { data: string; truncated: boolean } } };
+    expect(stored.request.body).toMatchObject({ data: digits, truncated: false });
+
+    const agent = new http.Agent();
+    const before = await captureCount();
+    expect(await get(`${gateway.url}/${'a'.repeat(10_000)}!`, agent)).toBe(200);
+    expect(await get(`${gateway.url}/aaa`, agent)).toBe(200);
+    expect(await waitForCaptures(before + 1)).toBe(before + 1);
+    expect(await capturedPaths()).toContain('/aaa');
+    expect(await get(`${gateway.url}/4`, agent)).toBe(200);
   });
 });

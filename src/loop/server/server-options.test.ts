@@ -15,12 +15,12 @@ describe('loop serve options: redaction patterns and byte retention', () => {
   it('refuses a bad pattern with CONFIG_INVALID naming the option, the index and the reason', () => {
     let err: unknown;
     try {
-      resolve({ redactPatterns: ['ok_[0-9]+', '(a+)+'] });
+      resolve({ redactPatterns: ['ok_[0-9]+', 'a(b'] });
     } catch (e) {
       err = e;
     }
     expect(isLoopError(err, 'CONFIG_INVALID')).toBe(true);
-    expect((err as Error).message).toMatch(/--redact-patterns: .*\[1\] "\(a\+\)\+": nested quantifier/);
+    expect((err as Error).message).toMatch(/--redact-patterns: .*\[1\] "a\(b": not an RE2 regular expression/);
     expect(() => resolve({ redactPatterns: ['a*'] })).toThrow(/\[0\] "a\*": can match the empty string/);
   });
 
