@@ -5,8 +5,15 @@
 // a run of a's without a match, and even `\d+x`, searched for over 64 KiB of digits, takes seconds.
 // RE2 is slower than JavaScript's engine on easy cases (a regex() on a path: about 0.1-0.6 µs against
 // 0.02 µs), which is the price of a bound on the hard ones.
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import { messageOf } from '../core/errors.js';
+
+// re2js is loaded on the first pattern compiled, not with this module: most commands that read the match
+// language (loopctl's help, its table renderers) never compile one.
+const require = createRequire(import.meta.url);
+let engine: typeof RE2JS | undefined;
+const re2js = (): typeof RE2JS => (engine ??= (require('re2js') as typeof import('re2js')).RE2JS);
 
 export interface Re2Problem {
   reason: string;
@@ -59,7 +66,7 @@ export function compileRe2(pattern: string): Re2 | Re2Problem {
   const unsupported = findRe2Incompatibility(pattern);
   if (unsupported) return { reason: unsupported };
   try {
-    return RE2JS.compile(pattern);
+    return re2js().compile(pattern);
   } catch (err) {
     return { reason: `not an RE2 regular expression: ${messageOf(err).replace(/^error parsing regexp: /, '')}` };
   }

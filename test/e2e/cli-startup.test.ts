@@ -69,12 +69,12 @@ describe('what a command loads', () => {
     expect(urls.filter((url) => url.includes('/node_modules/yaml/') || url.includes('/node_modules/@inquirer/'))).toEqual([]);
   });
 
-  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file needs it) or yaml', async () => {
+  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file needs it), yaml or re2js', async () => {
     const result = await runCli(LOOPCTL_BIN, ['--help'], { env });
     expect(result.code).toBe(0);
     const urls = await loaded();
     expect(urls.some((url) => url.includes('/dist/cli/loopctl/'))).toBe(true);
-    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT, '/node_modules/undici/', '/node_modules/yaml/']) {
+    for (const server of ['/node_modules/prom-client/', '/node_modules/better-sqlite3/', '/node_modules/pg/', KUBE_CLIENT, '/node_modules/undici/', '/node_modules/yaml/', '/node_modules/re2js/']) {
       expect(urls.filter((url) => url.includes(server))).toEqual([]);
     }
   });
