@@ -2,7 +2,7 @@
 // second to load: only the commands that talk to a cluster load it, so `--help`, `loop gateway`, `loop serve`
 // without --kube and squashctl's local commands start without it. Likewise PostgreSQL's driver and gRPC
 // (only with a postgres:// store, only with --grpc-listen), and loopctl, a client, loads no server package.
-// A module hook records every module each process resolves.
+// Module hooks (ESM's resolve, and require's) record every module each process resolves.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,7 +33,21 @@ beforeAll(async () => {
   );
   const register = path.join(dir, 'register.mjs');
   await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-  env = { NODE_OPTIONS: `--import ${pathToFileURL(register).href}`, LOOP_TEST_LOADED: log };
+  // require() (createRequire in our code, and packages' own) does not pass the ESM hook: this records it.
+  const requireHook = path.join(dir, 'require-hook.cjs');
+  await writeFile(
+    requireHook,
+    "const Module = require('node:module');\n" +
+      "const { appendFileSync } = require('node:fs');\n" +
+      "const { pathToFileURL } = require('node:url');\n" +
+      'const resolve = Module._resolveFilename;\n' +
+      'Module._resolveFilename = function (...args) {\n' +
+      '  const file = resolve.apply(this, args);\n' +
+      "  if (file.startsWith('/')) appendFileSync(process.env.LOOP_TEST_LOADED, pathToFileURL(file).href + '\\n');\n" +
+      '  return file;\n' +
+      '};\n',
+  );
+  env = { NODE_OPTIONS: `--require ${requireHook} --import ${pathToFileURL(register).href}`, LOOP_TEST_LOADED: log };
 });
 
 afterAll(async () => {
