@@ -88,8 +88,10 @@ export function outcomeOf(tool: string, err: unknown): { exitCode: number; stder
   const code = (err as { code?: unknown }).code;
   // Commander reports --help, --version and usage errors (already printed) through exitOverride.
   if (typeof code === 'string' && code.startsWith('commander.')) {
-    const ok = code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version';
-    return { exitCode: ok ? EXIT.OK : EXIT.USAGE, stderr: '' };
+    // `commander.help` with a non-zero exit code is the help shown for a command given nothing to do
+    // (a bare `loopctl`): a usage error like the others, as commander means it.
+    const asked = code === 'commander.helpDisplayed' || code === 'commander.version' || (code === 'commander.help' && (err as { exitCode?: unknown }).exitCode === 0);
+    return { exitCode: asked ? EXIT.OK : EXIT.USAGE, stderr: '' };
   }
   return { exitCode: exitCodeFor(err), stderr: formatCliError(tool, err) };
 }

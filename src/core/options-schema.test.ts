@@ -38,8 +38,8 @@ describe('options schema', () => {
     const message = (err as Error).message;
     expect(message).toContain('loop.yaml: retries: got 11, expected an integer >= 0 and <= 10');
     expect(message).toContain('loop.yaml: unknown option "listn" (did you mean "listen"?)');
-    expect(message).toContain('flags: --timeout: got "soon", expected a duration');
-    expect(message).toContain('flags: --level: got "loud", expected one of info, debug');
+    expect(message).toContain('--timeout: got "soon", expected a duration');
+    expect(message).toContain('--level: got "loud", expected one of info, debug');
   });
 
   it('renders help from the same schema', () => {

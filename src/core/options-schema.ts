@@ -210,7 +210,8 @@ export function resolveOptions<S extends OptionsSchema>(schema: S, layers: Optio
         out[key] = def.parse(raw);
       } catch (err) {
         const what = err instanceof ExpectedError ? err.message : String(err);
-        problems.push(`${layer.source}: ${layer.source === 'flags' ? flagName(key) : key}: got ${JSON.stringify(raw)}, expected ${what}`);
+        // A flag names itself (--listen: …); a value from a file is named with the file.
+        problems.push(`${layer.source === 'flags' ? flagName(key) : `${layer.source}: ${key}`}: got ${JSON.stringify(raw)}, expected ${what}`);
       }
     }
   }

@@ -6,7 +6,7 @@ import { createLogger } from '../../core/logger.js';
 import { packageVersion } from '../../core/version.js';
 import { gatewayOptionsSchema } from '../../loop/gateway/gateway-options.js';
 import { serverOptionsSchema } from '../../loop/server/server-options.js';
-import { EXIT, exitAfterFlush, exitCodeFor, formatCliError } from '../cli-support.js';
+import { EXIT, exitAfterFlush, outcomeOf } from '../cli-support.js';
 import { addConfigAndSchemaOptions, resolveCommandOptions, runUntilSignal } from '../command-options.js';
 import { registerDemoCommand } from './demo-command.js';
 
@@ -14,7 +14,9 @@ import { registerDemoCommand } from './demo-command.js';
 const program = new Command('loop')
   .description('Loop: capture failing requests, store them, replay them anywhere.')
   .version(packageVersion())
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(str) })
+  .exitOverride();
 
 addConfigAndSchemaOptions(
   program.command('serve').description('run the loop server: tap ingest, capture store, query and replay API, TapConfig registry'),
@@ -49,7 +51,8 @@ registerDemoCommand(program, process.argv[1]!);
 program.parseAsync(process.argv).then(
   () => exitAfterFlush(EXIT.OK),
   (err: unknown) => {
-    process.stderr.write(formatCliError('loop', err));
-    exitAfterFlush(exitCodeFor(err));
+    const { exitCode, stderr } = outcomeOf('loop', err);
+    process.stderr.write(stderr);
+    exitAfterFlush(exitCode);
   },
 );

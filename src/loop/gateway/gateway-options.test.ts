@@ -49,7 +49,7 @@ describe('gateway options', () => {
   });
 
   it.each([
-    [{ route: ['/api'] }, 'flags: --route: got ["/api"], expected PREFIX=DESTINATION[,timeout=DURATION]', 'route "/api" has no "=" between prefix and destination'],
+    [{ route: ['/api'] }, '--route: got ["/api"], expected PREFIX=DESTINATION[,timeout=DURATION]', 'route "/api" has no "=" between prefix and destination'],
     [{ route: ['api=web:9090'] }, '--route', 'route "api=web:9090": prefix "api" must start with "/"'],
     [{ route: ['/a=web:1', '/a/=web:2'] }, '--route', 'prefix "/a" is routed twice'],
     [{ route: ['/=web:1,timeout=soon'] }, '--route', 'timeout "soon" is not a duration'],
