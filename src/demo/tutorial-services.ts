@@ -91,7 +91,12 @@ export async function startTutorialServices(options: Partial<TutorialServicesOpt
     const body = await readAll(req);
     if (req.url === '/_demo/payment') {
       if (req.method === 'GET') return json(res, 200, { active });
-      const wanted = (JSON.parse(body || '{}') as { version?: string }).version;
+      let wanted: unknown;
+      try {
+        wanted = (JSON.parse(body || '{}') as { version?: unknown } | null)?.version;
+      } catch {
+        return json(res, 400, { error: 'expected a JSON body such as {"version":"blue"}' });
+      }
       if (wanted !== 'blue' && wanted !== 'green') return json(res, 400, { error: 'version must be "blue" or "green"' });
       active = wanted;
       return json(res, 200, { active });

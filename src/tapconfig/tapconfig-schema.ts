@@ -147,7 +147,9 @@ function checkSpec(value: unknown, out: FieldProblem[]): TapConfigSpec | undefin
   if (match === undefined) {
     out.push({ field: 'spec.match', message: 'required: a match expression such as responseHeaders[":status"] == prefix("5")' });
   } else if (typeof match !== 'string') {
-    out.push({ field: 'spec.match', message: `expected a match expression string, found ${describeValue(match)}` });
+    // `match: true` is YAML's boolean, not the expression true: say how to write it.
+    const quote = typeof match === 'boolean' || typeof match === 'number' ? `; quote it: match: "${String(match)}"` : '';
+    out.push({ field: 'spec.match', message: `expected a match expression string, found ${describeValue(match)}${quote}` });
   } else {
     try {
       parseMatch(match);

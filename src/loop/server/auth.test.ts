@@ -67,6 +67,8 @@ describe('which role each endpoint needs', () => {
     ['GET', '/healthz', 'open'],
     ['GET', '/readyz', 'open'],
     ['GET', '/ui/index.html', 'open'],
+    ['GET', '/', 'open'],
+    ['POST', '/', 'admin'],
     ['POST', '/v1/taps', 'ingest'],
     ['GET', '/v1/tapconfigs', 'tapconfigs'],
     ['GET', '/v1/tapconfigs/default/web', 'tapconfigs'],

@@ -110,7 +110,7 @@ export function accessFor(method: string, pathname: string): Access {
   if (path === '/healthz' || path === '/readyz') return 'open';
   const reading = method === 'GET' || method === 'HEAD';
   // The web UI's static files hold no data; the API calls the page makes are checked like any other.
-  if (reading && (path === '/ui' || path.startsWith('/ui/'))) return 'open';
+  if (reading && (path === '/' || path === '/ui' || path.startsWith('/ui/'))) return 'open';
   if (method === 'POST' && path === '/v1/taps') return 'ingest';
   if (reading && (path === '/v1/tapconfigs' || path.startsWith('/v1/tapconfigs/'))) return 'tapconfigs';
   return reading ? 'read' : 'admin';

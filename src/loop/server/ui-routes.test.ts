@@ -76,6 +76,12 @@ describe('web UI routes', () => {
     expect(res.headers.get('location')).toBe('/ui/?x=1');
   });
 
+  it('sends a browser at the server\'s root to the UI', async () => {
+    const res = await fetch(`${built.url}/?x=1`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/ui/?x=1');
+  });
+
   it('serves hashed assets with their type and a long immutable cache', async () => {
     const js = await fetch(`${built.url}/ui/assets/index-abc123.js`);
     expect(js.status).toBe(200);

@@ -47,6 +47,10 @@ npm run build -w web # the UI alone</pre>
 export function registerUiRoutes(router: Router, options: { root: string }): void {
   const root = path.resolve(options.root);
   const handler = (req: IncomingMessage, res: ServerResponse, _p: Record<string, string>, url: URL): Promise<void> => serveUi(root, req, res, url);
+  // The server's root is where a browser pointed at the loop server lands: the UI.
+  router.on('GET', '/', (_req, res, _p, url) => {
+    res.writeHead(302, { location: `/ui/${url.search}` }).end();
+  });
   let pattern = '/ui';
   router.on('GET', pattern, handler);
   for (let depth = 1; depth <= MAX_DEPTH; depth++) router.on('GET', (pattern += `/:p${depth}`), handler);
