@@ -161,6 +161,13 @@ describe('toCurl', () => {
     expect(run('sh', cmd).args.slice(-1)).toEqual(['x-nul: ab']);
   });
 
+  it('leaves out a header redacted at capture, as replay does, and says how to add it back', () => {
+    const cmd = toCurl(capture([[':method', 'GET'], [':path', '/'], ['host', 'h'], ['authorization', '[REDACTED]'], ['x-ok', '1']]));
+    expect(cmd.split('\n')[0]).toBe("# warning: header authorization was redacted at capture and is left out; add it with -H 'authorization: …'");
+    expect(cmd).not.toContain('[REDACTED]');
+    expect(run('sh', cmd).args.slice(-2)).toEqual(['-H', 'x-ok: 1']);
+  });
+
   it('quotes single words readably', () => {
     expect(shellQuote('')).toBe("''");
     expect(shellQuote("it's")).toBe("'it'\\''s'");

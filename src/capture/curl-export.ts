@@ -5,6 +5,7 @@
 // (printf is a shell builtin, so no argv size limit and NUL bytes survive).
 import { isUtf8 } from 'node:buffer';
 import { type CaptureInput, headerValue, isPseudoHeader } from './capture.js';
+import { REDACTED } from './redact.js';
 
 export interface CurlOptions {
   /**
@@ -47,6 +48,11 @@ export function toCurl(capture: CaptureInput, options: CurlOptions = {}): string
   for (const [name, rawValue] of headers) {
     const lower = name.toLowerCase();
     if (isPseudoHeader(name) || lower === 'content-length' || lower === 'host') continue;
+    // A redacted secret would be sent as the text [REDACTED]; like replay, leave the header out and say so.
+    if (rawValue === REDACTED) {
+      warnings.push(`header ${name} was redacted at capture and is left out; add it with -H '${name}: …'`);
+      continue;
+    }
     let value = rawValue;
     if (value.includes('\0')) {
       warnings.push(`header ${name} contained NUL bytes, which a command line cannot carry; they were dropped`);
