@@ -54,8 +54,15 @@ export function createDlvDebugger(opts: DlvDebuggerOptions = {}): Debugger {
           if (server.child.exitCode !== null || server.child.signalCode !== null) return;
           try {
             const rpc = await connectDlvRpc(host, port, 2000);
-            // Detach needs a stopped target (Delve holds its lock while the target runs): halt first.
-            await withTimeout(rpc.call('RPCServer.Command', { name: 'halt' }), 3000).catch(() => undefined);
+            // Detach needs a stopped target (Delve holds its lock while the target runs): halt a running one.
+            // Only a running one: Delve's halt is a SIGTRAP sent to the process, which a stopped target (a
+            // client left it at a breakpoint and went away) keeps pending, and after the detach Go's runtime
+            // dies of it ("SIGTRAP: trace trap"). A stop between the State reply and the halt would still
+            // do that; the relay is closed by now, so only a continue already under way can cause one.
+            const state = await withTimeout(rpc.call<{ State: { Running?: boolean } }>('RPCServer.State', { NonBlocking: true }), 3000).catch(() => undefined);
+            if (state?.State.Running !== false) await withTimeout(rpc.call('RPCServer.Command', { name: 'halt' }), 3000).catch(() => undefined);
+            // Detach removes every breakpoint (a thread stopped at one is already moved back onto the
+            // original instruction), then lets the target run on untraced.
             // Delve answers Detach and then exits; the reply may be lost when it closes first.
             await Promise.race([withTimeout(rpc.call('RPCServer.Detach', { Kill: false }), 3000).catch(() => undefined), server.exited]);
             rpc.close();

@@ -1,0 +1,90 @@
+// How a plank's end leaves the target, with real debuggers and real processes (run `npm run build` first):
+//  - a Go target left stopped at a breakpoint by a dlv client that went away is resumed, not killed, when
+//    the plank lets go (SIGTERM as `squashctl cleanup` sends, or its TTL);
+import { readdir, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/squash/debuggers/debugger.js';
+import { connectDlvRpc } from '../../src/squash/debuggers/dlv-rpc-client.js';
+import { markerLine } from './breakpoint-drivers.js';
+import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
+import { EXAMPLES, buildSamples, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+
+const running: RunningSample[] = [];
+const planks: RunningPlank[] = [];
+let built: BuiltSamples | undefined;
+
+beforeAll(async () => {
+  if (!plankBuilt()) throw new Error(`${PLANK_MAIN} is missing: run npm run build first`);
+  built = await buildSamples();
+}, 180_000);
+afterEach(async () => {
+  await Promise.all(planks.splice(0).map((p) => p.stop(3000)));
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+afterAll(async () => {
+  await built?.remove();
+});
+
+async function sample(runtime: 'go'): Promise<RunningSample> {
+  const s = await startSample(runtime, built);
+  running.push(s);
+  return s;
+}
+
+async function plank(args: string[]): Promise<RunningPlank> {
+  const p = await startPlank(args);
+  planks.push(p);
+  return p;
+}
+
+/** GET answering with status and body text; no keep-alive (the C sample serves one connection at a time). */
+function get(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** The kernel's view of a process: its tracer and any thread in a stop (t/T). */
+async function kernelView(pid: number): Promise<{ tracerPid: number; stoppedThreads: string[] }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const tids = await readdir(`/proc/${pid}/task`);
+  const states = await Promise.all(tids.map(async (tid) => `${tid}:${/^State:\s+(\S)/m.exec(await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8').catch(() => ''))?.[1] ?? 'gone'}`));
+  return { tracerPid: Number(/^TracerPid:\s+(\d+)/m.exec(status)?.[1]), stoppedThreads: states.filter((s) => /:[tT]$/.test(s)) };
+}
+
+describe('a Go target stopped at a breakpoint when the plank lets go', () => {
+  for (const how of ['SIGTERM', 'TTL'] as const) {
+    it(`${how}: Delve detaches cleanly and the target answers the held request and serves on`, async () => {
+      const go = await sample('go');
+      const attached = await plank(['--pid', String(go.pid), '--debugger', 'dlv', '--ttl', how === 'TTL' ? '8s' : '5m']);
+      const file = path.join(EXAMPLES, 'go-service/main.go');
+      const rpc = await connectDlvRpc(attached.endpoint.host, attached.endpoint.port);
+      await rpc.call('RPCServer.Command', { name: 'halt' });
+      await rpc.call('RPCServer.CreateBreakpoint', { Breakpoint: { file, line: await markerLine(file) } });
+      const stopped = rpc.call<{ State: { currentThread?: { breakPoint?: unknown } } }>('RPCServer.Command', { name: 'continue' });
+      const held = get(`${go.url}/pay?amount=500`, 30_000);
+      held.catch(() => undefined);
+      expect((await stopped).State.currentThread?.breakPoint).toBeTruthy();
+      // The user's client goes away (dlv's `exit` without killing the headless server, or a killed client):
+      // the target stays stopped at the breakpoint.
+      rpc.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (how === 'SIGTERM') expect(await attached.stop()).toEqual({ code: 0, signal: null });
+      else expect(await attached.exited).toEqual({ code: 0, signal: null });
+      expect(await held).toEqual({ status: 200, body: '{"amount":500,"fee":5}\n' });
+      expect(await get(`${go.url}/pay?amount=900`)).toEqual({ status: 200, body: '{"amount":900,"fee":9}\n' });
+      expect(isAlive(go.pid)).toBe(true);
+      expect(await kernelView(go.pid)).toEqual({ tracerPid: 0, stoppedThreads: [] });
+    });
+  }
+});
