@@ -1,6 +1,7 @@
 // How a plank's end leaves the target, with real debuggers and real processes (run `npm run build` first):
 //  - a Go target left stopped at a breakpoint by a dlv client that went away is resumed, not killed, when
 //    the plank lets go (SIGTERM as `squashctl cleanup` sends, or its TTL);
+//  - a plank killed with SIGKILL takes its debugger server (dlv, gdbserver) with it, and the target runs on;
 import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
@@ -13,6 +14,8 @@ import { EXAMPLES, buildSamples, startSample, type BuiltSamples, type RunningSam
 
 const running: RunningSample[] = [];
 const planks: RunningPlank[] = [];
+/** PIDs to SIGKILL after each test if still there (debugger servers a failing test may leave). */
+const strays: number[] = [];
 let built: BuiltSamples | undefined;
 
 beforeAll(async () => {
@@ -21,13 +24,22 @@ beforeAll(async () => {
 }, 180_000);
 afterEach(async () => {
   await Promise.all(planks.splice(0).map((p) => p.stop(3000)));
+  for (const pid of strays.splice(0)) killQuietly(pid);
   await Promise.all(running.splice(0).map((r) => r.stop()));
 });
 afterAll(async () => {
   await built?.remove();
 });
 
-async function sample(runtime: 'go'): Promise<RunningSample> {
+function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+async function sample(runtime: 'go' | 'c'): Promise<RunningSample> {
   const s = await startSample(runtime, built);
   running.push(s);
   return s;
@@ -62,6 +74,25 @@ async function kernelView(pid: number): Promise<{ tracerPid: number; stoppedThre
   return { tracerPid: Number(/^TracerPid:\s+(\d+)/m.exec(status)?.[1]), stoppedThreads: states.filter((s) => /:[tT]$/.test(s)) };
 }
 
+/** PIDs whose parent is `pid`. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+  }
+  return out;
+}
+
+async function waitFor(what: string, ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('a Go target stopped at a breakpoint when the plank lets go', () => {
   for (const how of ['SIGTERM', 'TTL'] as const) {
     it(`${how}: Delve detaches cleanly and the target answers the held request and serves on`, async () => {
@@ -85,6 +116,26 @@ describe('a Go target stopped at a breakpoint when the plank lets go', () => {
       expect(await get(`${go.url}/pay?amount=900`)).toEqual({ status: 200, body: '{"amount":900,"fee":9}\n' });
       expect(isAlive(go.pid)).toBe(true);
       expect(await kernelView(go.pid)).toEqual({ tracerPid: 0, stoppedThreads: [] });
+    });
+  }
+});
+
+describe('a plank killed with SIGKILL', () => {
+  for (const runtime of ['go', 'c'] as const) {
+    const debuggerName = runtime === 'go' ? 'dlv' : 'gdb';
+    it(`${runtime} (${debuggerName}): its debugger server dies with it and the target runs on, untraced`, async () => {
+      const target = await sample(runtime);
+      const attached = await plank(['--pid', String(target.pid), '--debugger', debuggerName, '--ttl', '5m']);
+      const servers = await childrenOf(attached.child.pid!);
+      strays.push(...servers);
+      expect(servers.length).toBeGreaterThan(0);
+      attached.child.kill('SIGKILL');
+      await attached.exited;
+      await waitFor(`the ${debuggerName} server to die with its plank`, 5_000, () => servers.every((pid) => !isAlive(pid)));
+      await waitFor('the target to be let go by the kernel', 5_000, async () => (await kernelView(target.pid)).tracerPid === 0);
+      const reply = await get(`${target.url}/pay?amount=300`);
+      expect({ status: reply.status, body: JSON.parse(reply.body) as unknown }).toEqual({ status: 200, body: { amount: 300, fee: 3 } });
+      expect(await kernelView(target.pid)).toEqual({ tracerPid: 0, stoppedThreads: [] });
     });
   }
 });

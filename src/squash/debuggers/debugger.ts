@@ -119,11 +119,25 @@ export interface StartedServer<T> {
   exited: Promise<void>;
 }
 
+let setpriv: Promise<string | undefined> | undefined;
+
 /**
- * Spawns a debugger server and resolves once `readyLine` returns a value for a line of its output;
- * rejects (killing the child) on early exit, timeout or abort.
+ * The command line that runs `command` so that the kernel SIGKILLs it when this process dies, however it
+ * dies: `setpriv --pdeathsig KILL --` (util-linux, in every Debian) sets PR_SET_PDEATHSIG, which the exec
+ * keeps, and Node cannot set itself. A debugger server outliving a SIGKILLed plank would hold its target
+ * (gdbserver keeps it in tracing stop) and its loopback port with nobody left to end it; killed, its
+ * tracee is detached by the kernel and runs on. Without setpriv the command runs as it is.
  */
-export function startServer<T>(
+export async function dyingWithUs(command: string, args: string[]): Promise<{ command: string; args: string[] }> {
+  const wrapper = await (setpriv ??= findExecutable('setpriv'));
+  return wrapper ? { command: wrapper, args: ['--pdeathsig', 'KILL', '--', command, ...args] } : { command, args };
+}
+
+/**
+ * Spawns a debugger server (dying with us: `dyingWithUs`) and resolves once `readyLine` returns a value
+ * for a line of its output; rejects (killing the child) on early exit, timeout or abort.
+ */
+export async function startServer<T>(
   debuggerName: DebuggerName,
   pid: number,
   command: string,
@@ -131,10 +145,11 @@ export function startServer<T>(
   readyLine: (line: string) => T | undefined,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<StartedServer<T>> {
+  const launch = await dyingWithUs(command, args);
   return new Promise((resolve, reject) => {
     let output = '';
     let settled = false;
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(launch.command, launch.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     const finish = (err: Error | undefined, ready?: T): void => {
       if (settled) return;
