@@ -2,16 +2,22 @@
 //  - a Go target left stopped at a breakpoint by a dlv client that went away is resumed, not killed, when
 //    the plank lets go (SIGTERM as `squashctl cleanup` sends, or its TTL);
 //  - a plank killed with SIGKILL takes its debugger server (dlv, gdbserver) with it, and the target runs on;
-import { readdir, readFile } from 'node:fs/promises';
+//  - Ctrl-C while squashctl attaches to a Python process leaves no debugpy adapter behind.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/squash/debuggers/debugger.js';
+import { findExecutable, isAlive } from '../../src/squash/debuggers/debugger.js';
 import { connectDlvRpc } from '../../src/squash/debuggers/dlv-rpc-client.js';
 import { markerLine } from './breakpoint-drivers.js';
+import { ROOT } from './harness.js';
 import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
 import { EXAMPLES, buildSamples, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
 
+const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
 const running: RunningSample[] = [];
 const planks: RunningPlank[] = [];
 /** PIDs to SIGKILL after each test if still there (debugger servers a failing test may leave). */
@@ -39,7 +45,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   }
 }
 
-async function sample(runtime: 'go' | 'c'): Promise<RunningSample> {
+async function sample(runtime: 'go' | 'c' | 'python'): Promise<RunningSample> {
   const s = await startSample(runtime, built);
   running.push(s);
   return s;
@@ -138,4 +144,75 @@ describe('a plank killed with SIGKILL', () => {
       expect(await kernelView(target.pid)).toEqual({ tracerPid: 0, stoppedThreads: [] });
     });
   }
+});
+
+/** PIDs of processes whose environment holds `marker` (NAME=value): what a run started, however detached. */
+async function processesWithEnv(marker: string): Promise<{ pid: number; cmdline: string }[]> {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (!environ.split('\0').includes(marker)) continue;
+    out.push({ pid: Number(entry), cmdline: (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim() });
+  }
+  return out;
+}
+
+/** Processes whose cmdline runs the debugpy adapter for `port` (started by the target, not by us). */
+async function adaptersFor(port: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const i = argv.indexOf('--port');
+    if (argv.some((a) => a.endsWith('debugpy/adapter')) && i >= 0 && argv[i + 1] === String(port)) out.push(Number(entry));
+  }
+  return out;
+}
+
+describe('Ctrl-C while squashctl attaches to a Python process', () => {
+  it('leaves no debugpy adapter or injector behind, and the target serves on', async (ctx) => {
+    if (!(await findExecutable('gdb'))) return ctx.skip();
+    const py = await sample('python');
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'squash-state-'));
+    // squashctl, its plank and the debugpy injector inherit this variable; the adapter is the target's child.
+    const marker = `SQUASH_LIFE_TEST=${randomBytes(6).toString('hex')}`;
+    const [name, value] = marker.split('=') as [string, string];
+    const child = spawn(process.execPath, [SQUASHCTL, '--pid', String(py.pid), '--machine'], {
+      env: { ...process.env, SQUASH_STATE_DIR: stateDir, [name]: value },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    let port: number | undefined;
+    try {
+      // Interrupt while gdb injects debugpy (where a user's Ctrl-C about 1.5 s in lands): the injector's
+      // --listen names the port the adapter will serve.
+      await waitFor('gdb to inject debugpy', 20_000, async () => {
+        const started = await processesWithEnv(marker);
+        const injector = started.find((p) => p.cmdline.includes('-m debugpy --listen'));
+        port = Number(/--listen \S+:(\d+)/.exec(injector?.cmdline ?? '')?.[1]) || undefined;
+        return port !== undefined && started.some((p) => p.cmdline.startsWith('gdb '));
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('interrupted');
+      await waitFor('every process squashctl started to end', 30_000, async () => (await processesWithEnv(marker)).length === 0).catch(async (err: unknown) => {
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(await processesWithEnv(marker))}`);
+      });
+      // The target starts the adapter once the injection is done: watch a while for a late one.
+      for (let i = 0; i < 30; i++) {
+        expect(await adaptersFor(port!)).toEqual([]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(isAlive(py.pid)).toBe(true);
+      expect((await get(`${py.url}/pay?amount=700`)).status).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+      for (const p of await processesWithEnv(marker)) killQuietly(p.pid);
+      if (port !== undefined) for (const pid of await adaptersFor(port)) killQuietly(pid);
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

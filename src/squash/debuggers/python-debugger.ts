@@ -2,7 +2,8 @@
 // the debugpy adapter (a separate process) then serves DAP on PORT. debugpy cannot report a port it picked,
 // so we pick one that nothing in the target's network namespace listens on and wait for the adapter.
 // Detach ends the adapter, closing the port; debugpy itself stays loaded in the target (Python cannot
-// unload it) and a second attach to the same process is refused by debugpy.
+// unload it) and a second attach to the same process is refused by debugpy. An abort (Ctrl-C in squashctl)
+// lets a running injection finish and then ends the adapter, leaving nothing listening.
 // In a container: debugpy is copied into the target's filesystem when it does not see the same package
 // (debugpy-placement.ts), and the adapter, which runs inside the target's network namespace, is relayed
 // to a host loopback port through a netns forwarder. With `netns.relay: 'off'` (a plank in a Kubernetes
@@ -45,8 +46,12 @@ export interface PythonDebuggerOptions {
   netns?: NetnsOptions;
 }
 
-/** Finds the debugpy adapter process serving `port` (its cmdline carries `--port N`). */
-async function findAdapter(port: number, procRoot: string, netns?: string): Promise<number | undefined> {
+/**
+ * The debugpy adapter processes serving `port` (their cmdline carries `--port N`): the daemonizing parent
+ * and the adapter itself, for as long as both exist.
+ */
+async function findAdapters(port: number, procRoot: string, netns?: string): Promise<number[]> {
+  const found: number[] = [];
   for (const entry of await readdir(procRoot).catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     // Across namespaces the port alone is ambiguous: the adapter is the one in the target's namespace.
@@ -54,9 +59,24 @@ async function findAdapter(port: number, procRoot: string, netns?: string): Prom
     const argv = (await readFile(join(procRoot, entry, 'cmdline'), 'utf8').catch(() => '')).split('\0');
     if (!argv.some((a) => a.endsWith('debugpy/adapter'))) continue;
     const i = argv.indexOf('--port');
-    if (i >= 0 && argv[i + 1] === String(port)) return Number(entry);
+    if (i >= 0 && argv[i + 1] === String(port)) found.push(Number(entry));
   }
-  return undefined;
+  return found;
+}
+
+/** SIGTERM, then SIGKILL after `ms`: ends an adapter (which closes its port; debugpy stays in the target). */
+async function endProcesses(pids: number[], ms = 2000): Promise<void> {
+  const signal = (pid: number, sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  };
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const until = Date.now() + ms;
+  while (pids.some((pid) => isAlive(pid)) && Date.now() < until) await sleep(20);
+  for (const pid of pids) if (isAlive(pid)) signal(pid, 'SIGKILL');
 }
 
 export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger {
@@ -139,7 +159,9 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
   ): Promise<{ adapterPid: number }> {
     // The injector (gdb underneath) exits once debugpy runs in the target; its output explains failures.
     // With a placement, it runs from the placed path so that every path it injects exists in the target.
+    // Its own process group (detached), so that giving up ends gdb, which runs under it, as well.
     const injector = spawn(python, ['-m', 'debugpy', '--listen', `${host}:${port}`, '--pid', String(pid)], {
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -163,13 +185,34 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
     });
     const crosses = forwarder ? forwarder.crossesNamespace : await inOtherNetns(pid, procRoot);
     const netns = crosses ? await readlink(join(procRoot, String(pid), 'ns', 'net')).catch(() => undefined) : undefined;
+    // An abort (the user's Ctrl-C in squashctl) does not cut the injection short: gdb interrupted in the
+    // middle of the call it makes in the target can leave it there, with a breakpoint in place of a return
+    // address. The injection is let finish; then the adapter the target started for us is ended, so that
+    // nothing is left serving DAP on a loopback port that no plank holds.
+    let adapterPid: number;
     try {
-      return { adapterPid: await waitForAdapter(pid, host, port, deadline, timeoutMs, procRoot, signal, () => failed, () => injected, netns) };
+      adapterPid = await waitForAdapter(pid, host, port, deadline, timeoutMs, procRoot, () => failed, () => injected, netns);
     } catch (err) {
-      injector.kill('SIGKILL');
-      throw err;
+      // Failed or out of time: the injector's group goes, gdb with it even when the injector is already
+      // gone (a last resort: gdb stuck past the attach budget), and any adapter the target started.
+      try {
+        if (injector.pid !== undefined) process.kill(-injector.pid, 'SIGKILL');
+      } catch {
+        // gone in between
+      }
+      await endProcesses(await findAdapters(port, procRoot, netns));
+      throw signal?.aborted ? aborted(signal) : err;
     }
+    if (signal?.aborted) {
+      await endProcesses([adapterPid, ...(await findAdapters(port, procRoot, netns))]);
+      throw aborted(signal);
+    }
+    return { adapterPid };
   }
+}
+
+function aborted(signal: AbortSignal): LoopError {
+  return new LoopError('DEBUGGER_ATTACH_FAILED', 'python: attach aborted', { cause: signal.reason });
 }
 
 async function waitForAdapter(
@@ -179,21 +222,20 @@ async function waitForAdapter(
   deadline: number,
   timeoutMs: number,
   procRoot: string,
-  signal: AbortSignal | undefined,
   injectorFailure: () => LoopError | undefined,
   injectorDone: () => boolean,
   netns: string | undefined,
 ): Promise<number> {
   while (Date.now() < deadline) {
-    if (signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', 'python: attach aborted', { cause: signal.reason });
     const failure = injectorFailure();
     if (failure) throw failure;
     if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
     // Not cached: the adapter daemonizes, so the first process with its cmdline may be a short-lived parent.
-    const adapter = await findAdapter(port, procRoot, netns);
     // Ready when gdb has let go of the target and the adapter itself listens on the port; read from /proc,
     // since a probing connection would count as the one DAP client the adapter serves.
-    if (adapter !== undefined && injectorDone() && (await ownListeners(adapter, procRoot)).some((s) => s.port === port)) return adapter;
+    if (injectorDone()) {
+      for (const adapter of await findAdapters(port, procRoot, netns)) if ((await ownListeners(adapter, procRoot)).some((s) => s.port === port)) return adapter;
+    }
     await sleep(25);
   }
   throw attachTimeout('python', pid, timeoutMs, `debugpy did not listen on ${host}:${port}`);
