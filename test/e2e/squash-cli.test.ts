@@ -208,6 +208,30 @@ describe.skipIf(!existsSync('/usr/bin/go'))('plank with Delve', () => {
     expect(await tracerPid(s.pid)).toBe(0);
     expect(await serves(s)).toBe(true);
   });
+
+  it.skipIf(!existsSync('/usr/bin/dlv'))('a second plank on a process Delve holds names the tracer and its plank, not a ptrace permission', async () => {
+    const s = await sample('go', built);
+    const first = plank(['--pid', String(s.pid)]);
+    await ready(first);
+    const tracer = await tracerPid(s.pid);
+    for (const debuggerArgs of [[], ['--debugger', 'gdb']]) {
+      const second = plank(['--pid', String(s.pid), ...debuggerArgs]);
+      const event = await second.event;
+      const name = debuggerArgs.length > 0 ? 'gdb' : 'dlv';
+      expect(event).toMatchObject({
+        event: 'error',
+        error: {
+          code: 'CONFLICT',
+          message: expect.stringMatching(new RegExp(`^${name}: process ${s.pid} is already traced by process ${tracer} \\((?:\\S*/)?dlv attach ${s.pid} .*\\), the debugger of plank ${first.child.pid}; a process has only one tracer$`)),
+          hint: expect.stringContaining('`squashctl cleanup` ends it'),
+        },
+      });
+      expect(await second.exit).toBe(1);
+    }
+    expect(await tracerPid(s.pid)).toBe(tracer);
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+  });
 });
 
 describe.skipIf(!canRunContainers() || !existsSync('/usr/bin/gdbserver'))('plank --container', () => {
@@ -295,6 +319,107 @@ describe('squashctl', () => {
     expect(result.stderr).toContain('squashctl: no terminal to pick a process on: pass --pid PID or --container ID');
     expect(result.stdout).toBe('');
     expect((await squashctl(['list'])).stdout).toBe('no planks running\n');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/gdbserver'))('gdb: says the target is stopped until the client continues; a second attach names the holder instead of a ptrace permission hint', async () => {
+    const s = await sample('node');
+    const first = await squashctl(['--pid', String(s.pid), '--debugger', 'gdb']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`Attached gdb to process ${s.pid}`);
+    expect(first.stdout).toContain(`process ${s.pid} is stopped from now until your debugger client connects and continues it`);
+    const [record] = JSON.parse((await squashctl(['list', '-o', 'json'])).stdout) as PlankRecord[];
+    const tracer = await tracerPid(s.pid);
+
+    // squashctl knows the plank: refused before any debugger starts, with the endpoint to reuse.
+    for (const debuggerArgs of [[], ['--debugger', 'gdb']]) {
+      const again = await squashctl(['--pid', String(s.pid), ...debuggerArgs]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`squashctl: process ${s.pid} is already held by plank ${record!.pid} (gdb, endpoint 127.0.0.1:${record!.endpoint.port}`);
+      expect(again.stderr).toMatch(/hint: connect your debugger client to 127\.0\.0\.1:\d+ \(`squashctl list` shows it\), or end that plank with `squashctl cleanup`/);
+    }
+
+    // Another state directory does not know it: the plank reads TracerPid and names the tracer and its plank.
+    const otherState = await mkdtemp(path.join(tmpdir(), 'squash-state-'));
+    try {
+      const other = await runCli(SQUASHCTL, ['--pid', String(s.pid), '--debugger', 'gdb'], { env: { SQUASH_STATE_DIR: otherState } });
+      expect(other.code).toBe(1);
+      expect(other.stderr).toContain(`squashctl: gdb: process ${s.pid} is already traced by process ${tracer} (`);
+      expect(other.stderr).toContain(`gdbserver --attach 127.0.0.1:0 ${s.pid}), the debugger of plank ${record!.pid}; a process has only one tracer`);
+      expect(other.stderr).toContain('`squashctl cleanup` ends it');
+      expect(other.stderr).not.toMatch(/CAP_SYS_PTRACE|no permission/);
+      expect((await runCli(SQUASHCTL, ['list'], { env: { SQUASH_STATE_DIR: otherState } })).stdout).toBe('no planks running\n');
+    } finally {
+      await rm(otherState, { recursive: true, force: true });
+    }
+    expect(alive(record!.pid)).toBe(true);
+    expect(await tracerPid(s.pid)).toBe(tracer);
+  });
+
+  it.each([[[]], [['--debugger', 'gdb']]])('a kernel thread (PID 2, %j) is refused as one, not with a permission hint', async (extra) => {
+    const result = await squashctl(['--pid', '2', ...extra]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('squashctl: process 2 ([kthreadd]) is a kernel thread: it has no user space for a debugger to attach to');
+    expect(result.stderr).not.toMatch(/CAP_SYS_PTRACE|no permission/);
+  });
+
+  it('a second attach to a Node process a plank holds is refused, and the first keeps its inspector', async () => {
+    const s = await sample('node');
+    const first = await squashctl(['--pid', String(s.pid), '--machine']);
+    expect(first.code, first.stderr).toBe(0);
+    const { endpoint } = JSON.parse(first.stdout) as { endpoint: { port: number; websocketUrl: string } };
+    const [record] = JSON.parse((await squashctl(['list', '-o', 'json'])).stdout) as PlankRecord[];
+    const second = await squashctl(['--pid', String(s.pid)]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`squashctl: process ${s.pid} is already held by plank ${record!.pid} (nodejs, endpoint 127.0.0.1:${endpoint.port}`);
+    expect(JSON.parse((await squashctl(['list', '-o', 'json'])).stdout)).toHaveLength(1);
+    const cdp = await connectCdp(endpoint.websocketUrl);
+    expect((await cdp.send<{ result: { value: number } }>('Runtime.evaluate', { expression: '6 * 7' })).result.value).toBe(42);
+    cdp.close();
+  });
+
+  it('Python: a second attach is refused while the first plank lives, and after it ends says debugpy cannot be injected twice', async () => {
+    const s = await sample('python');
+    const first = await squashctl(['--pid', String(s.pid)]);
+    expect(first.code, first.stderr).toBe(0);
+    const [record] = JSON.parse((await squashctl(['list', '-o', 'json'])).stdout) as PlankRecord[];
+    const second = await squashctl(['--pid', String(s.pid)]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`process ${s.pid} is already held by plank ${record!.pid} (python`);
+    expect(alive(record!.pid)).toBe(true);
+    expect(await refused(record!.endpoint.port)).toBe(false);
+
+    expect((await squashctl(['cleanup'])).stdout).toBe(`ended plank ${record!.pid} (python on process ${s.pid})\n`);
+    const started = Date.now();
+    const again = await squashctl(['--pid', String(s.pid)]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`squashctl: python: debugpy is already loaded in process ${s.pid} (an earlier attach injected it, or the process started with it); debugpy cannot be injected twice into one process`);
+    expect(again.stderr).toContain(`restart process ${s.pid} to debug it again`);
+    expect(again.stderr).not.toContain('raise the timeout');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await serves(s)).toBe(true);
+  });
+
+  it('a misspelt command is an unknown command', async () => {
+    const result = await squashctl(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("squashctl: unknown command 'frobnicate'");
+    expect(result.stderr).toContain('commands: targets, kube, list, cleanup');
+    expect(result.stderr).not.toContain('too many arguments');
+  });
+
+  it('kube namespaces without any kubeconfig, or with --kubeconfig naming a missing file, says so', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'squash-home-'));
+    try {
+      const none = await runCli(SQUASHCTL, ['kube', 'namespaces'], { env: { ...env(), HOME: home, KUBECONFIG: '' } });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toBe(`squashctl: no kubeconfig found: ${home}/.kube/config does not exist and $KUBECONFIG is unset\n  hint: pass --kubeconfig <file> (or set $KUBECONFIG) for the cluster to debug in\n`);
+      const missing = await runCli(SQUASHCTL, ['--kubeconfig', '/nonexistent', 'kube', 'namespaces'], { env: { ...env(), HOME: home } });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('squashctl: --kubeconfig: /nonexistent does not exist');
+      expect(missing.stderr).not.toContain('pass --kubeconfig');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('targets -o json lists a sample with its runtime', async () => {

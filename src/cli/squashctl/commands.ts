@@ -10,10 +10,11 @@ import { formatDuration, resolveOptions } from '../../core/options-schema.js';
 import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
 import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
 import { choosePlatform, kubeOptionsSchema, type Platform } from '../../squash/kube/kube-options.js';
-import { checkAttachOptions, readProcessState } from '../../squash/plank/index.js';
+import { checkAttachOptions, readProcessState, resolveContainerTarget } from '../../squash/plank/index.js';
 import { shortContainerId } from '../../squash/targets/index.js';
 import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
 import {
+  assertNotHeld,
   cleanupPlanks,
   createPlankRegistry,
   debuggerChoices,
@@ -61,7 +62,18 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
   addSchemaOptions(addSchemaOptions(program, squashctlOptionsSchema), kubeOptionsSchema)
     .option('--write', 'write the configuration into the workspace (.vscode/launch.json merged, or the JetBrains .run file)')
     .option('--machine', 'print one JSON document (endpoint + VS Code configuration) for editor plugins, nothing else on stdout')
-    .action((flags: Record<string, unknown>) => attach(flags, io));
+    // Any word left over is a misspelt command, not an argument of the attach: say so (commander would
+    // say "too many arguments").
+    .allowExcessArguments()
+    .action((flags: Record<string, unknown>, command: Command) => {
+      const [word] = command.args;
+      if (word !== undefined) {
+        throw new LoopError('CONFIG_INVALID', `unknown command '${word}'`, {
+          hint: `commands: ${program.commands.map((c) => c.name()).join(', ')}; attach with --pid PID or --container ID (see squashctl --help)`,
+        });
+      }
+      return attach(flags, io);
+    });
 
   program
     .command('targets')
@@ -160,6 +172,10 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
     }
   }
 
+  // One plank per process: refused here, before a second debugger disturbs the first (or fails obscurely).
+  const live = await createPlankRegistry(io.stateDir).list();
+  if (live.length > 0) assertNotHeld(live, pid !== 0 ? pid : (await resolveContainerTarget(o.container)).process.pid);
+
   const args = [
     ...(pid !== 0 ? ['--pid', String(pid)] : ['--container', o.container]),
     ...(debuggerName ? ['--debugger', debuggerName] : []),
@@ -202,6 +218,7 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
   const written = write ? await writeIdeConfig(o.ide, endpoint, ideOptions, workspace) : undefined;
   if (machine) {
     io.stdout.write(formatMachineOutput(endpoint, ideOptions));
+    if (endpoint.debugger === 'gdb') io.stderr.write(`process ${endpoint.pid} is stopped until the debugger client connects and continues it\n`);
     if (written) io.stderr.write(`${written.summary}\n`);
     return;
   }

@@ -5,6 +5,7 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { LoopError, messageOf } from '../../core/errors.js';
 import type { AttachSession, DebuggerName, Runtime } from '../squash-types.js';
+import { alreadyTraced, isKernelThreadPid, kernelThread, readTracer } from '../targets/tracer.js';
 
 export type Availability = { ok: true } | { ok: false; reason: string; package: string };
 
@@ -91,6 +92,10 @@ const PTRACE_HINT =
 export function classifyFailure(debuggerName: DebuggerName, pid: number, output: string, cause?: unknown): LoopError {
   const tail = output.trim().split('\n').slice(-6).join('\n');
   if (/operation not permitted|EPERM|ptrace: Operation|could not attach.*permission|not permitted/i.test(output)) {
+    // EPERM also means "someone else traces it" or "a kernel thread", even as root: say which.
+    if (isKernelThreadPid(pid)) return kernelThread(pid);
+    const tracer = readTracer(pid);
+    if (tracer) return alreadyTraced(debuggerName, pid, tracer);
     return new LoopError('PERMISSION_DENIED', `${debuggerName}: no permission to ptrace process ${pid}`, {
       cause,
       hint: PTRACE_HINT,

@@ -2,8 +2,9 @@
 // the debugpy adapter (a separate process) then serves DAP on PORT. debugpy cannot report a port it picked,
 // so we pick one that nothing in the target's network namespace listens on and wait for the adapter.
 // Detach ends the adapter, closing the port; debugpy itself stays loaded in the target (Python cannot
-// unload it) and a second attach to the same process is refused by debugpy. An abort (Ctrl-C in squashctl)
-// lets a running injection finish and then ends the adapter, leaving nothing listening.
+// unload it) and a second injection into the same process never listens: attach refuses a process whose
+// maps show debugpy's libraries (debugpyLoaded), which must be restarted to be debugged again. An abort
+// (Ctrl-C in squashctl) lets a running injection finish and then ends the adapter, leaving nothing listening.
 // In a container: debugpy is copied into the target's filesystem when it does not see the same package
 // (debugpy-placement.ts), and the adapter, which runs inside the target's network namespace, is relayed
 // to a host loopback port through a netns forwarder. With `netns.relay: 'off'` (a plank in a Kubernetes
@@ -111,6 +112,8 @@ export function createPythonDebugger(opts: PythonDebuggerOptions = {}): Debugger
       const timeoutMs = options.timeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
       const deadline = Date.now() + timeoutMs;
       await assertAlive(pid, procRoot);
+      // A second injection never listens (and disturbs the first): refuse it before gdb touches the process.
+      if (await debugpyLoaded(pid, procRoot)) throw debugpyAlreadyLoaded(pid);
       const inNamespace = opts.netns?.relay === 'off';
       const forwarder = inNamespace ? undefined : await openNetnsForwarder(pid, { procRoot, ...opts.netns });
       let placement: DebugpyPlacement | undefined;
@@ -238,7 +241,26 @@ async function waitForAdapter(
     }
     await sleep(25);
   }
-  throw attachTimeout('python', pid, timeoutMs, `debugpy did not listen on ${host}:${port}`);
+  const timeout = attachTimeout('python', pid, timeoutMs, `debugpy did not listen on ${host}:${port}`);
+  // The injector finished, so gdb ran our code in the target: waiting longer would not help.
+  if (injectorDone()) throw new LoopError('DEBUGGER_TIMEOUT', timeout.message, { hint: `debugpy ran in process ${pid} but never listened; if it was loaded there before, it cannot be injected twice: restart the process`, details: timeout.details });
+  throw timeout;
+}
+
+/** The libraries debugpy leaves mapped in a process it was loaded into (injected, or started with it). */
+const DEBUGPY_LIBRARY = /\/(?:pydevd_attach_to_process\/attach[^/]*|_pydevd_bundle\/pydevd_cython[^/]*|_pydevd_frame_eval\/[^/]*)\.so$/m;
+
+/** True when debugpy (pydevd) is already loaded in the process: its native libraries are mapped. */
+export async function debugpyLoaded(pid: number, procRoot = '/proc'): Promise<boolean> {
+  const maps = await readFile(join(procRoot, String(pid), 'maps'), 'utf8').catch(() => '');
+  return DEBUGPY_LIBRARY.test(maps);
+}
+
+export function debugpyAlreadyLoaded(pid: number): LoopError {
+  return new LoopError('CONFLICT', `python: debugpy is already loaded in process ${pid} (an earlier attach injected it, or the process started with it); debugpy cannot be injected twice into one process`, {
+    hint: `if a plank still holds it, connect to that plank's endpoint (\`squashctl list\`); otherwise restart process ${pid} to debug it again`,
+    details: { debugger: 'python', pid },
+  });
 }
 
 function session(

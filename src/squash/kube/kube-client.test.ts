@@ -1,6 +1,6 @@
 // The cluster connection: kubeconfig and context selection, and API failures as LoopErrors that say
 // what was refused.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiException } from '@kubernetes/client-node';
@@ -22,7 +22,35 @@ describe('connectKube', () => {
   it('refuses a context the file does not have, listing the ones it has', () => {
     expect(() => connectKube({ kubeconfig: file, context: 'prod' })).toThrow(/--context: no context "prod"/);
   });
-  it('names a file it cannot read', () => expect(() => connectKube({ kubeconfig: path.join(dir, 'missing'), context: '' })).toThrow(/cannot read .*missing/));
+  it('says a --kubeconfig file that does not exist does not exist', () => {
+    const missing = path.join(dir, 'missing');
+    expect(() => connectKube({ kubeconfig: missing, context: '' })).toThrow(expect.objectContaining({
+      code: 'CONFIG_INVALID',
+      message: `--kubeconfig: ${missing} does not exist`,
+      hint: expect.not.stringContaining('pass --kubeconfig') as unknown,
+    }));
+  });
+  it('names a file it cannot parse', async () => {
+    const bad = path.join(dir, 'bad');
+    await writeFile(bad, 'clusters: [');
+    expect(() => connectKube({ kubeconfig: bad, context: '' })).toThrow(/cannot read .*bad/);
+  });
+  it('with no kubeconfig anywhere says so, instead of trying http://localhost:8080', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'squash-home-'));
+    try {
+      expect(() => connectKube({ kubeconfig: '', context: '' }, { env: {}, home })).toThrow(expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: `no kubeconfig found: ${path.join(home, '.kube/config')} does not exist and $KUBECONFIG is unset`,
+        hint: expect.stringContaining('pass --kubeconfig <file>') as unknown,
+      }));
+      // ~/.kube/config is the default when there is one.
+      await mkdir(path.join(home, '.kube'));
+      await writeFile(path.join(home, '.kube/config'), standInKubeconfig('http://127.0.0.1:2'));
+      expect(connectKube({ kubeconfig: '', context: '' }, { env: {}, home }).server).toBe('http://127.0.0.1:2');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('kubeError', () => {

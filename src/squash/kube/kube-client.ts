@@ -1,5 +1,8 @@
 // The cluster connection squashctl uses: the user's kubeconfig (or --kubeconfig) and context, and the
 // translation of API failures into LoopErrors that say what was refused (verb, resource, namespace).
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LoopError, messageOf } from '../../core/errors.js';
 
@@ -10,12 +13,36 @@ export interface KubeConnection {
   server: string;
 }
 
-/** @throws LoopError CONFIG_INVALID when the kubeconfig cannot be read or the context does not exist. */
-export function connectKube(o: { kubeconfig: string; context: string }): KubeConnection {
+/** Where the default kubeconfig is looked for; the process's own by default (tests pass others). */
+export interface KubeconfigPlace {
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+}
+
+/**
+ * @throws LoopError CONFIG_INVALID when there is no kubeconfig (none named, $KUBECONFIG unset, no
+ * ~/.kube/config, not in a pod), it cannot be read, or the context does not exist.
+ */
+export function connectKube(o: { kubeconfig: string; context: string }, place: KubeconfigPlace = {}): KubeConnection {
+  const env = place.env ?? process.env;
+  const defaultFile = join(place.home ?? homedir(), '.kube', 'config');
   const kc = new KubeConfig();
   const where = o.kubeconfig || 'the default kubeconfig ($KUBECONFIG or ~/.kube/config)';
+  if (o.kubeconfig && !existsSync(o.kubeconfig)) {
+    throw new LoopError('CONFIG_INVALID', `--kubeconfig: ${o.kubeconfig} does not exist`, {
+      hint: 'check the path; without --kubeconfig squashctl reads $KUBECONFIG or ~/.kube/config',
+    });
+  }
+  // With nothing to read, client-node falls back to http://localhost:8080, and its error is about TLS.
+  const inPod = Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+  if (!o.kubeconfig && !env.KUBECONFIG && !existsSync(defaultFile) && !inPod) {
+    throw new LoopError('CONFIG_INVALID', `no kubeconfig found: ${defaultFile} does not exist and $KUBECONFIG is unset`, {
+      hint: 'pass --kubeconfig <file> (or set $KUBECONFIG) for the cluster to debug in',
+    });
+  }
   try {
     if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+    else if (!env.KUBECONFIG && existsSync(defaultFile)) kc.loadFromFile(defaultFile);
     else kc.loadFromDefault();
   } catch (err) {
     throw new LoopError('CONFIG_INVALID', `cannot read ${where}: ${messageOf(err)}`, { cause: err, hint: 'pass --kubeconfig <file>' });

@@ -9,7 +9,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Debugger, DebuggerRegistry } from '../debuggers/index.js';
 import { openRelay, tcpDialer, type Relay } from '../relay/index.js';
 import type { AttachSession, DebugEndpoint, DebuggerName } from '../squash-types.js';
-import { displayCommand } from '../targets/index.js';
+import { DEFAULT_PROC_ROOT, alreadyTraced, displayCommand, isKernelThreadPid, kernelThread, readTracer } from '../targets/index.js';
 import type { PlankReadyEvent } from './plank-events.js';
 import type { AttachOptionValues } from './plank-options.js';
 import { resolveTarget, type ResolvedTarget } from './plank-target.js';
@@ -68,6 +68,8 @@ export async function startPlank(options: AttachOptionValues & PlankNamespaceOpt
   const namespace = await checkTargetNamespace(pid, { allow: options.allowNamespaces, claimed: options.targetNamespace ?? '' }, deps.procRoot);
   const identity = await readProcessState(pid, deps.procRoot);
   if (!identity) throw new LoopError('TARGET_EXITED', `process ${pid} exited before the debugger attached`, { details: { pid } });
+  const procRoot = deps.procRoot ?? DEFAULT_PROC_ROOT;
+  if (isKernelThreadPid(pid, procRoot)) throw kernelThread(pid, procRoot);
   const debuggerToUse = chooseDebugger(target, options.debugger, deps.registry);
   const availability = await debuggerToUse.available();
   if (!availability.ok) {
@@ -76,6 +78,9 @@ export async function startPlank(options: AttachOptionValues & PlankNamespaceOpt
       details: { debugger: debuggerToUse.name, package: availability.package },
     });
   }
+  // A process has one tracer: a ptrace debugger would only get EPERM, which reads like missing privileges.
+  const tracer = PTRACE_DEBUGGERS.has(debuggerToUse.name) ? readTracer(pid, procRoot) : undefined;
+  if (tracer) throw alreadyTraced(debuggerToUse.name, pid, tracer);
   logger.info('attaching', {
     pid,
     command: displayCommand(target.process),
@@ -112,6 +117,9 @@ export async function startPlank(options: AttachOptionValues & PlankNamespaceOpt
   const ended = holdUntilDone({ session, relay, pid, startTime: identity.startTime, ttlMs: options.ttl, pollMs: deps.pollMs ?? 500, logger, procRoot: deps.procRoot });
   return { ready, target, ended: ended.done, stop: ended.stop };
 }
+
+/** The debuggers that ptrace the target (debugpy injects itself through gdb). */
+const PTRACE_DEBUGGERS: ReadonlySet<DebuggerName> = new Set<DebuggerName>(['dlv', 'gdb', 'python']);
 
 /**
  * The debugger for the target: the one asked for, or the runtime's default. An explicit debugger must

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { LoopError, messageOf } from '../../core/errors.js';
 import { readProcessState } from '../plank/index.js';
 import type { DebugEndpoint, DebuggerName, Runtime } from '../squash-types.js';
-import { DEFAULT_PROC_ROOT, splitCmdline } from '../targets/index.js';
+import { DEFAULT_PROC_ROOT, isPlankCommand, splitCmdline } from '../targets/index.js';
+
+// Where a plank's command line is recognised; re-exported for the callers that found it here.
+export { isPlankCommand };
 
 export interface PlankRecord {
   /** The plank process. */
@@ -43,11 +46,6 @@ export function stateDirFrom(env: NodeJS.ProcessEnv, home: string): string {
 }
 
 const RECORD_FILE = /^plank-(\d+)\.json$/;
-
-/** A plank's command line: the installed `plank` bin, or `node …/cli/plank/main.js`. */
-export function isPlankCommand(cmdline: readonly string[]): boolean {
-  return cmdline.slice(0, 2).some((arg) => /(?:^|\/)plank$/.test(arg) || /[\\/]cli[\\/]plank[\\/]main\.[cm]?[jt]s$/.test(arg));
-}
 
 export function createPlankRegistry(dir: string, options: { procRoot?: string } = {}): PlankRegistry {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
@@ -115,4 +113,19 @@ function parseRecord(text: string): PlankRecord | undefined {
     // fall through
   }
   return undefined;
+}
+
+/**
+ * Refuses a second attach to a process a live plank holds, whatever the debuggers: a second ptrace is
+ * refused by the kernel, debugpy cannot be injected twice, and two planks on one Node inspector close it
+ * under each other when either lets go. The IDE can use the existing plank's endpoint instead.
+ */
+export function assertNotHeld(live: readonly PlankRecord[], pid: number): void {
+  const holder = live.find((r) => r.target.pid === pid);
+  if (!holder) return;
+  const { host, port } = holder.endpoint;
+  throw new LoopError('CONFLICT', `process ${pid} is already held by plank ${holder.pid} (${holder.debugger}, endpoint ${host}:${port}, until ${holder.expiresAt})`, {
+    hint: `connect your debugger client to ${host}:${port} (\`squashctl list\` shows it), or end that plank with \`squashctl cleanup\` (or kill ${holder.pid}) and attach again`,
+    details: { pid, plankPid: holder.pid, debugger: holder.debugger, endpoint: `${host}:${port}` },
+  });
 }

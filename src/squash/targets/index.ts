@@ -5,3 +5,4 @@ export * from './container-processes.js';
 export * from './elf-sections.js';
 export * from './runtime-detect.js';
 export * from './local-targets.js';
+export * from './tracer.js';
