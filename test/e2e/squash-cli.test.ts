@@ -212,24 +212,29 @@ describe.skipIf(!existsSync('/usr/bin/go'))('plank with Delve', () => {
   it.skipIf(!existsSync('/usr/bin/dlv'))('a second plank on a process Delve holds names the tracer and its plank, not a ptrace permission', async () => {
     const s = await sample('go', built);
     const first = plank(['--pid', String(s.pid)]);
-    await ready(first);
-    const tracer = await tracerPid(s.pid);
-    for (const debuggerArgs of [[], ['--debugger', 'gdb']]) {
-      const second = plank(['--pid', String(s.pid), ...debuggerArgs]);
-      const event = await second.event;
-      const name = debuggerArgs.length > 0 ? 'gdb' : 'dlv';
-      expect(event).toMatchObject({
-        event: 'error',
-        error: {
-          code: 'CONFLICT',
-          message: expect.stringMatching(new RegExp(`^${name}: process ${s.pid} is already traced by process ${tracer} \\((?:\\S*/)?dlv attach ${s.pid} .*\\), the debugger of plank ${first.child.pid}; a process has only one tracer$`)),
-          hint: expect.stringContaining('`squashctl cleanup` ends it'),
-        },
-      });
-      expect(await second.exit).toBe(1);
+    // A plank killed by afterEach (SIGKILL) would leave its dlv behind: end it with SIGTERM whatever happens.
+    try {
+      await ready(first);
+      const tracer = await tracerPid(s.pid);
+      for (const debuggerArgs of [[], ['--debugger', 'gdb']]) {
+        const second = plank(['--pid', String(s.pid), ...debuggerArgs]);
+        const event = await second.event;
+        const name = debuggerArgs.length > 0 ? 'gdb' : 'dlv';
+        expect(event).toMatchObject({
+          event: 'error',
+          error: {
+            code: 'CONFLICT',
+            message: expect.stringMatching(new RegExp(`^${name}: process ${s.pid} is already traced by process ${tracer} \\((?:\\S*/)?dlv attach ${s.pid} .*\\), the debugger of plank ${first.child.pid}; a process has only one tracer$`)),
+            hint: expect.stringContaining('`squashctl cleanup` ends it'),
+          },
+        });
+        expect(await second.exit).toBe(1);
+      }
+      expect(await tracerPid(s.pid)).toBe(tracer);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exit;
     }
-    expect(await tracerPid(s.pid)).toBe(tracer);
-    first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
   });
 });
