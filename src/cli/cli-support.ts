@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
+import { escapeControls } from './terminal-text.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {
@@ -40,11 +41,14 @@ export function exitCodeFor(err: unknown): number {
   }
 }
 
-/** `loopctl: <message>` plus an indented hint line; multi-line messages (lists of problems) stay readable. */
+/**
+ * `loopctl: <message>` plus an indented hint line; multi-line messages (lists of problems) stay readable.
+ * Messages can quote captured or server-sent text: control characters other than newlines are escaped.
+ */
 export function formatCliError(tool: string, err: unknown): string {
   const message = isLoopError(err) ? err.message : messageOf(err);
   const hint = isLoopError(err) && err.hint ? `\n  hint: ${err.hint}` : '';
-  return `${tool}: ${message}${hint}\n`;
+  return escapeControls(`${tool}: ${message}${hint}`, 'lines') + '\n';
 }
 
 /** Reads a YAML (or JSON) config file into plain values for `resolveOptions`. */

@@ -14,6 +14,7 @@ import { loopClientFor, type GlobalOptions } from './global-options.js';
 import type { LoopClient } from './loop-client.js';
 import { colorStyle, plainStyle, renderCapture, renderReplay, type ReplayJson, type StoredCaptureJson, type Style } from './render-capture.js';
 import { renderTable, type Column } from './render-table.js';
+import { escapeControls, jsonForTerminal, yamlForTerminal } from '../terminal-text.js';
 
 export interface CliIo {
   stdout: Writable;
@@ -89,7 +90,7 @@ export function registerCommands(program: Command, io: CliIo): void {
         items.push(...page.items);
         next = page.nextCursor;
       } while (o.all && next);
-      if (o.output === 'json') return out(JSON.stringify({ items, ...(next ? { nextCursor: next } : {}) }, null, 2) + '\n');
+      if (o.output === 'json') return out(jsonForTerminal({ items, ...(next ? { nextCursor: next } : {}) }) + '\n');
       out(renderTable(o.output === 'wide' ? WIDE_COLUMNS : LIST_COLUMNS, items));
       if (next) io.stderr.write(`more captures: loopctl list --cursor ${next} (or --all)\n`);
     });
@@ -102,13 +103,13 @@ export function registerCommands(program: Command, io: CliIo): void {
       const { client, style } = ctx();
       if (/^\d+$/.test(what)) {
         const capture = await client.json<StoredCaptureJson>('GET', `/v1/captures/${what}`);
-        return out(o.output === 'json' ? JSON.stringify(capture, null, 2) + '\n' : o.output === 'yaml' ? await toYaml(capture) : renderCapture(capture, style));
+        return out(o.output === 'json' ? jsonForTerminal(capture) + '\n' : o.output === 'yaml' ? yamlForTerminal(await toYaml(capture)) : renderCapture(capture, style));
       }
       if (['tapconfigs', 'tapconfig', 'tc'].includes(what)) return getTapConfigs(client, name, o.output ?? 'table', out);
       if (what === 'replays' || what === 'replay') {
         if (!name || !/^\d+$/.test(name)) throw new LoopError('BAD_REQUEST', 'get replays needs a capture id: loopctl get replays 1');
         const { items } = await client.json<{ items: ReplayJson[] }>('GET', `/v1/captures/${name}/replays`);
-        if (o.output === 'json') return out(JSON.stringify(items, null, 2) + '\n');
+        if (o.output === 'json') return out(jsonForTerminal(items) + '\n');
         if (items.length === 0) return out(`capture ${name} has not been replayed\n`);
         return out(items.map((r) => `#${r.id} ${r.createdAt}\n${renderReplay(r, style)}`).join('\n'));
       }
@@ -144,10 +145,10 @@ export function registerCommands(program: Command, io: CliIo): void {
       } catch (err) {
         const replay = err instanceof LoopError ? ((err.details?.body as { replay?: ReplayJson } | undefined)?.replay) : undefined;
         if (!replay) throw err;
-        out(o.output === 'json' ? JSON.stringify(replay, null, 2) + '\n' : renderReplay(replay, style));
+        out(o.output === 'json' ? jsonForTerminal(replay) + '\n' : renderReplay(replay, style));
         throw new CommandExit(EXIT.FAILED);
       }
-      out(o.output === 'json' ? JSON.stringify(record, null, 2) + '\n' : renderReplay(record, style));
+      out(o.output === 'json' ? jsonForTerminal(record) + '\n' : renderReplay(record, style));
     });
 
   program
@@ -159,7 +160,7 @@ export function registerCommands(program: Command, io: CliIo): void {
       const text = o.filename === '-' ? await readStream(io.stdin) : await readFileOrFail(o.filename);
       const res = await client.request('POST', '/v1/tapconfigs', { body: text, contentType: 'application/yaml' });
       const { items } = (await res.json()) as { items: Array<{ key: string; action: string }> };
-      for (const item of items) out(`tapconfig.loop.solo.io/${item.key} ${item.action}\n`);
+      for (const item of items) out(escapeControls(`tapconfig.loop.solo.io/${item.key} ${item.action}`) + '\n');
     });
 
   program
@@ -191,7 +192,7 @@ export function registerCommands(program: Command, io: CliIo): void {
       const q = new URLSearchParams({ format: o.format, ...(o.destination ? { destination: o.destination } : {}) });
       const res = await client.request('GET', `/v1/captures/${id}/export?${q}`);
       const text = await res.text();
-      out(o.format === 'curl' ? text : JSON.stringify(JSON.parse(text), null, 2) + '\n');
+      out(o.format === 'curl' ? escapeControls(text, 'lines') : jsonForTerminal(JSON.parse(text)) + '\n');
     });
 
   registerImportCommand(program, io);
@@ -206,8 +207,8 @@ async function getTapConfigs(client: LoopClient, name: string | undefined, outpu
   } else {
     items = (await client.json<{ items: StoredTapConfig[] }>('GET', '/v1/tapconfigs')).items;
   }
-  if (output === 'json') return out(JSON.stringify(name ? items[0] : { items }, null, 2) + '\n');
-  if (output === 'yaml') return out((await Promise.all(items.map((c) => toYaml(c)))).join('---\n'));
+  if (output === 'json') return out(jsonForTerminal(name ? items[0] : { items }) + '\n');
+  if (output === 'yaml') return out(yamlForTerminal((await Promise.all(items.map((c) => toYaml(c)))).join('---\n')));
   out(
     renderTable(
       [

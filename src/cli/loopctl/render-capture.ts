@@ -1,7 +1,10 @@
 // Human-readable views of captures, replays and diffs for loopctl. Works on the API's JSON form.
+// Captured text is escaped before it is styled (see terminal-text.ts): only our own styling reaches the
+// terminal as control sequences.
 import type { BodyJson, CaptureJson, MessageJson } from '../../capture/capture-json.js';
 import type { BodyDiff, ResponseDiff } from '../../loop/replay/response-diff.js';
 import type { ReplayRecord } from '../../store/capture-store.js';
+import { escapeControls } from '../terminal-text.js';
 
 /** A stored capture as the API returns it (it always has an id). */
 export type StoredCaptureJson = CaptureJson & { id: number };
@@ -37,8 +40,8 @@ export function renderCapture(c: StoredCaptureJson, style: Style): string {
     .filter(Boolean)
     .join(', ');
   return [
-    style.bold(`Capture ${c.id}: ${method} ${path} → ${status}`),
-    style.dim(facts),
+    style.bold(escapeControls(`Capture ${c.id}: ${method} ${path} → ${status}`)),
+    style.dim(escapeControls(facts)),
     '',
     style.bold('Request'),
     renderMessage(c.request, style),
@@ -49,9 +52,9 @@ export function renderCapture(c: StoredCaptureJson, style: Style): string {
 }
 
 export function renderMessage(m: MessageJson, style: Style): string {
-  const lines = m.headers.map(([k, v]) => `  ${k.startsWith(':') ? style.dim(k) : k}: ${v}`);
-  if (m.body) lines.push('', indent(renderBody(m.body, header(m, 'content-type'))));
-  if (m.trailers.length > 0) lines.push('', '  trailers:', ...m.trailers.map(([k, v]) => `    ${k}: ${v}`));
+  const lines = m.headers.map(([k, v]) => `  ${k.startsWith(':') ? style.dim(escapeControls(k)) : escapeControls(k)}: ${escapeControls(v)}`);
+  if (m.body) lines.push('', indent(escapeControls(renderBody(m.body, header(m, 'content-type')), 'block')));
+  if (m.trailers.length > 0) lines.push('', '  trailers:', ...m.trailers.map(([k, v]) => `    ${escapeControls(k)}: ${escapeControls(v)}`));
   return lines.join('\n');
 }
 
@@ -72,11 +75,12 @@ export function renderBody(body: BodyJson, contentType: string | undefined): str
 const indent = (s: string): string => s.split('\n').map((l) => `  ${l}`).join('\n');
 
 export function renderReplay(r: ReplayJson, style: Style): string {
-  const via = r.target !== r.destination ? ` (${r.target})` : '';
-  if (r.error) return `${style.red('replay failed')}: capture ${r.captureId} to ${r.destination}${via}: ${r.error.message}\n`;
-  const status = r.response ? header(r.response, ':status') ?? '?' : '?';
-  const lines = [`replayed capture ${r.captureId} to ${r.destination}${via}: ${style.bold(status)} in ${r.durationMs} ms`];
-  for (const w of r.diff?.warnings ?? []) lines.push(style.dim(`note: ${w}`));
+  const destination = escapeControls(r.destination);
+  const via = r.target !== r.destination ? ` (${escapeControls(r.target)})` : '';
+  if (r.error) return `${style.red('replay failed')}: capture ${r.captureId} to ${destination}${via}: ${escapeControls(r.error.message, 'lines')}\n`;
+  const status = escapeControls(r.response ? header(r.response, ':status') ?? '?' : '?');
+  const lines = [`replayed capture ${r.captureId} to ${destination}${via}: ${style.bold(status)} in ${r.durationMs} ms`];
+  for (const w of r.diff?.warnings ?? []) lines.push(style.dim(escapeControls(`note: ${w}`, 'lines')));
   if (r.diff) lines.push(renderDiff(r.diff, style));
   return lines.join('\n') + '\n';
 }
@@ -84,11 +88,12 @@ export function renderReplay(r: ReplayJson, style: Style): string {
 export function renderDiff(d: ResponseDiff, style: Style): string {
   if (d.identical) return style.green('same as the original response') + notes(d, style);
   const out: string[] = ['differences from the original response:'];
-  if (d.status) out.push(`  status: ${style.red(String(d.status.original))} → ${style.green(String(d.status.replayed))}`);
+  if (d.status) out.push(`  status: ${style.red(escapeControls(String(d.status.original)))} → ${style.green(escapeControls(String(d.status.replayed)))}`);
   for (const h of d.headers) {
-    if (h.original === undefined) out.push(style.green(`  + header ${h.name}: ${h.replayed}`));
-    else if (h.replayed === undefined) out.push(style.red(`  - header ${h.name}: ${h.original}`));
-    else out.push(`  ~ header ${h.name}: ${style.red(h.original)} → ${style.green(h.replayed)}`);
+    const name = escapeControls(h.name);
+    if (h.original === undefined) out.push(style.green(`  + header ${name}: ${escapeControls(h.replayed ?? '')}`));
+    else if (h.replayed === undefined) out.push(style.red(`  - header ${name}: ${escapeControls(h.original)}`));
+    else out.push(`  ~ header ${name}: ${style.red(escapeControls(h.original))} → ${style.green(escapeControls(h.replayed))}`);
   }
   out.push(...renderBodyDiff(d.body, style));
   return out.join('\n') + notes(d, style);
@@ -102,16 +107,20 @@ function renderBodyDiff(b: BodyDiff, style: Style): string[] {
       return [
         '  body (JSON):',
         ...b.changes.map((c) => {
-          if (c.kind === 'added') return style.green(`    + ${c.path}: ${JSON.stringify(c.replayed)}`);
-          if (c.kind === 'removed') return style.red(`    - ${c.path}: ${JSON.stringify(c.original)}`);
-          return `    ~ ${c.path}: ${style.red(JSON.stringify(c.original))} → ${style.green(JSON.stringify(c.replayed))}`;
+          const path = escapeControls(c.path);
+          if (c.kind === 'added') return style.green(`    + ${path}: ${jsonValue(c.replayed)}`);
+          if (c.kind === 'removed') return style.red(`    - ${path}: ${jsonValue(c.original)}`);
+          return `    ~ ${path}: ${style.red(jsonValue(c.original))} → ${style.green(jsonValue(c.replayed))}`;
         }),
         ...(b.truncatedChanges ? ['    … more changes not shown'] : []),
       ];
     case 'text':
       return [
         '  body:',
-        ...b.lines.map((l) => (l.op === '+' ? style.green(`    + ${l.text}`) : l.op === '-' ? style.red(`    - ${l.text}`) : style.dim(`      ${l.text}`))),
+        ...b.lines.map((l) => {
+          const text = escapeControls(l.text, 'block');
+          return l.op === '+' ? style.green(`    + ${text}`) : l.op === '-' ? style.red(`    - ${text}`) : style.dim(`      ${text}`);
+        }),
         ...(b.truncatedLines ? ['    … more lines not shown'] : []),
       ];
     case 'binary':
@@ -119,4 +128,7 @@ function renderBodyDiff(b: BodyDiff, style: Style): string[] {
   }
 }
 
-const notes = (d: ResponseDiff, style: Style): string => d.notes.map((n) => '\n' + style.dim(`note: ${n}`)).join('');
+const notes = (d: ResponseDiff, style: Style): string => d.notes.map((n) => '\n' + style.dim(escapeControls(`note: ${n}`, 'lines'))).join('');
+
+/** A JSON value in a diff line: JSON.stringify escapes C0 in strings; DEL and C1 (and keys) too here. */
+const jsonValue = (v: unknown): string => escapeControls(JSON.stringify(v) ?? 'undefined');

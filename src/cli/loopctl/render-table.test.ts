@@ -31,4 +31,9 @@ describe('renderTable', () => {
     expect(table.split('\n')[1]).toBe('|  ID   |');
     expect(table.split('\n')[3]).toBe('| 12345 |');
   });
+
+  it('prints control characters of cells as visible escapes, one line per row', () => {
+    const table = renderTable([{ header: 'PATH', value: (r: { p: string }) => r.p }], [{ p: '/a\x1b[31m\n\u009b' }]);
+    expect(table.split('\n')[3]).toBe('| /a\\x1b[31m\\x0a\\u009b |');
+  });
 });

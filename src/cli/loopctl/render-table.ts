@@ -1,5 +1,7 @@
 // ASCII tables in the shape the tutorial's `loopctl list` prints: `+---+` rules, headers centred,
-// numbers right-aligned, text left-aligned.
+// numbers right-aligned, text left-aligned. Cells come from captured traffic: their control characters
+// (newlines included) are printed as visible escapes, so a cell is one line and cannot drive the terminal.
+import { escapeControls } from '../terminal-text.js';
 
 export interface Column<T> {
   header: string;
@@ -8,7 +10,7 @@ export interface Column<T> {
 }
 
 export function renderTable<T>(columns: Column<T>[], rows: T[]): string {
-  const cells = rows.map((r) => columns.map((c) => c.value(r)));
+  const cells = rows.map((r) => columns.map((c) => escapeControls(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
   const rule = '+' + widths.map((w) => '-'.repeat(w + 2)).join('+') + '+';
   const line = (values: string[], align: (i: number) => 'left' | 'right' | 'center'): string =>

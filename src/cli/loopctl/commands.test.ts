@@ -1,0 +1,156 @@
+// loopctl's commands in-process (the real program of main.ts) against a real loop server on loopback with
+// a real SQLite store: what reaches the operator's terminal, and what the command line refuses.
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { listen, type Listening } from '../../core/listen.js';
+import { silentLogger } from '../../core/logger.js';
+import { resolveOptions } from '../../core/options-schema.js';
+import { createLoopServer, type LoopServer } from '../../loop/server/loop-server.js';
+import { serverOptionsSchema } from '../../loop/server/server-options.js';
+import type { CaptureStore } from '../../store/capture-store.js';
+import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
+import { outcomeOf } from '../cli-support.js';
+import { createLoopctlProgram } from './program.js';
+
+let dir: string;
+let store: CaptureStore;
+let server: LoopServer;
+let api: Listening;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'loopctl-commands-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  store = createSqliteCaptureStore({ path: path.join(dir, `${Date.now()}-${Math.random()}.db`) });
+  await store.init();
+  const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: '1m' } }]);
+  server = createLoopServer({ store, logger: silentLogger, options });
+  await server.start();
+  api = await listen(http.createServer(server.handler), { host: '127.0.0.1', port: 0 });
+});
+afterEach(async () => {
+  server.stop();
+  await api.close();
+  await store.close();
+});
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs loopctl as main.ts does (exit code and stderr from outcomeOf), on a terminal when `tty`. */
+async function loopctl(args: string[], options: { tty?: boolean } = {}): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const program = createLoopctlProgram({ stdout, stderr, stdin: new PassThrough(), isTTY: options.tty ?? false });
+  program.configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s), outputError: (s, write) => write(s) });
+  let exitCode = 0;
+  try {
+    await program.parseAsync(['--server', api.url, ...args], { from: 'user' });
+  } catch (e) {
+    const outcome = outcomeOf('loopctl', e);
+    exitCode = outcome.exitCode;
+    err += outcome.stderr;
+  }
+  return { stdout: out, stderr: err, exitCode };
+}
+
+async function ingest(trace: unknown): Promise<Response> {
+  return fetch(`${api.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace) });
+}
+
+// CSI (red), OSC (window title) ended by BEL, a C1 CSI (clear screen), DEL, a carriage return.
+const EVIL = '\x1b[31mred\x1b]0;pwned\x07 \u009b2J\x7f\rover';
+const evilTrace = {
+  http_buffered_trace: {
+    request: {
+      headers: [
+        { key: ':method', value: 'POST' },
+        { key: ':path', value: `/pay/\x1b[2J${'\u009b'}H` },
+        { key: ':authority', value: 'web.default:9090' },
+        { key: 'x-evil', value: EVIL },
+        { key: 'content-type', value: 'text/plain' },
+      ],
+      body: { as_string: `line one\n\tline two ${EVIL}`, truncated: false },
+    },
+    response: {
+      headers: [
+        { key: ':status', value: '500' },
+        { key: 'content-type', value: 'application/json' },
+      ],
+      body: { as_string: JSON.stringify({ error: EVIL }), truncated: false },
+    },
+  },
+};
+
+/** Terminal control characters other than newline (and tab, where allowed). */
+const RAW_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
+const RAW_CONTROLS_OR_TAB = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
+
+describe('loopctl output never carries control characters from captured traffic', () => {
+  beforeEach(async () => {
+    expect((await ingest(evilTrace)).status).toBe(200);
+  });
+
+  it('get ID shows them as visible escapes, keeping the body\'s newlines and tabs', async () => {
+    const run = await loopctl(['get', '1']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).not.toMatch(RAW_CONTROLS);
+    expect(run.stdout).toContain('Capture 1: POST /pay/\\x1b[2J\\u009bH → 500');
+    expect(run.stdout).toContain('  x-evil: \\x1b[31mred\\x1b]0;pwned\\x07 \\u009b2J\\x7f\\x0dover');
+    expect(run.stdout).toContain('  line one\n  \tline two \\x1b[31mred');
+    // The JSON response body is pretty-printed: JSON.stringify escapes C0 itself, not DEL or C1.
+    expect(run.stdout).toContain('"error": "\\u001b[31mred\\u001b]0;pwned\\u0007 \\u009b2J\\x7f\\rover"');
+  });
+
+  it('get ID on a terminal: the only escape sequences are loopctl\'s own styling', async () => {
+    const run = await loopctl(['get', '1'], { tty: true });
+    const withoutStyling = run.stdout.replace(/\x1b\[(?:1|2|22|31|32|39)m/g, ''); // eslint-disable-line no-control-regex
+    expect(withoutStyling).not.toMatch(RAW_CONTROLS);
+  });
+
+  it('list and list -o wide put them on one line, escaped', async () => {
+    for (const output of ['table', 'wide']) {
+      const run = await loopctl(['list', '-o', output]);
+      expect(run.stdout).not.toMatch(RAW_CONTROLS_OR_TAB);
+      expect(run.stdout).toContain('| /pay/\\x1b[2J\\u009bH | POST |    500 |');
+    }
+  });
+
+  it('-o json and -o yaml are escaped documents holding the captured values unchanged', async () => {
+    const json = await loopctl(['get', '1', '-o', 'json']);
+    expect(json.stdout).not.toMatch(RAW_CONTROLS);
+    const fromJson = JSON.parse(json.stdout) as { request: { headers: string[][] } };
+    expect(fromJson.request.headers).toContainEqual(['x-evil', EVIL]);
+
+    const yaml = await loopctl(['get', '1', '-o', 'yaml']);
+    expect(yaml.stdout).not.toMatch(RAW_CONTROLS);
+    expect(parseYaml(yaml.stdout)).toEqual(fromJson);
+
+    const list = await loopctl(['list', '-o', 'json']);
+    expect(list.stdout).not.toMatch(RAW_CONTROLS);
+    expect((JSON.parse(list.stdout) as { items: Array<{ path: string }> }).items[0]!.path).toBe(`/pay/\x1b[2J${'\u009b'}H`);
+  });
+
+  it('export --format har|envoy|curl', async () => {
+    for (const format of ['har', 'envoy', 'curl']) {
+      const run = await loopctl(['export', '1', '--format', format]);
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout, format).not.toMatch(RAW_CONTROLS_OR_TAB);
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { colorStyle, plainStyle, renderReplay, type ReplayJson } from './render-capture.js';
+
+const EVIL = '\x1b]0;pwned\x07\x1b[2J\u009b31m';
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
+
+const replay = (diff: ReplayJson['diff'], extra: Partial<ReplayJson> = {}): ReplayJson =>
+  ({
+    id: 1,
+    captureId: 3,
+    createdAt: '2026-11-27T00:00:00.000Z',
+    destination: `web${EVIL}`,
+    target: '127.0.0.1:9090',
+    durationMs: 5,
+    response: { headers: [[':status', '200']], trailers: [] },
+    ...(diff ? { diff } : {}),
+    ...extra,
+  }) as unknown as ReplayJson;
+
+describe("renderReplay: the diff of a replay shows captured text escaped", () => {
+  it('headers, JSON paths and values, text lines, notes and warnings', () => {
+    const r = replay({
+      identical: false,
+      headers: [
+        { name: `x-a${EVIL}`, replayed: EVIL },
+        { name: 'x-b', original: EVIL },
+        { name: 'x-c', original: EVIL, replayed: `${EVIL}2` },
+      ],
+      body: { kind: 'json', changes: [{ path: `$.k${EVIL}`, kind: 'changed', original: EVIL, replayed: { v: '\u009b' } }], truncatedChanges: false },
+      notes: [`note ${EVIL}`],
+      warnings: [`warning ${EVIL}`],
+    } as unknown as ReplayJson['diff']);
+    for (const style of [plainStyle, colorStyle]) {
+      const text = renderReplay(r, style).replace(/\x1b\[(?:1|2|22|31|32|39)m/g, ''); // eslint-disable-line no-control-regex
+      expect(text).not.toMatch(CONTROLS_BUT_NEWLINE);
+    }
+    const plain = renderReplay(r, plainStyle);
+    expect(plain).toContain('replayed capture 3 to web\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m (127.0.0.1:9090): 200');
+    expect(plain).toContain('  ~ header x-c: \\x1b]0;pwned');
+    expect(plain).toContain('    ~ $.k\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m: "\\u001b]0;pwned\\u0007\\u001b[2J\\u009b31m" → {"v":"\\u009b"}');
+  });
+
+  it('text body lines keep their tabs; a failed replay\'s message is escaped', () => {
+    const text = renderReplay(
+      replay({ identical: false, headers: [], body: { kind: 'text', lines: [{ op: '+', text: `\tnew ${EVIL}` }], truncatedLines: false }, notes: [] } as unknown as ReplayJson['diff']),
+      plainStyle,
+    );
+    expect(text).toContain('    + \tnew \\x1b]0;pwned');
+    const failed = renderReplay(replay(undefined, { error: { code: 'REPLAY_FAILED', message: `upstream said ${EVIL}` } } as Partial<ReplayJson>), plainStyle);
+    expect(failed).not.toMatch(CONTROLS_BUT_NEWLINE);
+  });
+});
