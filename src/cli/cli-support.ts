@@ -1,6 +1,7 @@
 // What every CLI shares: exit codes, the one-line error report (with its hint), and config file reading.
 // Only the bin entry points call process.exit; everything else throws.
 import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
 import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
 import { escapeControls } from './terminal-text.js';
@@ -112,4 +113,44 @@ export function exitAfterFlush(code: number): void {
   };
   process.stdout.write('', done);
   process.stderr.write('', done);
+}
+
+/** `loopctl get`, `loop demo switch`: how a user would type the command. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * A usage error (exit 2) for words on the command line the command has no use for: it names them, so
+ * `loopctl delete 1 2` cannot look like it deleted two captures.
+ */
+export function unexpectedArguments(cmd: Command, extra: string[], why?: string): LoopError {
+  const declared = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ');
+  const reason = why ?? (declared ? `it takes ${declared}` : 'it takes no arguments');
+  const subcommands = cmd.commands.map((c) => c.name());
+  const words = extra.map((a) => JSON.stringify(a)).join(' ');
+  return new LoopError('BAD_REQUEST', `unexpected argument${extra.length > 1 ? 's' : ''} ${words} for \`${commandPath(cmd)}\`: ${reason}`, {
+    hint: subcommands.length > 0 ? `its commands are ${subcommands.join(', ')}; see \`${commandPath(cmd)} --help\`` : `see \`${commandPath(cmd)} --help\``,
+    details: { unexpected: extra },
+  });
+}
+
+/**
+ * Makes every command of `program` (call it once all are registered) refuse arguments it does not
+ * declare with `unexpectedArguments`. Commander refuses them too, but without saying which.
+ */
+export function refuseExcessArguments(program: Command): Command {
+  const all = (c: Command): void => {
+    c.allowExcessArguments(true);
+    c.commands.forEach(all);
+  };
+  all(program);
+  return program.hook('preAction', (_program, cmd) => {
+    const declared = cmd.registeredArguments;
+    if (declared.at(-1)?.variadic) return;
+    const extra = cmd.args.slice(declared.length);
+    if (extra.length > 0) throw unexpectedArguments(cmd, extra);
+  });
 }

@@ -6,7 +6,7 @@ import { createLogger } from '../../core/logger.js';
 import { packageVersion } from '../../core/version.js';
 import { gatewayOptionsSchema } from '../../loop/gateway/gateway-options.js';
 import { serverOptionsSchema } from '../../loop/server/server-options.js';
-import { EXIT, exitAfterFlush, outcomeOf } from '../cli-support.js';
+import { EXIT, exitAfterFlush, outcomeOf, refuseExcessArguments } from '../cli-support.js';
 import { addConfigAndSchemaOptions, resolveCommandOptions, runUntilSignal } from '../command-options.js';
 import { registerDemoCommand } from './demo-command.js';
 
@@ -47,6 +47,7 @@ addConfigAndSchemaOptions(
 });
 
 registerDemoCommand(program, process.argv[1]!);
+refuseExcessArguments(program);
 
 program.parseAsync(process.argv).then(
   () => exitAfterFlush(EXIT.OK),

@@ -154,3 +154,38 @@ describe('loopctl output never carries control characters from captured traffic'
     }
   });
 });
+
+describe('loopctl refuses arguments it has no use for, naming them (exit 2)', () => {
+  const trace = (p: string): unknown => ({
+    http_buffered_trace: { request: { headers: [{ key: ':method', value: 'GET' }, { key: ':path', value: p }] }, response: { headers: [{ key: ':status', value: '500' }] } },
+  });
+  beforeEach(async () => {
+    for (const p of ['/one', '/two']) expect((await ingest(trace(p))).status).toBe(200);
+  });
+
+  it.each([
+    [['delete', '1', '2'], '"2"', 'delete 1 deletes one capture'],
+    [['delete', '2', 'foo'], '"foo"', 'delete 2 deletes one capture'],
+    [['delete', 'capture', '1', '2'], '"2"', 'it takes <what> [name]'],
+    [['get', '1', '2'], '"2"', 'get 1 shows one capture'],
+    [['get', '1', '2', '3'], '"3"', 'it takes <what> [name]'],
+    [['list', 'x'], '"x"', '`loopctl list`: it takes no arguments'],
+    [['export', '1', 'extra'], '"extra"', 'it takes <id>'],
+    [['replay', 'x', '--id', '1', '--destination', 'web:80'], '"x"', '`loopctl replay`: it takes no arguments'],
+    [['help', 'match', 'foo'], '"foo"', 'it takes one topic'],
+  ])('%j', async (args, named, why) => {
+    const run = await loopctl(args);
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`unexpected argument ${named}`);
+    expect(run.stderr).toContain(why);
+    // Nothing was done: both captures are still there.
+    expect((await store.list({ limit: 10 })).items).toHaveLength(2);
+  });
+
+  it('still deletes one capture, by id or as `delete capture ID`', async () => {
+    expect(await loopctl(['delete', '1'])).toMatchObject({ exitCode: 0, stdout: 'capture 1 deleted\n' });
+    expect(await loopctl(['delete', 'capture', '2'])).toMatchObject({ exitCode: 0, stdout: 'capture 2 deleted\n' });
+    expect((await store.list({ limit: 10 })).items).toHaveLength(0);
+  });
+});

@@ -7,7 +7,7 @@ import type { CaptureSummary } from '../../capture/capture.js';
 import { LoopError } from '../../core/errors.js';
 import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
-import { CommandExit, EXIT, toYaml } from '../cli-support.js';
+import { CommandExit, EXIT, toYaml, unexpectedArguments } from '../cli-support.js';
 import { registerEnvoyConfigCommand } from './envoy-config-command.js';
 import { registerImportCommand } from './import-command.js';
 import { loopClientFor, type GlobalOptions } from './global-options.js';
@@ -53,7 +53,8 @@ export function registerCommands(program: Command, io: CliIo): void {
   program
     .command('help [topic...]')
     .description('show help for a command, or `help match` for the match language')
-    .action((topic: string[]) => {
+    .action((topic: string[], _o: unknown, command: Command) => {
+      if (topic.length > 1) throw unexpectedArguments(command, topic.slice(1), 'it takes one topic');
       const name = topic[0];
       if (name === 'match') return out(renderMatchHelpText());
       const cmd = name ? program.commands.find((c) => c.name() === name || c.aliases().includes(name)) : undefined;
@@ -99,9 +100,10 @@ export function registerCommands(program: Command, io: CliIo): void {
     .command('get <what> [name]')
     .description('show a capture (get 1), the TapConfigs (get tapconfigs [ns/name]) or a capture\'s replays (get replays 1)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'table', 'json', 'yaml']))
-    .action(async (what: string, name: string | undefined, o: { output?: string }) => {
+    .action(async (what: string, name: string | undefined, o: { output?: string }, cmd: Command) => {
       const { client, style } = ctx();
       if (/^\d+$/.test(what)) {
+        if (name !== undefined) throw unexpectedArguments(cmd, [name], `get ${what} shows one capture`);
         const capture = await client.json<StoredCaptureJson>('GET', `/v1/captures/${what}`);
         return out(o.output === 'json' ? jsonForTerminal(capture) + '\n' : o.output === 'yaml' ? yamlForTerminal(await toYaml(capture)) : renderCapture(capture, style));
       }
@@ -166,9 +168,10 @@ export function registerCommands(program: Command, io: CliIo): void {
   program
     .command('delete <what> [name]')
     .description('delete a capture (delete 1) or a TapConfig (delete tapconfig ns/name)')
-    .action(async (what: string, name: string | undefined) => {
+    .action(async (what: string, name: string | undefined, _o: unknown, cmd: Command) => {
       const { client } = ctx();
       if (/^\d+$/.test(what) || (what === 'capture' && name && /^\d+$/.test(name))) {
+        if (/^\d+$/.test(what) && name !== undefined) throw unexpectedArguments(cmd, [name], `delete ${what} deletes one capture (one id per command)`);
         const id = /^\d+$/.test(what) ? what : name!;
         await client.request('DELETE', `/v1/captures/${id}`);
         return out(`capture ${id} deleted\n`);

@@ -1,6 +1,7 @@
 // The loopctl program with its global options and commands, for main.ts and in-process tests.
 import { Command } from 'commander';
 import { packageVersion } from '../../core/version.js';
+import { refuseExcessArguments } from '../cli-support.js';
 import { registerCommands, type CliIo } from './commands.js';
 import { addGlobalOptions } from './global-options.js';
 
@@ -13,5 +14,5 @@ export function createLoopctlProgram(io: CliIo): Command {
     .exitOverride();
   addGlobalOptions(program);
   registerCommands(program, io);
-  return program;
+  return refuseExcessArguments(program);
 }

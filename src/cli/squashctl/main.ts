@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { packageVersion } from '../../core/version.js';
 import { stateDirFrom } from '../../squash/squashctl/index.js';
-import { EXIT, exitAfterFlush, exitCodeFor, outcomeOf } from '../cli-support.js';
+import { EXIT, exitAfterFlush, exitCodeFor, outcomeOf, refuseExcessArguments } from '../cli-support.js';
 import { registerCommands } from './commands.js';
 
 const program = new Command('squashctl')
@@ -36,6 +36,7 @@ registerCommands(program, {
   plankMain: fileURLToPath(new URL('../plank/main.js', import.meta.url)),
   nodePath: process.execPath,
 });
+refuseExcessArguments(program);
 
 program.parseAsync(process.argv).then(
   () => exitAfterFlush(EXIT.OK),
