@@ -156,3 +156,20 @@ export function summarize(capture: Capture): CaptureSummary {
 export function isPseudoHeader(name: string): boolean {
   return name.startsWith(':');
 }
+
+/**
+ * Why a capture's request cannot be stored, or undefined when it can. A capture without a response is
+ * fine (a request the upstream never answered); one without the request's :method, or its :path (which
+ * only CONNECT may lack), is not: it cannot be listed, exported or replayed. An empty Envoy trace
+ * (`{"http_buffered_trace":{}}`) is the usual case.
+ */
+export function requestProblem(capture: CaptureInput): string | undefined {
+  const headers = capture.request.headers;
+  if (headers.length === 0) return 'has no headers (no :method, no :path)';
+  const method = headerValue(headers, ':method');
+  const path = headerValue(headers, ':path');
+  if (!method && !path) return 'has no :method and no :path header';
+  if (!method) return 'has no :method header';
+  if (!path && method.toUpperCase() !== 'CONNECT') return `has no :path header (method ${method})`;
+  return undefined;
+}

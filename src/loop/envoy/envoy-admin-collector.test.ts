@@ -117,6 +117,17 @@ describe('EnvoyAdminCollector', () => {
     expect(await storedPaths()).toEqual(['GET /a 200 default/all', 'GET /split 503 default/all', 'POST /b 201 default/all']);
   });
 
+  it('skips a trace without a request (:method, :path) and stores the others of its chunk', async () => {
+    await loop.put('default', 'all', { match: 'true' });
+    const attached = next(envoy, 'attach');
+    const c = startCollector();
+    await attached;
+    const ingested = next(c, 'ingested', (e: { captures: unknown[] }) => e.captures.length === 2);
+    await envoy.write(envoy.traceText(trace('GET', '/a', '500')) + envoy.traceText({ http_buffered_trace: {} }) + envoy.traceText(trace('GET', '/b', '500')));
+    await ingested;
+    expect(await storedPaths()).toEqual(['GET /a 500 default/all', 'GET /b 500 default/all']);
+  });
+
   it('reconnects after the Envoy restarts, with growing capped backoff while it is down', async () => {
     await loop.put('gloo-system', 'gloo', tutorialSpec);
     let attached = next(envoy, 'attach');

@@ -14,7 +14,7 @@
 //   no delimiter, for as long as the client stays connected; disconnecting detaches the tap.
 import { EventEmitter } from 'node:events';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { CaptureInput } from '../../capture/capture.js';
+import { requestProblem, type CaptureInput } from '../../capture/capture.js';
 import { decodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { JsonStreamSplitter } from '../../capture/json-stream-splitter.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
@@ -363,6 +363,13 @@ class EnvoyStream {
       } catch (err) {
         count('invalid');
         this.log.warn('skipped a trace that is not a buffered HTTP trace', { err: messageOf(err) });
+        continue;
+      }
+      const problem = requestProblem(capture);
+      if (problem !== undefined) {
+        // The server would refuse it, and the good traces of the batch with it.
+        count('invalid');
+        this.log.warn('skipped a trace without a replayable request', { err: `http_buffered_trace.request ${problem}` });
         continue;
       }
       const owner = desired?.configs.find((c) => c.match.matches(capture));

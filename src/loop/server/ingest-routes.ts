@@ -8,14 +8,14 @@
 // so a bad item anywhere stores nothing.
 import { isAscii } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CaptureInput } from '../../capture/capture.js';
+import { requestProblem, type CaptureInput } from '../../capture/capture.js';
 import { CAPTURE_BATCH_MEDIA_TYPE, decodeCaptureBatch } from '../../capture/capture-binary.js';
 import { captureInputFromJson } from '../../capture/capture-json.js';
 import { decodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { splitJsonTexts } from '../../capture/json-stream-splitter.js';
 import { createRedactor, type Redactor } from '../../capture/redact.js';
 import { decodeTapRequest } from '../../capture/tap-request-proto.js';
-import { LoopError, messageOf } from '../../core/errors.js';
+import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
 import { mediaType, readBody, sendJson } from './http-io.js';
 import type { Router } from './router.js';
 import type { ServerContext } from './server-context.js';
@@ -79,11 +79,30 @@ function preparedCaptures(ctx: ServerContext, format: Format, body: Buffer, url:
   const prepared = new Map<string, Preparation>();
   for (let i = 0; i < captures.length; i++) {
     const c = captures[i]!;
+    checkRequest(c, FIELD_OF_REQUEST[format](i, captures.length));
     let p = prepared.get(c.tapConfig);
     if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
     captures[i] = capBodies(p.redact(c), p.cap);
   }
   return captures;
+}
+
+/** Where a capture's request is in each format, for the error naming it. */
+const FIELD_OF_REQUEST: Record<Format, (i: number, n: number) => string> = {
+  'envoy-json': (i, n) => `${n > 1 ? `trace ${i + 1} of ${n}: ` : ''}http_buffered_trace.request`,
+  protobuf: () => 'trace_data.http_buffered_trace.request',
+  'loop-json': (i) => `captures[${i}].request`,
+  'loop-binary': (i) => `captures[${i}].request`,
+};
+
+/** Refuses a capture whose request cannot be listed or replayed (see requestProblem), naming where it is. */
+function checkRequest(capture: CaptureInput, field: string): void {
+  const problem = requestProblem(capture);
+  if (problem === undefined) return;
+  throw new LoopError('INGEST_INVALID', `${field} ${problem}: nothing to list, export or replay`, {
+    hint: 'a tap sends the request headers (:method, :path, …) with every trace; a trace without them is not a captured request',
+    details: { path: field.replace(/^.*: /, '') },
+  });
 }
 
 interface DecodeContext {
@@ -115,7 +134,8 @@ function decodeBatch(format: Format, body: Buffer, dc: DecodeContext): CaptureIn
           captures[i] = decodeEnvoyTrace(items[i], traceCtx);
         } catch (err) {
           if (items.length === 1) throw err;
-          throw new LoopError('INGEST_INVALID', `trace ${i + 1} of ${items.length}: ${messageOf(err)}`, { cause: err });
+          const hint = isLoopError(err) ? err.hint : undefined;
+          throw new LoopError('INGEST_INVALID', `trace ${i + 1} of ${items.length}: ${messageOf(err)}`, { cause: err, ...(hint ? { hint } : {}) });
         }
         // Let the parsed trace (its base64 body strings above all) be collected while the rest decode.
         items[i] = undefined;
@@ -188,7 +208,8 @@ function capBodies(capture: CaptureInput, cap: number): CaptureInput {
 /** Redacts, caps and stores captures that arrived another way than POST /v1/taps (Gloo's gRPC tap sink). */
 export async function storeTaps(ctx: ServerContext, captures: CaptureInput[], format: string): Promise<number[]> {
   const prepared = new Map<string, Preparation>();
-  const ready = captures.map((c) => {
+  const ready = captures.map((c, i) => {
+    checkRequest(c, `${captures.length > 1 ? `trace ${i + 1} of ${captures.length}: ` : ''}http_buffered_trace.request`);
     let p = prepared.get(c.tapConfig);
     if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
     return capBodies(p.redact(c), p.cap);

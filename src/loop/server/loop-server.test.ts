@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CaptureInput } from '../../capture/capture.js';
 import { CAPTURE_BATCH_MEDIA_TYPE, encodeCaptureBatch } from '../../capture/capture-binary.js';
+import { captureToJson } from '../../capture/capture-json.js';
 import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { encodeTapRequest } from '../../capture/tap-request-proto.js';
 import { listen, type Listening } from '../../core/listen.js';
@@ -112,6 +113,33 @@ describe('POST /v1/taps', () => {
     expect(res.body).toMatchObject({ error: { code: 'INGEST_INVALID' } });
     expect((res.body.error as { message: string }).message).toMatch(/^trace 2 of 3: .*headers\[0\]\.value/);
     expect(await store.count()).toBe(0);
+  });
+
+  it('refuses a trace without the request\'s :method and :path (an empty trace) in every format, naming it; a missing response is fine', async () => {
+    const errorOf = (r: { body: Record<string, unknown> }): { code: string; message: string; hint?: string } => r.body.error as { code: string; message: string; hint?: string };
+    const empty = await post('/v1/taps', '{"http_buffered_trace":{}}');
+    expect(empty.status).toBe(400);
+    expect(errorOf(empty)).toMatchObject({ code: 'INGEST_INVALID', message: 'http_buffered_trace.request has no headers (no :method, no :path): nothing to list, export or replay' });
+    expect(errorOf(empty).hint).toMatch(/request headers/);
+    const noPath = JSON.stringify({ http_buffered_trace: { request: { headers: [{ key: ':method', value: 'GET' }] }, response: { headers: [{ key: ':status', value: '500' }] } } });
+    const batch = await post('/v1/taps', `${envoyJson(capture(500))}\n${noPath}\n${envoyJson(capture(500))}`, 'application/x-ndjson');
+    expect(batch.status).toBe(400);
+    expect(errorOf(batch).message).toBe('trace 2 of 3: http_buffered_trace.request has no :path header (method GET): nothing to list, export or replay');
+    const responseOnly = capture(503, '/', { request: { headers: [], trailers: [] } });
+    const pb = await post('/v1/taps', encodeTapRequest(responseOnly), 'application/x-protobuf');
+    expect(errorOf(pb)).toMatchObject({ code: 'INGEST_INVALID', message: expect.stringMatching(/^trace_data\.http_buffered_trace\.request has no headers/) as unknown });
+    const noMethod = capture(500, '/', { request: { headers: [[':path', '/x']], trailers: [] } });
+    const bin = await post('/v1/taps', encodeCaptureBatch([capture(500), noMethod]), CAPTURE_BATCH_MEDIA_TYPE);
+    expect(errorOf(bin).message).toMatch(/^captures\[1\]\.request has no :method header/);
+    const json = await post('/v1/taps', JSON.stringify({ captures: [captureToJson(capture(500, '/', { request: { headers: [], trailers: [] } }))] }), 'application/vnd.loop.captures+json');
+    expect(errorOf(json).message).toMatch(/^captures\[0\]\.request has no headers/);
+    expect(await store.count()).toBe(0);
+    // Envoy traces a request the upstream never answered without a response: that is a capture.
+    const requestOnly = JSON.stringify({ http_buffered_trace: { request: { headers: [{ key: ':method', value: 'GET' }, { key: ':path', value: '/slow' }] } } });
+    expect(await post('/v1/taps', requestOnly)).toEqual({ status: 200, body: { stored: 1, ids: [1] } });
+    // CONNECT has no :path.
+    const connect = JSON.stringify({ http_buffered_trace: { request: { headers: [{ key: ':method', value: 'CONNECT' }, { key: ':authority', value: 'db:5432' }] } } });
+    expect((await post('/v1/taps', connect)).status).toBe(200);
   });
 
   it('answers 413 over the size limit and 415 for unknown media types, storing nothing', async () => {
