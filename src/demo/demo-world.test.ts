@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isLoopError, type LoopError } from '../core/errors.js';
 import { listen, type Listening } from '../core/listen.js';
 import { freePort, holdPort } from '../core/ports.test-helper.js';
-import { startDemoWorld, type DemoWorldOptions } from './demo-world.js';
+import { demoInstructions, startDemoWorld, type DemoWorld, type DemoWorldOptions } from './demo-world.js';
 
 const open: Listening[] = [];
 afterEach(async () => {
@@ -63,5 +63,44 @@ describe('startDemoWorld', () => {
     const again = await listen(http.createServer(), { host: '127.0.0.1', port: blue }, '--blue-port');
     open.push(again);
     expect(again.port).toBe(blue);
+  });
+});
+
+describe('demoInstructions', () => {
+  const world = (loop: string, gateway: string, web: string): DemoWorld =>
+    ({
+      loop: { url: loop },
+      gateway: { url: gateway },
+      services: { web: { url: web, port: Number(new URL(web).port) }, active: () => 'green' },
+    }) as unknown as DemoWorld;
+  const tryLines = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('  ') && !l.includes(' → '));
+
+  it('gives the plain commands on the default ports', () => {
+    const lines = tryLines(demoInstructions(world('http://127.0.0.1:5678', 'http://127.0.0.1:8081', 'http://127.0.0.1:9090')));
+    expect(lines.map((l) => l.trim().split('   ')[0])).toEqual([
+      'curl -v localhost:8081',
+      'npx loopctl list',
+      'npx loopctl replay --id 1 --destination web.default:9090',
+      'npx loop demo switch blue',
+      'npx loopctl replay --id 1 --destination web.default:9090',
+    ]);
+  });
+
+  it('points loopctl at the loop server, curl at the gateway and switch at web when their ports are not the defaults', () => {
+    const text = demoInstructions(world('http://127.0.0.1:47030', 'http://127.0.0.1:47031', 'http://127.0.0.1:47032'));
+    expect(tryLines(text).map((l) => l.trim().split('   ')[0])).toEqual([
+      'curl -v localhost:47031',
+      'npx loopctl --server http://127.0.0.1:47030 list',
+      'npx loopctl --server http://127.0.0.1:47030 replay --id 1 --destination web.default:9090',
+      'npx loop demo switch blue --web http://127.0.0.1:47032',
+      'npx loopctl --server http://127.0.0.1:47030 replay --id 1 --destination web.default:9090',
+    ]);
+  });
+
+  it('names the loop server and web on another host even on the default ports', () => {
+    const text = demoInstructions(world('http://127.0.0.2:5678', 'http://127.0.0.2:8081', 'http://127.0.0.2:9090'));
+    expect(text).toContain('npx loopctl --server http://127.0.0.2:5678 list');
+    expect(text).toContain('npx loop demo switch blue --web http://127.0.0.2:9090');
+    expect(text).toContain('curl -v http://127.0.0.2:8081');
   });
 });

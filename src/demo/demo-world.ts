@@ -97,6 +97,9 @@ function portError(err: unknown): unknown {
 /** What to try next, printed once everything is up. */
 export function demoInstructions(world: DemoWorld): string {
   const gw = world.gateway.url.replace('http://127.0.0.1', 'localhost');
+  // loopctl talks to http://localhost:5678 and `loop demo switch` to web at 127.0.0.1:9090 unless told otherwise.
+  const loopctl = `npx loopctl${/^http:\/\/(?:127\.0\.0\.1|localhost):5678$/.test(world.loop.url) ? '' : ` --server ${world.loop.url}`}`;
+  const switchWeb = world.services.web.url === 'http://127.0.0.1:9090' ? '' : ` --web ${world.services.web.url}`;
   return [
     '',
     `The tutorial's world is up. Payment is ${world.services.active()} (${world.services.active() === 'green' ? 'the sleepy version: web times out and answers 500' : 'healthy'}).`,
@@ -106,10 +109,10 @@ export function demoInstructions(world: DemoWorld): string {
     'Try:',
     ...aligned([
       [`curl -v ${gw}`, '# 500: payment green is too slow'],
-      ['npx loopctl list', '# the failure was captured (2xx are not)'],
-      ['npx loopctl replay --id 1 --destination web.default:9090', '# replay it: still 500'],
-      [`npx loop demo switch blue${world.services.web.port === 9090 ? '' : ` --web ${world.services.web.url}`}`, '# switch payment to the healthy version'],
-      ['npx loopctl replay --id 1 --destination web.default:9090', '# now 200, and the diff shows it'],
+      [`${loopctl} list`, '# the failure was captured (2xx are not)'],
+      [`${loopctl} replay --id 1 --destination web.default:9090`, '# replay it: still 500'],
+      [`npx loop demo switch blue${switchWeb}`, '# switch payment to the healthy version'],
+      [`${loopctl} replay --id 1 --destination web.default:9090`, '# now 200, and the diff shows it'],
     ]),
     '',
     'Ctrl-C stops everything.',

@@ -55,7 +55,10 @@ async function listUntil(count: number): Promise<string> {
 describe("the tutorial's walk-through", () => {
   it('prints what to try next', () => {
     expect(output).toContain("The tutorial's world is up. Payment is green");
-    expect(output).toContain('npx loopctl replay --id 1 --destination web.default:9090');
+    // The demo runs on other ports than the defaults here: the commands name the loop server, web and gateway.
+    expect(output).toContain(`npx loopctl --server ${loopUrl} replay --id 1 --destination web.default:9090`);
+    expect(output).toContain(`npx loop demo switch blue --web ${webUrl}`);
+    expect(output).toContain(`curl -v ${gatewayUrl.replace('http://127.0.0.1', 'localhost')}`);
   });
 
   it('curl through the gateway answers 500 while payment is green, and the failure is captured', async () => {
