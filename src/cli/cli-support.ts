@@ -1,6 +1,7 @@
 // What every CLI shares: exit codes, the one-line error report (with its hint), and config file reading.
 // Only the bin entry points call process.exit; everything else throws.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
@@ -152,5 +153,29 @@ export function refuseExcessArguments(program: Command): Command {
     if (declared.at(-1)?.variadic) return;
     const extra = cmd.args.slice(declared.length);
     if (extra.length > 0) throw unexpectedArguments(cmd, extra);
+  });
+}
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory, not a file',
+  ENOTDIR: 'a part of its path is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+/**
+ * A usage error (exit 2) for an input file that cannot be read: names the file (as given, and where that
+ * is when it does not exist) and says why in words, not as a bare errno code.
+ */
+export function fileReadError(file: string, err: unknown, flag?: string): LoopError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = (code && FILE_ERRORS[code]) ?? messageOf(err);
+  const absolute = path.resolve(file);
+  return new LoopError('BAD_REQUEST', `cannot read ${flag ? `${flag} ` : ''}${file}: ${why}`, {
+    cause: err,
+    ...(code === 'ENOENT' ? { hint: absolute === file ? 'check the path' : `looked for ${absolute}` } : {}),
+    details: { file, ...(code ? { errno: code } : {}) },
   });
 }

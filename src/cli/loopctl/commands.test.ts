@@ -189,3 +189,17 @@ describe('loopctl refuses arguments it has no use for, naming them (exit 2)', ()
     expect((await store.list({ limit: 10 })).items).toHaveLength(0);
   });
 });
+
+describe('input files that cannot be read are named, with why in words (exit 2)', () => {
+  it.each([
+    [['apply', '-f', 'missing-tapconfig.yaml'], 'loopctl: cannot read -f missing-tapconfig.yaml: no such file or directory\n  hint: looked for '],
+    [['envoy-config', '-f', 'missing-tapconfig.yaml'], 'loopctl: cannot read -f missing-tapconfig.yaml: no such file or directory\n  hint: looked for '],
+    [['--ca-file', '/nonexistent/ca.pem', 'list'], 'loopctl: cannot read --ca-file /nonexistent/ca.pem: no such file or directory\n  hint: check the path'],
+    [['apply', '-f', '/'], 'loopctl: cannot read -f /: it is a directory, not a file\n'],
+  ])('%j', async (args, stderr) => {
+    const run = await loopctl(args);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.startsWith(stderr)).toBe(true);
+    expect(run.stderr).not.toMatch(/\b(ENOENT|EISDIR)\b/);
+  });
+});

@@ -7,7 +7,7 @@ import type { CaptureSummary } from '../../capture/capture.js';
 import { LoopError } from '../../core/errors.js';
 import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
-import { CommandExit, EXIT, toYaml, unexpectedArguments } from '../cli-support.js';
+import { CommandExit, EXIT, fileReadError, toYaml, unexpectedArguments } from '../cli-support.js';
 import { registerEnvoyConfigCommand } from './envoy-config-command.js';
 import { registerImportCommand } from './import-command.js';
 import { loopClientFor, type GlobalOptions } from './global-options.js';
@@ -235,7 +235,7 @@ async function readFileOrFail(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new LoopError('BAD_REQUEST', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw fileReadError(file, err, '-f');
   }
 }
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { LoopError } from '../../core/errors.js';
 import { buildEnvoyAdminTapRequest, buildEnvoyTapFilter, ENVOY_TAP_FORMATS } from '../../loop/envoy/envoy-tap-config.js';
-import { toYaml } from '../cli-support.js';
+import { fileReadError, toYaml } from '../cli-support.js';
 import type { CliIo } from './commands.js';
 
 interface EnvoyConfigFlags {
@@ -60,7 +60,7 @@ async function readTapConfigFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new LoopError('BAD_REQUEST', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw fileReadError(file, err, '-f');
   }
 }
 

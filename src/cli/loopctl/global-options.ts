@@ -2,7 +2,7 @@
 // command talks to the server the same way.
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { LoopError } from '../../core/errors.js';
+import { fileReadError } from '../cli-support.js';
 import { createLoopClient, type LoopClient } from './loop-client.js';
 
 export interface GlobalOptions {
@@ -31,7 +31,7 @@ export function loopClientFor(program: Command): LoopClient {
     try {
       ca = readFileSync(g.caFile);
     } catch (err) {
-      throw new LoopError('BAD_REQUEST', `--ca-file ${g.caFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      throw fileReadError(g.caFile, err, '--ca-file');
     }
   }
   return createLoopClient({ server: g.server, ...(g.token ? { token: g.token } : {}), ...(ca ? { ca } : {}) });

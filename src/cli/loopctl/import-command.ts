@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
 import { TAP_FILE_FORMATS, type TapFileFormat, expandTapFileArgs, resolveFileFormat, tapFileUpload } from '../../loop/envoy-files/index.js';
-import { CommandExit, EXIT, formatCliError } from '../cli-support.js';
+import { CommandExit, EXIT, fileReadError, formatCliError } from '../cli-support.js';
 import type { CliIo } from './commands.js';
 import { loopClientFor } from './global-options.js';
 import type { LoopClient } from './loop-client.js';
@@ -79,7 +79,7 @@ async function readTapFile(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new LoopError('BAD_REQUEST', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? messageOf(err)})`, { cause: err });
+    throw fileReadError(file, err);
   }
 }
 
