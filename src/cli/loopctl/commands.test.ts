@@ -203,3 +203,14 @@ describe('input files that cannot be read are named, with why in words (exit 2)'
     expect(run.stderr).not.toMatch(/\b(ENOENT|EISDIR)\b/);
   });
 });
+
+describe('--server', () => {
+  it('refuses a scheme other than http and https, naming it (exit 2), instead of looking up a host "ftp"', async () => {
+    const run = await loopctl(['--server', 'ftp://x', 'list']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe(
+      'loopctl: loop server "ftp://x" is not an http:// or https:// address (ftp:// is not supported)\n' +
+        '  hint: give --server (or LOOP_SERVER) as http://host:port, https://host:port or host:port\n',
+    );
+  });
+});

@@ -21,10 +21,26 @@ export interface LoopClient {
   json<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
+/**
+ * The server's base URL: `http://` added when no scheme is given. Any other scheme (`ftp://x`) or
+ * something that is no URL is a BAD_REQUEST naming it, rather than a lookup of a host called `ftp`.
+ */
 export function normalizeServer(server: string): string {
   let s = server.trim();
   if (s.startsWith(':')) s = `localhost${s}`;
-  if (!/^https?:\/\//.test(s)) s = `http://${s}`;
+  const hint = 'give --server (or LOOP_SERVER) as http://host:port, https://host:port or host:port';
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)?.[1];
+  if (scheme === undefined) s = `http://${s}`;
+  else if (!/^https?$/i.test(scheme)) {
+    throw new LoopError('BAD_REQUEST', `loop server "${server}" is not an http:// or https:// address (${scheme.toLowerCase()}:// is not supported)`, { hint });
+  }
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new LoopError('BAD_REQUEST', `loop server "${server}" is not a valid address`, { hint });
+  }
+  if (!url.hostname) throw new LoopError('BAD_REQUEST', `loop server "${server}" has no host`, { hint });
   return s.replace(/\/+$/, '');
 }
 
