@@ -155,6 +155,20 @@ describe('POST /v1/taps', () => {
 });
 
 describe('GET /v1/captures', () => {
+  it('refuses a filter given twice (status=4xx&status=5xx kept only 4xx), naming it', async () => {
+    await store.insertBatch([capture(404, '/a'), capture(500, '/b')]);
+    for (const [query, key] of [['status=4xx&status=5xx', 'status'], ['method=GET&method=POST', 'method'], ['path=/a&limit=5&path=/b', 'path']] as const) {
+      const res = await fetch(`${api.url}/v1/captures?${query}`);
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; message: string; hint: string } };
+      expect(error.code).toBe('BAD_REQUEST');
+      expect(error.message).toMatch(new RegExp(`^query parameter "${key}" is given 2 times .*; each filter takes one value$`));
+      expect(error.hint).toBeTruthy();
+    }
+    expect(await listIds('?status=4xx')).toEqual([1]);
+  });
+
+
   it('filters by status class, exact status, method and path prefix, and pages with a cursor', async () => {
     const batch = [capture(200, '/a'), capture(500, '/api/x'), capture(503, '/api/y'), capture(404, '/b'), capture(500, '/c')];
     await store.insertBatch(batch);

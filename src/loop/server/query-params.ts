@@ -31,6 +31,13 @@ export function listOptionsFromQuery(query: URLSearchParams, now: Date): ListOpt
     if (!(LIST_PARAMS as readonly string[]).includes(key)) {
       throw new LoopError('BAD_REQUEST', `unknown query parameter "${key}"; expected one of ${LIST_PARAMS.join(', ')}`);
     }
+    // Each filter takes one value: a second one was silently dropped, which reads as an OR that is not there.
+    const values = query.getAll(key);
+    if (values.length > 1) {
+      throw new LoopError('BAD_REQUEST', `query parameter "${key}" is given ${values.length} times (${values.map((v) => JSON.stringify(v)).join(', ')}); each filter takes one value`, {
+        hint: key === 'status' ? 'a class such as 5xx covers every code in it; list other classes with one request each' : 'filters combine with AND; make one request per value',
+      });
+    }
   }
   const out: ListOptions = {};
   const status = query.get('status');
