@@ -2,9 +2,10 @@
 // Only the bin entry points call process.exit; everything else throws.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
+import { packageVersion } from '../core/version.js';
 import { escapeControls } from './terminal-text.js';
 
 /** Exit codes, documented in the README. */
@@ -178,4 +179,17 @@ export function fileReadError(file: string, err: unknown, flag?: string): LoopEr
     ...(code === 'ENOENT' ? { hint: absolute === file ? 'check the path' : `looked for ${absolute}` } : {}),
     details: { file, ...(code ? { errno: code } : {}) },
   });
+}
+
+/**
+ * A CLI's top-level command as all three are set up: --version, usage errors as one line plus a pointer to
+ * --help, and commander's exits turned into errors for the entry point (outcomeOf) to report.
+ */
+export function cliProgram(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .version(packageVersion())
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride();
 }

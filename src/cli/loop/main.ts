@@ -1,22 +1,15 @@
 #!/usr/bin/env node
 // `loop`: runs Loop's servers. `loop serve` is the loop server (ingest, store, query, replay, TapConfigs);
 // `loop gateway` is the reverse proxy with a tap point that feeds it; `loop demo` is the tutorial's world.
-import { Command } from 'commander';
 import { createLogger } from '../../core/logger.js';
-import { packageVersion } from '../../core/version.js';
 import { gatewayOptionsSchema } from '../../loop/gateway/gateway-options.js';
 import { serverOptionsSchema } from '../../loop/server/server-options.js';
-import { EXIT, exitAfterFlush, outcomeOf, refuseExcessArguments } from '../cli-support.js';
+import { EXIT, exitAfterFlush, outcomeOf, cliProgram, refuseExcessArguments } from '../cli-support.js';
 import { addConfigAndSchemaOptions, resolveCommandOptions, runUntilSignal } from '../command-options.js';
 import { registerDemoCommand } from './demo-command.js';
 
 // Each command loads what it runs when it runs (`loop gateway` needs no store, `--help` neither).
-const program = new Command('loop')
-  .description('Loop: capture failing requests, store them, replay them anywhere.')
-  .version(packageVersion())
-  .showHelpAfterError('(add --help for usage)')
-  .configureOutput({ outputError: (str, write) => write(str) })
-  .exitOverride();
+const program = cliProgram('loop', 'Loop: capture failing requests, store them, replay them anywhere.');
 
 addConfigAndSchemaOptions(
   program.command('serve').description('run the loop server: tap ingest, capture store, query and replay API, TapConfig registry'),

@@ -1,46 +1,13 @@
 // loopctl's commands in-process (the real program of main.ts) against a real loop server on loopback with
 // a real SQLite store: what reaches the operator's terminal, and what the command line refuses.
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { listen, type Listening } from '../../core/listen.js';
-import { silentLogger } from '../../core/logger.js';
-import { resolveOptions } from '../../core/options-schema.js';
-import { createLoopServer, type LoopServer } from '../../loop/server/loop-server.js';
-import { serverOptionsSchema } from '../../loop/server/server-options.js';
-import type { CaptureStore } from '../../store/capture-store.js';
-import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
+import { loopServerPerTest } from '../../loop/tap/loop-server-fixture.test-helper.js';
 import { outcomeOf } from '../cli-support.js';
+import { collectIo } from './cli-io.test-helper.js';
 import { createLoopctlProgram } from './program.js';
 
-let dir: string;
-let store: CaptureStore;
-let server: LoopServer;
-let api: Listening;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'loopctl-commands-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  store = createSqliteCaptureStore({ path: path.join(dir, `${Date.now()}-${Math.random()}.db`) });
-  await store.init();
-  const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: '1m' } }]);
-  server = createLoopServer({ store, logger: silentLogger, options });
-  await server.start();
-  api = await listen(http.createServer(server.handler), { host: '127.0.0.1', port: 0 });
-});
-afterEach(async () => {
-  server.stop();
-  await api.close();
-  await store.close();
-});
+const loop = loopServerPerTest('loopctl-commands-');
 
 interface Run {
   stdout: string;
@@ -50,27 +17,24 @@ interface Run {
 
 /** Runs loopctl as main.ts does (exit code and stderr from outcomeOf), on a terminal when `tty`. */
 async function loopctl(args: string[], options: { tty?: boolean } = {}): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const program = createLoopctlProgram({ stdout, stderr, stdin: new PassThrough(), isTTY: options.tty ?? false });
+  const { stdout, stderr, stdin, written } = collectIo();
+  const program = createLoopctlProgram({ stdout, stderr, stdin, isTTY: options.tty ?? false });
   program.configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s), outputError: (s, write) => write(s) });
   let exitCode = 0;
+  let reported = '';
   try {
-    await program.parseAsync(['--server', api.url, ...args], { from: 'user' });
+    await program.parseAsync(['--server', loop().url, ...args], { from: 'user' });
   } catch (e) {
     const outcome = outcomeOf('loopctl', e);
     exitCode = outcome.exitCode;
-    err += outcome.stderr;
+    reported = outcome.stderr;
   }
-  return { stdout: out, stderr: err, exitCode };
+  const { stdout: out, stderr: err } = written();
+  return { stdout: out, stderr: err + reported, exitCode };
 }
 
 async function ingest(trace: unknown): Promise<Response> {
-  return fetch(`${api.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace) });
+  return fetch(`${loop().url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace) });
 }
 
 // CSI (red), OSC (window title) ended by BEL, a C1 CSI (clear screen), DEL, a carriage return.
@@ -180,13 +144,13 @@ describe('loopctl refuses arguments it has no use for, naming them (exit 2)', ()
     expect(run.stderr).toContain(`unexpected argument ${named}`);
     expect(run.stderr).toContain(why);
     // Nothing was done: both captures are still there.
-    expect((await store.list({ limit: 10 })).items).toHaveLength(2);
+    expect((await loop().store.list({ limit: 10 })).items).toHaveLength(2);
   });
 
   it('still deletes one capture, by id or as `delete capture ID`', async () => {
     expect(await loopctl(['delete', '1'])).toMatchObject({ exitCode: 0, stdout: 'capture 1 deleted\n' });
     expect(await loopctl(['delete', 'capture', '2'])).toMatchObject({ exitCode: 0, stdout: 'capture 2 deleted\n' });
-    expect((await store.list({ limit: 10 })).items).toHaveLength(0);
+    expect((await loop().store.list({ limit: 10 })).items).toHaveLength(0);
   });
 });
 

@@ -1,23 +1,18 @@
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { collectIo } from './cli-io.test-helper.js';
 import { registerEnvoyConfigCommand } from './envoy-config-command.js';
 
 const TUTORIAL = fileURLToPath(new URL('../../../examples/tutorial/gloo-loop/tap.yaml', import.meta.url));
 
 async function run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const { stdout, stderr, stdin, written } = collectIo();
   const program = new Command('loopctl').exitOverride();
-  registerEnvoyConfigCommand(program, { stdout, stderr, stdin: new PassThrough(), isTTY: false });
+  registerEnvoyConfigCommand(program, { stdout, stderr, stdin, isTTY: false });
   await program.parseAsync(['node', 'loopctl', 'envoy-config', ...args]);
-  return { stdout: out, stderr: err };
+  return written();
 }
 
 describe('loopctl envoy-config', () => {

@@ -2,30 +2,22 @@
 // file imports wholly or not at all, failures are named and do not stop the others, the summary and
 // the exit code say what happened.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { isLoopError } from '../../core/errors.js';
-import { listen, type Listening } from '../../core/listen.js';
-import { silentLogger } from '../../core/logger.js';
-import { resolveOptions } from '../../core/options-schema.js';
 import { loadTapProto, pbLengthDelimited, pbTraceWrapper, tapCapture, type TapProto } from '../../loop/gloo/tap-proto-fixtures.test-helper.js';
-import { createLoopServer, type LoopServer } from '../../loop/server/loop-server.js';
-import { serverOptionsSchema } from '../../loop/server/server-options.js';
-import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
-import type { CaptureStore } from '../../store/capture-store.js';
+import { loopServerPerTest } from '../../loop/tap/loop-server-fixture.test-helper.js';
+import { freePort } from '../../core/ports.test-helper.js';
 import { CommandExit } from '../cli-support.js';
+import { collectIo } from './cli-io.test-helper.js';
 import { registerImportCommand } from './import-command.js';
 
 let proto: TapProto;
 let dir: string;
-let store: CaptureStore;
-let server: LoopServer;
-let api: Listening;
+const loop = loopServerPerTest('loopctl-import-server-');
 
 beforeAll(async () => {
   proto = await loadTapProto();
@@ -33,19 +25,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  store = createSqliteCaptureStore({ path: path.join(dir, `${Date.now()}-${Math.random()}.db`) });
-  await store.init();
-  const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: '1m' } }]);
-  server = createLoopServer({ store, logger: silentLogger, options });
-  await server.start();
-  api = await listen(http.createServer(server.handler), { host: '127.0.0.1', port: 0 });
-});
-afterEach(async () => {
-  server.stop();
-  await api.close();
-  await store.close();
 });
 
 interface Run {
@@ -55,21 +34,16 @@ interface Run {
 }
 
 async function loopctlImport(args: string[], options: { tty?: boolean; server?: string } = {}): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: options.tty ?? false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const { stdout, stderr, stdin, written } = collectIo({ stderrIsTTY: options.tty ?? false });
   const program = new Command('loopctl').option('-s, --server <url>').exitOverride();
-  registerImportCommand(program, { stdout, stderr, stdin: new PassThrough(), isTTY: false });
+  registerImportCommand(program, { stdout, stderr, stdin, isTTY: false });
   let error: unknown;
   try {
-    await program.parseAsync(['--server', options.server ?? api.url, 'import', ...args], { from: 'user' });
+    await program.parseAsync(['--server', options.server ?? loop().url, 'import', ...args], { from: 'user' });
   } catch (e) {
     error = e;
   }
-  return { stdout: out, stderr: err, ...(error === undefined ? {} : { error }) };
+  return { ...written(), ...(error === undefined ? {} : { error }) };
 }
 
 async function write(name: string, bytes: Buffer | string): Promise<string> {
@@ -80,7 +54,7 @@ async function write(name: string, bytes: Buffer | string): Promise<string> {
 }
 
 async function storedPaths(): Promise<string[]> {
-  const { items } = await store.list({ limit: 100 });
+  const { items } = await loop().store.list({ limit: 100 });
   return items.map((c) => c.path).reverse();
 }
 
@@ -98,7 +72,7 @@ describe('loopctl import', () => {
     expect(run.stdout).toBe('imported 5 traces from 3 files; skipped 1 file that is not tap output\n');
     expect(run.stderr).toBe('');
     expect(await storedPaths()).toEqual(['/json', '/pb', '/ld1', '/ld2', '/ld3']);
-    const first = await store.get(1);
+    const first = await loop().store.get(1);
     expect(first).toMatchObject({ source: 'file:tap_1.json' });
   });
 
@@ -145,9 +119,7 @@ describe('loopctl import', () => {
 
   it('stops with SERVER_UNREACHABLE when there is no server', async () => {
     const file = await write(`unreachable-${Date.now()}/tap_1.json`, prettyJson('/x'));
-    const closed = await listen(http.createServer(), { host: '127.0.0.1', port: 0 });
-    await closed.close();
-    const run = await loopctlImport([file], { server: closed.url });
+    const run = await loopctlImport([file], { server: `http://127.0.0.1:${await freePort()}` });
     expect(isLoopError(run.error, 'SERVER_UNREACHABLE')).toBe(true);
     expect(run.stdout).toBe('');
   });

@@ -4,18 +4,11 @@
 // the endpoint and the IDE configuration. Entry point only: parsing and wiring; commands.ts does the work.
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { packageVersion } from '../../core/version.js';
 import { stateDirFrom } from '../../squash/squashctl/index.js';
-import { EXIT, exitAfterFlush, exitCodeFor, outcomeOf, refuseExcessArguments } from '../cli-support.js';
+import { EXIT, exitAfterFlush, exitCodeFor, outcomeOf, cliProgram, refuseExcessArguments } from '../cli-support.js';
 import { registerCommands } from './commands.js';
 
-const program = new Command('squashctl')
-  .description('Squash: attach a debugger to a running process (pick one, or pass --pid/--container) and get the IDE configuration.')
-  .version(packageVersion())
-  .showHelpAfterError('(add --help for usage)')
-  .configureOutput({ outputError: (str, write) => write(str) })
-  .exitOverride();
+const program = cliProgram('squashctl', 'Squash: attach a debugger to a running process (pick one, or pass --pid/--container) and get the IDE configuration.');
 program.addHelpText(
   'after',
   '\nPlanks squashctl starts run in the background until their --ttl (at most 24h); see them with `squashctl list`,\n' +

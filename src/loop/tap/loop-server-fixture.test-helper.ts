@@ -1,6 +1,10 @@
 // Test support for the tap: a real loop server in-process on loopback with a real SQLite file, which can
 // be stopped and started again on the same port (a loop server restart), and a few small waiting helpers.
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { resolveOptions } from '../../core/options-schema.js';
@@ -50,6 +54,32 @@ export async function startLoopServer(dbPath: string, port = 0, overrides: Recor
       await api.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * A fresh loop server (its own SQLite file in a temporary directory) for every test of the calling file;
+ * the returned function gives the current one.
+ */
+export function loopServerPerTest(prefix: string): () => LoopServerFixture {
+  let dir = '';
+  let current: LoopServerFixture | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    current = await startLoopServer(path.join(dir, `${Date.now()}-${Math.random()}.db`));
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('no loop server outside a test');
+    return current;
   };
 }
 
