@@ -94,6 +94,8 @@ export function registerCommands(program: Command, io: CliIo): void {
       if (o.output === 'json') return out(jsonForTerminal({ items, ...(next ? { nextCursor: next } : {}) }) + '\n');
       out(renderTable(o.output === 'wide' ? WIDE_COLUMNS : LIST_COLUMNS, items));
       if (next) io.stderr.write(`more captures: loopctl list --cursor ${next} (or --all)\n`);
+      // Request paths start with /: a prefix without one matches nothing a client sent.
+      if (items.length === 0 && typeof o.path === 'string' && !o.path.startsWith('/')) io.stderr.write(`no captures; --path is a prefix of the request path, which starts with /: try --path /${o.path}\n`);
     });
 
   program

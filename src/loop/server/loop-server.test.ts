@@ -187,6 +187,8 @@ describe('GET /v1/captures', () => {
       ['?limit=abc', 'limit "abc" is not a number'],
       ['?since=yesterday', 'since "yesterday" is not a time'],
       ['?colour=red', 'unknown query parameter "colour"'],
+      ['?since=1h&until=2h', 'since "1h" (20'],
+      ['?since=2026-11-27T10:00:00Z&until=2026-11-27T10:00:00Z', 'is not before until "2026-11-27T10:00:00Z"'],
     ]) {
       const res = await fetch(`${api.url}/v1/captures${query}`);
       expect(res.status).toBe(400);

@@ -54,6 +54,12 @@ export function listOptionsFromQuery(query: URLSearchParams, now: Date): ListOpt
   if (since) out.since = parseTimeFilter('since', since, now);
   const until = query.get('until');
   if (until) out.until = parseTimeFilter('until', until, now);
+  // `since=1h&until=2h` (an hour ago until two hours ago) holds nothing; say so rather than list nothing.
+  if (out.since !== undefined && out.until !== undefined && out.since >= out.until) {
+    throw new LoopError('BAD_REQUEST', `since "${since}" (${out.since}) is not before until "${until}" (${out.until}): the range holds no time`, {
+      hint: 'durations count back from now: since=2h&until=1h is the hour before the last one',
+    });
+  }
   const limit = query.get('limit');
   if (limit !== null) {
     if (!/^\d+$/.test(limit)) throw new LoopError('BAD_REQUEST', `limit "${limit}" is not a number between 1 and 1000`);
