@@ -304,6 +304,9 @@ describe('squashctl', () => {
       const result = await squashctl(['--pid', String(s.pid), '--ide', 'vscode', '--write', '--workspace', workspace]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain(`Attached nodejs to process ${s.pid}`);
+      // Written already: the line above the configuration does not suggest --write again.
+      expect(result.stdout).toContain('VS Code: add to "configurations" in .vscode/launch.json:\n');
+      expect(result.stdout).not.toContain('or use --write');
       expect(result.stdout).toContain(`added configuration "Squash: node pid ${s.pid}" in ${path.join(workspace, '.vscode/launch.json')} (its comments were not kept`);
       const written = parseJsonc(await readFile(path.join(workspace, '.vscode/launch.json'), 'utf8'), 'launch.json').value as { version: string; configurations: Array<Record<string, unknown>>; compounds: unknown[] };
       const [planked] = JSON.parse((await squashctl(['list', '-o', 'json'])).stdout) as PlankRecord[];
@@ -316,6 +319,16 @@ describe('squashctl', () => {
     } finally {
       await rm(workspace, { recursive: true, force: true });
     }
+  });
+
+  it('names the state directory it cannot create, and how to choose another', async () => {
+    const s = await sample('node');
+    const file = path.join(stateDir, 'a-file');
+    await writeFile(file, '');
+    const result = await runCli(SQUASHCTL, ['--pid', String(s.pid)], { env: { SQUASH_STATE_DIR: path.join(file, 'state') } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^squashctl: cannot create squashctl's state directory .*a-file\/state: ENOTDIR/);
+    expect(result.stderr).toContain('hint: set SQUASH_STATE_DIR (or XDG_STATE_HOME) to a directory you can write');
   });
 
   it('without a terminal and without --pid/--container says what to pass, and starts nothing', async () => {

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
-import { LoopError } from '../../core/errors.js';
+import { LoopError, messageOf } from '../../core/errors.js';
 import { formatDuration, resolveOptions } from '../../core/options-schema.js';
 import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
 import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
@@ -183,7 +183,12 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
     '--port', String(o.port),
     '--timeout', formatDuration(o.timeout),
   ];
-  await mkdir(io.stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(io.stateDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw new LoopError('CONFIG_INVALID', `cannot create squashctl's state directory ${io.stateDir}: ${messageOf(err)}`, {
+      cause: err,
+      hint: 'set SQUASH_STATE_DIR (or XDG_STATE_HOME) to a directory you can write',
+    });
+  });
   const logFile = join(io.stateDir, `plank-${Date.now()}-${randomBytes(3).toString('hex')}.log`);
   const interrupted = new AbortController();
   const onSigint = (): void => interrupted.abort(new CommandExit(EXIT_INTERRUPTED));
@@ -222,7 +227,7 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
     if (written) io.stderr.write(`${written.summary}\n`);
     return;
   }
-  const rendered = renderIdeConfig(o.ide, endpoint, ideOptions);
+  const rendered = renderIdeConfig(o.ide, endpoint, ideOptions, written !== undefined);
   io.stdout.write(`${describeReady(ready, command)}\n${rendered.where}:\n${rendered.text}`);
   if (written) io.stdout.write(`\n${written.summary}\n`);
 }

@@ -115,7 +115,7 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
     if (flags.machine) {
       io.stdout.write(formatMachineOutput(endpoint, ideOptions));
     } else {
-      const rendered = renderIdeConfig(o.ide, endpoint, ideOptions);
+      const rendered = renderIdeConfig(o.ide, endpoint, ideOptions, written !== undefined);
       io.stdout.write(
         [
           `Attached ${endpoint.debugger} to ${namespace}/${podName} container ${container} (process ${endpoint.pid} on its node)`,

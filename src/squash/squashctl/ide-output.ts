@@ -11,17 +11,18 @@ import type { DebugEndpoint } from '../squash-types.js';
 export const IDE_NAMES = ['vscode', 'nvim', 'jetbrains'] as const;
 export type IdeName = (typeof IDE_NAMES)[number];
 
-/** The configuration as text to paste, with a line saying where it goes. */
-export function renderIdeConfig(ide: IdeName, endpoint: DebugEndpoint, options: IdeOptions): { where: string; text: string } {
+/** The configuration as text to paste, with a line saying where it goes (and, unless `written`, that --write would put it there). */
+export function renderIdeConfig(ide: IdeName, endpoint: DebugEndpoint, options: IdeOptions, written = false): { where: string; text: string } {
+  const orWrite = written ? '' : ' (or use --write)';
   switch (ide) {
     case 'vscode':
-      return { where: 'VS Code: add to "configurations" in .vscode/launch.json (or use --write)', text: `${JSON.stringify(vscodeLaunchConfiguration(endpoint, options), null, 2)}\n` };
+      return { where: `VS Code: add to "configurations" in .vscode/launch.json${orWrite}`, text: `${JSON.stringify(vscodeLaunchConfiguration(endpoint, options), null, 2)}\n` };
     case 'nvim':
       return { where: 'nvim-dap: run this Lua (e.g. :luafile), then :DapContinue', text: nvimDapSnippet(endpoint, options).replace(/\n?$/, '\n') };
     case 'jetbrains': {
       const rc = jetbrainsRunConfiguration(endpoint, options);
       if (!rc.supported) return { where: 'JetBrains: no run configuration for this endpoint', text: `${rc.reason}\n` };
-      return { where: `JetBrains: save as ${rc.path} in the project (or use --write)`, text: rc.xml };
+      return { where: `JetBrains: save as ${rc.path} in the project${orWrite}`, text: rc.xml };
     }
   }
 }

@@ -63,7 +63,9 @@ export function createPlankRegistry(dir: string, options: { procRoot?: string } 
     try {
       names = await readdir(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      // Nothing there (yet): no planks. Whoever saves one finds out whether it can be created.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
       throw new LoopError('INTERNAL', `cannot read the squash state directory ${dir}: ${messageOf(err)}`, { cause: err });
     }
     const records: PlankRecord[] = [];
