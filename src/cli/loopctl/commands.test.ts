@@ -1,5 +1,8 @@
 // loopctl's commands in-process (the real program of main.ts) against a real loop server on loopback with
 // a real SQLite store: what reaches the operator's terminal, and what the command line refuses.
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loopServerPerTest } from '../../loop/tap/loop-server-fixture.test-helper.js';
@@ -158,6 +161,22 @@ describe('loopctl refuses arguments it has no use for, naming them (exit 2)', ()
     expect(await loopctl(['delete', '1'])).toMatchObject({ exitCode: 0, stdout: 'capture 1 deleted\n' });
     expect(await loopctl(['delete', 'capture', '2'])).toMatchObject({ exitCode: 0, stdout: 'capture 2 deleted\n' });
     expect((await loop().store.list({ limit: 10 })).items).toHaveLength(0);
+  });
+});
+
+describe('apply -f', () => {
+  it('names the file in a TapConfig\'s problems (the server calls the body by it), and applies nothing', async () => {
+    const file = path.join(tmpdir(), `loopctl-apply-${process.pid}.yaml`);
+    await writeFile(file, 'apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {name: t}\nspec:\n  match: responseHeaders[":status"] == prefx("5")\n');
+    try {
+      const run = await loopctl(['apply', '-f', file]);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toContain(`loopctl: ${file} document 1 (default/t): spec.match: 1:31: unknown matcher "prefx"`);
+      expect(run.stderr).toContain('hint: Nothing was applied');
+      expect((await loopctl(['get', 'tapconfigs', '-o', 'json'])).stdout).toContain('"items": []');
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 });
 

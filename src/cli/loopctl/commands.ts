@@ -162,7 +162,9 @@ export function registerCommands(program: Command, io: CliIo): void {
     .action(async (o: { filename: string }) => {
       const { client } = ctx();
       const text = o.filename === '-' ? await readStream(io.stdin) : await readFileOrFail(o.filename);
-      const res = await client.request('POST', '/v1/tapconfigs', { body: text, contentType: 'application/yaml' });
+      // The server names problems after `source`: the file, as the user typed it.
+      const source = new URLSearchParams({ source: o.filename === '-' ? '<stdin>' : o.filename });
+      const res = await client.request('POST', `/v1/tapconfigs?${source}`, { body: text, contentType: 'application/yaml' });
       const { items } = (await res.json()) as { items: Array<{ key: string; action: string }> };
       for (const item of items) out(escapeControls(`tapconfig.loop.solo.io/${item.key} ${item.action}`) + '\n');
     });

@@ -1,11 +1,24 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoopError } from '../../core/errors.js';
 import { parse as parseYaml } from 'yaml';
 import { collectIo } from './cli-io.test-helper.js';
 import { registerEnvoyConfigCommand } from './envoy-config-command.js';
 
 const TUTORIAL = fileURLToPath(new URL('../../../examples/tutorial/gloo-loop/tap.yaml', import.meta.url));
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'loopctl-envoy-config-'));
+  await writeFile(path.join(dir, 'bad.yaml'), 'apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {name: t}\nspec:\n  match: responseHeaders[":status"] == prefx("5")\n');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 async function run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   const { stdout, stderr, stdin, written } = collectIo();
@@ -32,6 +45,13 @@ describe('loopctl envoy-config', () => {
     const { stdout } = await run('-f', TUTORIAL, '--tap-request');
     expect(stdout).toContain('- name: ":status"');
     expect(parseYaml(stdout)).toMatchObject({ config_id: 'loop', tap_config: { output_config: { sinks: [{ streaming_admin: {} }] } } });
+  });
+
+  it('names the file in a TapConfig\'s problems, with a hint that does not speak of applying', async () => {
+    const err = (await run('-f', path.join(dir, 'bad.yaml')).catch((e: unknown) => e)) as LoopError;
+    expect(err.code).toBe('TAPCONFIG_INVALID');
+    expect(err.message).toContain('bad.yaml document 1 (default/t): spec.match: 1:31: unknown matcher "prefx"');
+    expect(err.hint).toBe('fix every listed problem ("loopctl help match" describes spec.match)');
   });
 
   it('refuses the gRPC sink Envoy does not implement', async () => {

@@ -3,7 +3,7 @@
 // the same file `loopctl apply -f` sends, and needs no loop server.
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { LoopError } from '../../core/errors.js';
+import { isLoopError, LoopError } from '../../core/errors.js';
 import { buildEnvoyAdminTapRequest, buildEnvoyTapFilter, ENVOY_TAP_FORMATS } from '../../loop/envoy/envoy-tap-config.js';
 import { fileReadError, toYaml } from '../cli-support.js';
 import type { CliIo } from './commands.js';
@@ -35,7 +35,14 @@ export function registerEnvoyConfigCommand(program: Command, io: CliIo): void {
       const text = o.filename === '-' ? await readStdin(io) : await readTapConfigFile(o.filename);
       // The TapConfig loader (and the yaml package under it) is loaded here, not when loopctl starts.
       const { loadTapConfigs } = await import('../../tapconfig/index.js');
-      const configs = loadTapConfigs(text, o.filename === '-' ? '<stdin>' : o.filename);
+      let configs;
+      try {
+        configs = loadTapConfigs(text, o.filename === '-' ? '<stdin>' : o.filename);
+      } catch (err) {
+        // The loader's hint speaks of applying; this command applies nothing.
+        if (isLoopError(err, 'TAPCONFIG_INVALID')) throw new LoopError(err.code, err.message, { cause: err, hint: 'fix every listed problem ("loopctl help match" describes spec.match)', ...(err.details ? { details: err.details } : {}) });
+        throw err;
+      }
       let config: unknown;
       if (o.tapRequest) {
         if (o.sink !== 'admin' || o.pathPrefix !== undefined) throw new LoopError('BAD_REQUEST', '--tap-request is the admin sink\'s POST /tap body; drop --sink/--path-prefix');

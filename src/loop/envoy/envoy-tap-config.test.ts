@@ -100,7 +100,7 @@ describe('buildEnvoyTapFilter', () => {
 
   const refused: Array<[string, EnvoyTapFilterOptions, RegExp]> = [
     // common.proto: StreamingGrpcSink is "[#not-implemented-hide:]"; tap_config_base.cc: case kStreamingGrpc: PANIC("not implemented")
-    ['grpc sink', { sink: 'grpc' }, /streaming_grpc" is not implemented by Envoy/],
+    ['grpc sink', { sink: 'grpc' }, /sink "grpc" \(Envoy's streaming_grpc\) is not implemented by Envoy/],
     ['streaming_grpc sink', { sink: 'streaming_grpc' }, /not implemented/],
     // tap_config_base.cc kStreamingAdmin: RELEASE_ASSERT(format is JSON_BODY_AS_BYTES or JSON_BODY_AS_STRING)
     ['admin sink with a format', { sink: 'admin', format: 'PROTO_BINARY' }, /cannot be used with the admin sink/],

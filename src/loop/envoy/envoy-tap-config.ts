@@ -101,7 +101,7 @@ function sinkKind(sink: string | undefined): EnvoySinkKind {
   const kind = SINK_ALIASES[name];
   if (kind) return kind;
   if (name === 'grpc' || name === 'streaming_grpc') {
-    throw new LoopError('CONFIG_INVALID', 'sink "streaming_grpc" is not implemented by Envoy (its tap code answers PANIC("not implemented"))', {
+    throw new LoopError('CONFIG_INVALID', `sink "${name}" (Envoy's streaming_grpc) is not implemented by Envoy (its tap code answers PANIC("not implemented"))`, {
       hint: 'use --sink admin and run `loop serve --envoy-admin http://ENVOY:9901`, or --sink file and POST the files to /v1/taps',
     });
   }

@@ -75,7 +75,7 @@ describe('state-changing methods', () => {
   });
 
   it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'PROPFIND'])('replays %s only with allowUnsafe', (method) => {
-    expect(() => checkReplayMethod(method, 4, 'web:80', false)).toThrow(`capture 4 is a ${method} request; replaying it to web:80 may change state there, so it needs "allowUnsafe": true in the replay request`);
+    expect(() => checkReplayMethod(method, 4, 'web:80', false)).toThrow(`capture 4 is a ${method} request; replaying it to web:80 may change state there, so it is sent only when asked for (allowUnsafe in the API)`);
     expect(() => checkReplayMethod(method, 4, 'web:80', true)).not.toThrow();
   });
 });

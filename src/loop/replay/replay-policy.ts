@@ -147,7 +147,7 @@ function denied(dest: ResolvedDestination, addresses: string[], why: string, rul
 /** Refuses to replay a state-changing method unless the caller said so. */
 export function checkReplayMethod(method: string, captureId: number, destination: string, allowUnsafe: boolean): void {
   if (allowUnsafe || SAFE_METHODS.has(method.toUpperCase())) return;
-  throw new LoopError('REPLAY_UNSAFE_METHOD', `capture ${captureId} is a ${method} request; replaying it to ${destination} may change state there, so it needs "allowUnsafe": true in the replay request`, {
+  throw new LoopError('REPLAY_UNSAFE_METHOD', `capture ${captureId} is a ${method} request; replaying it to ${destination} may change state there, so it is sent only when asked for (allowUnsafe in the API)`, {
     hint: 'loopctl replay --allow-unsafe sends it anyway',
   });
 }

@@ -250,6 +250,18 @@ describe('TapConfigs', () => {
     expect(res.body).toMatchObject({ error: { code: 'TAPCONFIG_INVALID' } });
     expect(((await (await fetch(`${api.url}/v1/tapconfigs`)).json()) as { items: unknown[] }).items).toEqual([]);
   });
+
+  it('names the body after ?source= in its problems, and refuses a source that is not one printable line', async () => {
+    const bad = yaml('bad', 'requestHeaders["x"] ==');
+    const named = await post('/v1/tapconfigs?source=tap.yaml', bad, 'application/yaml');
+    expect(named.status).toBe(400);
+    expect((named.body as { error: { message: string } }).error.message).toMatch(/^tap\.yaml document 1 \(gloo-system\/bad\): spec\.match/);
+    const unnamed = await post('/v1/tapconfigs', bad, 'application/yaml');
+    expect((unnamed.body as { error: { message: string } }).error.message).toMatch(/^request body document 1 /);
+    const escaped = await post(`/v1/tapconfigs?source=${encodeURIComponent('a\x1b[2Jb')}`, bad, 'application/yaml');
+    expect(escaped.status).toBe(400);
+    expect((escaped.body as { error: { message: string } }).error.message).toContain('source must be one line of printable text');
+  });
 });
 
 describe('health and metrics', () => {

@@ -18,8 +18,8 @@ export function registerTapConfigRoutes(router: Router, ctx: ServerContext): voi
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return watch(ctx, req, res);
     sendJson(res, 200, { items: ctx.registry.list(), resourceVersion: ctx.registry.resourceVersion() });
   });
-  router.on('POST', '/v1/tapconfigs', async (req, res) => {
-    const configs = await readConfigs(req);
+  router.on('POST', '/v1/tapconfigs', async (req, res, _p, url) => {
+    const configs = await readConfigs(req, sourceLabel(url.searchParams.get('source')));
     sendJson(res, 200, { items: await apply(ctx, configs) });
   });
   router.on('GET', '/v1/tapconfigs/:namespace/:name', (_req, res, params) => {
@@ -41,7 +41,20 @@ export function registerTapConfigRoutes(router: Router, ctx: ServerContext): voi
   });
 }
 
-async function readConfigs(req: IncomingMessage): Promise<TapConfig[]> {
+/**
+ * What problems name the body after: `?source=tap.yaml` (loopctl apply -f sends its file name, so an
+ * error reads as the file's), else "request body". One line of printable text, at most 200 characters.
+ */
+function sourceLabel(source: string | null): string {
+  if (source === null || source === '') return 'request body';
+  // eslint-disable-next-line no-control-regex
+  if (source.length > 200 || /[\u0000-\u001f\u007f-\u009f]/.test(source)) {
+    throw new LoopError('BAD_REQUEST', 'source must be one line of printable text, at most 200 characters (the name errors call the body by)');
+  }
+  return source;
+}
+
+async function readConfigs(req: IncomingMessage, source: string): Promise<TapConfig[]> {
   const body = await readBody(req, MAX_TAPCONFIG_BYTES);
   const type = mediaType(req);
   if (type === 'application/json') {
@@ -51,7 +64,7 @@ async function readConfigs(req: IncomingMessage): Promise<TapConfig[]> {
     const configs: TapConfig[] = [];
     list.forEach((v, i) => {
       try {
-        configs.push(validateTapConfig(v, `item ${i + 1}`));
+        configs.push(validateTapConfig(v, source === 'request body' ? `item ${i + 1}` : `${source} item ${i + 1}`));
       } catch (err) {
         problems.push((err as Error).message);
       }
@@ -60,7 +73,7 @@ async function readConfigs(req: IncomingMessage): Promise<TapConfig[]> {
     return configs;
   }
   if (type === '' || type.includes('yaml') || type === 'text/plain') {
-    return loadTapConfigs(body.toString('utf8'), 'request body');
+    return loadTapConfigs(body.toString('utf8'), source);
   }
   throw new LoopError('UNSUPPORTED_MEDIA_TYPE', `content-type "${type}" is not accepted for TapConfigs; send application/yaml or application/json`);
 }
