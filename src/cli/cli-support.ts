@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
+import { didYouMean } from '../core/did-you-mean.js';
 import { packageVersion } from '../core/version.js';
 import { escapeControls } from './terminal-text.js';
 
@@ -129,6 +130,14 @@ export function commandPath(cmd: Command): string {
  * `loopctl delete 1 2` cannot look like it deleted two captures.
  */
 export function unexpectedArguments(cmd: Command, extra: string[], why?: string): LoopError {
+  const commands = cmd.commands.map((c) => c.name());
+  // Where the command has commands and takes no words, a word is most likely a misspelt command.
+  if (why === undefined && commands.length > 0 && cmd.registeredArguments.length === 0) {
+    return new LoopError('BAD_REQUEST', `unknown command '${extra[0]!}'${didYouMean(extra[0]!, commands)}`, {
+      hint: `commands: ${commands.join(', ')}; see \`${commandPath(cmd)} --help\``,
+      details: { unexpected: extra },
+    });
+  }
   const declared = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ');
   const reason = why ?? (declared ? `it takes ${declared}` : 'it takes no arguments');
   const subcommands = cmd.commands.map((c) => c.name());

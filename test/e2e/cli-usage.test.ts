@@ -64,10 +64,11 @@ describe('excess arguments', () => {
   it.each([
     [LOOP_BIN, ['serve', 'foo'], 'loop: unexpected argument "foo" for `loop serve`: it takes no arguments'],
     [LOOP_BIN, ['gateway', 'foo'], 'loop: unexpected argument "foo" for `loop gateway`: it takes no arguments'],
-    [LOOP_BIN, ['demo', 'foo'], 'loop: unexpected argument "foo" for `loop demo`: it takes no arguments\n  hint: its commands are switch'],
+    [LOOP_BIN, ['demo', 'foo'], "loop: unknown command 'foo'\n  hint: commands: switch; see `loop demo --help`"],
+    [SQUASHCTL_BIN, ['lsit'], 'squashctl: unknown command \'lsit\' (did you mean "list"?)'],
     [LOOP_BIN, ['demo', 'switch', 'blue', 'extra'], 'loop: unexpected argument "extra" for `loop demo switch`: it takes <version>'],
     [SQUASHCTL_BIN, ['list', 'x'], 'squashctl: unexpected argument "x" for `squashctl list`: it takes no arguments'],
-    [SQUASHCTL_BIN, ['foo'], 'squashctl: unexpected argument "foo" for `squashctl`: it takes no arguments\n  hint: its commands are targets, kube, list, cleanup'],
+    [SQUASHCTL_BIN, ['foo'], "squashctl: unknown command 'foo'\n  hint: commands: targets, kube, list, cleanup; see `squashctl --help`"],
     [LOOPCTL_BIN, ['--server', 'http://127.0.0.1:47999', 'delete', '1', '2'], 'loopctl: unexpected argument "2" for `loopctl delete`'],
   ])('%s %j', async (bin, args, message) => {
     const run = await runCli(bin, args, { env: { SQUASH_STATE_DIR: stateDir } });

@@ -62,16 +62,8 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
   addSchemaOptions(addSchemaOptions(program, squashctlOptionsSchema), kubeOptionsSchema)
     .option('--write', 'write the configuration into the workspace (.vscode/launch.json merged, or the JetBrains .run file)')
     .option('--machine', 'print one JSON document (endpoint + VS Code configuration) for editor plugins, nothing else on stdout')
-    // Any word left over is a misspelt command, not an argument of the attach: say so (commander would
-    // say "too many arguments").
-    .allowExcessArguments()
-    .action((flags: Record<string, unknown>, command: Command) => {
-      const [word] = command.args;
-      if (word !== undefined) {
-        throw new LoopError('CONFIG_INVALID', `unknown command '${word}'`, {
-          hint: `commands: ${program.commands.map((c) => c.name()).join(', ')}; attach with --pid PID or --container ID (see squashctl --help)`,
-        });
-      }
+    // A word left over (`squashctl frobnicate`) is refused as an unknown command by refuseExcessArguments (main.ts).
+    .action((flags: Record<string, unknown>) => {
       return attach(flags, io);
     });
 
