@@ -2,7 +2,7 @@
 // error exits 2 with one line and a pointer to --help (not the whole help), asking for help exits 0, a
 // command given nothing to do shows its usage and exits 2, and words no command takes are refused by name
 // (loopctl's in-process tests cover its commands in detail).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,14 @@ describe('CLI usage errors', () => {
     const r = await runCli(bin, args);
     expect(r.code).toBe(0);
     expect(r.stdout.length).toBeGreaterThan(0);
+  });
+
+  it('loop serve names a --data-dir that is a file, before creating anything under it', async () => {
+    const file = path.join(stateDir, 'not-a-dir');
+    await writeFile(file, '');
+    const r = await runCli(LOOP_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`loop: --data-dir: ${file} is a file, not a directory\n  hint: name a directory (it is created when missing), e.g. --data-dir .loop-data\n`);
   });
 
   it('a bad flag value names the flag itself', async () => {

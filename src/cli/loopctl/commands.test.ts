@@ -164,6 +164,20 @@ describe('loopctl refuses arguments it has no use for, naming them (exit 2)', ()
   });
 });
 
+describe('options that do not apply are refused, not ignored', () => {
+  it.each([
+    [['get', '1', '-o', 'table'], 'loopctl: -o table is not a format of get CAPTURE-ID; it prints text, json, yaml\n'],
+    [['get', 'tapconfigs', '-o', 'text'], 'loopctl: -o text is not a format of get tapconfigs; it prints table, json, yaml\n'],
+    [['get', 'replays', '1', '-o', 'yaml'], 'loopctl: -o yaml is not a format of get replays; it prints text, json\n'],
+    [['export', '1', '--format', 'har', '--destination', 'web:9090'], 'loopctl: --destination applies to --format curl only; --format har exports the capture as it was\n'],
+  ])('%j', async (args, stderr) => {
+    const run = await loopctl(args);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe(stderr);
+    expect(run.stdout).toBe('');
+  });
+});
+
 describe('apply -f', () => {
   it('names the file in a TapConfig\'s problems (the server calls the body by it), and applies nothing', async () => {
     const file = path.join(tmpdir(), `loopctl-apply-${process.pid}.yaml`);

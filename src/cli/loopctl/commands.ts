@@ -104,6 +104,11 @@ export function registerCommands(program: Command, io: CliIo): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'table', 'json', 'yaml']))
     .action(async (what: string, name: string | undefined, o: { output?: string }, cmd: Command) => {
       const { client, style } = ctx();
+      // Each kind prints in some formats only: a capture has no table, a list of TapConfigs no text view.
+      const formats = /^\d+$/.test(what) ? ['text', 'json', 'yaml'] : ['tapconfigs', 'tapconfig', 'tc'].includes(what) ? ['table', 'json', 'yaml'] : ['text', 'json'];
+      if (o.output !== undefined && !formats.includes(o.output)) {
+        throw new LoopError('BAD_REQUEST', `-o ${o.output} is not a format of get ${/^\d+$/.test(what) ? 'CAPTURE-ID' : what}; it prints ${formats.join(', ')}`);
+      }
       if (/^\d+$/.test(what)) {
         if (name !== undefined) throw unexpectedArguments(cmd, [name], `get ${what} shows one capture`);
         const capture = await client.json<StoredCaptureJson>('GET', `/v1/captures/${what}`);
@@ -196,6 +201,7 @@ export function registerCommands(program: Command, io: CliIo): void {
     .action(async (id: string, o: { format: string; destination?: string }) => {
       const { client } = ctx();
       if (!/^\d+$/.test(id)) throw new LoopError('BAD_REQUEST', `"${id}" is not a capture id (a positive integer)`);
+      if (o.destination !== undefined && o.format !== 'curl') throw new LoopError('BAD_REQUEST', `--destination applies to --format curl only; --format ${o.format} exports the capture as it was`);
       const q = new URLSearchParams({ format: o.format, ...(o.destination ? { destination: o.destination } : {}) });
       const res = await client.request('GET', `/v1/captures/${id}/export?${q}`);
       const text = await res.text();

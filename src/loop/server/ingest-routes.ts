@@ -16,6 +16,7 @@ import { splitJsonTexts } from '../../capture/json-stream-splitter.js';
 import { createRedactor, type Redactor } from '../../capture/redact.js';
 import { decodeTapRequest } from '../../capture/tap-request-proto.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
+import { didYouMean } from '../../core/did-you-mean.js';
 import { mediaType, readBody, sendJson } from './http-io.js';
 import type { Router } from './router.js';
 import type { ServerContext } from './server-context.js';
@@ -37,7 +38,13 @@ export function registerIngestRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/taps', (req, res, _params, url) => ingest(ctx, req, res, url));
 }
 
+const INGEST_PARAMS = ['source', 'tapConfig', 'destination'];
+
 async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  // As on GET /v1/captures: a misspelt parameter (?tapconfig=…) would otherwise label nothing, silently.
+  for (const key of url.searchParams.keys()) {
+    if (!INGEST_PARAMS.includes(key)) throw new LoopError('BAD_REQUEST', `unknown query parameter "${key}"${didYouMean(key, INGEST_PARAMS)}; expected one of ${INGEST_PARAMS.join(', ')}`);
+  }
   const type = mediaType(req);
   const format = FORMATS[type];
   if (!format) {

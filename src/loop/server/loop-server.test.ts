@@ -251,6 +251,13 @@ describe('TapConfigs', () => {
     expect(((await (await fetch(`${api.url}/v1/tapconfigs`)).json()) as { items: unknown[] }).items).toEqual([]);
   });
 
+  it('refuses an unknown ingest parameter (a misspelt tapConfig would label nothing) and stores nothing', async () => {
+    const res = await post('/v1/taps?tapconfig=default/x', envoyJson(capture(500)));
+    expect(res.status).toBe(400);
+    expect((res.body as { error: { message: string } }).error.message).toBe('unknown query parameter "tapconfig" (did you mean "tapConfig"?); expected one of source, tapConfig, destination');
+    expect(await listIds()).toEqual([]);
+  });
+
   it('names the body after ?source= in its problems, and refuses a source that is not one printable line', async () => {
     const bad = yaml('bad', 'requestHeaders["x"] ==');
     const named = await post('/v1/tapconfigs?source=tap.yaml', bad, 'application/yaml');

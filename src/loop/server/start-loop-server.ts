@@ -1,6 +1,8 @@
 // Everything `loop serve` does, minus argument parsing: open the store named by the options, migrate it,
 // build the server, listen, and hand back one `close` that undoes it all in order.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { LoopError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { createCaptureStore } from '../../store/open-capture-store.js';
 import type { EnvoyAdminCollector } from '../envoy/envoy-admin-collector.js';
@@ -26,8 +28,20 @@ export function storeUrlFor(options: Pick<ServerOptions, 'store' | 'dataDir'>): 
   return options.store !== '' ? options.store : `sqlite://${path.resolve(options.dataDir, 'loop.db')}`;
 }
 
+/**
+ * --data-dir holds the SQLite store and the audit log by default: a path that exists and is not a directory
+ * is named as such before either tries to create a file under it (which reported an EEXIST on the audit log).
+ */
+async function checkDataDir(dataDir: string): Promise<void> {
+  const found = await stat(dataDir).catch(() => undefined);
+  if (found && !found.isDirectory()) {
+    throw new LoopError('CONFIG_INVALID', `--data-dir: ${dataDir} is a file, not a directory`, { hint: 'name a directory (it is created when missing), e.g. --data-dir .loop-data' });
+  }
+}
+
 /** `extra.env` holds LOOP_ADMIN_TOKEN / LOOP_READ_TOKEN / LOOP_INGEST_TOKEN, if any (the CLI passes process.env). */
 export async function startLoopServer(options: ServerOptions, logger: Logger, extra: { processMetrics?: boolean; env?: Record<string, string | undefined> } = {}): Promise<RunningLoopServer> {
+  await checkDataDir(options.dataDir);
   // Tokens, TLS and the audit log first: a server that would listen unsafely must not start at all.
   const security = await prepareServerSecurity(options, extra.env ?? {});
   let store: CaptureStore;
