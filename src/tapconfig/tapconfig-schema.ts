@@ -3,6 +3,7 @@
 
 import { redactPatternProblem } from '../capture/redact-pattern.js';
 import { closestName } from '../core/did-you-mean.js';
+import { parseBytes } from '../core/options-schema.js';
 import { isValidHeaderName, MatchSyntaxError, parseMatch } from '../match/index.js';
 import { TAPCONFIG_API_VERSION, TAPCONFIG_KIND, type TapConfig, type TapConfigSpec } from './tapconfig.js';
 
@@ -161,9 +162,18 @@ function checkSpec(value: unknown, out: FieldProblem[]): TapConfigSpec | undefin
   }
   if (maxBodyBytes !== undefined) {
     if (typeof maxBodyBytes !== 'number' || !Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_BODY_BYTES_LIMIT) {
+      // A size written the way server flags take it (64KiB) is an integer here, as in the Kubernetes
+      // resource's schema: say which.
+      let asBytes: number | undefined;
+      try {
+        asBytes = typeof maxBodyBytes === 'string' ? parseBytes(maxBodyBytes) : undefined;
+      } catch {
+        asBytes = undefined;
+      }
+      const hint = asBytes !== undefined && asBytes <= MAX_BODY_BYTES_LIMIT ? `; write ${maxBodyBytes as string} as maxBodyBytes: ${asBytes}` : '';
       out.push({
         field: 'spec.maxBodyBytes',
-        message: `expected an integer from 0 to ${MAX_BODY_BYTES_LIMIT}, found ${describeValue(maxBodyBytes)}`,
+        message: `expected an integer from 0 to ${MAX_BODY_BYTES_LIMIT}, found ${describeValue(maxBodyBytes)}${hint}`,
       });
     } else {
       spec.maxBodyBytes = maxBodyBytes;
