@@ -98,13 +98,6 @@ describe('loopctl output never carries control characters from captured traffic'
     }
   });
 
-  it('hints at the slash when a --path prefix without one finds nothing', async () => {
-    const run = await loopctl(['list', '--path', 'api']);
-    expect(run.exitCode).toBe(0);
-    expect(run.stderr).toBe('no captures; --path is a prefix of the request path, which starts with /: try --path /api\n');
-    expect((await loopctl(['list', '--path', '/api'])).stderr).toBe('');
-  });
-
   it('-o json and -o yaml are escaped documents holding the captured values unchanged', async () => {
     const json = await loopctl(['get', '1', '-o', 'json']);
     expect(json.stdout).not.toMatch(RAW_CONTROLS);
@@ -175,6 +168,15 @@ describe('options that do not apply are refused, not ignored', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(stderr);
     expect(run.stdout).toBe('');
+  });
+});
+
+describe('list', () => {
+  it('hints at the slash when a --path prefix without one finds nothing', async () => {
+    const run = await loopctl(['list', '--path', 'api']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toBe('no captures; --path is a prefix of the request path, which starts with /: try --path /api\n');
+    expect((await loopctl(['list', '--path', '/api'])).stderr).toBe('');
   });
 });
 
