@@ -309,7 +309,7 @@ export async function breakInC(endpoint: DebugEndpoint, spot: BreakpointSpot): P
     await gdb.command('-gdb-set debuginfod enabled off');
     // Without async MI, gdb reads no command while the target runs, so it could not be interrupted.
     await gdb.command('-gdb-set mi-async on');
-    // gdbserver holds the target stopped until a client continues it: connecting reports that stop.
+    // gdbserver attaches (stopping the target) when the client connects: connecting reports that stop.
     const attached = gdb.stopsSeen();
     await gdb.command(`-target-select remote ${endpoint.host}:${endpoint.port}`);
     await gdb.stop(attached);
@@ -331,8 +331,8 @@ export async function breakInC(endpoint: DebugEndpoint, spot: BreakpointSpot): P
     process.kill(endpoint.pid, 'SIGINT');
     const interrupted = await gdb.stop(interruptedAt);
     if (miField(interrupted, 'signal-name') !== 'SIGINT') throw new Error(`gdb: expected the SIGINT stop, got ${interrupted}`);
-    // Disconnect, not detach: gdbserver keeps the target stopped for the next client, so it is plank's
-    // detach (SIGTERM) that must let it run again.
+    // Disconnect, not detach: the plank, not the client, ends the gdbserver session, so it is plank's
+    // detach (on the client's disconnect) that must let it run again.
     await gdb.command('-target-disconnect');
     return { functionName: miField(stopped, 'func') ?? '', line: Number(miField(stopped, 'line')), local: value };
   } finally {

@@ -339,14 +339,15 @@ describe('squashctl', () => {
     expect((await squashctl(['list'])).stdout).toBe('no planks running\n');
   });
 
-  it.skipIf(!existsSync('/usr/bin/gdbserver'))('gdb: says the target is stopped until the client continues; a second attach names the holder instead of a ptrace permission hint', async () => {
+  it.skipIf(!existsSync('/usr/bin/gdbserver'))('gdb: says gdbserver attaches when the client connects; a second attach names the holder instead of a ptrace permission hint', async () => {
     const s = await sample('node');
     const first = await squashctl(['--pid', String(s.pid), '--debugger', 'gdb']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`Attached gdb to process ${s.pid}`);
-    expect(first.stdout).toContain(`process ${s.pid} is stopped from now until your debugger client connects and continues it`);
+    expect(first.stdout).toContain('gdbserver attaches when your debugger connects; the process runs until then');
+    expect(first.stdout).not.toContain('is stopped');
     const [record] = JSON.parse((await squashctl(['list', '-o', 'json'])).stdout) as PlankRecord[];
-    const tracer = await tracerPid(s.pid);
+    expect(await tracerPid(s.pid)).toBe(0); // nobody connected yet: not traced, running
 
     // squashctl knows the plank: refused before any debugger starts, with the endpoint to reuse.
     for (const debuggerArgs of [[], ['--debugger', 'gdb']]) {
@@ -356,13 +357,18 @@ describe('squashctl', () => {
       expect(again.stderr).toMatch(/hint: connect your debugger client to 127\.0\.0\.1:\d+ \(`squashctl list` shows it\), or end that plank with `squashctl cleanup`/);
     }
 
-    // Another state directory does not know it: the plank reads TracerPid and names the tracer and its plank.
+    // Another state directory does not know it: while a client is connected (gdbserver attached), the
+    // plank reads TracerPid and names the tracer and its plank.
+    const client = await connectGdbRemote('127.0.0.1', record!.endpoint.port, 10_000);
+    expect(await client.request('qSupported', 10_000)).toMatch(/PacketSize=/);
+    const tracer = await tracerPid(s.pid);
+    expect(tracer).not.toBe(0);
     const otherState = await mkdtemp(path.join(tmpdir(), 'squash-state-'));
     try {
       const other = await runCli(SQUASHCTL, ['--pid', String(s.pid), '--debugger', 'gdb'], { env: { SQUASH_STATE_DIR: otherState } });
       expect(other.code).toBe(1);
       expect(other.stderr).toContain(`squashctl: gdb: process ${s.pid} is already traced by process ${tracer} (`);
-      expect(other.stderr).toContain(`gdbserver --attach 127.0.0.1:0 ${s.pid}), the debugger of plank ${record!.pid}; a process has only one tracer`);
+      expect(other.stderr).toContain(`gdbserver --once --attach 127.0.0.1:0 ${s.pid}), the debugger of plank ${record!.pid}; a process has only one tracer`);
       expect(other.stderr).toContain('`squashctl cleanup` ends it');
       expect(other.stderr).not.toMatch(/CAP_SYS_PTRACE|no permission/);
       expect((await runCli(SQUASHCTL, ['list'], { env: { SQUASH_STATE_DIR: otherState } })).stdout).toBe('no planks running\n');
@@ -371,6 +377,7 @@ describe('squashctl', () => {
     }
     expect(alive(record!.pid)).toBe(true);
     expect(await tracerPid(s.pid)).toBe(tracer);
+    client.close();
   });
 
   it.each([[[]], [['--debugger', 'gdb']]])('a kernel thread (PID 2, %j) is refused as one, not with a permission hint', async (extra) => {

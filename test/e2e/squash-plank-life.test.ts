@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable, isAlive } from '../../src/squash/debuggers/debugger.js';
 import { connectDlvRpc } from '../../src/squash/debuggers/dlv-rpc-client.js';
+import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
 import { markerLine } from './breakpoint-drivers.js';
 import { ROOT } from './harness.js';
 import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
@@ -132,6 +133,9 @@ describe('a plank killed with SIGKILL', () => {
     it(`${runtime} (${debuggerName}): its debugger server dies with it and the target runs on, untraced`, async () => {
       const target = await sample(runtime);
       const attached = await plank(['--pid', String(target.pid), '--debugger', debuggerName, '--ttl', '5m']);
+      // The gdb plank starts gdbserver when a client connects: connect one (and leave it connected).
+      const client = runtime === 'c' ? await connectGdbRemote('127.0.0.1', attached.endpoint.port, 10_000) : undefined;
+      if (client) expect(await client.request('qSupported', 10_000)).toMatch(/PacketSize=/);
       const servers = await childrenOf(attached.child.pid!);
       strays.push(...servers);
       expect(servers.length).toBeGreaterThan(0);
@@ -142,6 +146,7 @@ describe('a plank killed with SIGKILL', () => {
       const reply = await get(`${target.url}/pay?amount=300`);
       expect({ status: reply.status, body: JSON.parse(reply.body) as unknown }).toEqual({ status: 200, body: { amount: 300, fee: 3 } });
       expect(await kernelView(target.pid)).toEqual({ tracerPid: 0, stoppedThreads: [] });
+      client?.close();
     });
   }
 });

@@ -215,7 +215,6 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
   const written = write ? await writeIdeConfig(o.ide, endpoint, ideOptions, workspace) : undefined;
   if (machine) {
     io.stdout.write(formatMachineOutput(endpoint, ideOptions));
-    if (endpoint.debugger === 'gdb') io.stderr.write(`process ${endpoint.pid} is stopped until the debugger client connects and continues it\n`);
     if (written) io.stderr.write(`${written.summary}\n`);
     return;
   }

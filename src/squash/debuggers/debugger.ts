@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { LoopError, messageOf } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { AttachSession, DebuggerName, Runtime } from '../squash-types.js';
 import { alreadyTraced, isKernelThreadPid, kernelThread, readTracer } from '../targets/tracer.js';
 
@@ -17,6 +18,8 @@ export interface AttachOptions {
   /** Command-to-ready budget; default 15 s. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Where a debugger that works after attach returns (gdb attaches per client connection) logs. */
+  logger?: Logger;
 }
 
 /** One debugger: knows whether it is installed and how to attach to a running local PID. */

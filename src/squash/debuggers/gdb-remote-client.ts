@@ -1,5 +1,5 @@
 // A minimal gdb remote serial protocol client: `$payload#checksum` packets, `+` acknowledgements.
-// Enough to probe a gdbserver (qSupported) and to detach it cleanly (`D` removes breakpoints first).
+// Enough to probe a gdbserver (qSupported) and to ask it things in tests.
 import { connect, type Socket } from 'node:net';
 
 export function gdbPacket(payload: string): string {

@@ -90,7 +90,7 @@ export async function startPlank(options: AttachOptionValues & PlankNamespaceOpt
     namespace,
     debugger: debuggerToUse.name,
   });
-  const session = await debuggerToUse.attach(pid, { timeoutMs: options.timeout, ...(signal ? { signal } : {}) });
+  const session = await debuggerToUse.attach(pid, { timeoutMs: options.timeout, logger, ...(signal ? { signal } : {}) });
   let relay: Relay | undefined;
   try {
     if (signal?.aborted) throw new LoopError('DEBUGGER_ATTACH_FAILED', `${debuggerToUse.name}: attach aborted`, { cause: signal.reason });

@@ -67,9 +67,9 @@ export function describeReady(ready: PlankReadyEvent, targetCommand: string): st
     `Attached ${endpoint.debugger} to process ${endpoint.pid} (${endpoint.runtime}: ${targetCommand})`,
     `  endpoint  ${endpoint.host}:${endpoint.port} (${endpoint.protocol})${endpoint.websocketUrl ? `  ${endpoint.websocketUrl}` : ''}`,
     `  plank     pid ${plank.pid}, lets go at ${plank.expiresAt} (TTL ${formatDuration(plank.ttlMs)}); end it sooner with: squashctl cleanup`,
-    // gdbserver stops its tracee on attach: a service stops answering until the client says continue.
+    // The gdb plank attaches gdbserver per client connection (gdbserver stops its tracee while attached).
     ...(endpoint.debugger === 'gdb'
-      ? [`  stopped   process ${endpoint.pid} is stopped from now until your debugger client connects and continues it (gdb: continue)`]
+      ? [`  attach    gdbserver attaches when your debugger connects; the process runs until then (one client at a time)`]
       : []),
     '',
   ].join('\n');
