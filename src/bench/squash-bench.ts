@@ -3,13 +3,16 @@
 // connect). In the same run, two baselines: plank's own start-up (`plank --help`: Node plus our modules)
 // and the debugger attach alone, called in-process through the library — so the table shows where the
 // time goes. Targets (issue #4): under 1 s for node and gdb, under 3 s for dlv and debugpy.
+// gdb attaches when a client connects (the target runs until then), so its rows time up to the first
+// answer gdbserver gives a connected client (`?`, the stop reason): what an IDE waits for.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDebuggerRegistry } from '../squash/debuggers/index.js';
 import { buildSamples, startSample, type BuiltSamples, type RunningSample } from '../squash/samples/sample-targets.js';
-import type { DebuggerName, Runtime } from '../squash/squash-types.js';
+import { connectGdbRemote } from '../squash/debuggers/gdb-remote-client.js';
+import type { DebugEndpoint, DebuggerName, Runtime } from '../squash/squash-types.js';
 import { nowMs, summarizeTimes, type Timing } from './bench-support.js';
 
 const PLANK = path.resolve(import.meta.dirname, '../cli/plank/main.js');
@@ -62,6 +65,21 @@ interface PlankRun {
   stop(): Promise<void>;
 }
 
+/**
+ * For gdb, the attach itself happens when a client connects: connects, asks for the stop reason, and
+ * detaches again (`D`, which lets the target run on). Other debuggers are attached at ready.
+ */
+async function firstAnswer(endpoint: DebugEndpoint): Promise<void> {
+  if (endpoint.debugger !== 'gdb') return;
+  const client = await connectGdbRemote(endpoint.host, endpoint.port);
+  try {
+    await client.request('?', 10_000);
+    await client.request('D', 10_000);
+  } finally {
+    client.close();
+  }
+}
+
 /** Spawns plank for `pid` and resolves at its ready line (rejects with its error line or exit). */
 async function timePlank(pid: number, debuggerName: DebuggerName): Promise<PlankRun> {
   const started = nowMs();
@@ -73,12 +91,13 @@ async function timePlank(pid: number, debuggerName: DebuggerName): Promise<Plank
     createInterface({ input: child.stdout }).once('line', resolve);
     void exited.then(([code]) => reject(new Error(`plank exited (${String(code)}) before ready: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)));
   });
-  const readyMs = nowMs() - started;
-  const event = JSON.parse(line) as { event: string; error?: { message: string } };
-  if (event.event !== 'ready') {
+  const event = JSON.parse(line) as { event: string; endpoint?: DebugEndpoint; error?: { message: string } };
+  if (event.event !== 'ready' || !event.endpoint) {
     child.kill('SIGKILL');
     throw new Error(`plank: ${event.error?.message ?? line}`);
   }
+  await firstAnswer(event.endpoint);
+  const readyMs = nowMs() - started;
   return {
     readyMs,
     async stop() {
@@ -148,6 +167,7 @@ export async function squashBench(settings: SquashBenchSettings, log: (s: string
           withSample(c, built, async (sample) => {
             const started = nowMs();
             const session = await registry.byName(c.debugger).attach(sample.pid);
+            await firstAnswer(session.endpoint);
             attachTimes.push(nowMs() - started);
             await session.detach();
           }),

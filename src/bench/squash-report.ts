@@ -14,6 +14,7 @@ export function renderSquashSection(result: SquashBenchResult, date = new Date()
     `Per runtime, ${result.rounds} rounds, each on a freshly started sample service from \`examples/\`: *plank* is \`plank --pid PID\` timed from spawn to its ready line`,
     '(the endpoint an IDE can connect to, relayed on loopback); *attach alone* is the same debugger attached in-process through the library, without',
     `plank's process start-up. Plank's own start-up (\`plank --help\`): median ${ms(result.plankStartup.median)} ms. The target is judged on the median; the max is shown beside it.`,
+    'gdb attaches when a debugger connects (the target runs until then): its times run on to the first answer gdbserver gives a connected client (`?`).',
     '',
     '| runtime | debugger | plank median (ms) | plank max (ms) | attach alone median (ms) | failed attaches | target | |',
     '|---|---|---:|---:|---:|---:|---|---|',
