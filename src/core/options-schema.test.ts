@@ -64,6 +64,14 @@ describe('options schema', () => {
     [250, 250],
   ])('duration %j = %d ms', (raw, ms) => expect(parseDuration(raw)).toBe(ms));
 
+  it('shows only examples within a bounded duration option, and its bounds', () => {
+    const bounded = { ttl: opt.duration({ description: 'hold', default: 3_600_000, min: 1_000, max: 86_400_000 }), tiny: opt.duration({ description: 'x', default: 100, min: 10, max: 200 }) };
+    expect(() => resolveOptions(bounded, [{ source: 'flags', values: { ttl: '5x' } }])).toThrow('--ttl: got "5x", expected a duration from 1s to 24h such as 30s, 5m or 2h');
+    expect(() => resolveOptions(bounded, [{ source: 'flags', values: { tiny: 'x' } }])).toThrow('--tiny: got "x", expected a duration from 10ms to 200ms such as 10ms or 200ms');
+    // Unbounded: every unit is an example.
+    expect(() => resolveOptions(schema, [{ source: 'flags', values: { timeout: '5x' } }])).toThrow('--timeout: got "5x", expected a duration such as 500ms, 30s, 5m, 2h or 7d');
+  });
+
   it.each([
     ['1024', 1024],
     ['64KiB', 65536],

@@ -33,11 +33,31 @@ const expected = (what: string): never => {
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const UNITS_BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
+/** Example durations for error messages, one per unit; only those within an option's bounds are shown. */
+const DURATION_EXAMPLES_MS = [500, 30_000, 300_000, 7_200_000, 7 * 86_400_000];
+
+/**
+ * What a duration option expects, for its error: examples of the syntax that are themselves valid values
+ * (a TTL of at most 24h must not suggest 7d), and the bounds when it has any.
+ */
+export function expectedDuration(bounds: { min?: number; max?: number } = {}): string {
+  const { min = 0, max = Infinity } = bounds;
+  let examples = DURATION_EXAMPLES_MS.filter((ms) => ms >= min && ms <= max);
+  // Bounds narrower than the examples: the bounds themselves are valid examples.
+  if (examples.length === 0) examples = [min, ...(Number.isFinite(max) && max !== min ? [max] : [])];
+  const shown = examples.map(formatDuration);
+  const list = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)}` : shown[0]!;
+  // A bound of exactly a day reads as 24h, as limits are usually spoken of.
+  const bound = (ms: number): string => (ms === 86_400_000 ? '24h' : formatDuration(ms));
+  const range = Number.isFinite(max) ? ` from ${bound(min)} to ${bound(max)}` : min > 0 ? ` of at least ${bound(min)}` : '';
+  return `a duration${range} such as ${list}`;
+}
+
 /** Parses `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of milliseconds. */
-export function parseDuration(raw: unknown): number {
+export function parseDuration(raw: unknown, bounds?: { min?: number; max?: number }): number {
   if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
   const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw) : null;
-  if (!m) return expected('a duration such as 500ms, 30s, 5m, 2h or 7d');
+  if (!m) return expected(expectedDuration(bounds));
   return Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 'ms']!);
 }
 
@@ -86,8 +106,13 @@ export const opt = {
       },
     };
   },
-  duration(d: { description: string; default: number; valueName?: string }): OptionDef<number> {
-    return { valueName: d.valueName ?? 'duration', description: d.description, default: d.default, parse: parseDuration, showDefault: formatDuration(d.default) };
+  /**
+   * A duration. `min`/`max` only shape the examples a syntax error shows (each a valid value); enforcing
+   * the bounds, with the caller's own wording, stays with the caller.
+   */
+  duration(d: { description: string; default: number; valueName?: string; min?: number; max?: number }): OptionDef<number> {
+    const bounds = { ...(d.min !== undefined ? { min: d.min } : {}), ...(d.max !== undefined ? { max: d.max } : {}) };
+    return { valueName: d.valueName ?? 'duration', description: d.description, default: d.default, parse: (raw) => parseDuration(raw, bounds), showDefault: formatDuration(d.default) };
   },
   bytes(d: { description: string; default: number }): OptionDef<number> {
     return { valueName: 'size', description: d.description, default: d.default, parse: parseBytes, showDefault: formatBytes(d.default) };

@@ -30,6 +30,8 @@ describe('plank options', () => {
 
   it.each([
     [{ ttl: 'off' }, '--ttl: got "off", expected a duration'],
+    // The examples are valid TTLs: no 500ms (under 1s) nor 7d (over 24h).
+    [{ ttl: '5x' }, '--ttl: got "5x", expected a duration from 1s to 24h such as 30s, 5m or 2h'],
     [{ debugger: 'lldb' }, '--debugger: got "lldb", expected one of dlv, gdb, nodejs, python, java'],
     [{ pid: '-3' }, '--pid: got "-3", expected an integer >= 1'],
     [{ netnsRelay: 'never' }, '--netns-relay: got "never", expected one of auto, off'],

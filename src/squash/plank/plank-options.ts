@@ -34,6 +34,8 @@ export const attachOptionsSchema = {
   ttl: opt.duration({
     description: `how long the plank holds the target before it detaches by itself (${TTL_RANGE}; every plank has a TTL, 0/off is refused)`,
     default: DEFAULT_TTL_MS,
+    min: MIN_TTL_MS,
+    max: MAX_TTL_MS,
   }),
   port: { ...opt.integer({ description: "loopback port of the plank's relay, the endpoint your IDE connects to", default: 0, min: 0, max: 65535, valueName: 'port' }), showDefault: '0 = a free port' },
   timeout: opt.duration({ description: 'how long attaching may take', default: 15_000 }),
