@@ -34,7 +34,7 @@ describe('jetbrainsRunConfiguration', () => {
     const rc = jetbrainsRunConfiguration(ENDPOINTS.node);
     expect(rc).toEqual({
       supported: true,
-      path: '.run/Squash_ node pid 102.run.xml',
+      path: '.run/Squash_node_pid_102.run.xml',
       xml: [
         '<component name="ProjectRunConfigurationManager">',
         '  <configuration default="false" name="Squash: node pid 102" type="ChromiumRemoteDebugType" factoryName="Chromium Remote" host="127.0.0.1" port="9229">',
@@ -88,7 +88,7 @@ describe('jetbrainsRunConfiguration', () => {
     const attributes = parseWithExpat(rc.xml);
     expect(attributes.name).toBe(name);
     expect(attributes.symbolFile).toBe(program);
-    expect(rc.path).toBe(".run/pay __blue__ _ _green__.run.xml");
+    expect(rc.path).toBe('.run/pay_blue_green.run.xml');
   });
 
   it('refuses characters XML cannot hold, naming the field', () => {
@@ -98,8 +98,12 @@ describe('jetbrainsRunConfiguration', () => {
 
 describe('runFileName', () => {
   it.each([
-    ['Squash: go pid 1', 'Squash_ go pid 1'],
-    ['../../etc/passwd', '_.._etc_passwd'],
+    ['Squash: go pid 1', 'Squash_go_pid_1'],
+    ['Squash: java pid 4242', 'Squash_java_pid_4242'],
+    ['payment-api v1.2', 'payment-api_v1.2'],
+    ['  spaced  out  ', 'spaced_out'],
+    ['../../etc/passwd', 'etc_passwd'],
+    ['.hidden', 'hidden'],
     ['...', 'squash'],
   ])('%s → %s', (name, file) => {
     expect(runFileName(name)).toBe(file);

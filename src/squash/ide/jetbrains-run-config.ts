@@ -81,8 +81,15 @@ export function jetbrainsRunConfiguration(endpoint: DebugEndpoint, options: IdeO
   return { supported: true, path: `.run/${runFileName(name)}.run.xml`, xml };
 }
 
-/** A file name for a configuration name: path separators and shell-awkward characters become `_`. */
+/**
+ * A file name for a configuration name: each run of characters other than letters, digits, `.`, `_` and
+ * `-` (spaces, `:`, path separators, quotes) becomes one `_`, and leading dots and underscores go, so
+ * `Squash: java pid 7` is `Squash_java_pid_7` and no name climbs out of `.run/`. JetBrains' own
+ * FileUtil.sanitizeFileName (strict) also turns everything but letters, digits and `_` into `_`; it keeps
+ * each one, which for `Squash: ` gave the odd `Squash_ java`. The configuration's name inside the file
+ * (what the IDE shows) stays as given.
+ */
 export function runFileName(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9 ._-]/g, '_').replace(/^[.\s]+/, '').trim();
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').replace(/_+$/, '');
   return safe === '' ? 'squash' : safe;
 }
