@@ -331,6 +331,18 @@ describe('squashctl', () => {
     expect(result.stderr).toContain('hint: set SQUASH_STATE_DIR (or XDG_STATE_HOME) to a directory you can write');
   });
 
+  it('--program naming no file, or a directory, is refused (exit 2) before anything is attached', async () => {
+    const s = await sample('node');
+    const missing = await squashctl(['--pid', String(s.pid), '--debugger', 'gdb', '--program', '/nonexistent/server']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('squashctl: --program /nonexistent/server: no such file');
+    expect(missing.stderr).toContain('hint: pass the local copy of the target binary');
+    const directory = await squashctl(['--pid', String(s.pid), '--debugger', 'gdb', '--program', stateDir]);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain(`squashctl: --program ${stateDir}: is a directory`);
+    expect((await squashctl(['list'])).stdout).toBe('no planks running\n');
+  });
+
   it('without a terminal and without --pid/--container says what to pass, and starts nothing', async () => {
     const result = await squashctl([]);
     expect(result.code).toBe(2);

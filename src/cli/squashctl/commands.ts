@@ -15,6 +15,7 @@ import { shortContainerId } from '../../squash/targets/index.js';
 import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
 import {
   assertNotHeld,
+  checkProgram,
   cleanupPlanks,
   createPlankRegistry,
   debuggerChoices,
@@ -130,8 +131,10 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
 }
 
 async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<void> {
-  const o = resolveOptions(squashctlOptionsSchema, [{ source: 'flags', values: flagValues(squashctlOptionsSchema, flags) }]);
+  const parsed = resolveOptions(squashctlOptionsSchema, [{ source: 'flags', values: flagValues(squashctlOptionsSchema, flags) }]);
   const k = resolveOptions(kubeOptionsSchema, [{ source: 'flags', values: flagValues(kubeOptionsSchema, flags) }]);
+  // A --program that is not a file is refused before anything is attached; from here on it is absolute.
+  const o = { ...parsed, program: (await checkProgram(parsed.program, io.cwd)) ?? '' };
   const platform = choosePlatform(k, flags.platform === undefined ? undefined : (k.platform as Platform));
   if (platform === 'local' && (k.namespace !== '' || k.pod !== '')) {
     throw new LoopError('CONFIG_INVALID', '--namespace and --pod name a Kubernetes target: drop --platform local (or use --platform kube)');
@@ -223,10 +226,10 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
   if (written) io.stdout.write(`\n${written.summary}\n`);
 }
 
-/** C targets need the local binary: by default the target's own executable (as seen from the host). */
+/** C targets need the local binary: --program (already absolute), or by default the target's own executable (as seen from the host). */
 function ideOptionsFor(endpoint: DebugEndpoint, program: string, target: { exe: string; containerId?: string } | undefined): IdeOptions {
   if (endpoint.runtime !== 'c') return {};
-  if (program) return { program: resolve(program) };
+  if (program) return { program };
   if (!target?.exe) return {};
   return { program: target.containerId ? `/proc/${endpoint.pid}/root${target.exe}` : target.exe };
 }

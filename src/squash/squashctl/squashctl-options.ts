@@ -1,4 +1,7 @@
 // squashctl's attach options: plank's target and attach options plus what the IDE output needs.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { LoopError, messageOf } from '../../core/errors.js';
 import { opt, type OptionsOf } from '../../core/options-schema.js';
 import { attachOptionsSchema } from '../plank/index.js';
 import { IDE_NAMES } from './ide-output.js';
@@ -16,3 +19,23 @@ export const squashctlOptionsSchema = {
 };
 
 export type SquashctlOptions = OptionsOf<typeof squashctlOptionsSchema>;
+
+/**
+ * `--program` resolved against `cwd`, once it is known to be a regular file (gdb and the IDE load symbols
+ * from it; a typo would only show up as a debugger without symbols). Undefined when not given. Throws
+ * CONFIG_INVALID, before anything is attached.
+ */
+export async function checkProgram(program: string, cwd: string): Promise<string | undefined> {
+  if (program === '') return undefined;
+  const path = resolve(cwd, program);
+  const hint = 'pass the local copy of the target binary, built with debug info (-g), e.g. --program ./server';
+  const st = await stat(path).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : messageOf(err);
+    throw new LoopError('CONFIG_INVALID', `--program ${program}: ${why}${path !== program ? ` (${path})` : ''}`, { cause: err, hint });
+  });
+  if (!st.isFile()) {
+    throw new LoopError('CONFIG_INVALID', `--program ${program}: ${st.isDirectory() ? 'is a directory' : 'is not a regular file'}, expected the target's binary`, { hint });
+  }
+  return path;
+}
