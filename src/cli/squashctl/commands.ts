@@ -73,8 +73,9 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
     .alias('ps')
     .description('list the processes you can debug, detected runtimes first')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (o: { output: string }) => {
-      const targets = await listLocalTargets();
+    .option('--shells', 'also list command shells (bash, sh, …; runtime "shell"), which gdb can attach to with --pid PID --debugger gdb')
+    .action(async (o: { output: string; shells?: boolean }) => {
+      const targets = await listLocalTargets({ includeShells: o.shells === true });
       if (o.output === 'json') return out(`${JSON.stringify(targets, null, 2)}\n`);
       const { header, rows } = targetRows(targets);
       out([header, ...rows].map((l) => l.trimEnd()).join('\n') + '\n');

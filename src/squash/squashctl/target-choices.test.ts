@@ -30,6 +30,10 @@ describe('target rows', () => {
     expect(rows[2]).toBe('12345  node     www    f00dcafe9999  node server.js');
   });
 
+  it('show a shell (listed on request) as runtime shell, not c', () => {
+    expect(targetRows([{ pid: 250, command: 'bash', shell: true, user: 'root' }]).rows).toEqual(['250  shell    root  -          bash']);
+  });
+
   it.each([
     ['', [4321, 77, 12345, 900]],
     ['PYTHON', [77]],

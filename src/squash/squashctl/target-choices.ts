@@ -16,7 +16,7 @@ const SHORT_ID = 12;
 
 /** Header and rows in the same column layout: PID, RUNTIME, USER, CONTAINER, COMMAND. */
 export function targetRows(targets: readonly LocalTarget[]): { header: string; rows: string[] } {
-  const cells = targets.map((t) => [String(t.pid), t.runtime ?? '-', t.user, t.containerId ? t.containerId.slice(0, SHORT_ID) : '-', t.command]);
+  const cells = targets.map((t) => [String(t.pid), t.runtime ?? (t.shell ? 'shell' : '-'), t.user, t.containerId ? t.containerId.slice(0, SHORT_ID) : '-', t.command]);
   const head = ['PID', 'RUNTIME', 'USER', 'CONTAINER', 'COMMAND'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string =>

@@ -21,21 +21,36 @@ describe('listLocalTargets on a fixture', () => {
       { pid: 400, ppid: 1, uid: 4242, cmdline: ['/usr/bin/node', 'server.js'], exe: '/usr/bin/node', cgroup: `0::/system.slice/docker-${ID}.scope\n` },
       { pid: 500, ppid: 1, cmdline: ['/usr/sbin/sshd', '-D'], exe: '/nonexistent/sshd' },
       { pid: 250, ppid: 1, cmdline: ['/bin/bash'], exe: '/usr/bin/bash' },
-      { pid: 600, ppid: 1, cmdline: ['/me'], exe: '/usr/bin/node' },
+      { pid: 260, ppid: 1, cmdline: ['/bin/sh', '/entrypoint.sh'], exe: '/bin/busybox' },
+      { pid: 590, ppid: 1, cmdline: ['/usr/bin/timeout', '30', '/me'], exe: '/nonexistent/timeout' },
+      { pid: 600, ppid: 590, cmdline: ['/me'], exe: '/usr/bin/node' },
+      // A plank's debugger and what that started, and a plank run with node options.
+      { pid: 311, ppid: 310, cmdline: ['/usr/bin/dlv', 'attach', '300', '--headless'], exe: '/nonexistent/dlv' },
+      { pid: 312, ppid: 311, cmdline: ['/usr/bin/gdb', '-p', '300'], exe: '/nonexistent/gdb' },
+      { pid: 330, ppid: 1, cmdline: ['node', '--enable-source-maps', '/opt/squash/dist/cli/plank/main.js', '--pid', '400'], exe: '/usr/bin/node' },
+      { pid: 331, ppid: 330, cmdline: ['/usr/bin/nsenter', '-t', '400', '-n', 'node', 'forwarder.js'], exe: '/nonexistent/nsenter' },
     ]);
     await writeFile(join(proc.root, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n');
   });
   afterAll(() => proc.remove());
 
-  it('lists managed runtimes first, then stripped native binaries, then the rest; skips kernel threads, Squash itself and our own PID, and names users', async () => {
+  it('lists managed runtimes first, then the rest; skips kernel threads, shells, Squash itself with its planks\' debuggers, and our own PID and its callers, and names users', async () => {
     const targets = await listLocalTargets({ procRoot: proc.root, passwdPath: join(proc.root, 'passwd'), selfPid: 600 });
     expect(targets).toEqual([
       { pid: 300, command: 'python3 app.py', runtime: 'python', user: 'alice' },
       { pid: 400, command: 'node server.js', runtime: 'node', containerId: ID, user: '4242' },
-      { pid: 250, command: 'bash', runtime: 'c', hasDebugInfo: false, user: 'root' },
       { pid: 1, command: 'init splash', user: 'root' },
       { pid: 500, command: 'sshd -D', user: 'root' },
     ]);
+  });
+
+  it('with includeShells lists shells (bash, busybox sh) as shells, not as native "c" services', async () => {
+    const targets = await listLocalTargets({ procRoot: proc.root, passwdPath: join(proc.root, 'passwd'), selfPid: 600, includeShells: true });
+    expect(targets.filter((t) => t.shell)).toEqual([
+      { pid: 250, command: 'bash', shell: true, user: 'root' },
+      { pid: 260, command: 'sh /entrypoint.sh', shell: true, user: 'root' },
+    ]);
+    expect(targets.map((t) => t.pid)).not.toContain(311);
   });
 });
 
@@ -69,6 +84,8 @@ describe('display helpers', () => {
     [['node', '/work/main/dist/cli/squashctl/main.js'], true],
     [['node', '/work/main/dist/cli/loop/main.js', 'serve'], false],
     [['/usr/bin/planktonic'], false],
+    [['node', '--enable-source-maps', '/opt/squash/dist/cli/plank/main.js'], true],
+    [['node', 'server.js', '/x/cli/plank/main.js'], false],
   ])('isOwnTool(%j) is %s', (cmdline, own) => {
     expect(isOwnTool(p(cmdline))).toBe(own);
   });

@@ -1,12 +1,13 @@
 // The processes of this machine as the squashctl picker shows them: one readable line each, the detected
-// runtime first, without kernel threads and without Squash's own processes.
+// runtime first, without kernel threads, without Squash's own processes (planks and the debuggers they
+// started), without what started squashctl and, unless asked, without command shells.
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ProcessInfo, Runtime } from '../squash-types.js';
 import type { ReadAt } from './elf-sections.js';
 import { DEFAULT_PROC_ROOT, listProcesses } from './proc-reader.js';
-import { detectRuntime } from './runtime-detect.js';
+import { detectRuntime, isShell } from './runtime-detect.js';
 
 export interface LocalTarget {
   pid: number;
@@ -18,6 +19,8 @@ export interface LocalTarget {
   user: string;
   /** Native (c) targets: whether the executable carries DWARF; without it gdb shows no source. */
   hasDebugInfo?: boolean;
+  /** A command shell (bash, sh, …): listed only with `includeShells`, with no runtime. */
+  shell?: true;
 }
 
 export interface LocalTargetOptions {
@@ -29,6 +32,8 @@ export interface LocalTargetOptions {
   readAt?: ReadAt;
   /** Longest command shown; longer ones end in '…'. Default 100. */
   maxCommandLength?: number;
+  /** List command shells too (marked `shell`, no runtime). Default false: nobody debugs their shell with Squash. */
+  includeShells?: boolean;
 }
 
 const KTHREADD_PID = 2;
@@ -45,10 +50,19 @@ export async function listLocalTargets(options: LocalTargetOptions = {}): Promis
   const maxLength = options.maxCommandLength ?? 100;
   const [processes, users] = await Promise.all([listProcesses(procRoot), readUserNames(options.passwdPath ?? '/etc/passwd')]);
 
-  const shown = processes.filter((p) => p.pid !== selfPid && !isKernelThread(p) && !isOwnTool(p));
+  const ours = ownProcessTrees(processes);
+  const callers = ancestorsOf(selfPid, processes);
+  const shown = processes.filter(
+    (p) => p.pid !== selfPid && !callers.has(p.pid) && !isKernelThread(p) && !ours.has(p.pid) && (options.includeShells || !isShell(p)),
+  );
   const targets = await Promise.all(
     shown.map(async (p): Promise<LocalTarget> => {
       const target: LocalTarget = { pid: p.pid, command: displayCommand(p, maxLength), user: users.get(p.uid) ?? String(p.uid) };
+      if (isShell(p)) {
+        target.shell = true;
+        if (p.containerId !== undefined) target.containerId = p.containerId;
+        return target;
+      }
       const detected = await detectRuntime(p, { procRoot, ...(options.readAt ? { readAt: options.readAt } : {}) }).catch(() => undefined);
       if (detected) target.runtime = detected.runtime;
       if (detected?.hasDebugInfo !== undefined) target.hasDebugInfo = detected.hasDebugInfo;
@@ -69,18 +83,53 @@ function pickOrder(t: LocalTarget): number {
   return 0;
 }
 
+/**
+ * What started `pid` (its terminal's shell, the script or `timeout` running squashctl), init excepted:
+ * gdb would stop such a process while it waits for squashctl, which waits for the debugger.
+ */
+export function ancestorsOf(pid: number, processes: readonly ProcessInfo[]): Set<number> {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const out = new Set<number>();
+  for (let p = byPid.get(byPid.get(pid)?.ppid ?? 0); p && p.pid > 1 && !out.has(p.pid); p = byPid.get(p.ppid)) out.add(p.pid);
+  return out;
+}
+
 /** Kernel threads: kthreadd and its children, which have no command line and no executable. */
 export function isKernelThread(p: ProcessInfo): boolean {
   return p.pid === KTHREADD_PID || p.ppid === KTHREADD_PID || (p.cmdline.length === 0 && p.exe === '');
 }
 
-/** squashctl and plank, whether run as installed bins or as `node …/cli/plank/main.js`. */
+/**
+ * squashctl and plank, whether run as installed bins or as `node [node options] …/cli/plank/main.js`:
+ * argv[0], or the first argument that is not an option of the interpreter.
+ */
 export function isOwnTool(p: ProcessInfo): boolean {
-  return p.cmdline.slice(0, 2).some((arg) => {
+  const script = p.cmdline.slice(1).find((arg) => !arg.startsWith('-'));
+  return [p.cmdline[0], script].some((arg) => {
+    if (arg === undefined) return false;
     if (OWN_TOOLS.has(basename(arg))) return true;
     const m = /[\\/]cli[\\/]([a-z]+)[\\/]main\.[cm]?[jt]s$/.exec(arg);
     return m?.[1] !== undefined && OWN_TOOLS.has(m[1]);
   });
+}
+
+/**
+ * The PIDs of squashctl, planks and everything they started: a plank's debugger (dlv, gdbserver, gdb
+ * under debugpy's injector) and its namespace forwarders are Squash's helpers, not targets.
+ */
+export function ownProcessTrees(processes: readonly ProcessInfo[]): Set<number> {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const verdict = new Map<number, boolean>();
+  const isOurs = (p: ProcessInfo): boolean => {
+    const known = verdict.get(p.pid);
+    if (known !== undefined) return known;
+    verdict.set(p.pid, false); // a cycle (PID reuse between reads) ends here
+    const parent = byPid.get(p.ppid);
+    const ours = isOwnTool(p) || (parent !== undefined && parent.pid !== p.pid && isOurs(parent));
+    verdict.set(p.pid, ours);
+    return ours;
+  };
+  return new Set(processes.filter(isOurs).map((p) => p.pid));
 }
 
 /** argv with argv[0] shortened to its basename; `[comm]` when there is no command line. */

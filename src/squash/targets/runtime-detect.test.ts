@@ -9,7 +9,7 @@ import { isLoopError } from '../../core/errors.js';
 import type { ProcessInfo } from '../squash-types.js';
 import { readElf } from './elf-sections.js';
 import { readProcess } from './proc-reader.js';
-import { detectByName, detectNative, detectRuntime } from './runtime-detect.js';
+import { detectByName, detectNative, detectRuntime, isShell } from './runtime-detect.js';
 
 const execFileP = promisify(execFile);
 let work: string;
@@ -86,6 +86,21 @@ describe('detectByName', () => {
     ['/usr/bin/nodemon', [], undefined],
   ])('exe %s, argv %j → %s', (exe, cmdline, runtime) => {
     expect(detectByName({ ...fakeProc, exe, cmdline })?.runtime).toBe(runtime);
+  });
+});
+
+describe('isShell', () => {
+  it.each([
+    ['/usr/bin/bash', ['-bash'], true],
+    ['/usr/bin/dash', ['/bin/sh', '-c', 'x'], true],
+    ['/usr/bin/zsh', ['zsh'], true],
+    ['/bin/busybox', ['/bin/sh', '/entrypoint.sh'], true],
+    ['/bin/busybox', ['httpd', '-f'], false],
+    ['', ['-bash'], true],
+    ['/usr/bin/python3.11', ['python3', 'sh'], false],
+    ['/usr/sbin/sshd', ['sshd: me@pts/0'], false],
+  ])('exe %s, argv %j → %s', (exe, cmdline, shell) => {
+    expect(isShell({ ...fakeProc, exe, cmdline })).toBe(shell);
   });
 });
 

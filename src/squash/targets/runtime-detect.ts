@@ -44,6 +44,22 @@ export async function detectRuntime(proc: ProcessInfo, options: DetectOptions = 
   return detectNative(join(procRoot, String(proc.pid), 'exe'), options.readAt ?? readAtFromDisk);
 }
 
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'fish']);
+/** busybox (and toybox) are one binary for every tool: a shell when argv[0] names one. */
+const MULTICALL = new Set(['busybox', 'toybox']);
+
+/**
+ * A command shell (bash, sh, dash, zsh, busybox sh, …): native code to gdb, but not a service anyone
+ * debugs with Squash, and usually the terminal or script squashctl runs from. Judged by the executable's
+ * name, or argv[0] when the executable is unreadable.
+ */
+export function isShell(proc: ProcessInfo): boolean {
+  const name = (path: string | undefined): string => basename((path ?? '').replace(/ \(deleted\)$/, '')).replace(/^-/, '');
+  const exe = name(proc.exe || proc.cmdline[0]);
+  if (SHELLS.has(exe)) return true;
+  return MULTICALL.has(exe) && SHELLS.has(name(proc.cmdline[0]));
+}
+
 /** Name-based detection alone: the exe, or argv[0] when the exe is unreadable (other users' processes). */
 export function detectByName(proc: ProcessInfo): DetectedRuntime | undefined {
   const candidates: [string, string][] = [];
