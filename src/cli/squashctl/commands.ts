@@ -2,7 +2,7 @@
 // print the endpoint and the IDE configuration), and `targets`, `list`, `cleanup`.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { LoopError, messageOf } from '../../core/errors.js';
@@ -21,6 +21,8 @@ import {
   debuggerChoices,
   describeReady,
   launchPlank,
+  PLANK_LOGS_KEPT,
+  plankLogFile,
   renderColumns,
   renderIdeConfig,
   squashctlOptionsSchema,
@@ -97,7 +99,7 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
 
   program
     .command('list')
-    .description('list the planks squashctl started that are still holding a target')
+    .description(`list the planks squashctl started that are still holding a target; the logs of the last ${PLANK_LOGS_KEPT} planks, ended or not, are kept as plank-*.log in the state directory ($SQUASH_STATE_DIR, else $XDG_STATE_HOME/squash, else ~/.local/state/squash)`)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (o: { output: string }) => {
       const planks = await registry().list();
@@ -109,6 +111,7 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
         { header: 'DEBUGGER', value: (r) => r.debugger },
         { header: 'ENDPOINT', value: (r) => `${r.endpoint.host}:${r.endpoint.port}` },
         { header: 'EXPIRES', value: (r) => `${r.expiresAt} (in ${remaining(Date.parse(r.expiresAt) - Date.now())})` },
+        { header: 'LOG', value: (r) => r.logFile ?? '-' },
       ], planks));
     });
 
@@ -185,7 +188,9 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
       hint: 'set SQUASH_STATE_DIR (or XDG_STATE_HOME) to a directory you can write',
     });
   });
-  const logFile = join(io.stateDir, `plank-${Date.now()}-${randomBytes(3).toString('hex')}.log`);
+  // Room for this plank's log among the last PLANK_LOGS_KEPT (older ones go, never a live plank's).
+  await createPlankRegistry(io.stateDir).pruneLogs(PLANK_LOGS_KEPT - 1);
+  const logFile = plankLogFile(io.stateDir, Date.now(), randomBytes(3).toString('hex'));
   const interrupted = new AbortController();
   const onSigint = (): void => interrupted.abort(new CommandExit(EXIT_INTERRUPTED));
   process.once('SIGINT', onSigint);

@@ -1,7 +1,8 @@
 // The planks squashctl started, so `squashctl list` and `squashctl cleanup` find them again from another
 // shell: one JSON file per plank in a state directory, written atomically (temp file + rename). A record is
 // trusted only while its PID still is the same plank process (start time and command line checked), so a
-// reused PID is never signalled; records of planks that are gone are pruned when read.
+// reused PID is never signalled; records of planks that are gone are pruned when read. Plank logs outlive
+// their records: the last PLANK_LOGS_KEPT stay, whatever the outcome.
 import { readdir, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoopError, messageOf } from '../../core/errors.js';
@@ -33,7 +34,13 @@ export interface PlankRegistry {
   readAll(): Promise<PlankRecord[]>;
   /** Live planks only, oldest first; records of gone planks are removed. */
   list(): Promise<PlankRecord[]>;
+  /** Forgets a plank; its log stays (see `pruneLogs`), so one can read why it ended. */
   remove(record: PlankRecord): Promise<void>;
+  /**
+   * Deletes plank logs (`plank-<ms>-<id>.log`) but the newest `keep`, never one a live plank writes.
+   * squashctl calls it before starting a plank, so the last PLANK_LOGS_KEPT planks' logs stay.
+   */
+  pruneLogs(keep: number): Promise<string[]>;
   /** True while the record's PID is still that plank. */
   isLive(record: PlankRecord): Promise<boolean>;
 }
@@ -46,6 +53,14 @@ export function stateDirFrom(env: NodeJS.ProcessEnv, home: string): string {
 }
 
 const RECORD_FILE = /^plank-(\d+)\.json$/;
+const LOG_FILE = /^plank-(\d+)-[0-9a-f]+\.log$/;
+/** How many planks' logs squashctl keeps in the state directory, whatever their outcome. */
+export const PLANK_LOGS_KEPT = 20;
+
+/** The name of a new plank's log in `dir`: it sorts by start time. */
+export function plankLogFile(dir: string, now: number, id: string): string {
+  return join(dir, `plank-${now}-${id}.log`);
+}
 
 export function createPlankRegistry(dir: string, options: { procRoot?: string } = {}): PlankRegistry {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
@@ -80,7 +95,26 @@ export function createPlankRegistry(dir: string, options: { procRoot?: string } 
 
   async function remove(record: PlankRecord): Promise<void> {
     await rm(fileOf(record.pid), { force: true });
-    if (record.logFile) await rm(record.logFile, { force: true });
+  }
+
+  async function pruneLogs(keep: number): Promise<string[]> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const logs = names
+      .map((name) => ({ name, started: Number(LOG_FILE.exec(name)?.[1]) }))
+      .filter((l) => Number.isFinite(l.started))
+      .sort((a, b) => b.started - a.started || b.name.localeCompare(a.name));
+    const old = logs.slice(Math.max(0, keep));
+    if (old.length === 0) return [];
+    const inUse = new Set<string>();
+    for (const record of await readAll()) if (record.logFile && (await isLive(record))) inUse.add(record.logFile);
+    const removed: string[] = [];
+    for (const { name } of old) {
+      const path = join(dir, name);
+      if (inUse.has(path)) continue;
+      await rm(path, { force: true });
+      removed.push(path);
+    }
+    return removed;
   }
 
   return {
@@ -88,6 +122,7 @@ export function createPlankRegistry(dir: string, options: { procRoot?: string } 
     isLive,
     readAll,
     remove,
+    pruneLogs,
     async save(record) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = join(dir, `.plank-${record.pid}.json.${process.pid}.tmp`);
