@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachSession } from '../squash-types.js';
 import { isAlive } from './debugger.js';
-import { createGdbDebugger } from './gdb-debugger.js';
+import { createGdbDebugger, packetScanner, protocolTracker } from './gdb-debugger.js';
 import { connectGdbRemote, gdbPacket, parseGdbReply } from './gdb-remote-client.js';
 import { elapsed, outputGrows, startTarget, type Target } from './test-targets.test-helper.js';
 
@@ -16,6 +16,69 @@ int main(void) {
   for (long i = 0;; i++) { printf("tick %ld\\n", i); usleep(20000); }
 }
 `;
+
+describe('packetScanner (what the lazy gdb relay reads of the stream it passes on)', () => {
+  const scan = (...chunks: string[]): string[] => {
+    const heads: string[] = [];
+    const feed = packetScanner((head) => heads.push(head));
+    for (const c of chunks) feed(Buffer.from(c, 'latin1'));
+    return heads;
+  };
+
+  it('reports each packet, skipping acks, checksums and the interrupt byte between them', () => {
+    expect(scan('+$qSupported:multiprocess+#c6+$Z0,401136,1#a1-+\x03$c#63')).toEqual(['qSupported:multiprocess+', 'Z0,401136,1', 'c']);
+  });
+
+  it('joins a packet split across chunks at any byte', () => {
+    const stream = '$vCont;c:p1.-1#0f+$T05thread:p1.1;#00';
+    for (let cut = 1; cut < stream.length; cut++) {
+      expect(scan(stream.slice(0, cut), stream.slice(cut))).toEqual(['vCont;c:p1.-1', 'T05thread:p1.1;']);
+    }
+  });
+
+  it('reports a non-stop notification (%) like a packet', () => {
+    expect(scan('%Stop:T05thread:p1.1;#00')).toEqual(['Stop:T05thread:p1.1;']);
+  });
+
+  it('keeps the first 64 characters of a long packet, and binary data (escaped with }) stays inside it', () => {
+    const memory = `M1000,80:${'}\x03'.repeat(100)}`;
+    const [head, next] = scan(`$${memory}#00$OK#9a`);
+    expect(head).toBe(memory.slice(0, 64));
+    expect(next).toBe('OK');
+  });
+});
+
+describe('protocolTracker (what the relay must undo when a client vanishes)', () => {
+  it('a resume makes the target running until gdbserver answers anything but console output', () => {
+    const t = protocolTracker();
+    for (const resume of ['c', 'C05', 's', 'S05', 'vCont;c', 'vCont;s:p1.1', 'bc']) {
+      t.fromClient(resume);
+      expect(t.state.running, resume).toBe(true);
+      t.fromServer('O48656c6c6f');
+      expect(t.state.running, `${resume} then console output`).toBe(true);
+      t.fromServer('T05thread:p1.1;');
+      expect(t.state.running, `${resume} then a stop reply`).toBe(false);
+    }
+    for (const query of ['qSupported:multiprocess+', 'vCont?', 'g', 'm401136,4', 'QStartNoAckMode']) {
+      t.fromClient(query);
+      expect(t.state.running, query).toBe(false);
+    }
+  });
+
+  it('keeps the breakpoints and watchpoints inserted and not removed, and notices non-stop mode', () => {
+    const t = protocolTracker();
+    t.fromClient('Z0,401136,1');
+    t.fromClient('Z2,7ffc0010,4');
+    t.fromClient('Z1,401200,1;X2,abcd');
+    t.fromClient('z0,401136,1');
+    expect([...t.state.breakpoints]).toEqual(['2,7ffc0010,4', '1,401200,1']);
+    expect(t.state.nonStop).toBe(false);
+    t.fromClient('QNonStop:1');
+    expect(t.state.nonStop).toBe(true);
+    t.fromClient('QNonStop:0');
+    expect(t.state.nonStop).toBe(false);
+  });
+});
 
 describe('gdb remote packets', () => {
   it.each([

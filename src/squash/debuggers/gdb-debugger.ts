@@ -129,7 +129,7 @@ async function listenForClients(o: ListenOptions): Promise<AttachSession> {
 }
 
 /** Where the target is, as far as the remote protocol tells: resumed by the client, or stopped. */
-interface ProtocolState {
+export interface ProtocolState {
   running: boolean;
   nonStop: boolean;
   /** `type,addr,kind` of each breakpoint or watchpoint the client inserted (Z) and did not remove (z). */
@@ -165,6 +165,27 @@ const BREAKPOINT = /^([Zz])([0-4],[0-9a-fA-F]+,[0-9a-fA-F]+)/;
 /** Console output gdbserver sends while the target runs: `O` and hex digits ("OK" is a reply). */
 const CONSOLE_OUTPUT = /^O[0-9a-fA-F]+$/;
 
+/**
+ * Follows a session from the heads of the packets each side sends (packetScanner): whether the client has
+ * resumed the target (until gdbserver's next reply other than console output), all-stop or non-stop, and
+ * the breakpoints the client inserted and has not removed.
+ */
+export function protocolTracker(): { state: ProtocolState; fromClient(head: string): void; fromServer(head: string): void } {
+  const state: ProtocolState = { running: false, nonStop: false, breakpoints: new Set() };
+  return {
+    state,
+    fromClient(head) {
+      if (RESUME.test(head)) state.running = true;
+      if (head.startsWith('QNonStop:')) state.nonStop = head === 'QNonStop:1';
+      const point = BREAKPOINT.exec(head);
+      if (point) state.breakpoints[point[1] === 'Z' ? 'add' : 'delete'](point[2]!);
+    },
+    fromServer(head) {
+      if (!CONSOLE_OUTPUT.test(head)) state.running = false;
+    },
+  };
+}
+
 /** Relays one client to a gdbserver attached for it; resolves once the target is detached again. */
 async function serveClient(client: Socket, o: ListenOptions, stopping: AbortSignal): Promise<void> {
   client.pause();
@@ -190,18 +211,14 @@ async function serveClient(client: Socket, o: ListenOptions, stopping: AbortSign
   const gdbserver = server;
   log.info('gdbserver attached', { gdbserverPid: gdbserver.child.pid, gdbserverPort: gdbserver.ready });
 
-  const state: ProtocolState = { running: false, nonStop: false, breakpoints: new Set() };
+  const tracker = protocolTracker();
+  const state = tracker.state;
   const replies: string[] = [];
   let replyWaiter: (() => void) | undefined;
   let clientGone = false;
-  const fromClient = packetScanner((head) => {
-    if (RESUME.test(head)) state.running = true;
-    if (head.startsWith('QNonStop:')) state.nonStop = head === 'QNonStop:1';
-    const point = BREAKPOINT.exec(head);
-    if (point) state.breakpoints[point[1] === 'Z' ? 'add' : 'delete'](point[2]!);
-  });
+  const fromClient = packetScanner(tracker.fromClient);
   const fromServer = packetScanner((head) => {
-    if (!CONSOLE_OUTPUT.test(head)) state.running = false;
+    tracker.fromServer(head);
     if (clientGone) {
       upstream.write('+'); // ours to acknowledge now (ignored in no-ack mode)
       replies.push(head);
