@@ -5,7 +5,6 @@
 // Needs `npm run build` (plank runs from dist/).
 import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +15,7 @@ import type { DebugEndpoint, DebuggerName, Runtime } from '../../src/squash/squa
 import { canRunContainers, startRuncContainer } from '../../src/squash/targets/runc-container.test-helper.js';
 import { breakInC, breakInGo, breakInJava, breakInNode, breakInPython, markerLine, type BreakpointHit, type BreakpointSpot } from './breakpoint-drivers.js';
 import { PLANK_MAIN, plankBuilt, startPlank, type RunningPlank } from './plank-process.js';
-import { EXAMPLES, buildSamples, sampleCommand, startSample, type BuiltSamples } from './sample-targets.js';
+import { EXAMPLES, buildSamples, sampleCommand, sampleGet, startSample, type BuiltSamples } from './sample-targets.js';
 
 const registry = createDebuggerRegistry();
 const execFileP = promisify(execFile);
@@ -76,25 +75,10 @@ function parseReply(what: string, status: number, text: string): Reply {
   }
 }
 
-/** GET over a fresh connection (no keep-alive: the C sample serves one connection at a time). */
-function get(url: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: 15_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        try {
-          resolve(parseReply(`GET ${url}`, res.statusCode ?? 0, text));
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
-    req.once('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 15 s`)));
-    req.once('error', reject);
-    req.end();
-  });
+/** GET over a fresh connection, its body parsed as JSON. */
+async function get(url: string): Promise<Reply> {
+  const { status, body } = await sampleGet(url, 15_000);
+  return parseReply(`GET ${url}`, status, body);
 }
 
 /** GET from inside a process's network namespace (a container's 127.0.0.1), with the host's curl. */

@@ -8,14 +8,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/squash/debuggers/debugger.js';
 import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
 import { markerLine } from './breakpoint-drivers.js';
 import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
-import { EXAMPLES, buildSamples, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { EXAMPLES, buildSamples, sampleGet, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
 
 const running: RunningSample[] = [];
 const planks: RunningPlank[] = [];
@@ -35,20 +34,7 @@ afterAll(async () => {
   await built?.remove();
 });
 
-/** GET answering with status and body text; no keep-alive (the C sample serves one connection at a time). */
-function get(url: string, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
-    req.once('error', reject);
-    req.end();
-  });
-}
+const get = (url: string, timeoutMs = 5_000): Promise<{ status: number; body: string }> => sampleGet(url, timeoutMs);
 
 /** The kernel's view: the tracer, and the process's state letter (t: tracing stop). */
 async function kernelView(pid: number): Promise<{ tracerPid: number; state: string }> {

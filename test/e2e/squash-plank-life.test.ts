@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.j
 import { markerLine } from './breakpoint-drivers.js';
 import { ROOT } from './harness.js';
 import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
-import { EXAMPLES, buildSamples, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { EXAMPLES, buildSamples, sampleGet, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
 
 const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
 const running: RunningSample[] = [];
@@ -58,20 +57,7 @@ async function plank(args: string[]): Promise<RunningPlank> {
   return p;
 }
 
-/** GET answering with status and body text; no keep-alive (the C sample serves one connection at a time). */
-function get(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
-    req.once('error', reject);
-    req.end();
-  });
-}
+const get = (url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> => sampleGet(url, timeoutMs);
 
 /** The kernel's view of a process: its tracer and any thread in a stop (t/T). */
 async function kernelView(pid: number): Promise<{ tracerPid: number; stoppedThreads: string[] }> {

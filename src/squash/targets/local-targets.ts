@@ -8,6 +8,7 @@ import type { ProcessInfo, Runtime } from '../squash-types.js';
 import type { ReadAt } from './elf-sections.js';
 import { DEFAULT_PROC_ROOT, listProcesses } from './proc-reader.js';
 import { detectRuntime, isShell } from './runtime-detect.js';
+import { squashToolOf } from './tracer.js';
 
 export interface LocalTarget {
   pid: number;
@@ -37,7 +38,6 @@ export interface LocalTargetOptions {
 }
 
 const KTHREADD_PID = 2;
-const OWN_TOOLS = new Set(['squashctl', 'plank']);
 
 /**
  * Processes a user may want to debug, likeliest first (see `pickOrder`), then by PID.
@@ -99,18 +99,9 @@ export function isKernelThread(p: ProcessInfo): boolean {
   return p.pid === KTHREADD_PID || p.ppid === KTHREADD_PID || (p.cmdline.length === 0 && p.exe === '');
 }
 
-/**
- * squashctl and plank, whether run as installed bins or as `node [node options] …/cli/plank/main.js`:
- * argv[0], or the first argument that is not an option of the interpreter.
- */
+/** squashctl and plank themselves (see squashToolOf). */
 export function isOwnTool(p: ProcessInfo): boolean {
-  const script = p.cmdline.slice(1).find((arg) => !arg.startsWith('-'));
-  return [p.cmdline[0], script].some((arg) => {
-    if (arg === undefined) return false;
-    if (OWN_TOOLS.has(basename(arg))) return true;
-    const m = /[\\/]cli[\\/]([a-z]+)[\\/]main\.[cm]?[jt]s$/.exec(arg);
-    return m?.[1] !== undefined && OWN_TOOLS.has(m[1]);
-  });
+  return squashToolOf(p.cmdline) !== undefined;
 }
 
 /**

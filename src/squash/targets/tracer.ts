@@ -4,13 +4,31 @@
 // (PF_KTHREAD in /proc/PID/stat) cannot be traced at all. Sync reads: procfs answers from memory, and the
 // failure path that uses them (classifyFailure) is synchronous.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LoopError } from '../../core/errors.js';
 import { DEFAULT_PROC_ROOT, splitCmdline } from './proc-reader.js';
 
-/** A plank's command line: the installed `plank` bin, or `node …/cli/plank/main.js`. */
+const SQUASH_TOOLS = ['squashctl', 'plank'] as const;
+
+/**
+ * Which of Squash's own programs a command line runs, whether as the installed bin or as
+ * `node [node options] …/cli/plank/main.js`: argv[0], or the first argument that is not an option of
+ * the interpreter.
+ */
+export function squashToolOf(cmdline: readonly string[]): (typeof SQUASH_TOOLS)[number] | undefined {
+  const script = cmdline.slice(1).find((arg) => !arg.startsWith('-'));
+  for (const arg of [cmdline[0], script]) {
+    if (arg === undefined) continue;
+    const name = /[\\/]cli[\\/]([a-z]+)[\\/]main\.[cm]?[jt]s$/.exec(arg)?.[1] ?? basename(arg);
+    const tool = SQUASH_TOOLS.find((t) => t === name);
+    if (tool) return tool;
+  }
+  return undefined;
+}
+
+/** A plank's command line (see squashToolOf). */
 export function isPlankCommand(cmdline: readonly string[]): boolean {
-  return cmdline.slice(0, 2).some((arg) => /(?:^|\/)plank$/.test(arg) || /[\\/]cli[\\/]plank[\\/]main\.[cm]?[jt]s$/.test(arg));
+  return squashToolOf(cmdline) === 'plank';
 }
 
 export interface Tracer {
