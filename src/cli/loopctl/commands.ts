@@ -14,6 +14,7 @@ import { loopClientFor, type GlobalOptions } from './global-options.js';
 import type { LoopClient } from './loop-client.js';
 import { colorStyle, plainStyle, renderCapture, renderReplay, type ReplayJson, type StoredCaptureJson, type Style } from './render-capture.js';
 import { renderTable, type Column } from './render-table.js';
+import { parseTapConfigRef } from './tapconfig-ref.js';
 import { escapeControls, jsonForTerminal, yamlForTerminal } from '../terminal-text.js';
 
 export interface CliIo {
@@ -186,7 +187,7 @@ export function registerCommands(program: Command, io: CliIo): void {
         return out(`capture ${id} deleted\n`);
       }
       if (['tapconfig', 'tapconfigs', 'tc'].includes(what)) {
-        const ref = parseRef(name);
+        const ref = parseTapConfigRef(name);
         await client.request('DELETE', `/v1/tapconfigs/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}`);
         return out(`tapconfig.loop.solo.io/${ref.namespace}/${ref.name} deleted\n`);
       }
@@ -215,7 +216,7 @@ export function registerCommands(program: Command, io: CliIo): void {
 async function getTapConfigs(client: LoopClient, name: string | undefined, output: string, out: (s: string) => void): Promise<void> {
   let items: StoredTapConfig[];
   if (name) {
-    const ref = parseRef(name);
+    const ref = parseTapConfigRef(name);
     items = [await client.json<StoredTapConfig>('GET', `/v1/tapconfigs/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}`)];
   } else {
     items = (await client.json<{ items: StoredTapConfig[] }>('GET', '/v1/tapconfigs')).items;
@@ -233,12 +234,6 @@ async function getTapConfigs(client: LoopClient, name: string | undefined, outpu
       items,
     ),
   );
-}
-
-function parseRef(ref: string | undefined): { namespace: string; name: string } {
-  const m = ref ? /^(?:([^/]+)\/)?([^/]+)$/.exec(ref) : null;
-  if (!m) throw new LoopError('BAD_REQUEST', `expected a TapConfig as NAMESPACE/NAME (or NAME in namespace default), got "${ref ?? ''}"`);
-  return { namespace: m[1] ?? 'default', name: m[2]! };
 }
 
 async function readFileOrFail(file: string): Promise<string> {

@@ -58,6 +58,12 @@ async function storedPaths(): Promise<string[]> {
   return items.map((c) => c.path).reverse();
 }
 
+async function applyTapConfig(name: string, redactHeaders: string[]): Promise<void> {
+  const doc = `apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {namespace: default, name: ${name}}\nspec:\n  match: 'true'\n  redact: {headers: ${JSON.stringify(redactHeaders)}}\n`;
+  const res = await fetch(`${loop().url}/v1/tapconfigs`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc });
+  expect(res.status, await res.text()).toBeLessThan(300);
+}
+
 const prettyJson = (p: string, status = 500): string => JSON.stringify(encodeEnvoyTrace(tapCapture(p, status)), null, 2);
 
 describe('loopctl import', () => {
@@ -115,6 +121,29 @@ describe('loopctl import', () => {
     expect(run.stderr).toContain('importing 3/3 tap_3.json');
     expect(run.stderr.endsWith('\r\x1b[K')).toBe(true);
     expect(run.stdout).toBe('imported 3 traces from 3 files\n');
+  });
+
+  it('labels the captures with --tap-config and applies that TapConfig\'s redaction; NAME alone is in namespace default', async () => {
+    await applyTapConfig('gloo-loop', ['x-team-secret']);
+    const file = await write(`labelled-${Date.now()}/tap_1.json`, JSON.stringify(encodeEnvoyTrace(tapCapture('/l', 500, [['x-team-secret', 's3cret']]))));
+    const run = await loopctlImport(['--tap-config', 'gloo-loop', file]);
+    expect(run.error).toBeUndefined();
+    const stored = await loop().store.get(1);
+    expect(stored).toMatchObject({ tapConfig: 'default/gloo-loop' });
+    expect(stored?.request.headers).toContainEqual(['x-team-secret', '[REDACTED]']);
+  });
+
+  it('refuses a --tap-config the server does not have, naming the near one, before sending any file', async () => {
+    await applyTapConfig('gloo-loop', []);
+    const file = await write(`misspelt-${Date.now()}/tap_1.json`, prettyJson('/m'));
+    const run = await loopctlImport(['--tap-config', 'default/glooloop', file]);
+    expect(isLoopError(run.error, 'NOT_FOUND')).toBe(true);
+    expect((run.error as Error).message).toBe('--tap-config: the loop server has no TapConfig default/glooloop (did you mean "default/gloo-loop"?); nothing was imported');
+    expect(await storedPaths()).toEqual([]);
+
+    const shape = await loopctlImport(['--tap-config', 'a/b/c', file]);
+    expect(isLoopError(shape.error, 'BAD_REQUEST')).toBe(true);
+    expect((shape.error as Error).message).toBe('--tap-config: expected a TapConfig as NAMESPACE/NAME (or NAME in namespace default), got "a/b/c"');
   });
 
   it('stops with SERVER_UNREACHABLE when there is no server', async () => {

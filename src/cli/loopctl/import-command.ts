@@ -3,12 +3,15 @@
 // not at all; a bad file is reported and the others still import; the exit code says whether all did.
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
+import { didYouMean } from '../../core/did-you-mean.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
 import { TAP_FILE_FORMATS, type TapFileFormat, expandTapFileArgs, resolveFileFormat, tapFileUpload } from '../../loop/envoy-files/index.js';
 import { CommandExit, EXIT, fileReadError, formatCliError } from '../cli-support.js';
 import type { CliIo } from './commands.js';
 import { loopClientFor } from './global-options.js';
+import { tapConfigKey, type StoredTapConfig } from '../../tapconfig/tapconfig.js';
 import type { LoopClient } from './loop-client.js';
+import { parseTapConfigRef } from './tapconfig-ref.js';
 
 interface ImportOptions {
   format: TapFileFormat | 'auto';
@@ -27,7 +30,7 @@ export function registerImportCommand(program: Command, io: CliIo): void {
     .command('import <files...>')
     .description("import Envoy file_per_tap output (<prefix>_<trace_id>.json, .pb, .pb_length_delimited): files, directories or wildcards")
     .addOption(new Option('--format <format>', 'how to read the files; auto goes by extension').choices(['auto', ...TAP_FILE_FORMATS]).default('auto'))
-    .option('--tap-config <ns/name>', 'record the captures as matched by this TapConfig (its redaction rules apply)')
+    .option('--tap-config <ns/name>', 'record the captures as matched by this TapConfig, one the loop server has (its redaction rules apply); NAME alone is in namespace default')
     .option('--source <name>', 'source recorded on each capture (default: file:<file name>)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (args: string[], o: ImportOptions) => {
@@ -37,6 +40,7 @@ export function registerImportCommand(program: Command, io: CliIo): void {
 }
 
 async function runImport(client: LoopClient, args: string[], o: ImportOptions, io: CliIo): Promise<void> {
+  const tapConfig = o.tapConfig === undefined ? undefined : await knownTapConfig(client, o.tapConfig);
   const list = await expandTapFileArgs(args, o.format);
   const results: FileResult[] = [];
   const progress = createProgress(io, list.files.length);
@@ -54,7 +58,7 @@ async function runImport(client: LoopClient, args: string[], o: ImportOptions, i
     progress.show(i, file);
     try {
       const upload = tapFileUpload(file, await readTapFile(file), resolveFileFormat(file, o.format));
-      const query = new URLSearchParams({ source: o.source ?? `file:${baseName(file)}`, ...(o.tapConfig ? { tapConfig: o.tapConfig } : {}) });
+      const query = new URLSearchParams({ source: o.source ?? `file:${baseName(file)}`, ...(tapConfig ? { tapConfig } : {}) });
       const res = await client.request('POST', `/v1/taps?${query}`, { body: upload.body, contentType: upload.contentType });
       const { ids } = (await res.json()) as { stored: number; ids: number[] };
       results.push({ file, traces: ids.length, ids });
@@ -73,6 +77,27 @@ async function runImport(client: LoopClient, args: string[], o: ImportOptions, i
   progress.clear();
   printSummary(io, o.output, results, list.skipped);
   if (results.some((r) => 'error' in r)) throw new CommandExit(EXIT.FAILED);
+}
+
+/**
+ * `--tap-config` as the key of a TapConfig the server has. The server stores any label it is sent (a Gloo
+ * sink's may name a TapConfig it never saw), so a misspelt one would be stored as given and its TapConfig's
+ * redaction rules would not apply: refused here, before any file is sent.
+ */
+async function knownTapConfig(client: LoopClient, given: string): Promise<string> {
+  let ref;
+  try {
+    ref = parseTapConfigRef(given);
+  } catch (err) {
+    throw new LoopError('BAD_REQUEST', `--tap-config: ${messageOf(err)}`);
+  }
+  const key = `${ref.namespace}/${ref.name}`;
+  const { items } = await client.json<{ items: StoredTapConfig[] }>('GET', '/v1/tapconfigs');
+  const keys = items.map(tapConfigKey);
+  if (keys.includes(key)) return key;
+  throw new LoopError('NOT_FOUND', `--tap-config: the loop server has no TapConfig ${key}${didYouMean(key, keys)}; nothing was imported`, {
+    hint: keys.length > 0 ? `it has ${keys.join(', ')} (loopctl get tapconfigs); leave --tap-config out to import without one` : 'it has none: apply one first (loopctl apply -f tap.yaml), or leave --tap-config out',
+  });
 }
 
 async function readTapFile(file: string): Promise<Buffer> {
