@@ -44,6 +44,8 @@ function raw(port: string, pieces: string[]): Promise<string> {
   });
 }
 
+const withDateX = (headers: CaptureInput['response']['headers']): Array<[string, string]> => headers.map(([n, v]) => [n, n === 'Date' ? 'X' : v]);
+
 async function body(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -120,7 +122,8 @@ describe('withTap', () => {
     await raw(port, ['GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
     const c = got[0]!;
     expect(c.destination).toBe('payment:9091');
-    expect(c.response.headers).toEqual([[':status', '500'], ['Content-Type', 'text/plain'], ['Set-Cookie', '[REDACTED]'], ['Set-Cookie', '[REDACTED]']]);
+    // The head as it went out (Date added by Node), less hop-by-hop headers (Connection, Transfer-Encoding).
+    expect(withDateX(c.response.headers)).toEqual([[':status', '500'], ['Content-Type', 'text/plain'], ['Set-Cookie', '[REDACTED]'], ['Set-Cookie', '[REDACTED]'], ['Date', 'X']]);
     expect(c.response.body?.bytes.toString()).toBe('hello wörld bye');
     expect(c.downstream?.remote?.address).toBe('127.0.0.1');
 
@@ -132,7 +135,17 @@ describe('withTap', () => {
 
     const w = tapWith('true');
     await raw(await serve(withTap(HANDLERS['writeHead with a raw array after setHeader']!, w.tap)), ['GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
-    expect(w.got[0]!.response.headers).toEqual([[':status', '201'], ['x-early', 'yes'], ['Location', '/items/7'], ['X-Multi', 'a']]);
+    expect(withDateX(w.got[0]!.response.headers)).toEqual([[':status', '201'], ['x-early', 'yes'], ['Location', '/items/7'], ['X-Multi', 'a'], ['Date', 'X']]);
+
+    // Content-Length that Node worked out from end(data): a replay's response has it, so the original must too.
+    const e = tapWith('true');
+    const ended: RequestHandler = (_req, res) => {
+      res.statusCode = 500;
+      res.setHeader('content-type', 'text/plain');
+      res.end('boom');
+    };
+    await raw(await serve(withTap(ended, e.tap)), ['GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+    expect(withDateX(e.got[0]!.response.headers)).toEqual([[':status', '500'], ['content-type', 'text/plain'], ['Date', 'X'], ['Content-Length', '4']]);
   });
 
   it('does not touch requests no TapConfig can match', async () => {

@@ -17,6 +17,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { rawHeaderPairs, type ConnectionInfo, type HeaderList } from '../../capture/capture.js';
+import { withoutHopByHop } from '../gateway/proxy-headers.js';
 import { connectionOf, ReceivedRequestInfo } from './request-info.js';
 import type { Tap, TapExchange } from './tap-types.js';
 
@@ -143,15 +144,35 @@ function observe(req: IncomingMessage, res: ServerResponse, exchange: TapExchang
 }
 
 /**
- * The head as it went out, flat ([name, value, …], as the tap takes it): progressively set headers (merged by
- * Node with writeHead's), else writeHead's own.
+ * The head as it went out, flat ([name, value, …], as the tap takes it), without hop-by-hop headers, as our
+ * gateway and Envoy record a response. writeHead serializes the head at once (`_header`, what goes on the
+ * wire): that includes what Node adds itself (Date, Content-Length for `end(data)`), which a capture needs,
+ * or every replay diff would show Content-Length as added. Should a Node version not hold it there: the
+ * headers the handler set (merged by Node with writeHead's), else writeHead's own.
  */
 function sentHeaders(res: ServerResponse, given: unknown): string[] {
+  const head = (res as ServerResponse & { _header?: unknown })._header;
+  if (typeof head === 'string') return withoutHopByHop(headFields(head));
   // getRawHeaderNames (Node ≥ 15.13) keeps the case the handler used; @types/node 20 does not declare it.
   const names = (res as ServerResponse & { getRawHeaderNames(): string[] }).getRawHeaderNames();
   if (names.length === 0) return flatHeaders(given);
   const out: string[] = [];
   for (const name of names) pushFlat(out, name, res.getHeader(name));
+  return out;
+}
+
+/** The fields of a serialized response head (`HTTP/1.1 200 OK\r\nName: value\r\n…\r\n\r\n`), flat. */
+function headFields(head: string): string[] {
+  const out: string[] = [];
+  let at = head.indexOf('\r\n') + 2;
+  while (at > 1 && at < head.length) {
+    const eol = head.indexOf('\r\n', at);
+    if (eol === -1 || eol === at) break;
+    const colon = head.indexOf(':', at);
+    // Node writes `name: value`; trim only what it did not write.
+    if (colon !== -1 && colon < eol) out.push(head.slice(at, colon), head.charCodeAt(colon + 1) === 32 ? head.slice(colon + 2, eol) : head.slice(colon + 1, eol).trim());
+    at = eol + 2;
+  }
   return out;
 }
 
