@@ -54,6 +54,29 @@ describe('listLocalTargets on a fixture', () => {
   });
 });
 
+describe('listLocalTargets under commands that only mention squashctl', () => {
+  let proc: { root: string; remove(): Promise<void> };
+  beforeAll(async () => {
+    // `npx vitest run src/squash/targets src/squash/squashctl`: npm's process title is one argv entry
+    // ending in "squashctl", and npx runs vitest through `sh -c`. Neither is squashctl, so the service
+    // started under them is a target.
+    proc = await makeProcRoot([
+      { pid: 1, ppid: 0, cmdline: ['/sbin/init'], exe: '/nonexistent/init' },
+      { pid: 700, ppid: 1, cmdline: ['npm exec vitest run src/squash/targets src/squash/squashctl'], exe: '/usr/bin/node' },
+      { pid: 701, ppid: 700, cmdline: ['sh', '-c', "'vitest' run src/squash/targets src/squash/squashctl"], exe: '/usr/bin/dash' },
+      { pid: 702, ppid: 701, cmdline: ['node (vitest)'], exe: '/usr/bin/node' },
+      { pid: 703, ppid: 702, cmdline: ['/usr/bin/python3', 'app.py'], exe: '/usr/bin/python3.11' },
+      { pid: 800, ppid: 1, cmdline: ['tail', '-f', '/var/log/plank'], exe: '/nonexistent/tail' },
+    ]);
+  });
+  afterAll(() => proc.remove());
+
+  it('lists them and what they started', async () => {
+    const targets = await listLocalTargets({ procRoot: proc.root, passwdPath: join(proc.root, 'passwd'), selfPid: 1 });
+    expect(targets.map((t) => t.pid)).toEqual([700, 702, 703, 800]);
+  });
+});
+
 describe('listLocalTargets on this machine', () => {
   it('shows a real Python process with its runtime, and not ourselves', async () => {
     const child = spawn('/usr/bin/python3', ['-c', 'import time; time.sleep(3600)'], { stdio: 'ignore' });
@@ -86,6 +109,10 @@ describe('display helpers', () => {
     [['/usr/bin/planktonic'], false],
     [['node', '--enable-source-maps', '/opt/squash/dist/cli/plank/main.js'], true],
     [['node', 'server.js', '/x/cli/plank/main.js'], false],
+    [['nodejs', '/usr/local/bin/plank', '--pid', '3'], true],
+    [['npm exec vitest run src/squash/targets src/squash/squashctl'], false],
+    [['sh', '-c', "'vitest' run src/squash/squashctl"], false],
+    [['tail', '-f', '/var/log/plank'], false],
   ])('isOwnTool(%j) is %s', (cmdline, own) => {
     expect(isOwnTool(p(cmdline))).toBe(own);
   });

@@ -9,21 +9,31 @@ import { LoopError } from '../../core/errors.js';
 import { DEFAULT_PROC_ROOT, splitCmdline } from './proc-reader.js';
 
 const SQUASH_TOOLS = ['squashctl', 'plank'] as const;
+type SquashTool = (typeof SQUASH_TOOLS)[number];
+
+/** The interpreter our bins run under: their `#!/usr/bin/env node` line makes argv `node /usr/local/bin/plank …`. */
+const NODE = /^(?:node|nodejs)\d*$/;
 
 /**
- * Which of Squash's own programs a command line runs, whether as the installed bin or as
- * `node [node options] …/cli/plank/main.js`: argv[0], or the first argument that is not an option of
- * the interpreter.
+ * Which of Squash's own programs a command line runs: argv[0] (the installed bin), or, when argv[0] is
+ * node, its script: the first argument that is not a node option (`node [node options] …/cli/plank/main.js`,
+ * `node /usr/local/bin/plank`). Any other program's arguments are its data, not a program:
+ * `sh -c '… squashctl'` and `tail -f /var/log/plank` are not ours. Neither is an argv[0] with blanks:
+ * that is a process title, such as npm's `npm exec vitest run src/squash/squashctl`, not a path.
  */
-export function squashToolOf(cmdline: readonly string[]): (typeof SQUASH_TOOLS)[number] | undefined {
-  const script = cmdline.slice(1).find((arg) => !arg.startsWith('-'));
-  for (const arg of [cmdline[0], script]) {
-    if (arg === undefined) continue;
-    const name = /[\\/]cli[\\/]([a-z]+)[\\/]main\.[cm]?[jt]s$/.exec(arg)?.[1] ?? basename(arg);
-    const tool = SQUASH_TOOLS.find((t) => t === name);
-    if (tool) return tool;
-  }
-  return undefined;
+export function squashToolOf(cmdline: readonly string[]): SquashTool | undefined {
+  const [program, ...args] = cmdline;
+  if (program === undefined) return undefined;
+  const asProgram = /\s/.test(program) ? undefined : toolAt(program);
+  if (asProgram || !NODE.test(basename(program))) return asProgram;
+  const script = args.find((arg) => !arg.startsWith('-'));
+  return script === undefined ? undefined : toolAt(script);
+}
+
+/** The tool a path runs: a bin named after it, or its entry point in a build (`…/cli/plank/main.js`). */
+function toolAt(path: string): SquashTool | undefined {
+  const name = /[\\/]cli[\\/]([a-z]+)[\\/]main\.[cm]?[jt]s$/.exec(path)?.[1] ?? basename(path);
+  return SQUASH_TOOLS.find((t) => t === name);
 }
 
 /** A plank's command line (see squashToolOf). */
