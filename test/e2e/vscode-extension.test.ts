@@ -49,7 +49,16 @@ interface FakeVscode {
 
 const NOTIFICATION = 15; // vscode.ProgressLocation.Notification
 
-function fakeVscode(options: { settings: Record<string, unknown>; pickers: Picker[]; startDebugging?: boolean; cancelProgress?: boolean }): FakeVscode {
+const EXAMPLES_FOLDER: WorkspaceFolder = { name: 'examples', index: 0 };
+
+function fakeVscode(options: {
+  settings: Record<string, unknown>;
+  pickers: Picker[];
+  startDebugging?: boolean;
+  cancelProgress?: boolean;
+  /** The open workspace folders; default one (examples). Empty: no folder open. */
+  folders?: WorkspaceFolder[];
+}): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const terminateListeners = new Set<(session: DebugSession) => unknown>();
   const fake: Omit<FakeVscode, 'api'> = {
@@ -68,7 +77,7 @@ function fakeVscode(options: { settings: Record<string, unknown>; pickers: Picke
       return Promise.all([...terminateListeners].map((l) => l(session)));
     },
   };
-  const folder: WorkspaceFolder = { name: 'examples', index: 0 };
+  const folders = options.folders ?? [EXAMPLES_FOLDER];
   const api: VscodeApi = {
     ProgressLocation: { Notification: NOTIFICATION },
     window: {
@@ -77,6 +86,13 @@ function fakeVscode(options: { settings: Record<string, unknown>; pickers: Picke
         const picker = options.pickers[fake.picks.length - 1];
         if (!picker) throw new Error(`unexpected quick pick #${fake.picks.length}: ${pickOptions?.placeHolder}`);
         return picker(items, pickOptions) as T | undefined;
+      },
+      async showWorkspaceFolderPick(pickOptions) {
+        const items = folders.map((f) => ({ label: f.name, folder: f }));
+        fake.picks.push({ items, options: pickOptions });
+        const picker = options.pickers[fake.picks.length - 1];
+        if (!picker) throw new Error(`unexpected workspace folder pick #${fake.picks.length}`);
+        return (picker(items, pickOptions) as (typeof items)[number] | undefined)?.folder;
       },
       async withProgress(progressOptions, task) {
         const record = { title: progressOptions.title, location: progressOptions.location, cancellable: progressOptions.cancellable, messages: [] as string[] };
@@ -106,6 +122,11 @@ function fakeVscode(options: { settings: Record<string, unknown>; pickers: Picke
     },
     debug: {
       async startDebugging(f, configuration) {
+        // What VS Code does before any debug extension sees the configuration: resolve its variables.
+        if (!f && JSON.stringify(configuration).includes('${workspaceFolder}')) {
+          fake.errors.push('Variable ${workspaceFolder} can not be resolved. Please open a folder.');
+          return false;
+        }
         fake.started.push({ folder: f, configuration });
         return options.startDebugging ?? true;
       },
@@ -115,7 +136,7 @@ function fakeVscode(options: { settings: Record<string, unknown>; pickers: Picke
       },
     },
     workspace: {
-      workspaceFolders: [folder],
+      workspaceFolders: folders.length > 0 ? folders : undefined,
       getConfiguration: (section) => ({
         get: <T>(key: string, defaultValue: T): T => (section === 'squash' && key in options.settings ? (options.settings[key] as T) : defaultValue),
       }),
@@ -335,6 +356,61 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     expect(await planks()).toEqual([]);
     expect(await pay(s, 100)).toEqual({ amount: 100, fee: 1 });
   }, 60_000);
+});
+
+describe('Squash: Debug Pod and the workspace folders (real squashctl)', () => {
+  it('with no folder open, hands VS Code a configuration it can resolve (no ${workspaceFolder}) and the session starts', async () => {
+    const s = await sample('node');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem], folders: [] });
+    activate(fake);
+    const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+    expect(fake.errors).toEqual([]);
+    expect(outcome.status).toBe('started');
+    const [started] = fake.started;
+    expect(started!.folder).toBeUndefined();
+    expect(JSON.stringify(started!.configuration)).not.toContain('${workspaceFolder}');
+    expect(started!.configuration).toMatchObject({ type: 'node', request: 'attach', address: '127.0.0.1', port: expect.any(Number) });
+    await endSessionAndCheck(fake, started!.configuration, s);
+  }, 60_000);
+
+  it('in a multi-root workspace asks which folder the session belongs to; Escape there attaches nothing', async () => {
+    const s = await sample('node');
+    const folders: WorkspaceFolder[] = [EXAMPLES_FOLDER, { name: 'node-service', index: 1 }];
+    const escape: Picker = () => undefined;
+    const cancelled = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem, escape], folders });
+    activate(cancelled);
+    expect(await cancelled.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'cancelled' });
+    expect(cancelled.picks[3]!.items.map((i) => i.label)).toEqual(['examples', 'node-service']);
+    expect(await planks()).toEqual([]);
+
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem, choose((i) => i.label === 'node-service')], folders });
+    activate(fake);
+    const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
+    expect(outcome.status).toBe('started');
+    expect(fake.started.map((x) => x.folder)).toEqual([{ name: 'node-service', index: 1 }]);
+    await endSessionAndCheck(fake, fake.started[0]!.configuration, s);
+  }, 60_000);
+
+  it("with no folder open, a cppdbg configuration's cwd is the program's directory (cpptools needs one)", async () => {
+    const squashctl: SquashctlClient = {
+      localTargets: async () => [{ pid: 7, command: './server', runtime: 'c', user: 'root' }],
+      kubeNamespaces: async () => [],
+      kubePods: async () => [],
+      kubeContainers: async () => [],
+      attach: async () => ({
+        output: {
+          version: 1,
+          endpoint: { runtime: 'c', debugger: 'gdb', protocol: 'gdb-remote', host: '127.0.0.1', port: 40000, pid: 7 },
+          vscode: { name: 'Squash: c pid 7', type: 'cppdbg', request: 'launch', program: '/srv/app/server', cwd: '${workspaceFolder}', MIMode: 'gdb', miDebuggerServerAddress: '127.0.0.1:40000' },
+        },
+        release: async () => 'ended',
+      }),
+    };
+    const fake = fakeVscode({ settings: {}, pickers: [thisMachine, firstItem, firstItem], folders: [] });
+    const outcome = await debugPod({ api: fake.api, squashctl, sessions: createAttachSessions() });
+    expect(outcome.status).toBe('started');
+    expect(fake.started[0]!.configuration).toMatchObject({ type: 'cppdbg', program: '/srv/app/server', cwd: '/srv/app', miDebuggerServerAddress: '127.0.0.1:40000' });
+  });
 });
 
 describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () => {

@@ -1,11 +1,12 @@
 // "Squash: Debug Pod": the tutorial's flow as quick picks. Platform → (Kubernetes: namespace → pod →
-// container) or (this machine: process) → debugger → squashctl attaches (with a progress notification that
+// container) or (this machine: process) → debugger → (several workspace folders: which) → squashctl attaches (with a progress notification that
 // can cancel it) → VS Code starts debugging with the configuration squashctl printed for the runtime.
 import type { AttachSessions } from './attach-sessions.js';
 import { debuggerItems } from './debugger-picks.js';
 import type { AttachTarget, Attachment, SquashctlClient } from './squashctl-client.js';
 import { SquashctlError } from './squashctl-output.js';
 import type { DebugConfiguration, QuickPickItem, VscodeApi } from './vscode-api.js';
+import { chooseFolder, withoutWorkspaceFolder } from './workspace-folder.js';
 
 export interface DebugPodDeps {
   api: VscodeApi;
@@ -80,6 +81,9 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
 
   const debuggerChoice = await api.window.showQuickPick(debuggerItems(runtime, { offerDetect: platform === 'kube' || runtime === undefined }), { placeHolder: 'Debugger', ignoreFocusOut: true });
   if (!debuggerChoice) return cancelled;
+  // Asked before attaching, so that Escape here costs nothing.
+  const folder = await chooseFolder(api);
+  if (folder === 'cancelled') return cancelled;
 
   const where = target.platform === 'local' ? `process ${target.pid}` : `${target.namespace}/${target.pod}/${target.container}`;
   const attachment = await api.window.withProgress(
@@ -97,8 +101,7 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
   );
   if (!attachment) return cancelled;
 
-  const configuration = sessions.track(attachment.output.vscode, attachment);
-  const folder = api.workspace.workspaceFolders?.[0];
+  const configuration = sessions.track(folder ? attachment.output.vscode : withoutWorkspaceFolder(attachment.output.vscode), attachment);
   let started = false;
   try {
     started = await api.debug.startDebugging(folder, configuration);

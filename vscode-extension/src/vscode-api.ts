@@ -37,6 +37,11 @@ export interface ProgressOptions {
   cancellable?: boolean;
 }
 
+export interface WorkspaceFolderPickOptions {
+  placeHolder?: string;
+  ignoreFocusOut?: boolean;
+}
+
 export interface WorkspaceFolder {
   readonly name: string;
   readonly index: number;
@@ -68,6 +73,7 @@ export interface VscodeApi {
   readonly window: {
     showQuickPick<T extends QuickPickItem>(items: readonly T[], options?: QuickPickOptions): PromiseLike<T | undefined>;
     withProgress<R>(options: ProgressOptions, task: (progress: Progress, token: CancellationToken) => PromiseLike<R>): PromiseLike<R>;
+    showWorkspaceFolderPick(options?: WorkspaceFolderPickOptions): PromiseLike<WorkspaceFolder | undefined>;
     showErrorMessage(message: string): PromiseLike<unknown>;
     showInformationMessage(message: string): PromiseLike<unknown>;
   };
