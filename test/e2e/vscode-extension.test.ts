@@ -6,7 +6,7 @@
 // hint, the Kubernetes flow's picks, and the packaged .vsix (its manifest and its bundle loading under `require`).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,6 +58,8 @@ function fakeVscode(options: {
   cancelProgress?: boolean;
   /** The open workspace folders; default one (examples). Empty: no folder open. */
   folders?: WorkspaceFolder[];
+  /** Debug types the installed extensions contribute; default all five squashctl configures. */
+  debugTypes?: string[];
 }): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const terminateListeners = new Set<(session: DebugSession) => unknown>();
@@ -140,6 +142,9 @@ function fakeVscode(options: {
       getConfiguration: (section) => ({
         get: <T>(key: string, defaultValue: T): T => (section === 'squash' && key in options.settings ? (options.settings[key] as T) : defaultValue),
       }),
+    },
+    extensions: {
+      all: (options.debugTypes ?? ['go', 'node', 'debugpy', 'cppdbg', 'java']).map((type) => ({ id: `test.${type}`, packageJSON: { contributes: { debuggers: [{ type, label: type }] } } })),
     },
     commands: {
       registerCommand(command, callback) {
@@ -337,14 +342,25 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: 'Squash: squashctl was not found at "/nonexistent/squashctl" (hint: install squashctl, or set squash.squashctlPath to its full path)' });
   });
 
-  it('lets go of the target when VS Code cannot start the session (no extension for the debug type)', async () => {
+  it("lets go of the target when VS Code does not start the session, and does not blame a missing extension for the built-in node debugger", async () => {
     const s = await sample('node');
     const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem], startDebugging: false });
     activate(fake);
     const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
-    expect(outcome).toMatchObject({ status: 'failed', message: expect.stringContaining('did not start the "node" debug session') });
+    expect(outcome).toEqual({ status: 'failed', message: `Squash: VS Code did not start the "node" debug session (VS Code's own message says why); the debugger was let go` });
     expect(await planks()).toEqual([]);
     expect(await pay(s, 100)).toEqual({ amount: 100, fee: 1 });
+  }, 60_000);
+
+  it('says which extension to install when the debug type has none, before any plank attaches', async () => {
+    const s = await sample('python');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem], debugTypes: ['go', 'node', 'cppdbg', 'java'] });
+    activate(fake);
+    const message = 'Squash: VS Code has no "debugpy" debugger: the Python Debugger extension (ms-python.debugpy) is not installed (hint: install ms-python.debugpy from the Extensions view, then run Squash: Debug Pod again)';
+    expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message });
+    expect(fake.errors).toEqual([message]);
+    expect(fake.progress).toEqual([]);
+    expect((await readdir(stateDir)).filter((f) => f.startsWith('plank-'))).toEqual([]);
   }, 60_000);
 
   it('cancelling the progress notification interrupts squashctl and starts nothing', async () => {
@@ -451,6 +467,25 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     expect(await sessions.sessionEnded({ id: 'x', name: started.name, configuration: started })).toBe('ended');
     expect(released).toBe(1);
     expect(sessions.sessionEnded({ id: 'x', name: started.name, configuration: started })).toBeUndefined();
+  });
+
+  it('"detect" on Kubernetes: when the detected runtime\'s debug extension is missing, lets go of the target and says which to install', async () => {
+    let released = 0;
+    const squashctl: SquashctlClient = {
+      localTargets: async () => [],
+      kubeNamespaces: async () => ['default'],
+      kubePods: async () => ['payment-5c8b'],
+      kubeContainers: async () => ['payment'],
+      attach: async () => ({
+        output: { version: 1, endpoint: { runtime: 'go', debugger: 'dlv', protocol: 'dlv', host: '127.0.0.1', port: 40000, pid: 7 }, vscode: { name: 'Squash: go pid 7', type: 'go', request: 'attach', host: '127.0.0.1', port: 40000 } },
+        release: async () => (released++, 'ended'),
+      }),
+    };
+    const fake = fakeVscode({ settings: {}, pickers: [choose((i) => i.label === 'Kubernetes'), firstItem, firstItem, choose((i) => i.label === 'detect')], debugTypes: ['node'] });
+    const outcome = await debugPod({ api: fake.api, squashctl, sessions: createAttachSessions() });
+    expect(outcome).toEqual({ status: 'failed', message: expect.stringContaining('the Go extension (golang.go) is not installed') });
+    expect(released).toBe(1);
+    expect(fake.started).toEqual([]);
   });
 
   it('with the real squashctl and the Kubernetes API stand-in: lists namespaces, pods and containers, attaches through a plank pod, and ending the session deletes it', async () => {

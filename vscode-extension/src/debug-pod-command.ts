@@ -1,8 +1,10 @@
 // "Squash: Debug Pod": the tutorial's flow as quick picks. Platform → (Kubernetes: namespace → pod →
-// container) or (this machine: process) → debugger → (several workspace folders: which) → squashctl attaches (with a progress notification that
-// can cancel it) → VS Code starts debugging with the configuration squashctl printed for the runtime.
+// container) or (this machine: process) → debugger → (several workspace folders: which) → squashctl
+// attaches (with a progress notification that can cancel it) → VS Code starts debugging with the
+// configuration squashctl printed for the runtime.
 import type { AttachSessions } from './attach-sessions.js';
-import { debuggerItems } from './debugger-picks.js';
+import { missingDebugExtension } from './debug-extensions.js';
+import { debuggerItems, DEBUGGERS } from './debugger-picks.js';
 import type { AttachTarget, Attachment, SquashctlClient } from './squashctl-client.js';
 import { SquashctlError } from './squashctl-output.js';
 import type { DebugConfiguration, QuickPickItem, VscodeApi } from './vscode-api.js';
@@ -81,6 +83,9 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
 
   const debuggerChoice = await api.window.showQuickPick(debuggerItems(runtime, { offerDetect: platform === 'kube' || runtime === undefined }), { placeHolder: 'Debugger', ignoreFocusOut: true });
   if (!debuggerChoice) return cancelled;
+  const debugType = DEBUGGERS.find((d) => d.name === debuggerChoice.debugger)?.debugType;
+  const missingBefore = debugType && missingDebugExtension(api, debugType);
+  if (missingBefore) throw missingBefore;
   // Asked before attaching, so that Escape here costs nothing.
   const folder = await chooseFolder(api);
   if (folder === 'cancelled') return cancelled;
@@ -104,15 +109,14 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
   const configuration = sessions.track(folder ? attachment.output.vscode : withoutWorkspaceFolder(attachment.output.vscode), attachment);
   let started = false;
   try {
+    // "detect" on Kubernetes: the type is known only now.
+    const missing = missingDebugExtension(api, configuration.type);
+    if (missing) throw missing;
     started = await api.debug.startDebugging(folder, configuration);
   } finally {
     if (!started) await sessions.release(configuration);
   }
-  if (!started) {
-    throw new SquashctlError('SQUASHCTL_FAILED', `VS Code did not start the "${configuration.type}" debug session; the debugger was let go`, {
-      hint: `install the VS Code extension that provides the "${configuration.type}" debug type`,
-    });
-  }
+  if (!started) throw new SquashctlError('SQUASHCTL_FAILED', `VS Code did not start the "${configuration.type}" debug session (VS Code's own message says why); the debugger was let go`);
   return { status: 'started', configuration, attachment };
 }
 

@@ -8,13 +8,13 @@ export interface DebuggerItem extends QuickPickItem {
   debugger: string | undefined;
 }
 
-/** squashctl's debuggers and the runtimes each serves (squashctl `--debugger` values). */
-export const DEBUGGERS: readonly { name: string; runtime: string; label: string }[] = [
-  { name: 'dlv', runtime: 'go', label: 'Delve (Go)' },
-  { name: 'nodejs', runtime: 'node', label: 'Node inspector' },
-  { name: 'python', runtime: 'python', label: 'debugpy (Python)' },
-  { name: 'java', runtime: 'java', label: 'JDWP (Java)' },
-  { name: 'gdb', runtime: 'c', label: 'gdbserver (native code)' },
+/** squashctl's debuggers (`--debugger` values), the runtimes each serves and the VS Code debug type squashctl configures for it. */
+export const DEBUGGERS: readonly { name: string; runtime: string; label: string; debugType: string }[] = [
+  { name: 'dlv', runtime: 'go', label: 'Delve (Go)', debugType: 'go' },
+  { name: 'nodejs', runtime: 'node', label: 'Node inspector', debugType: 'node' },
+  { name: 'python', runtime: 'python', label: 'debugpy (Python)', debugType: 'debugpy' },
+  { name: 'java', runtime: 'java', label: 'JDWP (Java)', debugType: 'java' },
+  { name: 'gdb', runtime: 'c', label: 'gdbserver (native code)', debugType: 'cppdbg' },
 ];
 
 export function debuggerItems(runtime: string | undefined, options: { offerDetect: boolean }): DebuggerItem[] {

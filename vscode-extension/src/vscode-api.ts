@@ -85,6 +85,9 @@ export interface VscodeApi {
     readonly workspaceFolders: readonly WorkspaceFolder[] | undefined;
     getConfiguration(section: string): WorkspaceConfiguration;
   };
+  readonly extensions: {
+    readonly all: readonly { readonly id: string; readonly packageJSON: unknown }[];
+  };
   readonly commands: {
     registerCommand(command: string, callback: (...args: unknown[]) => unknown): Disposable;
   };
