@@ -6,7 +6,7 @@
 // hint, the Kubernetes flow's picks, and the packaged .vsix (its manifest and its bundle loading under `require`).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -341,6 +341,29 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     activate(fake);
     expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: 'Squash: squashctl was not found at "/nonexistent/squashctl" (hint: install squashctl, or set squash.squashctlPath to its full path)' });
   });
+
+  it('says squash.squashctlPath names something that cannot be run (not executable, a directory), and how to fix it', async () => {
+    const notExecutable = path.join(stateDir, 'squashctl');
+    await writeFile(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
+    for (const squashctlPath of [notExecutable, stateDir]) {
+      const fake = fakeVscode({ settings: { squashctlPath }, pickers: [thisMachine] });
+      activate(fake);
+      expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({
+        status: 'failed',
+        message: `Squash: "${squashctlPath}" cannot be run (permission denied): it is not an executable file (hint: set squash.squashctlPath to the squashctl executable, or make it executable (chmod +x))`,
+      });
+    }
+  });
+
+  it('expands a leading ~ in squash.squashctlPath and squash.kubeconfig (no shell does it)', async () => {
+    const home = path.join(stateDir, 'home');
+    await mkdir(path.join(home, 'bin'), { recursive: true });
+    await symlink(SQUASHCTL, path.join(home, 'bin/squashctl'));
+    const fake = fakeVscode({ settings: { squashctlPath: '~/bin/squashctl', kubeconfig: '~/.kube/staging' }, pickers: [choose((i) => i.label === 'Kubernetes')] });
+    extensions.push(activateWith(fake.api, fake.context, { env: { ...squashctlEnv(), HOME: home } }));
+    // squashctl ran (found under ~) and was handed the expanded kubeconfig path, which it reports missing.
+    expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: expect.stringContaining(`--kubeconfig: ${home}/.kube/staging does not exist`) });
+  }, 30_000);
 
   it("lets go of the target when VS Code does not start the session, and does not blame a missing extension for the built-in node debugger", async () => {
     const s = await sample('node');

@@ -3,6 +3,7 @@
 // running (it holds the port-forward), so whichever process is still there is what `release` ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseJsonArray, parseMachineOutput, parseSquashctlError, SquashctlError, type LocalTarget, type MachineOutput, type PlankListing } from './squashctl-output.js';
 
@@ -57,12 +58,15 @@ export interface KubePodListing {
 }
 
 export function createSquashctlClient(options: SquashctlClientOptions): SquashctlClient {
-  const { settings } = options;
   const env = options.env ?? process.env;
   const graceMs = options.graceMs ?? 10_000;
+  // No shell runs squashctl, so a leading ~ in the paths (as one writes them in settings.json) is expanded here.
+  const home = env.HOME ?? homedir();
+  const settings = { ...options.settings, path: expandHome(options.settings.path, home), kubeconfig: expandHome(options.settings.kubeconfig, home) };
+  const executable = settings.path;
 
   const start = (args: readonly string[]): { child: ChildProcess; exited: Promise<void>; failed: Promise<never>; stderr(): string } => {
-    const child = spawn(settings.path, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     // 'exit', not 'close': a plank squashctl started may hold an inherited pipe open after squashctl is gone.
@@ -71,8 +75,13 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
       child.once('error', (err: NodeJS.ErrnoException) => {
         reject(
           err.code === 'ENOENT'
-            ? new SquashctlError('SQUASHCTL_NOT_FOUND', `squashctl was not found at "${settings.path}"`, { hint: 'install squashctl, or set squash.squashctlPath to its full path', cause: err })
-            : new SquashctlError('SQUASHCTL_FAILED', `cannot run ${settings.path}: ${err.message}`, { cause: err }),
+            ? new SquashctlError('SQUASHCTL_NOT_FOUND', `squashctl was not found at "${executable}"`, { hint: 'install squashctl, or set squash.squashctlPath to its full path', cause: err })
+            : err.code === 'EACCES'
+              ? new SquashctlError('SQUASHCTL_NOT_FOUND', `"${executable}" cannot be run (permission denied): it is not an executable file`, {
+                  hint: 'set squash.squashctlPath to the squashctl executable, or make it executable (chmod +x)',
+                  cause: err,
+                })
+              : new SquashctlError('SQUASHCTL_FAILED', `cannot run ${executable}: ${err.message}`, { cause: err }),
         );
       }),
     );
@@ -169,6 +178,11 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
     };
     return { output, release: () => (released ??= release()) };
   }
+}
+
+/** `~` or `~/…` → under `home`; anything else unchanged. */
+export function expandHome(path: string, home: string): string {
+  return path === '~' || path.startsWith('~/') ? home + path.slice(1) : path;
 }
 
 function kubeconfigArgs(settings: SquashctlSettings): string[] {
