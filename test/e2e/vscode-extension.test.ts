@@ -14,10 +14,10 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
 import { connectDap, type DapConnection } from '../../src/squash/debuggers/dap-client.js';
-import { activateWith, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
+import { activateWith, checkExtraArgs, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
 import { createAttachSessions } from '../../vscode-extension/src/attach-sessions.js';
 import { debugPod, type DebugPodOutcome } from '../../vscode-extension/src/debug-pod-command.js';
-import type { Attachment, AttachRequest, SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
+import { attachArgs, type Attachment, type AttachRequest, type SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
 import type { DebugConfiguration, DebugSession, QuickPickItem, QuickPickOptions, VscodeApi, WorkspaceFolder } from '../../vscode-extension/src/vscode-api.js';
 import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-helper.js';
 import { startPodApiStandIn } from '../../src/squash/kube/pod-api-stand-in.test-helper.js';
@@ -557,6 +557,32 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('squash.extraArgs', () => {
+  const hint = ' (hint: edit squash.extraArgs in the settings, e.g. ["--ttl", "30m"])';
+  it.each([
+    [['--ttl 30m'], 'Squash: squash.extraArgs: "--ttl 30m" is one argument; write each as its own item: "--ttl", "30m"'],
+    ['--ttl 30m', 'Squash: squash.extraArgs: "--ttl 30m" is not an array of strings'],
+    [['--ttl', 30], 'Squash: squash.extraArgs: ["--ttl",30] is not an array of strings'],
+    [['--pid', '1'], 'Squash: squash.extraArgs: --pid is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
+    [['--debugger=gdb'], 'Squash: squash.extraArgs: --debugger is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
+    [['--help'], 'Squash: squash.extraArgs: --help is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
+  ])('%j is refused before any quick pick, naming the setting and the fix', async (extraArgs, message) => {
+    const fake = fakeVscode({ settings: { extraArgs }, pickers: [] });
+    activate(fake);
+    expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: message + hint });
+    expect(fake.errors).toEqual([message + hint]);
+    expect(fake.picks).toEqual([]);
+  });
+
+  it('passes each item as one argument, untouched by any shell (quotes, $(), ;, spaces in a value)', () => {
+    const extraArgs = ['--ttl', '30m', '--program=/my dir/$(touch x); rm -rf "y"'];
+    expect(checkExtraArgs(extraArgs)).toEqual(extraArgs);
+    expect(attachArgs({ target: { platform: 'local', pid: 7 }, debugger: 'gdb' }, { path: 'squashctl', kubeconfig: '', extraArgs })).toEqual([
+      '--pid', '7', '--debugger', 'gdb', '--ttl', '30m', '--program=/my dir/$(touch x); rm -rf "y"', '--machine',
+    ]);
+  });
 });
 
 describe('the packaged extension', () => {

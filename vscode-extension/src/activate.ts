@@ -1,8 +1,9 @@
 // Wires the command and the session-end cleanup into whatever `vscode`-shaped API it is given (the real
 // module in extension.ts, a stand-in in tests). Settings are read each time the command runs.
 import { createAttachSessions, type AttachSessions } from './attach-sessions.js';
-import { debugPod, type DebugPodOutcome } from './debug-pod-command.js';
+import { debugPod, reportFailure, type DebugPodOutcome } from './debug-pod-command.js';
 import { createSquashctlClient, type SquashctlSettings } from './squashctl-client.js';
+import { SquashctlError } from './squashctl-output.js';
 import type { ExtensionContext, VscodeApi } from './vscode-api.js';
 
 export const DEBUG_POD_COMMAND = 'squash.debugPod';
@@ -19,21 +20,45 @@ export interface SquashExtension {
   dispose(): Promise<void>;
 }
 
+/** The settings; throws a SquashctlError (code SETTINGS_INVALID) naming the setting when one cannot be used. */
 export function readSettings(api: VscodeApi): SquashctlSettings {
   const config = api.workspace.getConfiguration('squash');
-  const extraArgs = config.get<unknown>('extraArgs', []);
   return {
     path: config.get<string>('squashctlPath', 'squashctl') || 'squashctl',
     kubeconfig: config.get<string>('kubeconfig', ''),
-    extraArgs: Array.isArray(extraArgs) ? extraArgs.map(String) : [],
+    extraArgs: checkExtraArgs(config.get<unknown>('extraArgs', [])),
   };
+}
+
+/** What Squash: Debug Pod passes itself (from the picks and the other settings), or what would break `--machine`. */
+const OWN_FLAGS = new Set(['--pid', '--container', '--debugger', '--platform', '--namespace', '--pod', '--kubeconfig', '--machine', '--write', '--ide', '--workspace', '--help', '-h', '--version', '-V']);
+
+/**
+ * squash.extraArgs as squashctl's argv. No shell ever sees them (each item is one argument, passed as is),
+ * so an item such as "--ttl 30m" is one unknown option to squashctl: refused here with the fix.
+ */
+export function checkExtraArgs(value: unknown): string[] {
+  const invalid = (message: string): SquashctlError => new SquashctlError('SETTINGS_INVALID', `squash.extraArgs: ${message}`, { hint: 'edit squash.extraArgs in the settings, e.g. ["--ttl", "30m"]' });
+  if (!Array.isArray(value) || value.some((a) => typeof a !== 'string')) throw invalid(`${JSON.stringify(value)} is not an array of strings`);
+  for (const arg of value as string[]) {
+    if (/^-[^\s=]*\s/.test(arg)) throw invalid(`"${arg}" is one argument; write each as its own item: ${arg.trim().split(/\s+/).map((a) => JSON.stringify(a)).join(', ')}`);
+    const flag = arg.split('=')[0]!;
+    if (OWN_FLAGS.has(flag)) throw invalid(`${flag} is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it`);
+  }
+  return value as string[];
 }
 
 export function activateWith(api: VscodeApi, context: ExtensionContext, options: ActivateOptions = {}): SquashExtension {
   const sessions = createAttachSessions();
   context.subscriptions.push(
-    api.commands.registerCommand(DEBUG_POD_COMMAND, (): Promise<DebugPodOutcome> => {
-      const squashctl = createSquashctlClient({ settings: readSettings(api), ...(options.env ? { env: options.env } : {}), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
+    api.commands.registerCommand(DEBUG_POD_COMMAND, async (): Promise<DebugPodOutcome> => {
+      let settings: SquashctlSettings;
+      try {
+        settings = readSettings(api);
+      } catch (err) {
+        return reportFailure(api, err);
+      }
+      const squashctl = createSquashctlClient({ settings, ...(options.env ? { env: options.env } : {}), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
       return debugPod({ api, squashctl, sessions });
     }),
     // The returned promise is ignored by VS Code; tests await it to know the plank is gone.

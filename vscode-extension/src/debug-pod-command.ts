@@ -29,10 +29,15 @@ export async function debugPod(deps: DebugPodDeps): Promise<DebugPodOutcome> {
   try {
     return await runFlow(deps);
   } catch (err) {
-    const message = describe(err);
-    void api.window.showErrorMessage(message);
-    return { status: 'failed', message };
+    return reportFailure(api, err);
   }
+}
+
+/** Shows `err` to the user and returns it as the command's outcome. */
+export function reportFailure(api: VscodeApi, err: unknown): DebugPodOutcome {
+  const message = describe(err);
+  void api.window.showErrorMessage(message);
+  return { status: 'failed', message };
 }
 
 async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<DebugPodOutcome> {

@@ -27,7 +27,7 @@ export interface PlankListing {
 
 /** A failed squashctl run: its message and hint, ready to show; `code` is stable for callers to branch on. */
 export class SquashctlError extends Error {
-  readonly code: 'SQUASHCTL_FAILED' | 'SQUASHCTL_NOT_FOUND' | 'SQUASHCTL_OUTPUT_INVALID' | 'SQUASHCTL_UNSUPPORTED' | 'DEBUG_EXTENSION_MISSING';
+  readonly code: 'SQUASHCTL_FAILED' | 'SQUASHCTL_NOT_FOUND' | 'SQUASHCTL_OUTPUT_INVALID' | 'SQUASHCTL_UNSUPPORTED' | 'DEBUG_EXTENSION_MISSING' | 'SETTINGS_INVALID';
   readonly hint: string | undefined;
 
   constructor(code: SquashctlError['code'], message: string, options: { hint?: string; cause?: unknown } = {}) {
