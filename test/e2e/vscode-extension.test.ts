@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
 import { connectDap, type DapConnection } from '../../src/squash/debuggers/dap-client.js';
 import { activateWith, checkExtraArgs, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
@@ -60,6 +61,8 @@ function fakeVscode(options: {
   folders?: WorkspaceFolder[];
   /** Debug types the installed extensions contribute; default all five squashctl configures. */
   debugTypes?: string[];
+  /** When the user presses Escape on an escapeWhileLoading pick; default at once. */
+  escapeAfter?: Promise<unknown>;
 }): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const terminateListeners = new Set<(session: DebugSession) => unknown>();
@@ -83,7 +86,14 @@ function fakeVscode(options: {
   const api: VscodeApi = {
     ProgressLocation: { Notification: NOTIFICATION },
     window: {
-      async showQuickPick<T extends QuickPickItem>(items: readonly T[], pickOptions?: QuickPickOptions) {
+      async showQuickPick<T extends QuickPickItem>(loading: readonly T[] | PromiseLike<readonly T[]>, pickOptions?: QuickPickOptions) {
+        // Escape while the items load: VS Code shows the pick (busy) at once and resolves undefined.
+        if (options.pickers[fake.picks.length] === escapeWhileLoading) {
+          fake.picks.push({ items: [], options: pickOptions });
+          await options.escapeAfter;
+          return undefined;
+        }
+        const items = await loading; // VS Code rejects the pick when its items reject
         fake.picks.push({ items, options: pickOptions });
         const picker = options.pickers[fake.picks.length - 1];
         if (!picker) throw new Error(`unexpected quick pick #${fake.picks.length}: ${pickOptions?.placeHolder}`);
@@ -165,6 +175,8 @@ const choose = (match: (item: QuickPickItem & Record<string, unknown>) => boolea
 const thisMachine = choose((i) => i.label === 'This machine');
 const processOf = (sample: RunningSample): Picker => choose((i) => (i.value as { pid?: number } | undefined)?.pid === sample.pid);
 const firstItem: Picker = (items) => items[0];
+/** Escape pressed while the quick pick is still busy loading its items. */
+const escapeWhileLoading: Picker = () => undefined;
 
 /** VS Code substitutes ${workspaceFolder} before the debugger sees the configuration. */
 function resolveVariables(configuration: DebugConfiguration, workspaceFolder: string): DebugConfiguration {
@@ -210,6 +222,17 @@ async function planks(): Promise<{ pid: number; endpoint: { port: number } }[]> 
   const r = await runCli(SQUASHCTL, ['list', '-o', 'json'], { env: { SQUASH_STATE_DIR: stateDir } });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as { pid: number; endpoint: { port: number } }[];
+}
+
+/** Processes whose command line mentions `needle` (the squashctl runs the extension started with that argument). */
+async function squashctlRunsWith(needle: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(needle)) found.push(Number(entry));
+  }
+  return found;
 }
 
 function isRunning(pid: number): boolean {
@@ -510,6 +533,29 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     expect(released).toBe(1);
     expect(fake.started).toEqual([]);
   });
+
+  it('opens the namespace pick while squashctl is still listing (an API server that does not answer), and Escape there stops squashctl', async () => {
+    // An API server that accepts connections and never answers: squashctl waits on it (no listing timeout).
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const kubeconfig = path.join(stateDir, 'silent-kubeconfig');
+    await writeFile(kubeconfig, standInKubeconfig(`https://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+    try {
+      // Escape once squashctl reached the silent server, with the pick open and busy.
+      const listing = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+      const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL, kubeconfig }, pickers: [choose((i) => i.label === 'Kubernetes'), escapeWhileLoading], escapeAfter: listing });
+      activate(fake);
+      expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'cancelled' });
+      expect(fake.picks.map((p) => p.options?.placeHolder)).toEqual(['Where does the process run?', 'Namespace']);
+      expect(fake.errors).toEqual([]);
+      // Escape ended squashctl.
+      await vi.waitFor(async () => expect(await squashctlRunsWith(kubeconfig)).toEqual([]), { timeout: 5_000 });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
 
   it('with the real squashctl and the Kubernetes API stand-in: lists namespaces, pods and containers, attaches through a plank pod, and ending the session deletes it', async () => {
     const api = await startPodApiStandIn({ nodePath: process.execPath, plankMain: path.join(ROOT, 'dist/cli/plank/main.js') });

@@ -41,15 +41,26 @@ export function reportFailure(api: VscodeApi, err: unknown): DebugPodOutcome {
 }
 
 async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<DebugPodOutcome> {
-  const pick = async <T>(items: Picked<T>[], placeHolder: string, empty: string): Promise<T | undefined> => {
-    if (items.length === 0) throw new SquashctlError('SQUASHCTL_FAILED', empty);
+  // The quick pick opens at once, busy while squashctl lists (seconds for a cluster; as long as a TCP connect
+  // to an unreachable API server takes): Escape meanwhile closes it and stops squashctl.
+  const pick = async <T>(load: (signal: AbortSignal) => Promise<Picked<T>[]>, placeHolder: string, empty: string): Promise<T | undefined> => {
+    const abort = new AbortController();
+    let failure: { err: unknown } | undefined;
+    const items = load(abort.signal).then((list) => {
+      if (list.length === 0) throw new SquashctlError('SQUASHCTL_FAILED', empty);
+      return list;
+    });
+    items.catch((err: unknown) => void (failure = { err }));
     const chosen = await api.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
-    return chosen?.value;
+    if (chosen) return chosen.value;
+    if (failure) throw failure.err;
+    abort.abort();
+    return undefined;
   };
   const cancelled: DebugPodOutcome = { status: 'cancelled' };
 
   const platform = await pick<'local' | 'kube'>(
-    [
+    async () => [
       { label: 'This machine', description: 'a process running here', value: 'local' },
       { label: 'Kubernetes', description: 'a container in a pod (kubeconfig: squash.kubeconfig)', value: 'kube' },
     ],
@@ -61,9 +72,8 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
   let target: AttachTarget;
   let runtime: string | undefined;
   if (platform === 'local') {
-    const targets = await squashctl.localTargets();
     const chosen = await pick(
-      targets.map((t) => ({
+      async (signal) => (await squashctl.localTargets(signal)).map((t) => ({
         label: t.command,
         description: `pid ${t.pid} · ${t.runtime ?? 'runtime not detected'} · ${t.user}`,
         ...(t.containerId ? { detail: `container ${t.containerId.slice(0, 12)}` } : {}),
@@ -76,12 +86,13 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
     target = { platform: 'local', pid: chosen.pid };
     runtime = chosen.runtime;
   } else {
-    const namespace = await pick((await squashctl.kubeNamespaces()).map((n) => ({ label: n, value: n })), 'Namespace', 'no namespaces found');
+    const namespace = await pick(async (signal) => (await squashctl.kubeNamespaces(signal)).map((n) => ({ label: n, value: n })), 'Namespace', 'no namespaces found');
     if (!namespace) return cancelled;
-    const pod = await pick((await squashctl.kubePods(namespace)).map((p) => ({ label: p, value: p })), `Pod in ${namespace}`, `no pods in namespace ${namespace}`);
+    const pod = await pick(async (signal) => (await squashctl.kubePods(namespace, signal)).map((p) => ({ label: p, value: p })), `Pod in ${namespace}`, `no pods in namespace ${namespace}`);
     if (!pod) return cancelled;
+    // Listed before any pick shows: a pod with one container needs no pick (the cluster just answered for its pods).
     const containers = await squashctl.kubeContainers(namespace, pod);
-    const container = containers.length === 1 ? containers[0] : await pick(containers.map((c) => ({ label: c, value: c })), `Container of ${pod}`, `pod ${pod} has no containers`);
+    const container = containers.length === 1 ? containers[0] : await pick(async () => containers.map((c) => ({ label: c, value: c })), `Container of ${pod}`, `pod ${pod} has no containers`);
     if (!container) return cancelled;
     target = { platform: 'kube', namespace, pod, container };
   }

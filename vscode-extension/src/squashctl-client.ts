@@ -33,10 +33,11 @@ export interface Attachment {
 }
 
 export interface SquashctlClient {
-  localTargets(): Promise<LocalTarget[]>;
-  kubeNamespaces(): Promise<string[]>;
-  kubePods(namespace: string): Promise<string[]>;
-  kubeContainers(namespace: string, pod: string): Promise<string[]>;
+  /** The listings; `signal` ends the squashctl run (the user closed the pick it was loading). */
+  localTargets(signal?: AbortSignal): Promise<LocalTarget[]>;
+  kubeNamespaces(signal?: AbortSignal): Promise<string[]>;
+  kubePods(namespace: string, signal?: AbortSignal): Promise<string[]>;
+  kubeContainers(namespace: string, pod: string, signal?: AbortSignal): Promise<string[]>;
   /** Resolves once squashctl printed its `--machine` document; `signal` interrupts squashctl (it lets go). */
   attach(request: AttachRequest, signal?: AbortSignal): Promise<Attachment>;
 }
@@ -95,18 +96,24 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
     return new SquashctlError('SQUASHCTL_FAILED', message, hint ? { hint } : {});
   };
 
-  async function run(args: readonly string[]): Promise<string> {
+  async function run(args: readonly string[], signal?: AbortSignal): Promise<string> {
     const r = start(args);
     let stdout = '';
     r.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    // 'close': these commands start no plank, and every byte of stdout and stderr is read by then.
-    await Promise.race([new Promise((resolve) => r.child.once('close', resolve)), r.failed]);
+    const onAbort = (): void => void r.child.kill('SIGTERM');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // 'close': these commands start no plank, and every byte of stdout and stderr is read by then.
+      await Promise.race([new Promise((resolve) => r.child.once('close', resolve)), r.failed]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     if (r.child.exitCode !== 0) throw failure(r);
     return stdout;
   }
 
-  async function kubePods(namespace: string): Promise<KubePodListing[]> {
-    return parseJsonArray<KubePodListing>(await run([...kubeconfigArgs(settings), 'kube', 'pods', '--namespace', namespace, '-o', 'json']), 'kube pods -o json');
+  async function kubePods(namespace: string, signal?: AbortSignal): Promise<KubePodListing[]> {
+    return parseJsonArray<KubePodListing>(await run([...kubeconfigArgs(settings), 'kube', 'pods', '--namespace', namespace, '-o', 'json'], signal), 'kube pods -o json');
   }
 
   async function endPlank(endpoint: MachineOutput['endpoint']): Promise<ReleaseOutcome> {
@@ -127,17 +134,17 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
   }
 
   return {
-    async localTargets() {
-      return parseJsonArray<LocalTarget>(await run(['targets', '-o', 'json']), 'targets -o json');
+    async localTargets(signal) {
+      return parseJsonArray<LocalTarget>(await run(['targets', '-o', 'json'], signal), 'targets -o json');
     },
-    async kubeNamespaces() {
-      return parseJsonArray<{ name: string }>(await run([...kubeconfigArgs(settings), 'kube', 'namespaces', '-o', 'json']), 'kube namespaces -o json').map((n) => n.name);
+    async kubeNamespaces(signal) {
+      return parseJsonArray<{ name: string }>(await run([...kubeconfigArgs(settings), 'kube', 'namespaces', '-o', 'json'], signal), 'kube namespaces -o json').map((n) => n.name);
     },
-    async kubePods(namespace) {
-      return (await kubePods(namespace)).map((p) => p.name);
+    async kubePods(namespace, signal) {
+      return (await kubePods(namespace, signal)).map((p) => p.name);
     },
-    async kubeContainers(namespace, pod) {
-      const found = (await kubePods(namespace)).find((p) => p.name === pod);
+    async kubeContainers(namespace, pod, signal) {
+      const found = (await kubePods(namespace, signal)).find((p) => p.name === pod);
       if (!found) throw new SquashctlError('SQUASHCTL_FAILED', `pod ${namespace}/${pod} is not Running (or is gone)`);
       return found.containers.map((c) => c.name);
     },

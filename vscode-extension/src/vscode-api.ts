@@ -71,7 +71,7 @@ export interface ExtensionContext {
 export interface VscodeApi {
   readonly ProgressLocation: { readonly Notification: number };
   readonly window: {
-    showQuickPick<T extends QuickPickItem>(items: readonly T[], options?: QuickPickOptions): PromiseLike<T | undefined>;
+    showQuickPick<T extends QuickPickItem>(items: readonly T[] | PromiseLike<readonly T[]>, options?: QuickPickOptions): PromiseLike<T | undefined>;
     withProgress<R>(options: ProgressOptions, task: (progress: Progress, token: CancellationToken) => PromiseLike<R>): PromiseLike<R>;
     showWorkspaceFolderPick(options?: WorkspaceFolderPickOptions): PromiseLike<WorkspaceFolder | undefined>;
     showErrorMessage(message: string): PromiseLike<unknown>;
