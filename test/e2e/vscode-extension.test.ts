@@ -46,6 +46,8 @@ interface FakeVscode {
   execute(command: string): Promise<unknown>;
   /** Ends a debug session started with `configuration`: every onDidTerminateDebugSession listener runs; resolves when they settled. */
   endSession(configuration: DebugConfiguration): Promise<unknown[]>;
+  /** VS Code's Restart for an adapter without a restart request: the session ends, and 300 ms later starts again (same id, same configuration). */
+  restartSession(configuration: DebugConfiguration): Promise<unknown[]>;
 }
 
 const NOTIFICATION = 15; // vscode.ProgressLocation.Notification
@@ -66,6 +68,7 @@ function fakeVscode(options: {
 }): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const terminateListeners = new Set<(session: DebugSession) => unknown>();
+  const startListeners = new Set<(session: DebugSession) => unknown>();
   const fake: Omit<FakeVscode, 'api'> = {
     context: { subscriptions: [] },
     picks: [],
@@ -80,6 +83,13 @@ function fakeVscode(options: {
     endSession(configuration) {
       const session: DebugSession = { id: 'session-1', name: configuration.name, configuration };
       return Promise.all([...terminateListeners].map((l) => l(session)));
+    },
+    async restartSession(configuration) {
+      const session: DebugSession = { id: 'session-1', name: configuration.name, configuration };
+      const ended = Promise.all([...terminateListeners].map((l) => l(session)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const l of startListeners) l(session);
+      return ended;
     },
   };
   const folders = options.folders ?? [EXAMPLES_FOLDER];
@@ -141,6 +151,10 @@ function fakeVscode(options: {
         }
         fake.started.push({ folder: f, configuration });
         return options.startDebugging ?? true;
+      },
+      onDidStartDebugSession(listener) {
+        startListeners.add(listener);
+        return { dispose: () => startListeners.delete(listener) };
       },
       onDidTerminateDebugSession(listener) {
         terminateListeners.add(listener);
@@ -213,7 +227,7 @@ async function sample(runtime: 'node' | 'python' | 'go'): Promise<RunningSample>
 }
 
 function activate(fake: FakeVscode): SquashExtension {
-  const extension = activateWith(fake.api, fake.context, { env: squashctlEnv(), graceMs: 10_000 });
+  const extension = activateWith(fake.api, fake.context, { env: squashctlEnv(), graceMs: 10_000, restartGraceMs: 1_000 });
   extensions.push(extension);
   return extension;
 }
@@ -338,6 +352,25 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
       { adapterID: 'go', source, line: await markerLine(source), trigger: () => pay(s, 250) },
     );
     expect(hit).toEqual({ reason: 'breakpoint', line: await markerLine(source), reply: { amount: 250, fee: 2 } });
+    await endSessionAndCheck(fake, configuration, s);
+  }, 120_000);
+
+  it("keeps the plank through VS Code's Restart (the session ends and starts again), and the restarted session reaches Delve", async () => {
+    const s = await sample('go');
+    const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem] });
+    const { configuration } = await debugSample(s, fake);
+    const [plank] = await planks();
+    expect(await fake.restartSession(configuration)).toEqual(['restarted']);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the grace
+    expect(await planks()).toEqual([plank]);
+    // What the restarted session does: connect and attach again.
+    const source = path.join(EXAMPLES, 'go-service/main.go');
+    const hit = await attachOverDap(
+      await connectDap(configuration.host as string, configuration.port as number, 10_000),
+      resolveVariables(configuration, path.join(EXAMPLES, 'go-service')),
+      { adapterID: 'go', source, line: await markerLine(source), trigger: () => pay(s, 250) },
+    );
+    expect(hit.reason).toBe('breakpoint');
     await endSessionAndCheck(fake, configuration, s);
   }, 120_000);
 
@@ -496,7 +529,7 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
       settings: {},
       pickers: [choose((i) => i.label === 'Kubernetes'), choose((i) => i.label === 'default'), choose((i) => i.label === 'payment-5c8b'), choose((i) => i.label === 'payment'), firstItem],
     });
-    const sessions = createAttachSessions();
+    const sessions = createAttachSessions({ restartGraceMs: 100 });
     const outcome = await debugPod({ api: fake.api, squashctl, sessions });
     expect(outcome.status).toBe('started');
     expect(fake.picks.map((p) => p.items.map((i) => i.label))).toEqual([
@@ -663,7 +696,7 @@ describe('the packaged extension', () => {
       await writeFile(
         path.join(fakeModule, 'index.js'),
         'const registered = [];\nmodule.exports = { registered, ProgressLocation: { Notification: 15 }, window: {}, workspace: { getConfiguration: () => ({ get: (k, d) => d }) },\n' +
-          '  commands: { registerCommand: (id) => (registered.push(id), { dispose() {} }) }, debug: { onDidTerminateDebugSession: () => ({ dispose() {} }) } };\n',
+          '  commands: { registerCommand: (id) => (registered.push(id), { dispose() {} }) }, debug: { onDidStartDebugSession: () => ({ dispose() {} }), onDidTerminateDebugSession: () => ({ dispose() {} }) } };\n',
       );
       const main = path.join(dir, 'extension', manifest.main);
       const script = `const ext = require(${JSON.stringify(main)}); ext.activate({ subscriptions: [] }); console.log(JSON.stringify(require('vscode').registered));`;

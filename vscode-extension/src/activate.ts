@@ -12,6 +12,8 @@ export interface ActivateOptions {
   /** squashctl's environment; default this process's. */
   env?: NodeJS.ProcessEnv;
   graceMs?: number;
+  /** How long an ended session may take to restart before its target is let go (attach-sessions.ts). */
+  restartGraceMs?: number;
 }
 
 export interface SquashExtension {
@@ -49,7 +51,7 @@ export function checkExtraArgs(value: unknown): string[] {
 }
 
 export function activateWith(api: VscodeApi, context: ExtensionContext, options: ActivateOptions = {}): SquashExtension {
-  const sessions = createAttachSessions();
+  const sessions = createAttachSessions(options.restartGraceMs !== undefined ? { restartGraceMs: options.restartGraceMs } : {});
   context.subscriptions.push(
     api.commands.registerCommand(DEBUG_POD_COMMAND, async (): Promise<DebugPodOutcome> => {
       let settings: SquashctlSettings;
@@ -61,6 +63,7 @@ export function activateWith(api: VscodeApi, context: ExtensionContext, options:
       const squashctl = createSquashctlClient({ settings, ...(options.env ? { env: options.env } : {}), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
       return debugPod({ api, squashctl, sessions });
     }),
+    api.debug.onDidStartDebugSession((session) => sessions.sessionStarted(session)),
     // The returned promise is ignored by VS Code; tests await it to know the plank is gone.
     api.debug.onDidTerminateDebugSession((session) =>
       sessions.sessionEnded(session)?.catch((err: unknown) => {

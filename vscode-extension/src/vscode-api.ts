@@ -79,6 +79,7 @@ export interface VscodeApi {
   };
   readonly debug: {
     startDebugging(folder: WorkspaceFolder | undefined, configuration: DebugConfiguration): PromiseLike<boolean>;
+    onDidStartDebugSession(listener: (session: DebugSession) => unknown): Disposable;
     onDidTerminateDebugSession(listener: (session: DebugSession) => unknown): Disposable;
   };
   readonly workspace: {
