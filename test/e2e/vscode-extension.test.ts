@@ -590,6 +590,25 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     }
   }, 30_000);
 
+  it('Cancel pressed just as squashctl printed the endpoint lets go of the target instead of starting the session', async () => {
+    let released = 0;
+    const squashctl: SquashctlClient = {
+      localTargets: async () => [{ pid: 7, command: 'node server.js', runtime: 'node', user: 'root' }],
+      kubeNamespaces: async () => [],
+      kubePods: async () => [],
+      kubeContainers: async () => [],
+      // squashctl had already printed when the cancel arrived: the attach resolves, signal aborted or not.
+      attach: async () => ({
+        output: { version: 1, endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port: 40000, pid: 7 }, vscode: { name: 'Squash: node pid 7', type: 'node', request: 'attach', address: '127.0.0.1', port: 40000 } },
+        release: async () => (released++, 'ended'),
+      }),
+    };
+    const fake = fakeVscode({ settings: {}, pickers: [thisMachine, firstItem, firstItem], cancelProgress: true });
+    expect(await debugPod({ api: fake.api, squashctl, sessions: createAttachSessions() })).toEqual({ status: 'cancelled' });
+    expect(released).toBe(1);
+    expect(fake.started).toEqual([]);
+  });
+
   it('with the real squashctl and the Kubernetes API stand-in: lists namespaces, pods and containers, attaches through a plank pod, and ending the session deletes it', async () => {
     const api = await startPodApiStandIn({ nodePath: process.execPath, plankMain: path.join(ROOT, 'dist/cli/plank/main.js') });
     const dir = await mkdtemp(path.join(tmpdir(), 'squash-vscode-kube-'));

@@ -138,12 +138,19 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
 
 /** squashctl's attach; a cancel (the notification's button) resolves to undefined instead of failing. */
 async function attachOrCancel(squashctl: SquashctlClient, request: Parameters<SquashctlClient['attach']>[0], signal: AbortSignal): Promise<Attachment | undefined> {
+  let attachment: Attachment;
   try {
-    return await squashctl.attach(request, signal);
+    attachment = await squashctl.attach(request, signal);
   } catch (err) {
     if (signal.aborted) return undefined;
     throw err;
   }
+  // Cancel pressed as squashctl printed: the user still asked to let go.
+  if (signal.aborted) {
+    await attachment.release();
+    return undefined;
+  }
+  return attachment;
 }
 
 /** The message shown: squashctl's own message and, when it gave one, the hint that fixes it. */
