@@ -18,7 +18,7 @@ import { connectDap, type DapConnection } from '../../src/squash/debuggers/dap-c
 import { activateWith, checkExtraArgs, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
 import { createAttachSessions } from '../../vscode-extension/src/attach-sessions.js';
 import { debugPod, type DebugPodOutcome } from '../../vscode-extension/src/debug-pod-command.js';
-import { attachArgs, type Attachment, type AttachRequest, type SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
+import { attachArgs, createSquashctlClient, type Attachment, type AttachRequest, type SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
 import type { DebugConfiguration, DebugSession, QuickPickItem, QuickPickOptions, VscodeApi, WorkspaceFolder } from '../../vscode-extension/src/vscode-api.js';
 import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-helper.js';
 import { startPodApiStandIn } from '../../src/squash/kube/pod-api-stand-in.test-helper.js';
@@ -373,6 +373,25 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     expect(hit.reason).toBe('breakpoint');
     await endSessionAndCheck(fake, configuration, s);
   }, 120_000);
+
+  it('two sessions at once are held apart, and deactivating VS Code with both open lets go of both targets', async () => {
+    const [a, b] = await Promise.all([sample('node'), sample('python')]);
+    const fakeA = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(a), firstItem] });
+    const fakeB = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(b), firstItem] });
+    const extension = activate(fakeA);
+    // One extension, two commands: fakeB's picks drive the second run through the same sessions.
+    const [outA, outB] = (await Promise.all([fakeA.execute(DEBUG_POD_COMMAND), debugPod({ api: fakeB.api, squashctl: createSquashctlClient({ settings: { path: SQUASHCTL, kubeconfig: '', extraArgs: [] }, env: squashctlEnv() }), sessions: extension.sessions })])) as DebugPodOutcome[];
+    expect([outA!.status, outB!.status]).toEqual(['started', 'started']);
+    expect(extension.sessions.size).toBe(2);
+    expect((await planks()).length).toBe(2);
+    const disposing = Date.now();
+    await extension.dispose();
+    // The extension host gives deactivate at most 5 s before it exits (microsoft/vscode#114688).
+    expect(Date.now() - disposing).toBeLessThan(5_000);
+    expect(await planks()).toEqual([]);
+    expect(await pay(a, 100)).toEqual({ amount: 100, fee: 1 });
+    expect(await pay(b, 100)).toEqual({ amount: 100, fee: 1 });
+  }, 90_000);
 
   it("shows squashctl's own message and hint when the attach fails, and leaves no plank", async () => {
     const s = await sample('node');
