@@ -4,7 +4,8 @@
 //    target serves on, and a second client connects again;
 //  - a second concurrent client is refused while the first keeps its session;
 //  - a client killed while the target runs with a breakpoint inserted, or a plank ended (cleanup's
-//    SIGTERM) under a connected client, leaves the target running, untraced and breakpoint-free.
+//    SIGTERM) under a connected client, leaves the target running, untraced and breakpoint-free;
+//  - a client's kill request detaches instead: the target keeps running.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -163,6 +164,18 @@ describe.skipIf(!existsSync('/usr/bin/gdbserver') || !existsSync('/usr/bin/gdb')
       }
     }, 60_000);
   }
+
+  it("a client's kill (gdb `kill`; cpptools' Stop on its launch configuration) detaches instead: the target keeps serving", async () => {
+    const { s, plank } = await cPlank();
+    const file = path.join(EXAMPLES, 'c-service/server.c');
+    const output = await gdbBatch(plank.endpoint.port, [`break ${file}:${await markerLine(file)}`, 'kill']);
+    expect(output).toMatch(/\[Inferior 1 \(process \d+\) killed\]/);
+    await waitFor('gdbserver to detach', 10_000, async () => (await kernelView(s.pid)).tracerPid === 0);
+    await servesUntraced(s, 300);
+    expect(isAlive(s.pid)).toBe(true);
+    expect(plank.child.exitCode).toBeNull();
+    expect(await gdbBatch(plank.endpoint.port, ['info threads', 'detach'])).toMatch(new RegExp(`Thread ${s.pid}\\.${s.pid} `));
+  }, 60_000);
 
   it('tells the client (and the log) when the target has another tracer by the time it connects', async () => {
     const { s, plank } = await cPlank();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachSession } from '../squash-types.js';
 import { isAlive } from './debugger.js';
-import { createGdbDebugger, packetScanner, protocolTracker } from './gdb-debugger.js';
+import { createGdbDebugger, killFilter, packetScanner, protocolTracker } from './gdb-debugger.js';
 import { connectGdbRemote, gdbPacket, parseGdbReply } from './gdb-remote-client.js';
 import { elapsed, outputGrows, startTarget, type Target } from './test-targets.test-helper.js';
 
@@ -16,6 +16,28 @@ int main(void) {
   for (long i = 0;; i++) { printf("tick %ld\\n", i); usleep(20000); }
 }
 `;
+
+describe('killFilter (what of the client reaches gdbserver: all but kill requests)', () => {
+  const filter = (...chunks: string[]): { forwarded: string; answered: string[] } => {
+    let forwarded = '';
+    const answered: string[] = [];
+    const feed = killFilter((b) => (forwarded += b.toString('latin1')), (r) => answered.push(r));
+    for (const c of chunks) feed(Buffer.from(c, 'latin1'));
+    return { forwarded, answered };
+  };
+  const kill = gdbPacket('vKill;1a2b');
+
+  it.each([
+    ['other packets, acks and the interrupt byte pass unchanged', ['+$qSupported:multiprocess+#c6+$Z0,401136,1#a1-+\x03$c#63'], '+$qSupported:multiprocess+#c6+$Z0,401136,1#a1-+\x03$c#63', []],
+    ['vKill is answered OK and not passed on', [`+${kill}+$qfThreadInfo#bb`], '++$qfThreadInfo#bb', ['+$OK#9a']],
+    ['k is acknowledged and not passed on', ['$k#6b'], '', ['+']],
+    ['a vKill split at every byte', [...kill], '', ['+$OK#9a']],
+    ['a packet split at every byte passes whole', [...'$m401136,4#f4'], '$m401136,4#f4', []],
+    ['vKillX is not a kill (needs the ;)', [gdbPacket('vKillX')], gdbPacket('vKillX'), []],
+  ])('%s', (_, chunks, forwarded, answered) => {
+    expect(filter(...chunks)).toEqual({ forwarded, answered });
+  });
+});
 
 describe('packetScanner (what the lazy gdb relay reads of the stream it passes on)', () => {
   const scan = (...chunks: string[]): string[] => {

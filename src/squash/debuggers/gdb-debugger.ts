@@ -14,6 +14,8 @@
 // pass SIGINT on: the target never sees it), then sends `D` (breakpoints removed, target resumed,
 // detached; with --once gdbserver exits). When that does not work out in time, SIGTERM: the kernel
 // detaches a tracee when its tracer dies.
+// A client's kill request (an IDE's Stop) never reaches gdbserver: it is answered as done and the target is
+// detached like above (killFilter).
 // Known limit: the IDE's "pause" (gdb interrupt) makes gdbserver signal the target's process group, which
 // fails when the target does not lead its group (a worker forked by a service, a process started from a
 // shell pipeline); gdbserver then logs "Sending SIGINT to process group … failed" and nothing stops.
@@ -158,6 +160,41 @@ export function packetScanner(onPacket: (head: string) => void): (chunk: Buffer)
   };
 }
 
+/**
+ * The client's bytes as they go on to gdbserver, minus kill requests. An IDE's Stop asks gdbserver to kill
+ * the target (cpptools does on its `launch` configuration, the one for an already-running gdbserver; so
+ * does gdb's `kill`), and a plank never ends its target: `vKill;pid` and `k` are answered here as done
+ * (gdb then takes the process for gone and hangs up) and never reach gdbserver; the client's leaving then
+ * detaches the target as for any client. Whole packets are held until their checksum, everything else
+ * (acks, the interrupt byte) passes at once.
+ */
+export function killFilter(forward: (bytes: Buffer) => void, answer: (reply: string) => void): (chunk: Buffer) => void {
+  let packet: number[] | undefined; // from '$' on
+  let checksumLeft = 0;
+  return (chunk) => {
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (packet === undefined) {
+        if (byte === 0x24) packet = [byte];
+        else out.push(byte);
+        continue;
+      }
+      packet.push(byte);
+      if (checksumLeft === 0) {
+        if (byte === 0x23) checksumLeft = 2;
+        continue;
+      }
+      if (--checksumLeft > 0) continue;
+      const body = Buffer.from(packet.slice(1, -3)).toString('latin1');
+      // `k` has no reply; vKill's is OK. The + acknowledges the packet (ignored in no-ack mode).
+      if (body === 'k' || body.startsWith('vKill;')) answer(body === 'k' ? '+' : `+${gdbPacket('OK')}`);
+      else for (const b of packet) out.push(b);
+      packet = undefined;
+    }
+    if (out.length > 0) forward(Buffer.from(out));
+  };
+}
+
 /** Continue, step, reverse continue/step (all-stop): the target runs until a stop reply. */
 const RESUME = /^(?:[cCsS]|vCont;[cCsS]|b[cs])/;
 /** Inserting (Z) or removing (z) a breakpoint or watchpoint: `Z0,addr,kind` (conditions after `;`). */
@@ -225,9 +262,16 @@ async function serveClient(client: Socket, o: ListenOptions, stopping: AbortSign
       replyWaiter?.();
     }
   });
+  const toServer = killFilter(
+    (bytes) => upstream.write(bytes),
+    (reply) => {
+      log.info('debugger client asked to kill the target: answered as done, the target is detached instead');
+      if (!clientGone) client.write(reply);
+    },
+  );
   client.on('data', (chunk: Buffer) => {
     fromClient(chunk);
-    upstream.write(chunk);
+    toServer(chunk);
   });
   upstream.on('data', (chunk: Buffer) => {
     fromServer(chunk);
