@@ -628,6 +628,32 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     expect(fake.started).toEqual([]);
   });
 
+  it('squash.context picks the kubeconfig context for the listings and the attach alike (not only the attach)', async () => {
+    const api = await startPodApiStandIn({ nodePath: process.execPath, plankMain: path.join(ROOT, 'dist/cli/plank/main.js') });
+    try {
+      api.addNamespace('team-a');
+      // The current context is another cluster (nothing listens there); squash.context names the stand-in's.
+      const kubeconfig = path.join(stateDir, 'two-contexts');
+      await writeFile(
+        kubeconfig,
+        standInKubeconfig(api.url)
+          .replace('clusters:\n', 'clusters:\n- name: elsewhere\n  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}\n')
+          .replace('contexts:\n', 'contexts:\n- name: elsewhere\n  context: {cluster: elsewhere, user: loop}\n')
+          .replace('current-context: stand-in', 'current-context: elsewhere'),
+      );
+      const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL, kubeconfig, context: 'stand-in' }, pickers: [choose((i) => i.label === 'Kubernetes'), () => undefined] });
+      activate(fake);
+      expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'cancelled' });
+      expect(fake.errors).toEqual([]);
+      expect(fake.picks[1]!.items.map((i) => i.label)).toEqual(['team-a']);
+      expect(attachArgs({ target: { platform: 'kube', namespace: 'team-a', pod: 'web-1', container: 'web' } }, { path: SQUASHCTL, kubeconfig, context: 'stand-in', extraArgs: [] })).toEqual([
+        '--platform', 'kube', '--kubeconfig', kubeconfig, '--context', 'stand-in', '--namespace', 'team-a', '--pod', 'web-1', '--container', 'web', '--machine',
+      ]);
+    } finally {
+      await api.close();
+    }
+  }, 30_000);
+
   it('with the real squashctl and the Kubernetes API stand-in: lists namespaces, pods and containers, attaches through a plank pod, and ending the session deletes it', async () => {
     const api = await startPodApiStandIn({ nodePath: process.execPath, plankMain: path.join(ROOT, 'dist/cli/plank/main.js') });
     const dir = await mkdtemp(path.join(tmpdir(), 'squash-vscode-kube-'));
@@ -684,6 +710,7 @@ describe('squash.extraArgs', () => {
     [['--ttl', 30], 'Squash: squash.extraArgs: ["--ttl",30] is not an array of strings'],
     [['--pid', '1'], 'Squash: squash.extraArgs: --pid is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
     [['--debugger=gdb'], 'Squash: squash.extraArgs: --debugger is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
+    [['--context', 'prod'], 'Squash: squash.extraArgs: --context is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
     [['--help'], 'Squash: squash.extraArgs: --help is set by Squash: Debug Pod itself (from what you pick, or another setting); remove it'],
   ])('%j is refused before any quick pick, naming the setting and the fix', async (extraArgs, message) => {
     const fake = fakeVscode({ settings: { extraArgs }, pickers: [] });
@@ -725,7 +752,7 @@ describe('the packaged extension', () => {
         contributes: { commands: { command: string; title: string; category: string }[]; configuration: { properties: Record<string, unknown> } };
       };
       expect(manifest.contributes.commands).toEqual([{ command: 'squash.debugPod', title: 'Debug Pod', category: 'Squash' }]);
-      expect(Object.keys(manifest.contributes.configuration.properties).sort()).toEqual(['squash.extraArgs', 'squash.kubeconfig', 'squash.squashctlPath']);
+      expect(Object.keys(manifest.contributes.configuration.properties).sort()).toEqual(['squash.context', 'squash.extraArgs', 'squash.kubeconfig', 'squash.squashctlPath']);
       expect(manifest.engines.vscode).toBe('^1.90.0');
 
       // Load the bundle as VS Code's extension host does (require), with a minimal `vscode` module on the path.

@@ -28,12 +28,13 @@ export function readSettings(api: VscodeApi): SquashctlSettings {
   return {
     path: config.get<string>('squashctlPath', 'squashctl') || 'squashctl',
     kubeconfig: config.get<string>('kubeconfig', ''),
+    context: config.get<string>('context', ''),
     extraArgs: checkExtraArgs(config.get<unknown>('extraArgs', [])),
   };
 }
 
 /** What Squash: Debug Pod passes itself (from the picks and the other settings), or what would break `--machine`. */
-const OWN_FLAGS = new Set(['--pid', '--container', '--debugger', '--platform', '--namespace', '--pod', '--kubeconfig', '--machine', '--write', '--ide', '--workspace', '--help', '-h', '--version', '-V']);
+const OWN_FLAGS = new Set(['--pid', '--container', '--debugger', '--platform', '--namespace', '--pod', '--kubeconfig', '--context', '--machine', '--write', '--ide', '--workspace', '--help', '-h', '--version', '-V']);
 
 /**
  * squash.extraArgs as squashctl's argv. No shell ever sees them (each item is one argument, passed as is),

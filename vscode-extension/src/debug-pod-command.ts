@@ -62,7 +62,7 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
   const platform = await pick<'local' | 'kube'>(
     async () => [
       { label: 'This machine', description: 'a process running here', value: 'local' },
-      { label: 'Kubernetes', description: 'a container in a pod (kubeconfig: squash.kubeconfig)', value: 'kube' },
+      { label: 'Kubernetes', description: 'a container in a pod (settings: squash.kubeconfig, squash.context)', value: 'kube' },
     ],
     'Where does the process run?',
     '',

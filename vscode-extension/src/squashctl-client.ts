@@ -12,6 +12,8 @@ export interface SquashctlSettings {
   path: string;
   /** Passed as `--kubeconfig` on the Kubernetes platform; '' leaves squashctl's default. */
   kubeconfig: string;
+  /** Passed as `--context` on the Kubernetes platform, to the listings and the attach alike; '' or absent: the current context. */
+  context?: string;
   /** Added to every attach. */
   extraArgs: readonly string[];
 }
@@ -193,7 +195,7 @@ export function expandHome(path: string, home: string): string {
 }
 
 function kubeconfigArgs(settings: SquashctlSettings): string[] {
-  return settings.kubeconfig ? ['--kubeconfig', settings.kubeconfig] : [];
+  return [...(settings.kubeconfig ? ['--kubeconfig', settings.kubeconfig] : []), ...(settings.context ? ['--context', settings.context] : [])];
 }
 
 /** squashctl's arguments for an attach; extra args go before `--machine`, which stays last. */
