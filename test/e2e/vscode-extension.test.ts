@@ -18,6 +18,7 @@ import { connectDap, type DapConnection } from '../../src/squash/debuggers/dap-c
 import { activateWith, checkExtraArgs, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
 import { createAttachSessions } from '../../vscode-extension/src/attach-sessions.js';
 import { debugPod, type DebugPodOutcome } from '../../vscode-extension/src/debug-pod-command.js';
+import { SquashctlError } from '../../vscode-extension/src/squashctl-output.js';
 import { attachArgs, createSquashctlClient, type Attachment, type AttachRequest, type SquashctlClient } from '../../vscode-extension/src/squashctl-client.js';
 import type { DebugConfiguration, DebugSession, QuickPickItem, QuickPickOptions, VscodeApi, WorkspaceFolder } from '../../vscode-extension/src/vscode-api.js';
 import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-helper.js';
@@ -41,6 +42,10 @@ interface FakeVscode {
   picks: { items: readonly QuickPickItem[]; options: QuickPickOptions | undefined }[];
   progress: { title: string | undefined; location: number; cancellable: boolean | undefined; messages: string[] }[];
   errors: string[];
+  /** The buttons each error offered. */
+  errorActions: string[][];
+  /** Commands run through executeCommand. */
+  executed: unknown[][];
   started: { folder: WorkspaceFolder | undefined; configuration: DebugConfiguration }[];
   /** Runs a registered command the way the command palette does, returning the handler's result. */
   execute(command: string): Promise<unknown>;
@@ -65,6 +70,8 @@ function fakeVscode(options: {
   debugTypes?: string[];
   /** When the user presses Escape on an escapeWhileLoading pick; default at once. */
   escapeAfter?: Promise<unknown>;
+  /** The button the user clicks on an error notification, when it offers it. */
+  errorAction?: string;
 }): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const terminateListeners = new Set<(session: DebugSession) => unknown>();
@@ -74,6 +81,8 @@ function fakeVscode(options: {
     picks: [],
     progress: [],
     errors: [],
+    errorActions: [],
+    executed: [],
     started: [],
     async execute(command) {
       const handler = commands.get(command);
@@ -134,9 +143,10 @@ function fakeVscode(options: {
         }
         return result;
       },
-      async showErrorMessage(message) {
+      async showErrorMessage(message, ...items) {
         fake.errors.push(message);
-        return undefined;
+        fake.errorActions.push(items);
+        return options.errorAction && items.includes(options.errorAction) ? options.errorAction : undefined;
       },
       async showInformationMessage() {
         return undefined;
@@ -174,6 +184,10 @@ function fakeVscode(options: {
       registerCommand(command, callback) {
         commands.set(command, callback);
         return { dispose: () => commands.delete(command) };
+      },
+      async executeCommand(command, ...rest) {
+        fake.executed.push([command, ...rest]);
+        return undefined;
       },
     },
   };
@@ -416,6 +430,34 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     activate(fake);
     expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: 'Squash: squashctl was not found at "/nonexistent/squashctl" (hint: install squashctl, or set squash.squashctlPath to its full path)' });
   });
+
+  it('offers Open Settings when a setting is at fault (squashctl not found, a bad squash.extraArgs), and nothing else for other failures', async () => {
+    const notFound = fakeVscode({ settings: { squashctlPath: '/nonexistent/squashctl' }, pickers: [thisMachine], errorAction: 'Open Settings' });
+    activate(notFound);
+    await notFound.execute(DEBUG_POD_COMMAND);
+    const badArgs = fakeVscode({ settings: { extraArgs: '--ttl 30m' }, pickers: [], errorAction: 'Open Settings' });
+    activate(badArgs);
+    await badArgs.execute(DEBUG_POD_COMMAND);
+    for (const fake of [notFound, badArgs]) {
+      expect(fake.errorActions).toEqual([['Open Settings']]);
+      expect(fake.executed).toEqual([['workbench.action.openSettings', 'squash.']]);
+    }
+    const other = fakeVscode({ settings: {}, pickers: [thisMachine], errorAction: 'Open Settings' });
+    const failing: SquashctlClient = {
+      localTargets: async () => {
+        throw new SquashctlError('SQUASHCTL_FAILED', 'cannot read /proc');
+      },
+      kubeNamespaces: async () => [],
+      kubePods: async () => [],
+      kubeContainers: async () => [],
+      attach: async () => {
+        throw new Error('not reached');
+      },
+    };
+    await debugPod({ api: other.api, squashctl: failing, sessions: createAttachSessions() });
+    expect(other.errors).toEqual(['Squash: cannot read /proc']);
+    expect(other.errorActions).toEqual([[]]);
+  }, 30_000);
 
   it('says squash.squashctlPath names something that cannot be run (not executable, a directory), and how to fix it', async () => {
     const notExecutable = path.join(stateDir, 'squashctl');

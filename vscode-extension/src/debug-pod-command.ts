@@ -33,10 +33,17 @@ export async function debugPod(deps: DebugPodDeps): Promise<DebugPodOutcome> {
   }
 }
 
-/** Shows `err` to the user and returns it as the command's outcome. */
+export const OPEN_SETTINGS = 'Open Settings';
+
+/** Shows `err` to the user and returns it as the command's outcome; a setting's fault offers to open the settings. */
 export function reportFailure(api: VscodeApi, err: unknown): DebugPodOutcome {
   const message = describe(err);
-  void api.window.showErrorMessage(message);
+  const fixedInSettings = err instanceof SquashctlError && (err.code === 'SETTINGS_INVALID' || err.code === 'SQUASHCTL_NOT_FOUND');
+  if (fixedInSettings) {
+    void api.window.showErrorMessage(message, OPEN_SETTINGS).then((choice) => {
+      if (choice === OPEN_SETTINGS) void api.commands.executeCommand('workbench.action.openSettings', 'squash.');
+    });
+  } else void api.window.showErrorMessage(message);
   return { status: 'failed', message };
 }
 

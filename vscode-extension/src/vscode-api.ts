@@ -74,7 +74,7 @@ export interface VscodeApi {
     showQuickPick<T extends QuickPickItem>(items: readonly T[] | PromiseLike<readonly T[]>, options?: QuickPickOptions): PromiseLike<T | undefined>;
     withProgress<R>(options: ProgressOptions, task: (progress: Progress, token: CancellationToken) => PromiseLike<R>): PromiseLike<R>;
     showWorkspaceFolderPick(options?: WorkspaceFolderPickOptions): PromiseLike<WorkspaceFolder | undefined>;
-    showErrorMessage(message: string): PromiseLike<unknown>;
+    showErrorMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
     showInformationMessage(message: string): PromiseLike<unknown>;
   };
   readonly debug: {
@@ -91,5 +91,6 @@ export interface VscodeApi {
   };
   readonly commands: {
     registerCommand(command: string, callback: (...args: unknown[]) => unknown): Disposable;
+    executeCommand(command: string, ...rest: unknown[]): PromiseLike<unknown>;
   };
 }
