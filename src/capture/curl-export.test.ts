@@ -168,6 +168,16 @@ describe('toCurl', () => {
     expect(run('sh', cmd).args.slice(-2)).toEqual(['-H', 'x-ok: 1']);
   });
 
+  // Ingest takes header names as they come (Envoy JSON, HAR): a name is any text but NUL.
+  it.each(SHELLS)('keeps a warning about a hostile header name one comment line under %s', (shell) => {
+    const name = 'x-a\ntouch /tmp/pwned #\r\x1b[2J\u009b';
+    const cmd = toCurl(capture([[':method', 'GET'], [':path', '/'], ['host', 'h'], [name, '[REDACTED]']]));
+    const lines = cmd.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe("# warning: header x-a\\ntouch /tmp/pwned #\\r\\x1b[2J\\x9b was redacted at capture and is left out; add it with -H 'x-a\\ntouch /tmp/pwned #\\r\\x1b[2J\\x9b: …'");
+    expect(run(shell, `touch() { exit 1; }\n${cmd}`).args).toEqual(['-X', 'GET', 'http://h/']);
+  });
+
   it('quotes single words readably', () => {
     expect(shellQuote('')).toBe("''");
     expect(shellQuote("it's")).toBe("'it'\\''s'");

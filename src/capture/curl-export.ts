@@ -76,8 +76,22 @@ export function toCurl(capture: CaptureInput, options: CurlOptions = {}): string
     }
   }
 
-  const lines = warnings.map((w) => `# warning: ${w}\n`).join('');
+  const lines = warnings.map((w) => `# warning: ${commentText(w)}\n`).join('');
   return `${lines}${stdin}${head.join(' ')}${args.map(([flag, value]) => ` \\\n  ${flag} ${value}`).join('')}`;
+}
+
+/**
+ * Text for a `#` comment line: control characters (a header name may hold a newline, and the rest of the
+ * line would then run as a command) are written as escapes, so the comment stays one line.
+ */
+function commentText(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c <= 0x9f)) out += ch;
+    else out += c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : c === 0x09 ? '\\t' : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
 }
 
 function isInlineText(bytes: Buffer): boolean {
