@@ -12,6 +12,13 @@ import type { ResolvedDestination } from './destination.js';
 /** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), and those recomputed per send. */
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
 
+/**
+ * What node:http will put on the wire; it throws on anything else. Captures come from ingest, which keeps
+ * names and values as the tap sent them (any text but NUL), so a capture can hold what HTTP/1.1 cannot carry.
+ */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SENDABLE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 export interface ReplayRequestOptions {
   /** Headers to set (replacing any of the same name) on the replayed request. */
   overrideHeaders?: HeaderList;
@@ -45,6 +52,7 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
   const method = headerValue(capture.request.headers, ':method');
   const path = headerValue(capture.request.headers, ':path') ?? '/';
   if (!method) throw new LoopError('REPLAY_NOT_REPLAYABLE', `capture ${capture.id} has no :method header, so it cannot be replayed`);
+  if (!HTTP_TOKEN.test(method)) throw new LoopError('REPLAY_NOT_REPLAYABLE', `capture ${capture.id}'s method ${JSON.stringify(method)} is not an HTTP method (a token), so it cannot be sent`);
   if (capture.request.body?.truncated) {
     throw new LoopError('REPLAY_NOT_REPLAYABLE', `capture ${capture.id}'s request body was truncated at ${capture.request.body.bytes.length} bytes when captured`, {
       hint: 'raise the tap\'s body cap (spec.maxBodyBytes or --max-body-bytes) and capture the request again',
@@ -60,6 +68,10 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
       warnings.push(`header ${lower} was redacted at capture and is not sent`);
       continue;
     }
+    if (!HTTP_TOKEN.test(name) || !SENDABLE_VALUE.test(value)) {
+      warnings.push(`header ${JSON.stringify(name)} holds characters an HTTP/1.1 header cannot carry and is not sent`);
+      continue;
+    }
     headers.push([name, value]);
   }
   for (const [name, value] of overrides) headers.push([name, value]);
@@ -72,7 +84,21 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
   }
   headers.push(['x-loop-replay-of', String(capture.id)]);
   const body = capture.request.body && capture.request.body.bytes.length > 0 ? capture.request.body.bytes : undefined;
-  return { method, path: path.startsWith('/') ? path : `/${path}`, headers, body, warnings };
+  const sentPath = encodePath(path.startsWith('/') ? path : `/${path}`);
+  if (sentPath !== path && sentPath !== `/${path}`) warnings.push('the path holds characters a request line cannot carry (spaces, controls, non-ASCII): they are sent percent-encoded (UTF-8)');
+  return { method, path: sentPath, headers, body, warnings };
+}
+
+/** The path with what cannot appear raw in a request line percent-encoded as UTF-8; visible ASCII stays as it is. */
+function encodePath(path: string): string {
+  if (/^[\x21-\x7e]*$/.test(path)) return path;
+  let out = '';
+  for (const ch of path) {
+    const c = ch.codePointAt(0)!;
+    if (c > 0x20 && c < 0x7f) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** The Upgrade header's value when a Connection header names `upgrade`: the request asked to switch protocols. */

@@ -167,3 +167,35 @@ describe('state-changing methods', () => {
     expect(received.map((r) => r.method)).toEqual(['POST']);
   });
 });
+
+// Ingest keeps what a tap sent (any text but NUL); node:http throws on what HTTP/1.1 cannot carry, and that
+// used to surface as a 500 "internal error" in the UI and loopctl.
+describe('captures holding what HTTP/1.1 cannot carry', () => {
+  it('sends the rest: such headers are left out and the path percent-encoded, each with a warning', async () => {
+    await start();
+    const odd = capture('GET', '/ünï/😀 x?q=ß');
+    odd.request.headers.push(['<img src=x>', '1'], ['x-rtl', '\u202eevil'], ['x-esc', '\x1b[31m'], ['x-ok', 'café']);
+    const [id] = await loop!.store.insertBatch([odd]);
+    const r = await replay(id!, { destination: 'web.default:9090' });
+    expect(r.status).toBe(201);
+    expect(received).toEqual([{ method: 'GET', url: '/%C3%BCn%C3%AF/%F0%9F%98%80%20x?q=%C3%9F', host: 'web.default:9090' }]);
+    expect((r.body as { diff?: { warnings?: string[] } }).diff?.warnings).toEqual([
+      'header "<img src=x>" holds characters an HTTP/1.1 header cannot carry and is not sent',
+      'header "x-rtl" holds characters an HTTP/1.1 header cannot carry and is not sent',
+      'header "x-esc" holds characters an HTTP/1.1 header cannot carry and is not sent',
+      'the path holds characters a request line cannot carry (spaces, controls, non-ASCII): they are sent percent-encoded (UTF-8)',
+    ]);
+  });
+
+  it('refuses a method that is not a token (422) and an override value HTTP cannot carry (400), naming them', async () => {
+    await start();
+    const [id] = await loop!.store.insertBatch([capture("G'ET;id", '/')]);
+    let r = await replay(id!, { destination: 'web.default:9090', allowUnsafe: true });
+    expect(r.status).toBe(422);
+    expect(r.body.error).toMatchObject({ code: 'REPLAY_NOT_REPLAYABLE', message: `capture ${id}'s method "G'ET;id" is not an HTTP method (a token), so it cannot be sent` });
+    r = await replay(1, { destination: 'web.default:9090', headers: { 'x-a': 'café 😀' } });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'BAD_REQUEST', message: 'replay: headers.x-a: "café 😀" holds a character an HTTP/1.1 header cannot carry; expected printable ASCII or Latin-1 text' });
+    expect(received).toEqual([]);
+  });
+});

@@ -52,6 +52,7 @@ function parseReplayBody(raw: unknown, defaultTimeout: number): ReplayRequestBod
     if (typeof body.headers !== 'object' || body.headers === null || Array.isArray(body.headers)) throw new LoopError('BAD_REQUEST', 'replay: headers: expected an object of header name to value');
     for (const [k, v] of Object.entries(body.headers)) {
       if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new LoopError('BAD_REQUEST', `replay: headers.${k}: expected a valid header name with a string value`);
+      if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(v)) throw new LoopError('BAD_REQUEST', `replay: headers.${k}: ${JSON.stringify(v)} holds a character an HTTP/1.1 header cannot carry; expected printable ASCII or Latin-1 text`);
       headers.push([k, v]);
     }
   }
