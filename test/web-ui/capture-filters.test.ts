@@ -2,7 +2,7 @@
 // address, and which live captures belong in a filtered list. (Here because vitest runs test/**.)
 import { describe, expect, it } from 'vitest';
 import type { CaptureSummary } from '../../web/src/logic/api-types.js';
-import { EMPTY_FILTERS, filtersFromQuery, filtersToQuery, mergeCaptures, statusFilterError, summaryMatches } from '../../web/src/logic/capture-filters.js';
+import { EMPTY_FILTERS, filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, statusFilterError, summaryMatches } from '../../web/src/logic/capture-filters.js';
 
 const summary = (over: Partial<CaptureSummary>): CaptureSummary => ({
   id: 1, capturedAt: '2026-11-26T08:00:00Z', tapConfig: 'default/errors', source: 'gateway', destination: 'payment:9091',
@@ -24,6 +24,16 @@ describe('filtersToQuery', () => {
     const f = { status: '4xx', method: 'GET', path: '/a b', destination: 'web.default:9090', tapConfig: 'ns/name' };
     expect(filtersFromQuery(filtersToQuery(f))).toEqual(f);
     expect(filtersFromQuery('?status=5xx&unknown=1')).toEqual({ ...EMPTY_FILTERS, status: '5xx' });
+  });
+
+  // A bookmarked or hand-typed address: the Method select showed a blank choice for these.
+  it('reads a lower-case method as the upper-case choice the form offers, and offers a method it does not list', () => {
+    const method = filtersFromQuery('?method=get').method;
+    expect(method).toBe('GET');
+    expect(methodChoices(method)).not.toContain('get');
+    expect(methodChoices(method)).toContain('GET');
+    expect(methodChoices('PROPFIND').at(-1)).toBe('PROPFIND');
+    expect(methodChoices('')).not.toContain('');
   });
 });
 

@@ -29,12 +29,23 @@ export function filtersToQuery(filters: CaptureFilters, page: { limit?: number; 
   return q.toString();
 }
 
-/** Reads filters back from a query string (the UI's URL); unknown keys are ignored. */
+/**
+ * Reads filters back from a query string (the UI's URL); unknown keys are ignored. The method is upper
+ * case, as the list API compares it, so a hand-typed `?method=get` shows as GET in the form.
+ */
 export function filtersFromQuery(search: string): CaptureFilters {
   const q = new URLSearchParams(search);
   const out: CaptureFilters = { ...EMPTY_FILTERS };
   for (const key of KEYS) out[key] = q.get(key) ?? '';
+  out.method = out.method.trim().toUpperCase();
   return out;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+/** The method filter's choices: the common methods, plus the one in force when it is another (PROPFIND). */
+export function methodChoices(current: string): string[] {
+  return current === '' || METHODS.includes(current) ? METHODS : [...METHODS, current];
 }
 
 /** Whether a status filter is one the server accepts (a class such as 5xx or a code such as 503). */

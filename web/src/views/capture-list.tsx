@@ -4,12 +4,11 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, followCaptures, type FollowState } from '../api.js';
 import type { CaptureSummary, TapConfig } from '../logic/api-types.js';
 import { formatDuration } from '../logic/body-format.js';
-import { filtersFromQuery, filtersToQuery, mergeCaptures, statusFilterError, summaryMatches, type CaptureFilters } from '../logic/capture-filters.js';
+import { filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, statusFilterError, summaryMatches, type CaptureFilters } from '../logic/capture-filters.js';
 import { hrefFor } from '../logic/routes.js';
 import { navigate, onLinkClick } from '../navigation.js';
 
 const PAGE = 50;
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
 type Live = 'connecting' | FollowState;
 
@@ -131,7 +130,7 @@ export function CaptureList({ search }: { search: string }) {
           Method
           <select name="method" value={draft.method} onChange={set('method')}>
             <option value="">any</option>
-            {METHODS.map((m) => <option key={m} value={m}>{m}</option>)}
+            {methodChoices(draft.method).map((m) => <option key={m} value={m}>{m}</option>)}
           </select>
         </label>
         <label>
