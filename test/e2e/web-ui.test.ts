@@ -22,6 +22,8 @@ interface TraceOptions {
   status: number;
   body?: string;
   contentType?: string;
+  /** Request headers after the usual ones. */
+  headers?: Array<[string, string]>;
 }
 
 /** An Envoy HttpBufferedTrace as Envoy's tap filter writes it (cf. examples/envoy/trace-500.json). */
@@ -29,7 +31,7 @@ function envoyTrace(t: TraceOptions): string {
   const h = (pairs: Array<[string, string]>) => pairs.map(([key, value]) => ({ key, value }));
   return JSON.stringify({
     http_buffered_trace: {
-      request: { headers: h([[':authority', 'web.default:9090'], [':path', t.path], [':method', t.method ?? 'GET'], [':scheme', 'http'], ['accept', 'application/json']]), trailers: [] },
+      request: { headers: h([[':authority', 'web.default:9090'], [':path', t.path], [':method', t.method ?? 'GET'], [':scheme', 'http'], ['accept', 'application/json'], ...(t.headers ?? [])]), trailers: [] },
       response: {
         headers: h([[':status', String(t.status)], ['content-type', t.contentType ?? 'application/json'], ['x-version', 'green']]),
         ...(t.body !== undefined ? { body: { truncated: false, as_bytes: Buffer.from(t.body).toString('base64') } } : {}),
@@ -204,6 +206,32 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
     await page.goto(`${loop.url}/ui/captures/999`);
     expect(await page.locator('.error').textContent()).toContain('capture 999 does not exist');
+  });
+
+  // Found by a hostile user test: a long header name pushed its table past the page, and below 28rem the
+  // request and response columns did not fit at all, so the page scrolled sideways.
+  it('fits long captured names, values and paths in the page, wide and narrow, and shows markup as text', async () => {
+    const markup = `<img src=x onerror="document.title='pwned'">`;
+    const id = await ingest({ path: `/${'segment'.repeat(150)}?q=${markup}`, status: 500, body: markup, contentType: 'text/html', headers: [[`x-${'n'.repeat(200)}`, 'v'], ['x-markup', markup]] });
+    const overflow = (selector: string) => page.evaluate<number>(`Math.max(...[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.getBoundingClientRect().right)) - document.documentElement.clientWidth`);
+    await page.goto(`${loop.url}/ui/captures/${id}`);
+    await page.getByRole('heading', { name: new RegExp(`Capture ${id}:`) }).waitFor();
+    expect(await overflow('table.headers, h1, dl.facts')).toBeLessThanOrEqual(0);
+    expect(await page.locator('section.message').first().evaluate((s) => s.scrollWidth - s.clientWidth)).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 390, height: 800 });
+    try {
+      for (const url of [`${loop.url}/ui/`, `${loop.url}/ui/captures/${id}`]) {
+        await page.goto(url);
+        await page.locator(url.endsWith('/ui/') ? `tr[data-id="${id}"]` : 'section.message').first().waitFor();
+        expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+      }
+      await shot('capture-view-narrow');
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 768 });
+    }
+    expect(await page.title()).not.toBe('pwned');
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.locator('section.message').nth(1).locator('pre.body').textContent()).toBe(markup);
   });
 });
 

@@ -159,38 +159,40 @@ export function CaptureList({ search }: { search: string }) {
       </form>
       <div class="visually-hidden" aria-live="polite">{announce}</div>
       {error && <p class="error" role="alert">{error}</p>}
-      <table class="captures" onKeyDown={onTableKey}>
-        <caption class="visually-hidden">Captures, newest first. Use the arrow keys to move between rows and Enter to open one.</caption>
-        <thead>
-          <tr>
-            <th scope="col" class="num">ID</th>
-            <th scope="col">PATH</th>
-            <th scope="col">VERB</th>
-            <th scope="col" class="num">STATUS</th>
-            <th scope="col">DESTINATION</th>
-            <th scope="col">TIME</th>
-            <th scope="col" class="num">DURATION</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((s) => (
-            <tr key={s.id} class={fresh.has(s.id) ? 'fresh' : undefined} data-id={s.id} onClick={(e) => {
-              if ((e.target as HTMLElement).closest('a')) return;
-              navigate(hrefFor({ view: 'capture', id: s.id }));
-            }}>
-              <td class="num">
-                <a class="row-link" href={hrefFor({ view: 'capture', id: s.id })} onClick={onLinkClick} aria-label={`Capture ${s.id}: ${s.method} ${s.path}, status ${s.status || 'none'}`}>{s.id}</a>
-              </td>
-              <td class="path" title={s.path}>{s.path}</td>
-              <td>{s.method}</td>
-              <td class={`num status status-${Math.floor(s.status / 100)}xx`}>{s.status || '—'}</td>
-              <td>{s.destination}</td>
-              <td><time dateTime={s.capturedAt} title={s.capturedAt}>{formatTime(s.capturedAt)}</time></td>
-              <td class="num">{formatDuration(s.durationMs)}</td>
+      <div class="table-scroll">
+        <table class="captures" onKeyDown={onTableKey}>
+          <caption class="visually-hidden">Captures, newest first. Use the arrow keys to move between rows and Enter to open one.</caption>
+          <thead>
+            <tr>
+              <th scope="col" class="num">ID</th>
+              <th scope="col">PATH</th>
+              <th scope="col">VERB</th>
+              <th scope="col" class="num">STATUS</th>
+              <th scope="col">DESTINATION</th>
+              <th scope="col">TIME</th>
+              <th scope="col" class="num">DURATION</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {items.map((s) => (
+              <tr key={s.id} class={fresh.has(s.id) ? 'fresh' : undefined} data-id={s.id} onClick={(e) => {
+                if ((e.target as HTMLElement).closest('a')) return;
+                navigate(hrefFor({ view: 'capture', id: s.id }));
+              }}>
+                <td class="num">
+                  <a class="row-link" href={hrefFor({ view: 'capture', id: s.id })} onClick={onLinkClick} aria-label={`Capture ${s.id}: ${s.method} ${s.path}, status ${s.status || 'none'}`}>{s.id}</a>
+                </td>
+                <td class="path" title={s.path}>{s.path}</td>
+                <td>{s.method}</td>
+                <td class={`num status status-${Math.floor(s.status / 100)}xx`}>{s.status || '—'}</td>
+                <td>{s.destination}</td>
+                <td><time dateTime={s.capturedAt} title={s.capturedAt}>{formatTime(s.capturedAt)}</time></td>
+                <td class="num">{formatDuration(s.durationMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {!loading && items.length === 0 && !error && <p class="empty">No captures{search ? ' match these filters' : ' yet'}. New ones appear here as taps send them.</p>}
       {loading && <p class="empty">Loading…</p>}
       {cursor && <button type="button" class="secondary" onClick={() => void loadOlder()}>Load older captures</button>}
