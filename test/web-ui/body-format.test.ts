@@ -1,6 +1,6 @@
 // How the web UI shows bodies and reads replay header overrides (web/src/logic/body-format.ts).
 import { describe, expect, it } from 'vitest';
-import { formatBody, formatDuration, parseHeaderOverrides } from '../../web/src/logic/body-format.js';
+import { formatBody, formatDuration, parseHeaderOverrides, visible } from '../../web/src/logic/body-format.js';
 import { hrefFor, parseRoute } from '../../web/src/logic/routes.js';
 
 describe('formatBody', () => {
@@ -14,6 +14,24 @@ describe('formatBody', () => {
     expect(formatBody({ encoding: 'utf8', data: 'oops', truncated: false, size: 4 }, 'text/plain').kind).toBe('text');
     expect(formatBody({ encoding: 'base64', data: 'AAE=', truncated: false, size: 2 }, undefined)).toMatchObject({ kind: 'binary', text: 'AAE=' });
     expect(formatBody(undefined, undefined).kind).toBe('empty');
+  });
+});
+
+// Found by a hostile user test: a header value '\u202eevil\u202c' showed as "live" in the UI.
+describe('visible', () => {
+  it.each([
+    ['\u202eevil\u202c', '⟨U+202E⟩evil⟨U+202C⟩'],
+    ['a\u2066b\u2069\u200f\u061c', 'a⟨U+2066⟩b⟨U+2069⟩⟨U+200F⟩⟨U+061C⟩'],
+    ['ad\u200bmin\ufeff', 'ad⟨U+200B⟩min⟨U+FEFF⟩'],
+    ['\x1b[31mred\x07 \x7f\u009b', '⟨U+001B⟩[31mred⟨U+0007⟩ ⟨U+007F⟩⟨U+009B⟩'],
+    ['lines\r\nand\ttabs, café 😀 ש', 'lines\r\nand\ttabs, café 😀 ש'],
+  ])('%j → %s', (text, shown) => {
+    expect(visible(text)).toBe(shown);
+  });
+
+  it('applies to text and JSON bodies, not to base64', () => {
+    expect(formatBody({ encoding: 'utf8', data: 'x\u202ey', truncated: false, size: 5 }, 'text/plain').text).toBe('x⟨U+202E⟩y');
+    expect(formatBody({ encoding: 'utf8', data: '{"a":"\u202eevil"}', truncated: false, size: 14 }, 'application/json').text).toBe('{\n  "a": "⟨U+202E⟩evil"\n}');
   });
 });
 

@@ -10,6 +10,22 @@ export interface BodyView {
   truncated: boolean;
 }
 
+/**
+ * Captured text as it can be trusted on screen: characters that reorder or hide text (bidi overrides and
+ * isolates, as in "Trojan Source"; zero-width spaces; C0 and C1 controls other than line breaks and tab)
+ * are shown as ⟨U+202E⟩ instead of acting on the text around them, so a capture cannot display what it
+ * does not hold.
+ */
+export function visible(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const hides = (c < 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) || (c >= 0x7f && c <= 0x9f) || c === 0x061c || c === 0x200b || c === 0xfeff || c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+    out += hides ? `⟨U+${c.toString(16).toUpperCase().padStart(4, '0')}⟩` : ch;
+  }
+  return out;
+}
+
 export function headerOf(headers: HeaderList, name: string): string | undefined {
   const want = name.toLowerCase();
   const values = headers.filter(([k]) => k.toLowerCase() === want).map(([, v]) => v);
@@ -23,12 +39,12 @@ export function formatBody(body: BodyJson | undefined, contentType: string | und
   const looksJson = (contentType ?? '').toLowerCase().includes('json') || /^\s*[{[]/.test(body.data);
   if (looksJson) {
     try {
-      return { ...base, kind: 'json', text: JSON.stringify(JSON.parse(body.data), null, 2) };
+      return { ...base, kind: 'json', text: visible(JSON.stringify(JSON.parse(body.data), null, 2)) };
     } catch {
       // not JSON after all (or cut short by truncation): show it as text
     }
   }
-  return { ...base, kind: 'text', text: body.data };
+  return { ...base, kind: 'text', text: visible(body.data) };
 }
 
 export function formatBytes(n: number): string {

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, followCaptures, type FollowState } from '../api.js';
 import type { CaptureSummary, TapConfig } from '../logic/api-types.js';
-import { formatDuration } from '../logic/body-format.js';
+import { formatDuration, visible } from '../logic/body-format.js';
 import { filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, statusFilterError, summaryMatches, type CaptureFilters } from '../logic/capture-filters.js';
 import { hrefFor } from '../logic/routes.js';
 import { navigate, onLinkClick } from '../navigation.js';
@@ -180,12 +180,12 @@ export function CaptureList({ search }: { search: string }) {
                 navigate(hrefFor({ view: 'capture', id: s.id }));
               }}>
                 <td class="num">
-                  <a class="row-link" href={hrefFor({ view: 'capture', id: s.id })} onClick={onLinkClick} aria-label={`Capture ${s.id}: ${s.method} ${s.path}, status ${s.status || 'none'}`}>{s.id}</a>
+                  <a class="row-link" href={hrefFor({ view: 'capture', id: s.id })} onClick={onLinkClick} aria-label={`Capture ${s.id}: ${visible(s.method)} ${visible(s.path)}, status ${s.status || 'none'}`}>{s.id}</a>
                 </td>
-                <td class="path" title={s.path}>{s.path}</td>
-                <td>{s.method}</td>
+                <td class="path" title={visible(s.path)}>{visible(s.path)}</td>
+                <td>{visible(s.method)}</td>
                 <td class={`num status status-${Math.floor(s.status / 100)}xx`}>{s.status || '—'}</td>
-                <td>{s.destination}</td>
+                <td>{visible(s.destination)}</td>
                 <td><time dateTime={s.capturedAt} title={s.capturedAt}>{formatTime(s.capturedAt)}</time></td>
                 <td class="num">{formatDuration(s.durationMs)}</td>
               </tr>

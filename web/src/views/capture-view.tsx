@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { CaptureJson, MessageJson, ReplayRecord } from '../logic/api-types.js';
-import { formatBody, formatBytes, formatDuration, headerOf, parseHeaderOverrides } from '../logic/body-format.js';
+import { formatBody, formatBytes, formatDuration, headerOf, parseHeaderOverrides, visible } from '../logic/body-format.js';
 import { hrefFor } from '../logic/routes.js';
 import { onLinkClick } from '../navigation.js';
 import { ReplayOutcome } from './diff-panel.js';
@@ -45,14 +45,14 @@ export function CaptureView({ id }: { id: number }) {
     <section aria-labelledby="capture-title">
       {back}
       <h1 id="capture-title" tabIndex={-1}>
-        Capture {capture.id}: {method} <code>{path}</code> → {status ?? 'no response'}
+        Capture {capture.id}: {visible(method)} <code>{visible(path)}</code> → {status === undefined ? 'no response' : visible(status)}
       </h1>
       <dl class="facts">
         <div><dt>Time</dt><dd>{new Date(capture.capturedAt).toLocaleString()}</dd></div>
         <div><dt>Duration</dt><dd>{formatDuration(capture.durationMs)}</dd></div>
-        <div><dt>Destination</dt><dd>{capture.destination || '—'}</dd></div>
-        <div><dt>Tap config</dt><dd>{capture.tapConfig || '—'}</dd></div>
-        <div><dt>Source</dt><dd>{capture.source || '—'}</dd></div>
+        <div><dt>Destination</dt><dd>{visible(capture.destination) || '—'}</dd></div>
+        <div><dt>Tap config</dt><dd>{visible(capture.tapConfig) || '—'}</dd></div>
+        <div><dt>Source</dt><dd>{visible(capture.source) || '—'}</dd></div>
       </dl>
       <Exports id={capture.id} />
       <div class="exchange">
@@ -121,7 +121,7 @@ function Message({ title, message }: { title: string; message: MessageJson }) {
           <thead><tr><th scope="col">Header</th><th scope="col">Value</th></tr></thead>
           <tbody>
             {message.headers.map(([k, v], i) => (
-              <tr key={i}><th scope="row">{k}</th><td>{v}</td></tr>
+              <tr key={i}><th scope="row">{visible(k)}</th><td>{visible(v)}</td></tr>
             ))}
           </tbody>
         </table>
@@ -137,7 +137,7 @@ function Message({ title, message }: { title: string; message: MessageJson }) {
         <>
           <h3>Trailers</h3>
           <table class="headers">
-            <tbody>{message.trailers.map(([k, v], i) => <tr key={i}><th scope="row">{k}</th><td>{v}</td></tr>)}</tbody>
+            <tbody>{message.trailers.map(([k, v], i) => <tr key={i}><th scope="row">{visible(k)}</th><td>{visible(v)}</td></tr>)}</tbody>
           </table>
         </>
       )}

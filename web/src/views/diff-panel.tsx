@@ -1,6 +1,6 @@
 // A replay's outcome against the original response: status, headers and the body diff, as rows.
 import type { ReplayRecord } from '../logic/api-types.js';
-import { formatDuration } from '../logic/body-format.js';
+import { formatDuration, visible } from '../logic/body-format.js';
 import { diffView, type DiffRow } from '../logic/diff-view.js';
 
 export function ReplayOutcome({ replay, headingLevel = 3 }: { replay: ReplayRecord; headingLevel?: 2 | 3 }) {
@@ -59,7 +59,7 @@ function DiffTables({ diff }: { diff: ReturnType<typeof diffView> }) {
           {diff.body.rows.map((r, i) => (
             <div key={i} class={`line ${r.change}`}>
               {r.change === 'removed' ? '- ' : r.change === 'added' ? '+ ' : '  '}
-              {r.original ?? r.replayed}
+              {visible(r.original ?? r.replayed ?? '')}
             </div>
           ))}
         </pre>
@@ -86,10 +86,10 @@ function DiffHead({ first = 'Field' }: { first?: string }) {
 function Row({ row }: { row: DiffRow }) {
   return (
     <tr class={`change-${row.change}`}>
-      <th scope="row"><code>{row.label}</code></th>
+      <th scope="row"><code>{visible(row.label)}</code></th>
       <td>{row.change}</td>
-      <td class="old"><code>{row.original ?? ''}</code></td>
-      <td class="new"><code>{row.replayed ?? ''}</code></td>
+      <td class="old"><code>{visible(row.original ?? '')}</code></td>
+      <td class="new"><code>{visible(row.replayed ?? '')}</code></td>
     </tr>
   );
 }
