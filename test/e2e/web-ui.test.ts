@@ -233,6 +233,23 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.locator('section.message').nth(1).locator('pre.body').textContent()).toBe(markup);
   });
+
+  // Found by a hostile user test: ?status=abc showed the form's message and the server's, and after Back
+  // from a longer list the other list's "Load older captures" stayed.
+  it('says once what is wrong with a status filter in the address, and offers no older page of another list', async () => {
+    const bulk = Array.from({ length: 60 }, (_, i) => envoyTrace({ path: `/bulk/${i}`, status: 500 })).join('\n');
+    expect((await fetch(`${loop.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk })).status).toBe(200);
+    await page.goto(`${loop.url}/ui/?status=abc`);
+    await page.locator('#status-error').waitFor();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Load older captures' }).waitFor();
+    await page.goBack();
+    await expect.poll(() => page.inputValue('input[name=status]')).toBe('abc');
+    await page.locator('#status-error').waitFor();
+    expect(await page.locator('.error, .empty').allTextContents()).toEqual([]);
+    expect(await page.getByRole('button', { name: 'Load older captures' }).count()).toBe(0);
+    expect(await page.locator('table.captures tbody tr').count()).toBe(0);
+  });
 });
 
 describe.runIf(runSuite)('web UI in Chromium against a loop server that requires API tokens', () => {

@@ -60,9 +60,16 @@ export function CaptureList({ search }: { search: string }) {
 
   useEffect(() => {
     let cancelled = false;
-    setLoading(true);
     setItems([]);
     setFresh(new Set());
+    setCursor(undefined);
+    setError(undefined);
+    // A status the server would refuse (a bookmarked ?status=abc): the form already says what is wrong.
+    if (statusFilterError(filters.status)) {
+      setLoading(false);
+      return;
+    }
+    setLoading(true);
     api.listCaptures(filtersToQuery(filters, { limit: PAGE })).then(
       (page) => {
         if (cancelled) return;
@@ -193,7 +200,7 @@ export function CaptureList({ search }: { search: string }) {
           </tbody>
         </table>
       </div>
-      {!loading && items.length === 0 && !error && <p class="empty">No captures{search ? ' match these filters' : ' yet'}. New ones appear here as taps send them.</p>}
+      {!loading && items.length === 0 && !error && !statusFilterError(filters.status) && <p class="empty">No captures{search ? ' match these filters' : ' yet'}. New ones appear here as taps send them.</p>}
       {loading && <p class="empty">Loading…</p>}
       {cursor && <button type="button" class="secondary" onClick={() => void loadOlder()}>Load older captures</button>}
     </section>
