@@ -250,6 +250,25 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Load older captures' }).count()).toBe(0);
     expect(await page.locator('table.captures tbody tr').count()).toBe(0);
   });
+
+  // Found by a hostile user test: the server wants allowUnsafe for a POST, and the UI had no way to send it.
+  it('replays a POST only when asked to, with the reason shown first', async () => {
+    const id = await ingest({ method: 'POST', path: '/api/refund', status: 500, body: '{"error":"db down"}' });
+    await page.goto(`${loop.url}/ui/captures/${id}`);
+    await page.getByLabel('Destination', { exact: true }).fill('web.default:9090');
+    const before = service.requests.length;
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await expect.poll(() => page.locator('form.replay-form .error').textContent()).toContain('may change state there');
+    expect(service.requests.length).toBe(before);
+    await page.getByLabel(/Send this POST request even though it may change state/).check();
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByTestId('diff-headline').waitFor({ timeout: 10_000 });
+    expect(service.requests.at(-1)).toMatchObject({ method: 'POST', url: '/api/refund' });
+    expect(await page.locator('form.replay-form .error').count()).toBe(0);
+    await page.goto(`${loop.url}/ui/captures/1`);
+    await page.getByLabel('Destination', { exact: true }).waitFor();
+    expect(await page.getByLabel(/even though it may change state/).count()).toBe(0);
+  });
 });
 
 describe.runIf(runSuite)('web UI in Chromium against a loop server that requires API tokens', () => {

@@ -98,7 +98,7 @@ export const api = {
     return res.blob();
   },
   listReplays: (id: number) => request<{ items: ReplayRecord[] }>(`/v1/captures/${id}/replays`),
-  async replay(id: number, body: { destination: string; headers?: Record<string, string> }): Promise<ReplayRecord> {
+  async replay(id: number, body: { destination: string; headers?: Record<string, string>; allowUnsafe?: boolean }): Promise<ReplayRecord> {
     try {
       return await request<ReplayRecord>(`/v1/captures/${id}/replays`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     } catch (err) {

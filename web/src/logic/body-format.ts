@@ -79,3 +79,11 @@ export function parseHeaderOverrides(text: string): { headers: Record<string, st
   });
   return { headers, errors };
 }
+
+/** Methods the server replays without being asked twice (src/loop/replay/replay-policy.ts): they change nothing. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Whether replaying a request with this method may change state at the destination (the API then wants allowUnsafe). */
+export function changesState(method: string): boolean {
+  return !SAFE_METHODS.has(method.toUpperCase());
+}

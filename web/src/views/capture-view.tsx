@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { CaptureJson, MessageJson, ReplayRecord } from '../logic/api-types.js';
-import { formatBody, formatBytes, formatDuration, headerOf, parseHeaderOverrides, visible } from '../logic/body-format.js';
+import { changesState, formatBody, formatBytes, formatDuration, headerOf, parseHeaderOverrides, visible } from '../logic/body-format.js';
 import { hrefFor } from '../logic/routes.js';
 import { onLinkClick } from '../navigation.js';
 import { ReplayOutcome } from './diff-panel.js';
@@ -149,7 +149,10 @@ function ReplayForm({ capture, onReplayed }: { capture: CaptureJson; onReplayed:
   const [aliases, setAliases] = useState<Record<string, string>>({});
   const [destination, setDestination] = useState(capture.destination);
   const [headerText, setHeaderText] = useState('');
+  const [allowUnsafe, setAllowUnsafe] = useState(false);
   const [busy, setBusy] = useState(false);
+  const method = headerOf(capture.request.headers, ':method') ?? '';
+  const unsafe = changesState(method);
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     api.destinations().then((r) => setAliases(r.aliases), () => undefined);
@@ -164,7 +167,13 @@ function ReplayForm({ capture, onReplayed }: { capture: CaptureJson; onReplayed:
     setBusy(true);
     setError(undefined);
     try {
-      onReplayed(await api.replay(capture.id, { destination: destination.trim(), ...(Object.keys(parsed.headers).length > 0 ? { headers: parsed.headers } : {}) }));
+      onReplayed(
+        await api.replay(capture.id, {
+          destination: destination.trim(),
+          ...(Object.keys(parsed.headers).length > 0 ? { headers: parsed.headers } : {}),
+          ...(unsafe && allowUnsafe ? { allowUnsafe: true } : {}),
+        }),
+      );
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -188,6 +197,12 @@ function ReplayForm({ capture, onReplayed }: { capture: CaptureJson; onReplayed:
         Header overrides <span class="muted">(one "Name: value" per line, optional)</span>
         <textarea name="headers" rows={3} cols={48} value={headerText} onInput={(e) => setHeaderText(e.currentTarget.value)} placeholder="x-debug: 1" aria-invalid={parsed.errors.length > 0 ? 'true' : undefined} />
       </label>
+      {unsafe && (
+        <label class="check">
+          <input type="checkbox" name="allowUnsafe" checked={allowUnsafe} onChange={(e) => setAllowUnsafe(e.currentTarget.checked)} />
+          Send this {visible(method)} request even though it may change state at the destination
+        </label>
+      )}
       <div>
         <button type="submit" disabled={busy}>{busy ? 'Replaying…' : 'Replay'}</button>
       </div>
