@@ -208,6 +208,21 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(await page.locator('.error').textContent()).toContain('capture 999 does not exist');
   });
 
+  // Found by a hostile user test: an HTML error page from a proxy in front of the server showed as a
+  // JSON.parse SyntaxError.
+  it('says what answered when it is not the loop server', async () => {
+    await page.route('**/v1/captures/1', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>502 Bad Gateway</body></html>' }));
+    await page.route('**/v1/captures/2', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<html>login</html>' }));
+    try {
+      await page.goto(`${loop.url}/ui/captures/1`);
+      await expect.poll(() => page.locator('.error').textContent()).toBe('502 Bad Gateway');
+      await page.goto(`${loop.url}/ui/captures/2`);
+      await expect.poll(() => page.locator('.error').textContent()).toBe('/v1/captures/2 did not answer JSON: is a proxy between this page and the loop server?');
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+
   // Found by a hostile user test: a long header name pushed its table past the page, and below 28rem the
   // request and response columns did not fit at all, so the page scrolled sideways.
   it('fits long captured names, values and paths in the page, wide and narrow, and shows markup as text', async () => {

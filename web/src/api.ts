@@ -74,7 +74,13 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
     throw new ApiError(0, 'SERVER_UNREACHABLE', `cannot reach the loop server: ${(err as Error).message}`);
   }
   const text = await res.text();
-  const body: unknown = text ? JSON.parse(text) : undefined;
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not the API's JSON: a proxy in front of the server (an ingress's 502 page) or something else answered.
+    if (res.ok) throw new ApiError(res.status, 'BAD_RESPONSE', `${path} did not answer JSON: is a proxy between this page and the loop server?`);
+  }
   if (!res.ok) {
     const e = (body as ApiErrorBody | undefined)?.error;
     throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : `${res.status} ${res.statusText}`, body);
