@@ -284,6 +284,27 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     await page.getByLabel('Destination', { exact: true }).waitFor();
     expect(await page.getByLabel(/even though it may change state/).count()).toBe(0);
   });
+
+  // Found by a hostile user test: with thousands of captures, Back from a capture opened from an older page
+  // showed the first 50 rows again, scrolled to the top, and the older pages had to be loaded again.
+  it('goes back from a capture to the same rows, older pages included, with focus on the row opened', async () => {
+    await page.goto(`${loop.url}/ui/`);
+    await page.getByRole('button', { name: 'Load older captures' }).click();
+    await expect.poll(() => page.locator('table.captures tbody tr').count()).toBeGreaterThan(50);
+    const count = await page.locator('table.captures tbody tr').count();
+    const link = page.locator('a.row-link').last();
+    const id = await link.textContent();
+    await link.click();
+    await page.getByRole('heading', { name: new RegExp(`Capture ${id}:`) }).waitFor();
+    await page.goBack();
+    await expect.poll(() => active('textContent')).toBe(id);
+    expect(await active('className')).toBe('row-link');
+    expect(await page.locator('table.captures tbody tr').count()).toBe(count);
+    // Captures stored meanwhile still come in, once each.
+    const late = await ingest({ path: '/after-back', status: 500 });
+    await row(late).waitFor({ timeout: 5_000 });
+    expect(await page.locator('table.captures tbody tr').count()).toBe(count + 1);
+  });
 });
 
 describe.runIf(runSuite)('web UI in Chromium against a loop server that requires API tokens', () => {

@@ -141,10 +141,11 @@ export type FollowState = 'live' | 'reconnecting' | 'needs-token';
 
 /**
  * Follows GET /v1/captures/watch (server-sent events) until `signal` aborts, reconnecting after the
- * server's `retry` delay and resuming after the last event id seen, as EventSource would.
+ * server's `retry` delay and resuming after the last event id seen, as EventSource would; `afterId` starts
+ * it with what was stored after that capture.
  */
-export async function followCaptures(onCapture: (s: CaptureSummary) => void, onState: (s: FollowState) => void, signal: AbortSignal): Promise<void> {
-  let lastId: string | undefined;
+export async function followCaptures(onCapture: (s: CaptureSummary) => void, onState: (s: FollowState) => void, signal: AbortSignal, afterId?: number): Promise<void> {
+  let lastId = afterId === undefined ? undefined : String(afterId);
   let retryMs = 2_000;
   while (!signal.aborted) {
     try {

@@ -10,14 +10,15 @@ import { TapConfigsView } from './views/tapconfigs-view.js';
 export function App() {
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
-  // After navigating, move focus to the new view's heading so keyboard and screen reader users follow.
+  // After navigating, move focus to the new view's heading so keyboard and screen reader users follow, or
+  // back to the element the view marks (the capture list's row that was opened, after Back).
   const first = useRef(true);
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
-    main.current?.querySelector<HTMLElement>('h1')?.focus();
+    (main.current?.querySelector<HTMLElement>('[data-return-focus]') ?? main.current?.querySelector<HTMLElement>('h1'))?.focus();
   }, [route.view, route.view === 'capture' ? route.id : 0]);
   const current = (view: string) => (route.view === view || (view === 'captures' && route.view === 'capture') ? 'page' : undefined);
   return (

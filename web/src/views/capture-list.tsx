@@ -12,13 +12,20 @@ const PAGE = 50;
 
 type Live = 'connecting' | FollowState;
 
+/**
+ * The list as it was when it was left (for a capture, usually): coming back to the same filters shows the
+ * same rows, older pages included, with focus on the row that was opened, instead of the first page only.
+ */
+let kept: { search: string; items: CaptureSummary[]; cursor: string | undefined; openedId: number | undefined } | undefined;
+
 export function CaptureList({ search }: { search: string }) {
   const filters = useMemo(() => filtersFromQuery(search), [search]);
+  const [restored] = useState(() => (kept?.search === search ? kept : undefined));
   const [draft, setDraft] = useState<CaptureFilters>(filters);
-  const [items, setItems] = useState<CaptureSummary[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>();
+  const [items, setItems] = useState<CaptureSummary[]>(restored?.items ?? []);
+  const [cursor, setCursor] = useState<string | undefined>(restored?.cursor);
   const [error, setError] = useState<string | undefined>();
-  const [loading, setLoading] = useState(true);
+  const [loading, setLoading] = useState(restored === undefined);
   const [live, setLive] = useState<Live>('connecting');
   const [fresh, setFresh] = useState<ReadonlySet<number>>(new Set());
   const [announce, setAnnounce] = useState('');
@@ -26,6 +33,12 @@ export function CaptureList({ search }: { search: string }) {
   const [destinations, setDestinations] = useState<string[]>([]);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
+  const openedId = useRef<number | undefined>();
+  const listRef = useRef({ search, items, cursor });
+  listRef.current = { search, items, cursor };
+  useEffect(() => () => {
+    kept = { ...listRef.current, openedId: openedId.current };
+  }, []);
 
   useEffect(() => setDraft(filters), [filters]);
 
@@ -35,7 +48,8 @@ export function CaptureList({ search }: { search: string }) {
   }, []);
 
   // The live stream is opened before the first page is read and both land in one id-ordered list, so a
-  // capture stored in between is neither lost nor shown twice.
+  // capture stored in between is neither lost nor shown twice. A restored list asks the stream for what
+  // was stored since its newest row.
   useEffect(() => {
     const stop = new AbortController();
     let opened = false;
@@ -54,11 +68,17 @@ export function CaptureList({ search }: { search: string }) {
         api.listCaptures(filtersToQuery(filtersRef.current, { limit: PAGE })).then((p) => setItems((list) => mergeCaptures(list, p.items)), () => undefined);
       },
       stop.signal,
+      restored?.items[0]?.id,
     );
     return () => stop.abort();
   }, []);
 
+  const skipFirstRead = useRef(restored !== undefined);
   useEffect(() => {
+    if (skipFirstRead.current) {
+      skipFirstRead.current = false;
+      return;
+    }
     let cancelled = false;
     setItems([]);
     setFresh(new Set());
@@ -183,11 +203,15 @@ export function CaptureList({ search }: { search: string }) {
           <tbody>
             {items.map((s) => (
               <tr key={s.id} class={fresh.has(s.id) ? 'fresh' : undefined} data-id={s.id} onClick={(e) => {
+                openedId.current = s.id;
                 if ((e.target as HTMLElement).closest('a')) return;
                 navigate(hrefFor({ view: 'capture', id: s.id }));
               }}>
                 <td class="num">
-                  <a class="row-link" href={hrefFor({ view: 'capture', id: s.id })} onClick={onLinkClick} aria-label={`Capture ${s.id}: ${visible(s.method)} ${visible(s.path)}, status ${s.status || 'none'}`}>{s.id}</a>
+                  <a class="row-link" href={hrefFor({ view: 'capture', id: s.id })} onClick={(e) => {
+                    openedId.current = s.id; // before navigating: the list is gone once the new view renders
+                    onLinkClick(e);
+                  }} data-return-focus={s.id === restored?.openedId ? '' : undefined} aria-label={`Capture ${s.id}: ${visible(s.method)} ${visible(s.path)}, status ${s.status || 'none'}`}>{s.id}</a>
                 </td>
                 <td class="path" title={visible(s.path)}>{visible(s.path)}</td>
                 <td>{visible(s.method)}</td>
