@@ -120,6 +120,11 @@ describe('web UI routes', () => {
     const res = await fetch(`${unbuilt.url}/ui/`);
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await res.text()).toContain('npm run build');
+    const html = await res.text();
+    expect(html).toContain('npm run build');
+    // Its layout is an inline style attribute, which the UI's own policy (default-src 'self') made Chromium refuse.
+    expect(html).toContain(' style="');
+    expect(res.headers.get('content-security-policy')).toMatch(/(^|; )style-src 'unsafe-inline'(;|$)/);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
   });
 });

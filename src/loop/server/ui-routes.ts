@@ -32,6 +32,8 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Routes deeper than this under /ui/ are not the UI's (the router matches whole segment lists). */
 const MAX_DEPTH = 8;
 const HTML_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+/** The page below is static and holds nothing captured: its inline style is allowed, nothing else is loaded. */
+const NOT_BUILT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Loop web UI not built</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
@@ -72,7 +74,7 @@ async function serveUi(root: string, req: IncomingMessage, res: ServerResponse, 
     if (segments[0] === 'assets' || path.extname(segments.at(-1)!) !== '') return notFound(req, res, 'no such file');
   }
   if (!(await isFile(index))) {
-    res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': HTML_POLICY });
+    res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': NOT_BUILT_POLICY });
     res.end(req.method === 'HEAD' ? undefined : NOT_BUILT_PAGE);
     return;
   }
