@@ -1,6 +1,7 @@
 // The UI's frame: a header with the views, and the view the address names.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiToken } from './api.js';
+import { tokenProblem } from './logic/api-token.js';
 import { hrefFor } from './logic/routes.js';
 import { onLinkClick, useRoute } from './navigation.js';
 import { CaptureList } from './views/capture-list.js';
@@ -63,6 +64,7 @@ function forgetToken(): void {
 function TokenPrompt() {
   const [refusal, setRefusal] = useState<string | undefined>();
   const [value, setValue] = useState('');
+  const [problem, setProblem] = useState<string | undefined>();
   useEffect(() => apiToken.onNeeded(setRefusal), []);
   if (refusal === undefined) return null;
   const had = apiToken.get() !== undefined;
@@ -74,14 +76,17 @@ function TokenPrompt() {
         onSubmit={(e) => {
           e.preventDefault();
           const token = value.trim();
-          if (token === '') return;
+          const wrong = tokenProblem(token);
+          setProblem(wrong);
+          if (wrong) return;
           apiToken.set(token);
           location.reload();
         }}
       >
         <label for="api-token">API token</label>
-        <input id="api-token" type="password" autoComplete="off" spellcheck={false} autoFocus value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+        <input id="api-token" type="password" autoComplete="off" spellcheck={false} autoFocus value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-invalid={problem ? 'true' : undefined} aria-describedby={problem ? 'api-token-error' : undefined} />
         <button type="submit">Use token</button>
+        {problem && <p id="api-token-error" class="field-error" role="alert">{problem}</p>}
       </form>
       <p class="muted">
         Kept in this tab only (sessionStorage) and sent as a bearer token. A read token lists and shows captures; replaying needs an admin token.
