@@ -118,22 +118,35 @@ export const api = {
   tapConfigs: () => request<{ items: TapConfig[]; resourceVersion: string }>('/v1/tapconfigs'),
 };
 
-/** Follows the TapConfig watch (NDJSON) until `signal` aborts; calls `onEvent` per event. */
-export async function watchTapConfigs(onEvent: (e: TapConfigEvent) => void, signal: AbortSignal): Promise<void> {
-  const res = await authorizedFetch('/v1/tapconfigs?watch=true', { signal });
-  if (!res.ok || !res.body) throw new ApiError(res.status, 'HTTP_ERROR', `TapConfig watch failed: ${res.status}`);
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line) onEvent(JSON.parse(line) as TapConfigEvent);
+/**
+ * Follows the TapConfig watch (NDJSON) until `signal` aborts, calling `onEvent` per event; reconnects after
+ * a dropped connection (a restarted server), telling `onState` when each connection opens.
+ */
+export async function watchTapConfigs(onEvent: (e: TapConfigEvent) => void, onState: (s: FollowState) => void, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const res = await authorizedFetch('/v1/tapconfigs?watch=true', { signal });
+      if (res.status === 401) return onState('needs-token');
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      onState('live');
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line) onEvent(JSON.parse(line) as TapConfigEvent);
+        }
+      }
+    } catch {
+      if (signal.aborted) return;
     }
+    onState('reconnecting');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
 }
 

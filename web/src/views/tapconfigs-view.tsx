@@ -1,38 +1,35 @@
 // The TapConfigs in force, followed live through the server's watch stream.
 import { useEffect, useState } from 'preact/hooks';
-import { watchTapConfigs } from '../api.js';
-import type { TapConfig } from '../logic/api-types.js';
-
-const keyOf = (t: TapConfig): string => `${t.metadata.namespace}/${t.metadata.name}`;
+import { watchTapConfigs, type FollowState } from '../api.js';
+import { applyTapConfigEvent, INITIAL_TAPCONFIG_STATE, keyOf, reconnected } from '../logic/tapconfig-watch.js';
 
 export function TapConfigsView() {
-  const [configs, setConfigs] = useState<Map<string, TapConfig>>(new Map());
-  const [synced, setSynced] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const [state, setState] = useState(INITIAL_TAPCONFIG_STATE);
+  const [live, setLive] = useState<FollowState | 'connecting'>('connecting');
   useEffect(() => {
     const abort = new AbortController();
-    watchTapConfigs((event) => {
-      if (event.type === 'BOOKMARK') return setSynced(true);
-      setConfigs((m) => {
-        const next = new Map(m);
-        if (event.type === 'DELETED') next.delete(keyOf(event.object));
-        else next.set(keyOf(event.object), event.object);
-        return next;
-      });
-    }, abort.signal).catch((err: Error) => {
-      if (!abort.signal.aborted) setError(`${err.message}; reload to retry`);
-    });
+    void watchTapConfigs(
+      (event) => setState((s) => applyTapConfigEvent(s, event)),
+      (next) => {
+        setLive(next);
+        if (next === 'live') setState(reconnected);
+      },
+      abort.signal,
+    );
     return () => abort.abort();
   }, []);
+  const { configs, synced } = state;
   const list = [...configs.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   return (
     <section aria-labelledby="tapconfigs-title">
-      <h1 id="tapconfigs-title" tabIndex={-1}>TapConfigs in force</h1>
+      <div class="title-row">
+        <h1 id="tapconfigs-title" tabIndex={-1}>TapConfigs in force</h1>
+        <span class={`live live-${live}`} role="status">{live === 'live' ? '● live' : live === 'connecting' ? 'connecting…' : live === 'needs-token' ? 'not live: needs an API token' : 'reconnecting…'}</span>
+      </div>
       <p class="muted">
         The match expressions taps apply now. A TapConfig with an invalid expression is refused when it is applied (
         <code>loopctl apply</code> prints the line:column and a caret), so it never appears here; in Kubernetes its status condition carries the error.
       </p>
-      {error && <p class="error" role="alert">{error}</p>}
       {synced && list.length === 0 && <p class="empty">No TapConfig is applied: taps capture nothing.</p>}
       {list.length > 0 && (
         <table class="tapconfigs">
