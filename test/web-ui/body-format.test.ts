@@ -5,14 +5,15 @@ import { hrefFor, parseRoute } from '../../web/src/logic/routes.js';
 
 describe('formatBody', () => {
   it('pretty-prints JSON and keeps the truncated flag', () => {
-    expect(formatBody({ encoding: 'utf8', data: '{"a":[1,2]}', truncated: false, size: 11 }, 'application/json')).toEqual({ kind: 'json', text: '{\n  "a": [\n    1,\n    2\n  ]\n}', size: 11, truncated: false });
+    expect(formatBody({ encoding: 'utf8', data: '{"a":[1,2]}', truncated: false, size: 11 }, 'application/json')).toEqual({ kind: 'json', label: 'json', text: '{\n  "a": [\n    1,\n    2\n  ]\n}', size: 11, truncated: false });
     // A truncated JSON body no longer parses: shown as the text it is, still flagged.
     expect(formatBody({ encoding: 'utf8', data: '{"a":[1,', truncated: true, size: 8 }, 'application/json')).toMatchObject({ kind: 'text', text: '{"a":[1,', truncated: true });
   });
 
   it('shows other text as is, binary as base64, and no body as empty', () => {
     expect(formatBody({ encoding: 'utf8', data: 'oops', truncated: false, size: 4 }, 'text/plain').kind).toBe('text');
-    expect(formatBody({ encoding: 'base64', data: 'AAE=', truncated: false, size: 2 }, undefined)).toMatchObject({ kind: 'binary', text: 'AAE=' });
+    // The heading says how a binary body is shown: "iVBORw…" alone read as the body's own text.
+    expect(formatBody({ encoding: 'base64', data: 'AAE=', truncated: false, size: 2 }, undefined)).toMatchObject({ kind: 'binary', label: 'binary, shown as base64', text: 'AAE=' });
     expect(formatBody(undefined, undefined).kind).toBe('empty');
   });
 });

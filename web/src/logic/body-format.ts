@@ -4,6 +4,8 @@ import type { BodyJson, HeaderList } from './api-types.js';
 
 export interface BodyView {
   kind: 'json' | 'text' | 'binary' | 'empty';
+  /** What the heading says the body is: its kind, and for binary how `text` shows it. */
+  label: string;
   text: string;
   /** Bytes captured (a prefix when truncated). */
   size: number;
@@ -33,18 +35,18 @@ export function headerOf(headers: HeaderList, name: string): string | undefined 
 }
 
 export function formatBody(body: BodyJson | undefined, contentType: string | undefined): BodyView {
-  if (!body || body.size === 0) return { kind: 'empty', text: '', size: 0, truncated: body?.truncated ?? false };
+  if (!body || body.size === 0) return { kind: 'empty', label: 'empty', text: '', size: 0, truncated: body?.truncated ?? false };
   const base = { size: body.size, truncated: body.truncated };
-  if (body.encoding === 'base64') return { ...base, kind: 'binary', text: body.data };
+  if (body.encoding === 'base64') return { ...base, kind: 'binary', label: 'binary, shown as base64', text: body.data };
   const looksJson = (contentType ?? '').toLowerCase().includes('json') || /^\s*[{[]/.test(body.data);
   if (looksJson) {
     try {
-      return { ...base, kind: 'json', text: visible(JSON.stringify(JSON.parse(body.data), null, 2)) };
+      return { ...base, kind: 'json', label: 'json', text: visible(JSON.stringify(JSON.parse(body.data), null, 2)) };
     } catch {
       // not JSON after all (or cut short by truncation): show it as text
     }
   }
-  return { ...base, kind: 'text', text: visible(body.data) };
+  return { ...base, kind: 'text', label: 'text', text: visible(body.data) };
 }
 
 export function formatBytes(n: number): string {

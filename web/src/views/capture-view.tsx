@@ -126,7 +126,7 @@ function Message({ title, message }: { title: string; message: MessageJson }) {
           </tbody>
         </table>
       )}
-      <h3>Body {body.kind !== 'empty' && <span class="muted">({body.kind}, {formatBytes(body.size)})</span>}</h3>
+      <h3>Body {body.kind !== 'empty' && <span class="muted">({body.label}, {formatBytes(body.size)})</span>}</h3>
       {body.truncated && (
         <p class="notice" role="note">
           Truncated: only the first {formatBytes(body.size)} of this body were captured.
