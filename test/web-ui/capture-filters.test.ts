@@ -2,7 +2,7 @@
 // address, and which live captures belong in a filtered list. (Here because vitest runs test/**.)
 import { describe, expect, it } from 'vitest';
 import type { CaptureSummary } from '../../web/src/logic/api-types.js';
-import { EMPTY_FILTERS, filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, statusFilterError, summaryMatches } from '../../web/src/logic/capture-filters.js';
+import { EMPTY_FILTERS, filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, pathFilterHint, statusFilterError, summaryMatches } from '../../web/src/logic/capture-filters.js';
 
 const summary = (over: Partial<CaptureSummary>): CaptureSummary => ({
   id: 1, capturedAt: '2026-11-26T08:00:00Z', tapConfig: 'default/errors', source: 'gateway', destination: 'payment:9091',
@@ -41,6 +41,14 @@ describe('statusFilterError', () => {
   it.each([['', undefined], ['5xx', undefined], ['5XX', undefined], ['503', undefined], ['6xx', 'not a status'], ['50', 'not a status'], ['abc', 'not a status']])('%s', (value, error) => {
     if (error) expect(statusFilterError(value)).toContain(error);
     else expect(statusFilterError(value)).toBeUndefined();
+  });
+});
+
+// Found by a hostile user test: ?path=hdr listed nothing, silently ("No captures match these filters").
+describe('pathFilterHint', () => {
+  it.each([['', undefined], ['/api/', undefined], [' /x', undefined], ['*', undefined], ['hdr', 'did you mean /hdr?'], ['api/v1', 'did you mean /api/v1?']])('%j', (value, hint) => {
+    if (hint) expect(pathFilterHint(value)).toContain(hint);
+    else expect(pathFilterHint(value)).toBeUndefined();
   });
 });
 

@@ -55,6 +55,13 @@ export function statusFilterError(value: string): string | undefined {
   return `"${v}" is not a status: use a class such as 5xx or a code such as 503`;
 }
 
+/** A hint for a path prefix that cannot be meant (paths start with "/"); it still filters as typed. */
+export function pathFilterHint(value: string): string | undefined {
+  const v = value.trim();
+  if (v === '' || v.startsWith('/') || v === '*') return undefined;
+  return `paths start with "/", so "${v}" matches no ordinary request; did you mean /${v}?`;
+}
+
 export function summaryMatches(filters: CaptureFilters, s: CaptureSummary): boolean {
   const status = filters.status.trim().toLowerCase();
   if (status !== '') {

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, followCaptures, type FollowState } from '../api.js';
 import type { CaptureSummary, TapConfig } from '../logic/api-types.js';
 import { formatDuration, visible } from '../logic/body-format.js';
-import { filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, statusFilterError, summaryMatches, type CaptureFilters } from '../logic/capture-filters.js';
+import { filtersFromQuery, filtersToQuery, mergeCaptures, methodChoices, pathFilterHint, statusFilterError, summaryMatches, type CaptureFilters } from '../logic/capture-filters.js';
 import { hrefFor } from '../logic/routes.js';
 import { navigate, onLinkClick } from '../navigation.js';
 
@@ -121,6 +121,7 @@ export function CaptureList({ search }: { search: string }) {
   };
 
   const statusError = statusFilterError(draft.status);
+  const pathHint = pathFilterHint(draft.path);
   const apply = (e: Event): void => {
     e.preventDefault();
     if (statusError) return;
@@ -162,7 +163,7 @@ export function CaptureList({ search }: { search: string }) {
         </label>
         <label>
           Path prefix
-          <input name="path" value={draft.path} onInput={set('path')} placeholder="/api/" size={16} />
+          <input name="path" value={draft.path} onInput={set('path')} placeholder="/api/" size={16} aria-describedby={pathHint ? 'path-hint' : undefined} />
         </label>
         <label>
           Destination
@@ -183,6 +184,7 @@ export function CaptureList({ search }: { search: string }) {
         <button type="submit">Apply filters</button>
         <button type="button" class="secondary" onClick={clear}>Clear</button>
         {statusError && <p id="status-error" class="field-error">{statusError}</p>}
+        {pathHint && <p id="path-hint" class="field-hint">Path prefix: {pathHint}</p>}
       </form>
       <div class="visually-hidden" aria-live="polite">{announce}</div>
       {error && <p class="error" role="alert">{error}</p>}
