@@ -201,6 +201,22 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(await active('textContent')).toBe('Copy as curl');
   });
 
+  // Found by a hostile user test: every page logged a 404 for /favicon.ico, noise next to real errors.
+  it('loads its pages without errors in the console', async () => {
+    const errors: string[] = [];
+    const listener = (m: { type(): string; text(): string }) => void (m.type() === 'error' && errors.push(m.text()));
+    page.on('console', listener);
+    try {
+      for (const p of ['/ui/', '/ui/captures/1', '/ui/tapconfigs']) {
+        await page.goto(`${loop.url}${p}`);
+        await page.locator('h1').first().waitFor();
+      }
+    } finally {
+      page.off('console', listener);
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('serves the UI from the server with real content types and answers unknown UI routes with the app', async () => {
     const html = await fetch(`${loop.url}/ui/captures/999`);
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
