@@ -249,13 +249,19 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     await page.getByRole('heading', { name: new RegExp(`Capture ${id}:`) }).waitFor();
     expect(await overflow('table.headers, h1, dl.facts')).toBeLessThanOrEqual(0);
     expect(await page.locator('section.message').first().evaluate((s) => s.scrollWidth - s.clientWidth)).toBeLessThanOrEqual(0);
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByTestId('diff-headline').waitFor({ timeout: 10_000 });
     await page.setViewportSize({ width: 390, height: 800 });
+    const sideways = () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     try {
-      for (const url of [`${loop.url}/ui/`, `${loop.url}/ui/captures/${id}`]) {
-        await page.goto(url);
-        await page.locator(url.endsWith('/ui/') ? `tr[data-id="${id}"]` : 'section.message').first().waitFor();
-        expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
-      }
+      await page.goto(`${loop.url}/ui/`);
+      await row(id).waitFor();
+      expect(await sideways()).toBeLessThanOrEqual(0);
+      // The capture with its replay's diff and history open.
+      await page.goto(`${loop.url}/ui/captures/${id}`);
+      await page.getByRole('button', { name: /Show replay/ }).first().click();
+      await page.getByTestId('diff-headline').waitFor();
+      expect(await sideways()).toBeLessThanOrEqual(0);
       await shot('capture-view-narrow');
     } finally {
       await page.setViewportSize({ width: 1366, height: 768 });

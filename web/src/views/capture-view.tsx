@@ -218,25 +218,27 @@ function ReplayHistory({ replays, shown, onShow }: { replays: ReplayRecord[]; sh
       {replays.length === 0 ? (
         <p class="muted">Not replayed yet.</p>
       ) : (
-        <table class="history">
-          <thead>
-            <tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Destination</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Outcome</th></tr>
-          </thead>
-          <tbody>
-            {[...replays].reverse().map((r) => (
-              <tr key={r.id} class={r.id === shown ? 'selected' : undefined}>
-                <td>
-                  <button type="button" class="link" aria-pressed={r.id === shown} onClick={() => onShow(r.id)}>Show replay {r.id}</button>
-                </td>
-                <td>{new Date(r.createdAt).toLocaleString()}</td>
-                <td>{r.destination}{r.target !== r.destination && <span class="muted"> ({r.target})</span>}</td>
-                <td>{r.response?.headers.find(([k]) => k === ':status')?.[1] ?? '—'}</td>
-                <td>{formatDuration(r.durationMs)}</td>
-                <td>{r.error ? `failed: ${r.error.code}` : r.diff?.identical ? 'identical' : 'differs'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class="table-scroll">
+          <table class="history">
+            <thead>
+              <tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Destination</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Outcome</th></tr>
+            </thead>
+            <tbody>
+              {[...replays].reverse().map((r) => (
+                <tr key={r.id} class={r.id === shown ? 'selected' : undefined}>
+                  <td>
+                    <button type="button" class="link" aria-pressed={r.id === shown} onClick={() => onShow(r.id)}>Show replay {r.id}</button>
+                  </td>
+                  <td>{new Date(r.createdAt).toLocaleString()}</td>
+                  <td>{r.destination}{r.target !== r.destination && <span class="muted"> ({r.target})</span>}</td>
+                  <td>{r.response?.headers.find(([k]) => k === ':status')?.[1] ?? '—'}</td>
+                  <td>{formatDuration(r.durationMs)}</td>
+                  <td>{r.error ? `failed: ${r.error.code}` : r.diff?.identical ? 'identical' : 'differs'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -38,21 +38,25 @@ function DiffTables({ diff }: { diff: ReturnType<typeof diffView> }) {
         </ul>
       )}
       {(diff.status || diff.headers.length > 0) && (
-        <table class="diff-table">
-          <caption>Status and headers</caption>
-          <DiffHead />
-          <tbody>
-            {diff.status && <Row row={diff.status} />}
-            {diff.headers.map((r) => <Row key={r.label} row={r} />)}
-          </tbody>
-        </table>
+        <div class="table-scroll">
+          <table class="diff-table">
+            <caption>Status and headers</caption>
+            <DiffHead />
+            <tbody>
+              {diff.status && <Row row={diff.status} />}
+              {diff.headers.map((r) => <Row key={r.label} row={r} />)}
+            </tbody>
+          </table>
+        </div>
       )}
       {diff.body.kind === 'json' && (
-        <table class="diff-table">
-          <caption>Body (JSON, by path)</caption>
-          <DiffHead first="Path" />
-          <tbody>{diff.body.rows.map((r) => <Row key={r.label} row={r} />)}</tbody>
-        </table>
+        <div class="table-scroll">
+          <table class="diff-table">
+            <caption>Body (JSON, by path)</caption>
+            <DiffHead first="Path" />
+            <tbody>{diff.body.rows.map((r) => <Row key={r.label} row={r} />)}</tbody>
+          </table>
+        </div>
       )}
       {diff.body.kind === 'text' && (
         <pre class="text-diff" aria-label="Body (text diff)">
