@@ -292,7 +292,7 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
   it('replays a POST only when asked to, with the reason shown first', async () => {
     const id = await ingest({ method: 'POST', path: '/api/refund', status: 500, body: '{"error":"db down"}' });
     await page.goto(`${loop.url}/ui/captures/${id}`);
-    await page.getByLabel('Destination', { exact: true }).fill('web.default:9090');
+    await page.getByRole('combobox', { name: 'Destination', exact: true }).fill('web.default:9090');
     const before = service.requests.length;
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
     await expect.poll(() => page.locator('form.replay-form .error').textContent()).toContain('may change state there');
@@ -303,7 +303,7 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(service.requests.at(-1)).toMatchObject({ method: 'POST', url: '/api/refund' });
     expect(await page.locator('form.replay-form .error').count()).toBe(0);
     await page.goto(`${loop.url}/ui/captures/1`);
-    await page.getByLabel('Destination', { exact: true }).waitFor();
+    await page.getByRole('combobox', { name: 'Destination', exact: true }).waitFor();
     expect(await page.getByLabel(/even though it may change state/).count()).toBe(0);
   });
 
