@@ -50,6 +50,11 @@ describe('diffView', () => {
     expect(binary.headline).toBe('differs: binary body');
   });
 
+  it('shows the controls in a warning that quotes a captured header name', () => {
+    const v = diffView({ ...base, warnings: ['header "x-\u202eevil" holds characters an HTTP/1.1 header cannot carry and is not sent'] });
+    expect(v.notes).toEqual(['header "x-⟨U+202E⟩evil" holds characters an HTTP/1.1 header cannot carry and is not sent']);
+  });
+
   it('cuts long JSON values', () => {
     expect(jsonPreview('x'.repeat(200), 20)).toBe(`"${'x'.repeat(18)}…`);
     expect(jsonPreview(undefined)).toBe('');

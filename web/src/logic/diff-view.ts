@@ -1,6 +1,7 @@
 // Turns the replay API's diff (src/loop/replay/response-diff.ts) into what the UI lists: one headline and
 // rows a table can show without knowing the diff's variants.
 import type { JsonChange, ResponseDiff } from './api-types.js';
+import { visible } from './body-format.js';
 
 export interface DiffRow {
   /** `status`, a header name, or a JSON path / line marker. */
@@ -76,6 +77,7 @@ export function diffView(diff: ResponseDiff): DiffView {
     ...(diff.status ? { status: { label: 'status', change: 'changed', original: String(diff.status.original), replayed: String(diff.status.replayed) } } : {}),
     headers,
     body,
-    notes: [...diff.notes, ...(diff.warnings ?? [])],
+    // Warnings quote captured header names, which may hold bidi overrides and controls.
+    notes: [...diff.notes, ...(diff.warnings ?? [])].map(visible),
   };
 }
