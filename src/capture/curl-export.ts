@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type CaptureInput, headerValue, isPseudoHeader } from './capture.js';
 import { REDACTED } from './redact.js';
+import { percentEncodePath } from './request-path.js';
 
 export interface CurlOptions {
   /**
@@ -27,7 +28,7 @@ export function toCurl(capture: CaptureInput, options: CurlOptions = {}): string
   const method = headerValue(headers, ':method') ?? 'GET';
   const scheme = headerValue(headers, ':scheme') ?? 'http';
   const authority = headerValue(headers, ':authority') ?? headerValue(headers, 'host') ?? '';
-  const path = encodeUrlPath(headerValue(headers, ':path') ?? '/');
+  const path = percentEncodePath(headerValue(headers, ':path') ?? '/');
   const dest = options.destination;
   let base: string;
   if (dest) base = /^[a-z][a-z0-9+.-]*:\/\//i.test(dest) ? dest.replace(/\/+$/, '') : `${scheme}://${dest}`;
@@ -147,16 +148,4 @@ export function shellQuote(s: string): string {
   }
   if (quoted) out += `'${run}'`;
   return out === '' ? `''` : out;
-}
-
-/** Percent-encodes what cannot appear raw in a URL given to curl (spaces, controls, non-ASCII). */
-function encodeUrlPath(path: string): string {
-  if (/^[\x21-\x7e]*$/.test(path)) return path;
-  let out = '';
-  for (const ch of path) {
-    const c = ch.codePointAt(0)!;
-    if (c > 0x20 && c < 0x7f) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }

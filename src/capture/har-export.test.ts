@@ -99,6 +99,18 @@ describe('toHar', () => {
     expect(toHar([c]).log.entries[0]!.request.url).toBe('https://secure.test:8443/a%20b?q=a+b&x');
   });
 
+  it('percent-encodes what a URL cannot carry raw in a captured path (spaces, markup, non-ASCII), already-encoded parts kept', () => {
+    const c: CaptureInput = bareCapture();
+    c.request.headers = [
+      [':method', 'GET'],
+      [':path', '/a b/<x>/é%20?q=ü'],
+      ['host', 'example.test'],
+    ];
+    const url = toHar([c]).log.entries[0]!.request.url;
+    expect(url).toBe('http://example.test/a%20b/<x>/%C3%A9%20?q=%C3%BC');
+    expect(new URL(url).pathname).toBe('/a%20b/%3Cx%3E/%C3%A9%20');
+  });
+
   it('writes binary bodies as base64: encoding on response content, a comment on request postData', () => {
     const c = sampleCapture();
     c.request.body = { bytes: Buffer.from([0xff, 0xfe, 0x00]), truncated: true };

@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import { type CaptureInput, type CapturedBody, type HeaderList, headerValue, isPseudoHeader, statusOf } from './capture.js';
+import { percentEncodePath } from './request-path.js';
 
 export interface HarNameValue {
   name: string;
@@ -139,11 +140,12 @@ export function toHarEntry(capture: CaptureInput): HarEntry {
 }
 
 function requestUrl(capture: CaptureInput, path: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path; // absolute-form request target (forward proxies)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return percentEncodePath(path); // absolute-form request target (forward proxies)
   const req = capture.request.headers;
   const scheme = headerValue(req, ':scheme') ?? 'http';
   const authority = headerValue(req, ':authority') ?? headerValue(req, 'host') ?? (capture.destination || 'localhost');
-  return `${scheme}://${authority}${path.startsWith('/') || path === '*' ? '' : '/'}${path}`;
+  // A URL cannot carry what ingest may keep in a path (spaces, controls, non-ASCII): percent-encoded, as replay sends it.
+  return `${scheme}://${authority}${path.startsWith('/') || path === '*' ? '' : '/'}${percentEncodePath(path)}`;
 }
 
 function plainHeaders(headers: HeaderList): HarNameValue[] {

@@ -6,6 +6,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { appendRawPairs, headerValue, isPseudoHeader, rawHeaderPairs, type Capture, type CapturedMessage, type HeaderList } from '../../capture/capture.js';
 import { REDACTED } from '../../capture/redact.js';
+import { percentEncodePath } from '../../capture/request-path.js';
 import { LoopError } from '../../core/errors.js';
 import type { ResolvedDestination } from './destination.js';
 
@@ -84,21 +85,9 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
   }
   headers.push(['x-loop-replay-of', String(capture.id)]);
   const body = capture.request.body && capture.request.body.bytes.length > 0 ? capture.request.body.bytes : undefined;
-  const sentPath = encodePath(path.startsWith('/') ? path : `/${path}`);
+  const sentPath = percentEncodePath(path.startsWith('/') ? path : `/${path}`);
   if (sentPath !== path && sentPath !== `/${path}`) warnings.push('the path holds characters a request line cannot carry (spaces, controls, non-ASCII): they are sent percent-encoded (UTF-8)');
   return { method, path: sentPath, headers, body, warnings };
-}
-
-/** The path with what cannot appear raw in a request line percent-encoded as UTF-8; visible ASCII stays as it is. */
-function encodePath(path: string): string {
-  if (/^[\x21-\x7e]*$/.test(path)) return path;
-  let out = '';
-  for (const ch of path) {
-    const c = ch.codePointAt(0)!;
-    if (c > 0x20 && c < 0x7f) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }
 
 /** The Upgrade header's value when a Connection header names `upgrade`: the request asked to switch protocols. */
