@@ -7,6 +7,7 @@
 //
 // One message at a time: `begin()` before each, then `execute()` for each chunk; it stops at the end of the
 // message and answers how many bytes it used, so the caller sees the bytes that follow it.
+import { HTTP_TOKEN } from '../../core/http-syntax.js';
 
 export interface BodySink {
   /** `last`: the body ends with this chunk (known for a body of declared length). */
@@ -24,7 +25,6 @@ export interface ParserLimits {
 export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'until-close' };
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Control characters other than HTAB; CR and LF among them, since lines are split at CRLF before this test.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -215,7 +215,7 @@ export abstract class Http1Parser {
       const colon = text.indexOf(':', at);
       if (colon < 0 || colon > end) throw this.error(`header line without a colon: ${JSON.stringify(text.slice(at, Math.min(end, at + 60)))}`);
       const name = text.slice(at, colon);
-      if (!TOKEN.test(name)) throw this.error(`invalid header name ${JSON.stringify(name.slice(0, 60))}`);
+      if (!HTTP_TOKEN.test(name)) throw this.error(`invalid header name ${JSON.stringify(name.slice(0, 60))}`);
       const value = trimOws(text.slice(colon + 1, end));
       if (CONTROL.test(value)) throw this.error(`header ${name} has a control character or a bare CR or LF`);
       raw.push(name, value);

@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
+import { HTTP_TOKEN } from '../../core/http-syntax.js';
 import { RequestParseError, RequestParser, type RequestHead, type RequestSink } from './request-parser.js';
 import { withHead } from './upstream-client.js';
 
@@ -58,7 +59,6 @@ export interface Http1ServerOptions {
 
 /** Unread body bytes a request holds before the connection stops reading. */
 const HIGH_WATER_MARK = 64 * 1024;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 
 export class Http1Server extends net.Server {
@@ -591,7 +591,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i]!;
         const value = String(headers[i + 1]);
-        if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+        if (!HTTP_TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
         if (BAD_VALUE.test(value)) throw new TypeError(`invalid character in the value of header ${name}`);
         head += `${name}: ${value}\r\n`;
         const n = name.length;
@@ -685,7 +685,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
   addTrailers(trailers: ReadonlyArray<[string, string]>): void {
     let text = '';
     for (const [name, value] of trailers) {
-      if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw new TypeError(`invalid trailer ${JSON.stringify(name)}`);
+      if (!HTTP_TOKEN.test(name) || BAD_VALUE.test(value)) throw new TypeError(`invalid trailer ${JSON.stringify(name)}`);
       text += `${name}: ${value}\r\n`;
     }
     this.trailers = text;

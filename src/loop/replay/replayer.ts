@@ -8,17 +8,11 @@ import { appendRawPairs, headerValue, isPseudoHeader, rawHeaderPairs, type Captu
 import { REDACTED } from '../../capture/redact.js';
 import { percentEncodePath } from '../../capture/request-path.js';
 import { LoopError } from '../../core/errors.js';
+import { HTTP_TOKEN, SENDABLE_HEADER_VALUE } from '../../core/http-syntax.js';
 import type { ResolvedDestination } from './destination.js';
 
 /** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), and those recomputed per send. */
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
-
-/**
- * What node:http will put on the wire; it throws on anything else. Captures come from ingest, which keeps
- * names and values as the tap sent them (any text but NUL), so a capture can hold what HTTP/1.1 cannot carry.
- */
-const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const SENDABLE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export interface ReplayRequestOptions {
   /** Headers to set (replacing any of the same name) on the replayed request. */
@@ -69,7 +63,7 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
       warnings.push(`header ${lower} was redacted at capture and is not sent`);
       continue;
     }
-    if (!HTTP_TOKEN.test(name) || !SENDABLE_VALUE.test(value)) {
+    if (!HTTP_TOKEN.test(name) || !SENDABLE_HEADER_VALUE.test(value)) {
       warnings.push(`header ${JSON.stringify(name)} holds characters an HTTP/1.1 header cannot carry and is not sent`);
       continue;
     }

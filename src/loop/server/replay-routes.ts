@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageToJson } from '../../capture/capture-json.js';
 import { headerValue, type Capture, type HeaderList } from '../../capture/capture.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
+import { HTTP_TOKEN, SENDABLE_HEADER_VALUE } from '../../core/http-syntax.js';
 import { parseDuration } from '../../core/options-schema.js';
 import type { ReplayRecord } from '../../store/capture-store.js';
 import { resolveDestination, type ResolvedDestination } from '../replay/destination.js';
@@ -51,8 +52,8 @@ function parseReplayBody(raw: unknown, defaultTimeout: number): ReplayRequestBod
   if (body.headers !== undefined) {
     if (typeof body.headers !== 'object' || body.headers === null || Array.isArray(body.headers)) throw new LoopError('BAD_REQUEST', 'replay: headers: expected an object of header name to value');
     for (const [k, v] of Object.entries(body.headers)) {
-      if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new LoopError('BAD_REQUEST', `replay: headers.${k}: expected a valid header name with a string value`);
-      if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(v)) throw new LoopError('BAD_REQUEST', `replay: headers.${k}: ${JSON.stringify(v)} holds a character an HTTP/1.1 header cannot carry; expected printable ASCII or Latin-1 text`);
+      if (typeof v !== 'string' || !HTTP_TOKEN.test(k)) throw new LoopError('BAD_REQUEST', `replay: headers.${k}: expected a valid header name with a string value`);
+      if (!SENDABLE_HEADER_VALUE.test(v)) throw new LoopError('BAD_REQUEST', `replay: headers.${k}: ${JSON.stringify(v)} holds a character an HTTP/1.1 header cannot carry; expected printable ASCII or Latin-1 text`);
       headers.push([k, v]);
     }
   }
