@@ -1,12 +1,13 @@
 // The cluster connection: kubeconfig and context selection, and API failures as LoopErrors that say
 // what was refused.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiException } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standInKubeconfig } from '../../loop/kube/kube-api-stand-in.test-helper.js';
-import { connectKube, kubeError } from './kube-client.js';
+import { connectKube, kubeCall, kubeError } from './kube-client.js';
 
 let dir: string;
 let file: string;
@@ -71,5 +72,32 @@ describe('kubeError', () => {
     const err = kubeError(new Error('connect ECONNREFUSED 127.0.0.1:1'), { verb: 'get', resource: 'pods', namespace: 'default' }, 'http://127.0.0.1:1');
     expect(err.code).toBe('SERVER_UNREACHABLE');
     expect(err.message).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1/);
+  });
+});
+
+describe('kubeCall', () => {
+  it('gives up on an API server that accepts the connection and never answers, naming it and the action', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const server = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    try {
+      const kubeconfig = path.join(dir, 'silent');
+      await writeFile(kubeconfig, standInKubeconfig(server));
+      const conn = connectKube({ kubeconfig, context: '' });
+      const call = kubeCall({ verb: 'list', resource: 'namespaces' }, () => conn.core.listNamespace(), conn.server, 300);
+      await expect(call).rejects.toMatchObject({
+        code: 'SERVER_UNREACHABLE',
+        message: `the Kubernetes API at ${server} did not answer within 300ms (list namespaces (cluster-wide))`,
+      });
+      expect(held.length).toBe(1); // the request did reach it
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('passes an answer through', async () => {
+    await expect(kubeCall({ verb: 'get', resource: 'pods' }, () => Promise.resolve(42))).resolves.toBe(42);
   });
 });

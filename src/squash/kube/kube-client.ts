@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LoopError, messageOf } from '../../core/errors.js';
+import { formatDuration } from '../../core/options-schema.js';
 
 export interface KubeConnection {
   kc: KubeConfig;
@@ -101,11 +102,31 @@ export function kubeError(err: unknown, action: KubeAction, server = 'the API se
   return new LoopError('SERVER_UNREACHABLE', `cannot reach the Kubernetes API at ${server} (${describe(action)}): ${messageOf(err)}`, { cause: err });
 }
 
-/** Runs an API call; failures become kubeError's LoopErrors. */
-export async function kubeCall<T>(action: KubeAction, call: () => Promise<T>, server?: string): Promise<T> {
+/**
+ * How long one API call may take. The client sets no deadline of its own, so an API server (or a proxy, a
+ * tunnel) that accepts the connection and never answers held squashctl, and the pickers of editor plugins
+ * waiting on it, forever. Listings of the largest namespaces answer well within it.
+ */
+export const KUBE_CALL_TIMEOUT_MS = 30_000;
+
+/** Runs an API call; failures become kubeError's LoopErrors, and no answer within `timeoutMs` SERVER_UNREACHABLE. */
+export async function kubeCall<T>(action: KubeAction, call: () => Promise<T>, server?: string, timeoutMs = KUBE_CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new LoopError('SERVER_UNREACHABLE', `the Kubernetes API at ${server ?? 'the API server'} did not answer within ${formatDuration(timeoutMs)} (${describe(action)})`, {
+          hint: 'check that the API server is up and reachable from here (kubectl get --raw /readyz), and the kubeconfig\'s server address and context',
+        }),
+      );
+    }, timeoutMs);
+    timer.unref();
+  });
   try {
-    return await call();
+    return await Promise.race([call(), deadline]);
   } catch (err) {
     throw kubeError(err, action, server);
+  } finally {
+    clearTimeout(timer);
   }
 }
