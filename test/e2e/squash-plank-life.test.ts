@@ -2,7 +2,8 @@
 //  - a Go target left stopped at a breakpoint by a dlv client that went away is resumed, not killed, when
 //    the plank lets go (SIGTERM as `squashctl cleanup` sends, or its TTL);
 //  - a plank killed with SIGKILL takes its debugger server (dlv, gdbserver) with it, and the target runs on;
-//  - Ctrl-C while squashctl attaches to a Python process leaves no debugpy adapter behind.
+//  - Ctrl-C (or SIGTERM, SIGHUP) while squashctl attaches to a Python process leaves no plank or debugpy
+//    adapter behind.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -161,8 +162,14 @@ async function adaptersFor(port: number): Promise<number[]> {
   return out;
 }
 
-describe('Ctrl-C while squashctl attaches to a Python process', () => {
-  it('leaves no debugpy adapter or injector behind, and the target serves on', async (ctx) => {
+describe('Ctrl-C, kill or a closed terminal while squashctl attaches to a Python process', () => {
+  // SIGTERM and SIGHUP used to end squashctl on the spot, leaving its detached plank attached and unrecorded.
+  const signals: Array<[NodeJS.Signals, number]> = [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ];
+  it.for(signals)('%s leaves no plank, debugpy adapter or injector behind, and the target serves on', { timeout: 60_000 }, async ([signal, exitCode], ctx) => {
     if (!(await findExecutable('gdb'))) return ctx.skip();
     const py = await sample('python');
     const stateDir = await mkdtemp(path.join(tmpdir(), 'squash-state-'));
@@ -186,8 +193,8 @@ describe('Ctrl-C while squashctl attaches to a Python process', () => {
         port = Number(/--listen \S+:(\d+)/.exec(injector?.cmdline ?? '')?.[1]) || undefined;
         return port !== undefined && started.some((p) => p.cmdline.startsWith('gdb '));
       });
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
+      child.kill(signal);
+      expect(await exited).toBe(exitCode);
       expect(stderr).toContain('interrupted');
       await waitFor('every process squashctl started to end', 30_000, async () => (await processesWithEnv(marker)).length === 0).catch(async (err: unknown) => {
         throw new Error(`${(err as Error).message}: ${JSON.stringify(await processesWithEnv(marker))}`);
@@ -205,5 +212,5 @@ describe('Ctrl-C while squashctl attaches to a Python process', () => {
       if (port !== undefined) for (const pid of await adaptersFor(port)) killQuietly(pid);
       await rm(stateDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  });
 });

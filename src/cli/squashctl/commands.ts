@@ -1,6 +1,7 @@
 // squashctl's commands: the attach flow (pick or name a target, pick or detect a debugger, start a plank,
 // print the endpoint and the IDE configuration), and `targets`, `list`, `cleanup`.
 import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -16,6 +17,7 @@ import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
 import {
   assertNotHeld,
   checkProgram,
+  cleanupPlank,
   cleanupPlanks,
   createPlankRegistry,
   debuggerChoices,
@@ -40,6 +42,9 @@ import { addSchemaOptions, flagValues } from '../command-options.js';
  * them made every squashctl command (`--help`, a local attach) take a second before it did anything.
  */
 const kubeCommands = (): Promise<typeof import('./kube-commands.js')> => import('./kube-commands.js');
+
+/** What ends a command from outside: Ctrl-C, kill, a closed terminal (exit 128 + the signal's number, as shells report). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = EXIT.INTERRUPTED;
@@ -191,34 +196,48 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
   // Room for this plank's log among the last PLANK_LOGS_KEPT (older ones go, never a live plank's).
   await createPlankRegistry(io.stateDir).pruneLogs(PLANK_LOGS_KEPT - 1);
   const logFile = plankLogFile(io.stateDir, Date.now(), randomBytes(3).toString('hex'));
+  // Ctrl-C, a kill or a closed terminal, from the start of the plank until it is recorded: the plank runs
+  // detached from squashctl, so squashctl ending here by default would leave it attached and unlisted until
+  // its TTL. One that already attached is recorded first and then ended as cleanup ends it.
   const interrupted = new AbortController();
-  const onSigint = (): void => interrupted.abort(new CommandExit(EXIT_INTERRUPTED));
-  process.once('SIGINT', onSigint);
+  const onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(128 + osConstants.signals[signal]));
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   let launched;
+  let record: PlankRecord;
+  let target: Awaited<ReturnType<typeof readProcess>> | undefined;
   try {
-    if (!machine) io.stderr.write(`attaching${debuggerName ? ` ${debuggerName}` : ''} to ${pid !== 0 ? `process ${pid}` : `container ${o.container}`}…\n`);
-    launched = await launchPlank({ nodePath: io.nodePath, plankMain: io.plankMain, args, logFile, timeoutMs: o.timeout + 15_000, signal: interrupted.signal, env: io.env });
-  } catch (err) {
-    if (err instanceof CommandExit) io.stderr.write('interrupted: the plank was told to let go (it detaches if it had attached)\n');
-    throw err;
+    try {
+      if (!machine) io.stderr.write(`attaching${debuggerName ? ` ${debuggerName}` : ''} to ${pid !== 0 ? `process ${pid}` : `container ${o.container}`}…\n`);
+      launched = await launchPlank({ nodePath: io.nodePath, plankMain: io.plankMain, args, logFile, timeoutMs: o.timeout + 15_000, signal: interrupted.signal, env: io.env });
+    } catch (err) {
+      if (err instanceof CommandExit) io.stderr.write('interrupted: the plank was told to let go (it detaches if it had attached)\n');
+      throw err;
+    }
+    const { ready } = launched;
+    target = await readProcess(ready.endpoint.pid).catch(() => undefined);
+    record = {
+      pid: launched.pid,
+      startTime: (await readProcessState(launched.pid))?.startTime ?? -1,
+      target: { pid: ready.endpoint.pid, command: target ? displayCommand(target, 80) : '', runtime: ready.endpoint.runtime, ...(target?.containerId ? { containerId: target.containerId } : {}) },
+      debugger: ready.endpoint.debugger,
+      endpoint: ready.endpoint,
+      startedAt: new Date().toISOString(),
+      expiresAt: ready.plank.expiresAt,
+      logFile,
+    };
+    const registry = createPlankRegistry(io.stateDir);
+    await registry.save(record);
+    if (interrupted.signal.aborted) {
+      io.stderr.write('interrupted: ending the plank that had just attached (it detaches)\n');
+      await cleanupPlank(registry, record);
+      throw interrupted.signal.reason;
+    }
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
   const { ready } = launched;
   const endpoint = ready.endpoint;
-  const target = await readProcess(endpoint.pid).catch(() => undefined);
-  const command = target ? displayCommand(target, 80) : '';
-  const record: PlankRecord = {
-    pid: launched.pid,
-    startTime: (await readProcessState(launched.pid))?.startTime ?? -1,
-    target: { pid: endpoint.pid, command, runtime: endpoint.runtime, ...(target?.containerId ? { containerId: target.containerId } : {}) },
-    debugger: endpoint.debugger,
-    endpoint,
-    startedAt: new Date().toISOString(),
-    expiresAt: ready.plank.expiresAt,
-    logFile,
-  };
-  await createPlankRegistry(io.stateDir).save(record);
+  const command = record.target.command;
 
   const ideOptions = ideOptionsFor(endpoint, o.program, target);
   const written = write ? await writeIdeConfig(o.ide, endpoint, ideOptions, workspace) : undefined;

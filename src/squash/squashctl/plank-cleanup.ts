@@ -20,10 +20,11 @@ export interface CleanupOptions {
 
 export async function cleanupPlanks(registry: PlankRegistry, options: CleanupOptions = {}): Promise<CleanupResult[]> {
   const records = await registry.readAll();
-  return Promise.all(records.map((record) => endPlank(registry, record, options)));
+  return Promise.all(records.map((record) => cleanupPlank(registry, record, options)));
 }
 
-async function endPlank(registry: PlankRegistry, record: PlankRecord, options: CleanupOptions): Promise<CleanupResult> {
+/** Ends one plank as `cleanup` does, and removes its record. */
+export async function cleanupPlank(registry: PlankRegistry, record: PlankRecord, options: CleanupOptions = {}): Promise<CleanupResult> {
   const kill = options.kill ?? ((pid: number, signal: NodeJS.Signals) => process.kill(pid, signal));
   const graceMs = options.graceMs ?? 10_000;
   const pollMs = options.pollMs ?? 50;
