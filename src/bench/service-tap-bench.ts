@@ -32,7 +32,8 @@ export interface ServiceTapRow {
   match: string;
   windows: HeadToHeadWindow[];
   /** What the tapped service's tap counted over the whole row. */
-  tap: { matched: number; shipped: number; dropped: number };
+  /** `queueFull`: of `dropped`, those the tap's full queue turned away. */
+  tap: { matched: number; shipped: number; dropped: number; queueFull: number };
 }
 
 export interface ServiceTapResult {
@@ -78,7 +79,7 @@ export async function serviceTapBench(settings: ServiceTapSettings, log: (line: 
         const settled = (): Promise<void> => waitFor(async () => metricValue(await tapped.metrics(), 'loop_tap_queue_depth') === 0, "the tapped service's queue to drain", 60_000);
         const windows = await headToHead({ name: 'bare', url: bare.url, pid: bare.pid }, { name: 'tapped', url: tapped.url, pid: tapped.pid, settled }, { wrk, script, cpus, windows: settings.windows, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, log });
         const text = await tapped.metrics();
-        const tap = { matched: metricValue(text, 'loop_tap_exchanges_total', { outcome: 'matched' }), shipped: metricValue(text, 'loop_tap_captures_shipped_total'), dropped: metricValue(text, 'loop_tap_captures_dropped_total') };
+        const tap = { matched: metricValue(text, 'loop_tap_exchanges_total', { outcome: 'matched' }), shipped: metricValue(text, 'loop_tap_captures_shipped_total'), dropped: metricValue(text, 'loop_tap_captures_dropped_total'), queueFull: metricValue(text, 'loop_tap_captures_dropped_total', { reason: 'queue_full' }) };
         // A row whose tap saw nothing, or lost count of its captures, measured something else: say so, loudly.
         if (metricValue(text, 'loop_tap_exchanges_total') === 0) throw new LoopError('INTERNAL', `service-tap: the tapped service's tap counted no exchange in "${spec.label}"`);
         if (spec.match === 'true' && (tap.matched === 0 || tap.shipped + tap.dropped !== tap.matched)) {

@@ -26,6 +26,12 @@ export function renderServiceTapSection(result: ServiceTapResult): string[] {
     lines.push(
       `| ${row.label} | **${pct(ratio.median)}** | ${pct(ratio.min)}–${pct(ratio.max)} | ${ratio.count} | ${a ? a.median.toFixed(0) : '?'} → ${b ? b.median.toFixed(0) : '?'} | ${busy ? pct(busy.median) : 'not read'} | ${fmt(row.tap.matched)} / ${fmt(row.tap.shipped)} / ${fmt(row.tap.dropped)} |`,
     );
+    if (row.tap.dropped > 0) {
+      const why = row.tap.queueFull === row.tap.dropped ? "the tap's queue was full" : `${fmt(row.tap.queueFull)} of them with the tap's queue full`;
+      notes.push(
+        `- ${row.label}: ${fmt(row.tap.dropped)} captures (${pct(row.tap.dropped / row.tap.matched)}) were dropped, ${why}: its loop server, on the load CPU beside both wrk processes, stored them more slowly than the service made them, and the tap drops and counts rather than hold the service up.`,
+      );
+    }
     if (busy && busy.median < MIN_PROXY_BUSY) notes.push(`- ${row.label}: the services' CPU was ${pct(busy.median)} busy, under ${pct(MIN_PROXY_BUSY)}: the load side set the pace, so the figure reads high.`);
   }
   lines.push('', `Match expressions: ${result.rows.map((r) => `\`${r.match}\``).join(', ')}.`);
