@@ -1,6 +1,7 @@
 // What every CLI shares: exit codes, the one-line error report (with its hint), and config file reading.
 // Only the bin entry points call process.exit; everything else throws.
 import { readFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import type { ToStringOptions } from 'yaml';
@@ -23,6 +24,17 @@ export const EXIT = {
   /** Interrupted by the user (Ctrl-C): 128 + SIGINT, as shells report it. */
   INTERRUPTED: 130,
 } as const;
+
+/**
+ * What ends a long command from outside: Ctrl-C, kill, a closed terminal. A command that started something
+ * that outlives it (a plank, a plank pod) handles these until it has let go of that, rather than die at once.
+ */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** 128 + the signal's number, as shells report a command a signal ended (SIGINT: EXIT.INTERRUPTED). */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+  return 128 + osConstants.signals[signal];
+}
 
 export function exitCodeFor(err: unknown): number {
   if (!isLoopError(err)) return EXIT.FAILED;

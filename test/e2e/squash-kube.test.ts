@@ -183,6 +183,18 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(sample.exitCode).toBeNull(); // the target keeps running
   });
 
+  it('deletes the plank pod when its terminal closes (SIGHUP), as on Ctrl-C', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
+    await run.stdoutJson();
+    expect(plankPods()).toHaveLength(1);
+    run.child.kill('SIGHUP');
+    expect(await run.exit).toBe(0);
+    expect(plankPods()).toEqual([]);
+    expect(sample.exitCode).toBeNull();
+  });
+
   it('for gdbserver (it runs in the plank pod) port-forwards to the plank pod and reaches the real gdbserver', async () => {
     const cBinary = path.join(dir, 'cservice');
     await new Promise<void>((resolve, reject) => {

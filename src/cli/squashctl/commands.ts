@@ -1,7 +1,6 @@
 // squashctl's commands: the attach flow (pick or name a target, pick or detect a debugger, start a plank,
 // print the endpoint and the IDE configuration), and `targets`, `list`, `cleanup`.
 import { randomBytes } from 'node:crypto';
-import { constants as osConstants } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -34,7 +33,7 @@ import {
 } from '../../squash/squashctl/index.js';
 import type { PromptContext } from '../../squash/squashctl/pickers.js';
 import { displayCommand, listLocalTargets, readProcess } from '../../squash/targets/index.js';
-import { CommandExit, EXIT } from '../cli-support.js';
+import { CommandExit, EXIT, STOP_SIGNALS, exitCodeForSignal } from '../cli-support.js';
 import { addSchemaOptions, flagValues } from '../command-options.js';
 
 /**
@@ -42,9 +41,6 @@ import { addSchemaOptions, flagValues } from '../command-options.js';
  * them made every squashctl command (`--help`, a local attach) take a second before it did anything.
  */
 const kubeCommands = (): Promise<typeof import('./kube-commands.js')> => import('./kube-commands.js');
-
-/** What ends a command from outside: Ctrl-C, kill, a closed terminal (exit 128 + the signal's number, as shells report). */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = EXIT.INTERRUPTED;
@@ -200,7 +196,7 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
   // detached from squashctl, so squashctl ending here by default would leave it attached and unlisted until
   // its TTL. One that already attached is recorded first and then ended as cleanup ends it.
   const interrupted = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(128 + osConstants.signals[signal]));
+  const onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(exitCodeForSignal(signal)));
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   let launched;
   let record: PlankRecord;

@@ -27,7 +27,7 @@ import {
 } from '../../squash/kube/index.js';
 import { DEBUGGER_NAMES, checkAttachOptions } from '../../squash/plank/index.js';
 import { renderColumns, renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
-import { CommandExit, EXIT } from '../cli-support.js';
+import { CommandExit, STOP_SIGNALS, exitCodeForSignal } from '../cli-support.js';
 import type { SquashctlIo } from './commands.js';
 
 interface KubeAttachFlags {
@@ -80,10 +80,9 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
 
   const interrupted = new AbortController();
   let session: KubeSession | undefined;
-  let onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(signal === 'SIGINT' ? EXIT.INTERRUPTED : 128 + 15));
+  let onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(exitCodeForSignal(signal)));
   const handler = (signal: NodeJS.Signals): void => onSignal(signal);
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const s of STOP_SIGNALS) process.on(s, handler);
   try {
     say(`attaching ${debuggerName} to ${namespace}/${podName} container ${container}: starting a plank pod in ${PLANK_NAMESPACE}…`);
     try {
@@ -141,8 +140,7 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
     try {
       await session?.close();
     } finally {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      for (const s of STOP_SIGNALS) process.off(s, handler);
     }
   }
 }
