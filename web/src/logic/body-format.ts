@@ -19,14 +19,12 @@ export interface BodyView {
  * does not hold.
  */
 export function visible(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    const hides = (c < 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) || (c >= 0x7f && c <= 0x9f) || c === 0x061c || c === 0x200b || c === 0xfeff || c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-    out += hides ? `⟨U+${c.toString(16).toUpperCase().padStart(4, '0')}⟩` : ch;
-  }
-  return out;
+  return text.replace(HIDES_TEXT, (ch) => `⟨U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 }
+
+// C0 but tab, LF and CR; DEL and C1; the Arabic letter mark, zero-width space, LRM/RLM, the bidi embeddings
+// and overrides (U+202A–U+202E), the isolates (U+2066–U+2069) and the BOM.
+const HIDES_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g; // eslint-disable-line no-control-regex
 
 export function headerOf(headers: HeaderList, name: string): string | undefined {
   const want = name.toLowerCase();
