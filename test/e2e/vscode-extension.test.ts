@@ -57,7 +57,7 @@ interface FakeVscode {
 
 const NOTIFICATION = 15; // vscode.ProgressLocation.Notification
 
-const EXAMPLES_FOLDER: WorkspaceFolder = { name: 'examples', index: 0 };
+const EXAMPLES_FOLDER: WorkspaceFolder = { uri: { scheme: 'file', fsPath: EXAMPLES }, name: 'examples', index: 0 };
 
 function fakeVscode(options: {
   settings: Record<string, unknown>;
@@ -66,6 +66,8 @@ function fakeVscode(options: {
   cancelProgress?: boolean;
   /** The open workspace folders; default one (examples). Empty: no folder open. */
   folders?: WorkspaceFolder[];
+  /** A saved multi-root workspace's .code-workspace file. */
+  workspaceFile?: string;
   /** Debug types the installed extensions contribute; default all five squashctl configures. */
   debugTypes?: string[];
   /** When the user presses Escape on an escapeWhileLoading pick; default at once. */
@@ -173,6 +175,7 @@ function fakeVscode(options: {
     },
     workspace: {
       workspaceFolders: folders.length > 0 ? folders : undefined,
+      workspaceFile: options.workspaceFile !== undefined ? { scheme: 'file', fsPath: options.workspaceFile } : undefined,
       getConfiguration: (section) => ({
         get: <T>(key: string, defaultValue: T): T => (section === 'squash' && key in options.settings ? (options.settings[key] as T) : defaultValue),
       }),
@@ -289,7 +292,7 @@ async function debugSample(s: RunningSample, fake: FakeVscode): Promise<Extract<
   activate(fake);
   const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
   if (outcome.status !== 'started') throw new Error(`Debug Pod did not start a session: ${JSON.stringify(outcome)}; errors: ${fake.errors.join('\n')}`);
-  expect(fake.started).toEqual([{ folder: { name: 'examples', index: 0 }, configuration: outcome.configuration }]);
+  expect(fake.started).toEqual([{ folder: EXAMPLES_FOLDER, configuration: outcome.configuration }]);
   return outcome;
 }
 
@@ -482,6 +485,29 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     expect(await fake.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: expect.stringContaining(`--kubeconfig: ${home}/.kube/staging does not exist`) });
   }, 30_000);
 
+  it('resolves relative paths in squash.squashctlPath and squash.kubeconfig against the workspace, not the extension host', async () => {
+    const folder = path.join(stateDir, 'project');
+    await mkdir(path.join(folder, 'tools'), { recursive: true });
+    await symlink(SQUASHCTL, path.join(folder, 'tools/squashctl'));
+    const settings = { squashctlPath: './tools/squashctl', kubeconfig: 'kube/staging' };
+    const single = fakeVscode({ settings, pickers: [choose((i) => i.label === 'Kubernetes')], folders: [{ uri: { scheme: 'file', fsPath: folder }, name: 'project', index: 0 }] });
+    activate(single);
+    // squashctl ran (found in the folder) and was handed the kubeconfig under the folder, which it reports missing.
+    expect(await single.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: expect.stringContaining(`--kubeconfig: ${folder}/kube/staging does not exist`) });
+    // A saved multi-root workspace: against its .code-workspace file's folder.
+    const multi = fakeVscode({ settings, pickers: [choose((i) => i.label === 'Kubernetes')], folders: [EXAMPLES_FOLDER, { uri: { scheme: 'file', fsPath: '/srv' }, name: 'srv', index: 1 }], workspaceFile: path.join(folder, 'all.code-workspace') });
+    activate(multi);
+    expect(await multi.execute(DEBUG_POD_COMMAND)).toEqual({ status: 'failed', message: expect.stringContaining(`--kubeconfig: ${folder}/kube/staging does not exist`) });
+    // No folder: nothing to resolve against, said before anything runs.
+    const none = fakeVscode({ settings, pickers: [], folders: [] });
+    activate(none);
+    expect(await none.execute(DEBUG_POD_COMMAND)).toEqual({
+      status: 'failed',
+      message: 'Squash: squash.squashctlPath: "./tools/squashctl" is a relative path, and no single workspace folder is open to resolve it against (hint: set squash.squashctlPath to an absolute path (a leading ~/ is expanded))',
+    });
+    expect(none.picks).toEqual([]);
+  }, 30_000);
+
   it("lets go of the target when VS Code does not start the session, and does not blame a missing extension for the built-in node debugger", async () => {
     const s = await sample('node');
     const fake = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem], startDebugging: false });
@@ -531,7 +557,8 @@ describe('Squash: Debug Pod and the workspace folders (real squashctl)', () => {
 
   it('in a multi-root workspace asks which folder the session belongs to; Escape there attaches nothing', async () => {
     const s = await sample('node');
-    const folders: WorkspaceFolder[] = [EXAMPLES_FOLDER, { name: 'node-service', index: 1 }];
+    const nodeService: WorkspaceFolder = { uri: { scheme: 'file', fsPath: path.join(EXAMPLES, 'node-service') }, name: 'node-service', index: 1 };
+    const folders: WorkspaceFolder[] = [EXAMPLES_FOLDER, nodeService];
     const escape: Picker = () => undefined;
     const cancelled = fakeVscode({ settings: { squashctlPath: SQUASHCTL }, pickers: [thisMachine, processOf(s), firstItem, escape], folders });
     activate(cancelled);
@@ -543,7 +570,7 @@ describe('Squash: Debug Pod and the workspace folders (real squashctl)', () => {
     activate(fake);
     const outcome = (await fake.execute(DEBUG_POD_COMMAND)) as DebugPodOutcome;
     expect(outcome.status).toBe('started');
-    expect(fake.started.map((x) => x.folder)).toEqual([{ name: 'node-service', index: 1 }]);
+    expect(fake.started.map((x) => x.folder)).toEqual([nodeService]);
     await endSessionAndCheck(fake, fake.started[0]!.configuration, s);
   }, 60_000);
 

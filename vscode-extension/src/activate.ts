@@ -1,5 +1,7 @@
 // Wires the command and the session-end cleanup into whatever `vscode`-shaped API it is given (the real
 // module in extension.ts, a stand-in in tests). Settings are read each time the command runs.
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { createAttachSessions, type AttachSessions } from './attach-sessions.js';
 import { debugPod, reportFailure, type DebugPodOutcome } from './debug-pod-command.js';
 import { createSquashctlClient, type SquashctlSettings } from './squashctl-client.js';
@@ -23,14 +25,44 @@ export interface SquashExtension {
 }
 
 /** The settings; throws a SquashctlError (code SETTINGS_INVALID) naming the setting when one cannot be used. */
-export function readSettings(api: VscodeApi): SquashctlSettings {
+export function readSettings(api: VscodeApi, env: NodeJS.ProcessEnv = process.env): SquashctlSettings {
   const config = api.workspace.getConfiguration('squash');
+  const paths = { home: env.HOME ?? homedir(), base: settingsBase(api) };
+  const squashctl = config.get<string>('squashctlPath', 'squashctl') || 'squashctl';
+  const kubeconfig = config.get<string>('kubeconfig', '');
   return {
-    path: config.get<string>('squashctlPath', 'squashctl') || 'squashctl',
-    kubeconfig: config.get<string>('kubeconfig', ''),
+    // A bare name is looked up on PATH by spawn, as a shell would.
+    path: squashctl.includes('/') ? settingPath('squash.squashctlPath', squashctl, paths) : squashctl,
+    kubeconfig: kubeconfig ? settingPath('squash.kubeconfig', kubeconfig, paths) : '',
     context: config.get<string>('context', ''),
     extraArgs: checkExtraArgs(config.get<unknown>('extraArgs', [])),
   };
+}
+
+/**
+ * Where a relative path in the settings starts: the saved workspace file's folder (multi-root, where such
+ * settings live), else the one open folder (its .vscode/settings.json). Undefined when neither says.
+ */
+function settingsBase(api: VscodeApi): string | undefined {
+  const file = api.workspace.workspaceFile;
+  if (file?.scheme === 'file') return dirname(file.fsPath);
+  const folders = api.workspace.workspaceFolders ?? [];
+  return folders.length === 1 && folders[0]!.uri.scheme === 'file' ? folders[0]!.uri.fsPath : undefined;
+}
+
+/**
+ * A path setting as squashctl needs it: no shell runs squashctl, so a leading ~ is expanded here, and a relative
+ * path is made absolute against the workspace rather than against wherever VS Code's extension host was started.
+ */
+function settingPath(setting: string, value: string, paths: { home: string; base: string | undefined }): string {
+  const expanded = value === '~' || value.startsWith('~/') ? paths.home + value.slice(1) : value;
+  if (isAbsolute(expanded)) return expanded;
+  if (paths.base === undefined) {
+    throw new SquashctlError('SETTINGS_INVALID', `${setting}: "${value}" is a relative path, and no single workspace folder is open to resolve it against`, {
+      hint: `set ${setting} to an absolute path (a leading ~/ is expanded)`,
+    });
+  }
+  return resolve(paths.base, expanded);
 }
 
 /** What Squash: Debug Pod passes itself (from the picks and the other settings), or what would break `--machine`. */
@@ -57,7 +89,7 @@ export function activateWith(api: VscodeApi, context: ExtensionContext, options:
     api.commands.registerCommand(DEBUG_POD_COMMAND, async (): Promise<DebugPodOutcome> => {
       let settings: SquashctlSettings;
       try {
-        settings = readSettings(api);
+        settings = readSettings(api, options.env);
       } catch (err) {
         return reportFailure(api, err);
       }

@@ -3,14 +3,13 @@
 // running (it holds the port-forward), so whichever process is still there is what `release` ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseJsonArray, parseMachineOutput, parseSquashctlError, SquashctlError, type LocalTarget, type MachineOutput, type PlankListing } from './squashctl-output.js';
 
 export interface SquashctlSettings {
-  /** `squashctl` on PATH, or a path to it. */
+  /** `squashctl` on PATH, or an absolute path to it (activate.ts resolves what the settings say). */
   path: string;
-  /** Passed as `--kubeconfig` on the Kubernetes platform; '' leaves squashctl's default. */
+  /** Passed as `--kubeconfig` on the Kubernetes platform (an absolute path); '' leaves squashctl's default. */
   kubeconfig: string;
   /** Passed as `--context` on the Kubernetes platform, to the listings and the attach alike; '' or absent: the current context. */
   context?: string;
@@ -63,9 +62,7 @@ export interface KubePodListing {
 export function createSquashctlClient(options: SquashctlClientOptions): SquashctlClient {
   const env = options.env ?? process.env;
   const graceMs = options.graceMs ?? 10_000;
-  // No shell runs squashctl, so a leading ~ in the paths (as one writes them in settings.json) is expanded here.
-  const home = env.HOME ?? homedir();
-  const settings = { ...options.settings, path: expandHome(options.settings.path, home), kubeconfig: expandHome(options.settings.kubeconfig, home) };
+  const settings = options.settings;
   const executable = settings.path;
 
   const start = (args: readonly string[]): { child: ChildProcess; exited: Promise<void>; failed: Promise<never>; stderr(): string } => {
@@ -187,11 +184,6 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
     };
     return { output, release: () => (released ??= release()) };
   }
-}
-
-/** `~` or `~/…` → under `home`; anything else unchanged. */
-export function expandHome(path: string, home: string): string {
-  return path === '~' || path.startsWith('~/') ? home + path.slice(1) : path;
 }
 
 function kubeconfigArgs(settings: SquashctlSettings): string[] {

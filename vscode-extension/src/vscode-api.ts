@@ -42,7 +42,13 @@ export interface WorkspaceFolderPickOptions {
   ignoreFocusOut?: boolean;
 }
 
+export interface Uri {
+  readonly scheme: string;
+  readonly fsPath: string;
+}
+
 export interface WorkspaceFolder {
+  readonly uri: Uri;
   readonly name: string;
   readonly index: number;
 }
@@ -84,6 +90,8 @@ export interface VscodeApi {
   };
   readonly workspace: {
     readonly workspaceFolders: readonly WorkspaceFolder[] | undefined;
+    /** The saved `.code-workspace` file of a multi-root workspace (scheme `file`); `untitled` or undefined otherwise. */
+    readonly workspaceFile: Uri | undefined;
     getConfiguration(section: string): WorkspaceConfiguration;
   };
   readonly extensions: {
