@@ -46,6 +46,8 @@ interface FakeVscode {
   errorActions: string[][];
   /** Commands run through executeCommand. */
   executed: unknown[][];
+  /** Lines written to the Squash output channel, and how often it was shown. */
+  output: { lines: string[]; shown: number };
   started: { folder: WorkspaceFolder | undefined; configuration: DebugConfiguration }[];
   /** Runs a registered command the way the command palette does, returning the handler's result. */
   execute(command: string): Promise<unknown>;
@@ -85,6 +87,7 @@ function fakeVscode(options: {
     errors: [],
     errorActions: [],
     executed: [],
+    output: { lines: [], shown: 0 },
     started: [],
     async execute(command) {
       const handler = commands.get(command);
@@ -153,6 +156,11 @@ function fakeVscode(options: {
       async showInformationMessage() {
         return undefined;
       },
+      createOutputChannel: () => ({
+        appendLine: (line) => void fake.output.lines.push(line),
+        show: () => void fake.output.shown++,
+        dispose: () => undefined,
+      }),
     },
     debug: {
       async startDebugging(f, configuration) {
@@ -461,6 +469,29 @@ describe('Squash: Debug Pod on this machine (real squashctl, real samples)', () 
     expect(other.errors).toEqual(['Squash: cannot read /proc']);
     expect(other.errorActions).toEqual([[]]);
   }, 30_000);
+
+  it("shows a failure of several lines (a debugger's last words) as its first line, with the whole of it in the Squash output", async () => {
+    const words = 'dlv attach 4242 failed:\ncould not attach to pid 4242: operation not permitted\nexit status 1';
+    const dlvRefused: SquashctlClient = {
+      localTargets: async () => [{ pid: 4242, command: 'payment', runtime: 'go', user: 'root' }],
+      kubeNamespaces: async () => [],
+      kubePods: async () => [],
+      kubeContainers: async () => [],
+      attach: async () => {
+        throw new SquashctlError('SQUASHCTL_FAILED', words, { hint: 'run as root, or set kernel.yama.ptrace_scope to 0' });
+      },
+    };
+    const fake = fakeVscode({ settings: {}, pickers: [thisMachine, firstItem, firstItem], errorAction: 'Show Details' });
+    const outcome = await debugPod({ api: fake.api, squashctl: dlvRefused, sessions: createAttachSessions(), output: fake.api.window.createOutputChannel('Squash') });
+    const whole = `Squash: ${words} (hint: run as root, or set kernel.yama.ptrace_scope to 0)`;
+    expect(outcome).toEqual({ status: 'failed', message: whole });
+    expect(fake.errors).toEqual(['Squash: dlv attach 4242 failed: … (hint: run as root, or set kernel.yama.ptrace_scope to 0)']);
+    expect(fake.errorActions).toEqual([['Show Details']]);
+    expect(fake.output.lines).toEqual([expect.stringMatching(/^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] /)]);
+    expect(fake.output.lines[0]!.replace(/^\[[^\]]+\] /, '')).toBe(whole);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.output.shown).toBe(1);
+  });
 
   it('says squash.squashctlPath names something that cannot be run (not executable, a directory), and how to fix it', async () => {
     const notExecutable = path.join(stateDir, 'squashctl');
@@ -829,7 +860,7 @@ describe('the packaged extension', () => {
       await mkdir(fakeModule, { recursive: true });
       await writeFile(
         path.join(fakeModule, 'index.js'),
-        'const registered = [];\nmodule.exports = { registered, ProgressLocation: { Notification: 15 }, window: {}, workspace: { getConfiguration: () => ({ get: (k, d) => d }) },\n' +
+        'const registered = [];\nmodule.exports = { registered, ProgressLocation: { Notification: 15 }, window: { createOutputChannel: (name) => ({ name, appendLine() {}, show() {}, dispose() {} }) }, workspace: { getConfiguration: () => ({ get: (k, d) => d }) },\n' +
           '  commands: { registerCommand: (id) => (registered.push(id), { dispose() {} }) }, debug: { onDidStartDebugSession: () => ({ dispose() {} }), onDidTerminateDebugSession: () => ({ dispose() {} }) } };\n',
       );
       const main = path.join(dir, 'extension', manifest.main);

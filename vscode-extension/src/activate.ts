@@ -85,22 +85,26 @@ export function checkExtraArgs(value: unknown): string[] {
 
 export function activateWith(api: VscodeApi, context: ExtensionContext, options: ActivateOptions = {}): SquashExtension {
   const sessions = createAttachSessions(options.restartGraceMs !== undefined ? { restartGraceMs: options.restartGraceMs } : {});
+  const output = api.window.createOutputChannel('Squash');
   context.subscriptions.push(
+    output,
     api.commands.registerCommand(DEBUG_POD_COMMAND, async (): Promise<DebugPodOutcome> => {
       let settings: SquashctlSettings;
       try {
         settings = readSettings(api, options.env);
       } catch (err) {
-        return reportFailure(api, err);
+        return reportFailure(api, err, output);
       }
       const squashctl = createSquashctlClient({ settings, ...(options.env ? { env: options.env } : {}), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
-      return debugPod({ api, squashctl, sessions });
+      return debugPod({ api, squashctl, sessions, output });
     }),
     api.debug.onDidStartDebugSession((session) => sessions.sessionStarted(session)),
     // The returned promise is ignored by VS Code; tests await it to know the plank is gone.
     api.debug.onDidTerminateDebugSession((session) =>
       sessions.sessionEnded(session)?.catch((err: unknown) => {
-        void api.window.showErrorMessage(`Squash: could not let go of the target of "${session.name}": ${err instanceof Error ? err.message : String(err)}`);
+        const message = `Squash: could not let go of the target of "${session.name}": ${err instanceof Error ? err.message : String(err)}`;
+        output.appendLine(`[${new Date().toISOString()}] ${message}`);
+        void api.window.showErrorMessage(message);
       }),
     ),
   );

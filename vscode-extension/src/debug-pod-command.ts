@@ -7,13 +7,15 @@ import { missingDebugExtension } from './debug-extensions.js';
 import { debuggerItems, DEBUGGERS } from './debugger-picks.js';
 import type { AttachTarget, Attachment, SquashctlClient } from './squashctl-client.js';
 import { SquashctlError } from './squashctl-output.js';
-import type { DebugConfiguration, QuickPickItem, VscodeApi } from './vscode-api.js';
+import type { DebugConfiguration, OutputChannel, QuickPickItem, VscodeApi } from './vscode-api.js';
 import { chooseFolder, withoutWorkspaceFolder } from './workspace-folder.js';
 
 export interface DebugPodDeps {
   api: VscodeApi;
   squashctl: SquashctlClient;
   sessions: AttachSessions;
+  /** The Squash output channel: failures are written there in full. */
+  output?: OutputChannel;
 }
 
 export type DebugPodOutcome =
@@ -29,21 +31,31 @@ export async function debugPod(deps: DebugPodDeps): Promise<DebugPodOutcome> {
   try {
     return await runFlow(deps);
   } catch (err) {
-    return reportFailure(api, err);
+    return reportFailure(api, err, deps.output);
   }
 }
 
 export const OPEN_SETTINGS = 'Open Settings';
+export const SHOW_DETAILS = 'Show Details';
 
-/** Shows `err` to the user and returns it as the command's outcome; a setting's fault offers to open the settings. */
-export function reportFailure(api: VscodeApi, err: unknown): DebugPodOutcome {
+/**
+ * Shows `err` to the user and returns it as the command's outcome; a setting's fault offers to open the settings.
+ * Every failure is written in full to `output`. A notification shows one line (VS Code runs the lines of a
+ * message together), so a message of several, such as a debugger's last words, shows its first line and
+ * offers the rest in the output channel.
+ */
+export function reportFailure(api: VscodeApi, err: unknown, output?: OutputChannel): DebugPodOutcome {
   const message = describe(err);
+  output?.appendLine(`[${new Date().toISOString()}] ${message}`);
   const fixedInSettings = err instanceof SquashctlError && (err.code === 'SETTINGS_INVALID' || err.code === 'SQUASHCTL_NOT_FOUND');
-  if (fixedInSettings) {
-    void api.window.showErrorMessage(message, OPEN_SETTINGS).then((choice) => {
-      if (choice === OPEN_SETTINGS) void api.commands.executeCommand('workbench.action.openSettings', 'squash.');
-    });
-  } else void api.window.showErrorMessage(message);
+  const own = err instanceof Error ? err.message : String(err);
+  const details = output !== undefined && own.includes('\n');
+  const shown = details ? describe(err, `${own.slice(0, own.indexOf('\n')).trimEnd()} …`) : message;
+  const actions = [...(fixedInSettings ? [OPEN_SETTINGS] : []), ...(details ? [SHOW_DETAILS] : [])];
+  void api.window.showErrorMessage(shown, ...actions).then((choice) => {
+    if (choice === OPEN_SETTINGS) void api.commands.executeCommand('workbench.action.openSettings', 'squash.');
+    if (choice === SHOW_DETAILS) output?.show(true);
+  });
   return { status: 'failed', message };
 }
 
@@ -161,7 +173,8 @@ async function attachOrCancel(squashctl: SquashctlClient, request: Parameters<Sq
 }
 
 /** The message shown: squashctl's own message and, when it gave one, the hint that fixes it. */
-export function describe(err: unknown): string {
-  if (err instanceof SquashctlError) return `Squash: ${err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`;
-  return `Squash: ${err instanceof Error ? err.message : String(err)}`;
+/** `Squash: message (hint: …)`; `message` replaces the error's own (its first line, for a notification). */
+export function describe(err: unknown, message?: string): string {
+  if (err instanceof SquashctlError) return `Squash: ${message ?? err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`;
+  return `Squash: ${message ?? (err instanceof Error ? err.message : String(err))}`;
 }

@@ -53,6 +53,11 @@ export interface WorkspaceFolder {
   readonly index: number;
 }
 
+export interface OutputChannel extends Disposable {
+  appendLine(value: string): void;
+  show(preserveFocus?: boolean): void;
+}
+
 export interface DebugConfiguration {
   type: string;
   name: string;
@@ -82,6 +87,7 @@ export interface VscodeApi {
     showWorkspaceFolderPick(options?: WorkspaceFolderPickOptions): PromiseLike<WorkspaceFolder | undefined>;
     showErrorMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
     showInformationMessage(message: string): PromiseLike<unknown>;
+    createOutputChannel(name: string): OutputChannel;
   };
   readonly debug: {
     startDebugging(folder: WorkspaceFolder | undefined, configuration: DebugConfiguration): PromiseLike<boolean>;
