@@ -248,6 +248,11 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     await page.goto(`${loop.url}/ui/captures/${id}`);
     await page.getByRole('heading', { name: new RegExp(`Capture ${id}:`) }).waitFor();
     expect(await overflow('table.headers, h1, dl.facts')).toBeLessThanOrEqual(0);
+    // The heading stays short (the path on one line, cut with an ellipsis; whole in its title and in :path).
+    const heading = page.locator('h1');
+    const pathCode = heading.locator('code.path');
+    expect(await pathCode.getAttribute('title')).toBe(`/${'segment'.repeat(150)}?q=${markup}`);
+    expect(await heading.evaluate((h) => h.getBoundingClientRect().height)).toBeLessThan(120);
     expect(await page.locator('section.message').first().evaluate((s) => s.scrollWidth - s.clientWidth)).toBeLessThanOrEqual(0);
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
     await page.getByTestId('diff-headline').waitFor({ timeout: 10_000 });

@@ -45,7 +45,7 @@ export function CaptureView({ id }: { id: number }) {
     <section aria-labelledby="capture-title">
       {back}
       <h1 id="capture-title" tabIndex={-1}>
-        Capture {capture.id}: {visible(method)} <code>{visible(path)}</code> → {status === undefined ? 'no response' : visible(status)}
+        Capture {capture.id}: {visible(method)} <code class="path" title={visible(path)}>{visible(path)}</code> → {status === undefined ? 'no response' : visible(status)}
       </h1>
       <dl class="facts">
         <div><dt>Time</dt><dd>{new Date(capture.capturedAt).toLocaleString()}</dd></div>
