@@ -222,6 +222,15 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(plankPods()).toEqual([]);
   });
 
+  it('gdb without --program is refused before any plank pod is created (every IDE needs the local binary for symbols)', async () => {
+    const created: unknown[] = [];
+    api.events.on('pod-created', (p) => created.push(p));
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--debugger', 'gdb', '--machine']);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain('gdb on Kubernetes needs --program');
+    expect(created).toEqual([]);
+  });
+
   it.skipIf(!existsSync('/usr/bin/script'))('picks namespace → pod → debugger on a terminal (system namespaces and pods not Running hidden)', async () => {
     const sample = await nodeSample();
     api.containerPids.set(CONTAINER_ID, sample.pid!);

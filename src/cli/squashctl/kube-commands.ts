@@ -77,6 +77,13 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
     debuggerName = io.interactive && !flags.machine ? await flags.prompting(() => pickKubeDebugger(detected, DEBUGGER_NAMES, io.prompt)) : detected;
   }
   debuggerName ??= 'gdb';
+  // Every IDE's gdb reads symbols from a local binary, and the container's own is not on this machine: said
+  // now, rather than after a plank pod was started and attached for a configuration that cannot be written.
+  if (debuggerName === 'gdb' && o.program === '') {
+    throw new LoopError('CONFIG_INVALID', `gdb on Kubernetes needs --program: the IDE's gdb loads symbols from a local copy of container ${container}'s binary`, {
+      hint: 'pass the binary the container runs, built with debug info (-g), e.g. --program ./build/server',
+    });
+  }
 
   const interrupted = new AbortController();
   let session: KubeSession | undefined;
