@@ -46,6 +46,8 @@ interface FakeVscode {
   errorActions: string[][];
   /** Commands run through executeCommand. */
   executed: unknown[][];
+  /** The file dialogs shown, by title. */
+  dialogs: string[];
   /** Lines written to the Squash output channel, and how often it was shown. */
   output: { lines: string[]; shown: number };
   started: { folder: WorkspaceFolder | undefined; configuration: DebugConfiguration }[];
@@ -76,6 +78,8 @@ function fakeVscode(options: {
   escapeAfter?: Promise<unknown>;
   /** The button the user clicks on an error notification, when it offers it. */
   errorAction?: string;
+  /** What the file dialog answers (undefined: Escape). */
+  openDialog?: string;
 }): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const terminateListeners = new Set<(session: DebugSession) => unknown>();
@@ -88,6 +92,7 @@ function fakeVscode(options: {
     errorActions: [],
     executed: [],
     output: { lines: [], shown: 0 },
+    dialogs: [],
     started: [],
     async execute(command) {
       const handler = commands.get(command);
@@ -155,6 +160,10 @@ function fakeVscode(options: {
       },
       async showInformationMessage() {
         return undefined;
+      },
+      async showOpenDialog(dialogOptions) {
+        fake.dialogs.push(dialogOptions?.title ?? '');
+        return options.openDialog === undefined ? undefined : [{ scheme: 'file', fsPath: options.openDialog }];
       },
       createOutputChannel: () => ({
         appendLine: (line) => void fake.output.lines.push(line),
@@ -635,7 +644,7 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
       localTargets: async () => [],
       kubeNamespaces: async () => ['default', 'kube-system'],
       kubePods: async (ns) => (ns === 'default' ? ['web-7d9f', 'payment-5c8b'] : []),
-      kubeContainers: async () => ['payment', 'envoy'],
+      kubeContainers: async () => [{ name: 'payment', debugger: 'dlv' }, { name: 'envoy', debugger: 'gdb' }],
       async attach(request): Promise<Attachment> {
         requests.push(request);
         return {
@@ -673,7 +682,7 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
       localTargets: async () => [],
       kubeNamespaces: async () => ['default'],
       kubePods: async () => ['payment-5c8b'],
-      kubeContainers: async () => ['payment'],
+      kubeContainers: async () => [{ name: 'payment', debugger: 'dlv' }],
       attach: async () => ({
         output: { version: 1, endpoint: { runtime: 'go', debugger: 'dlv', protocol: 'dlv', host: '127.0.0.1', port: 40000, pid: 7 }, vscode: { name: 'Squash: go pid 7', type: 'go', request: 'attach', host: '127.0.0.1', port: 40000 } },
         release: async () => (released++, 'ended'),
@@ -684,6 +693,47 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     expect(outcome).toEqual({ status: 'failed', message: expect.stringContaining('the Go extension (golang.go) is not installed') });
     expect(released).toBe(1);
     expect(fake.started).toEqual([]);
+  });
+
+  it('gdb on Kubernetes asks for the local binary gdb loads symbols from (also when "detect" stands for gdb), and Escape there attaches nothing', async () => {
+    const requests: AttachRequest[] = [];
+    const squashctl: SquashctlClient = {
+      localTargets: async () => [],
+      kubeNamespaces: async () => ['default'],
+      kubePods: async () => ['web-1'],
+      kubeContainers: async () => [{ name: 'payment', debugger: 'dlv' }, { name: 'envoy', debugger: 'gdb' }],
+      async attach(request): Promise<Attachment> {
+        requests.push(request);
+        return {
+          output: { version: 1, endpoint: { runtime: 'c', debugger: 'gdb', protocol: 'gdb-remote', host: '127.0.0.1', port: 40001, pid: 9 }, vscode: { name: 'Squash: c pid 9', type: 'cppdbg', request: 'launch', program: '/src/envoy' } },
+          release: async () => 'ended',
+        };
+      },
+    };
+    const toEnvoy = [choose((i) => i.label === 'Kubernetes'), firstItem, firstItem, choose((i) => i.label === 'envoy')];
+    const title = 'Local copy of the program container envoy runs, built with debug info (-g): gdb loads its symbols';
+    for (const debuggerPick of ['gdb', 'detect']) {
+      const fake = fakeVscode({ settings: {}, pickers: [...toEnvoy, choose((i) => i.label === debuggerPick)], openDialog: '/src/envoy' });
+      expect((await debugPod({ api: fake.api, squashctl, sessions: createAttachSessions() })).status).toBe('started');
+      expect(fake.picks[3]!.items.map((i) => i.description)).toEqual(['debugger: dlv', 'debugger: gdb']);
+      expect(fake.dialogs).toEqual([title]);
+    }
+    expect(requests).toEqual([
+      { target: { platform: 'kube', namespace: 'default', pod: 'web-1', container: 'envoy' }, debugger: 'gdb', program: '/src/envoy' },
+      { target: { platform: 'kube', namespace: 'default', pod: 'web-1', container: 'envoy' }, program: '/src/envoy' },
+    ]);
+    // After squash.extraArgs: the program picked for this attach is the one squashctl uses (the last --program).
+    expect(attachArgs(requests[0]!, { path: 'squashctl', kubeconfig: '', extraArgs: ['--program', '/elsewhere'] })).toEqual([
+      '--platform', 'kube', '--namespace', 'default', '--pod', 'web-1', '--container', 'envoy', '--debugger', 'gdb', '--program', '/elsewhere', '--program', '/src/envoy', '--machine',
+    ]);
+    // Escape at the file dialog: nothing attached.
+    const escaped = fakeVscode({ settings: {}, pickers: [...toEnvoy, choose((i) => i.label === 'gdb')] });
+    expect(await debugPod({ api: escaped.api, squashctl, sessions: createAttachSessions() })).toEqual({ status: 'cancelled' });
+    expect(requests).toHaveLength(2);
+    // Not asked for the dlv container.
+    const dlv = fakeVscode({ settings: {}, pickers: [choose((i) => i.label === 'Kubernetes'), firstItem, firstItem, choose((i) => i.label === 'payment'), choose((i) => i.label === 'detect')] });
+    expect((await debugPod({ api: dlv.api, squashctl, sessions: createAttachSessions() })).status).toBe('started');
+    expect(dlv.dialogs).toEqual([]);
   });
 
   it('opens the namespace pick while squashctl is still listing (an API server that does not answer), and Escape there stops squashctl', async () => {

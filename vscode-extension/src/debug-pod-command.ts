@@ -90,6 +90,8 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
 
   let target: AttachTarget;
   let runtime: string | undefined;
+  /** Kubernetes: the debugger "detect" stands for (squashctl guesses it from the container's image). */
+  let guessed: string | undefined;
   if (platform === 'local') {
     const chosen = await pick(
       async (signal) => (await squashctl.localTargets(signal)).map((t) => ({
@@ -111,9 +113,13 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
     if (!pod) return cancelled;
     // Listed before any pick shows: a pod with one container needs no pick (the cluster just answered for its pods).
     const containers = await squashctl.kubeContainers(namespace, pod);
-    const container = containers.length === 1 ? containers[0] : await pick(async () => containers.map((c) => ({ label: c, value: c })), `Container of ${pod}`, `pod ${pod} has no containers`);
+    const container =
+      containers.length === 1
+        ? containers[0]
+        : await pick(async () => containers.map((c) => ({ label: c.name, description: `debugger: ${c.debugger}`, value: c })), `Container of ${pod}`, `pod ${pod} has no containers`);
     if (!container) return cancelled;
-    target = { platform: 'kube', namespace, pod, container };
+    target = { platform: 'kube', namespace, pod, container: container.name };
+    guessed = container.debugger;
   }
 
   const debuggerChoice = await api.window.showQuickPick(debuggerItems(runtime, { offerDetect: platform === 'kube' || runtime === undefined }), { placeHolder: 'Debugger', ignoreFocusOut: true });
@@ -124,6 +130,20 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
   // Asked before attaching, so that Escape here costs nothing.
   const folder = await chooseFolder(api);
   if (folder === 'cancelled') return cancelled;
+  // gdb loads symbols from a local copy of the binary; on this machine squashctl finds the process's own.
+  let program: string | undefined;
+  if (target.platform === 'kube' && (debuggerChoice.debugger ?? guessed) === 'gdb') {
+    const picked = await api.window.showOpenDialog({
+      title: `Local copy of the program container ${target.container} runs, built with debug info (-g): gdb loads its symbols`,
+      openLabel: 'Debug with this binary',
+      canSelectFiles: true,
+      canSelectFolders: false,
+      canSelectMany: false,
+      ...(folder ? { defaultUri: folder.uri } : {}),
+    });
+    if (!picked?.[0]) return cancelled;
+    program = picked[0].fsPath;
+  }
 
   const where = target.platform === 'local' ? `process ${target.pid}` : `${target.namespace}/${target.pod}/${target.container}`;
   const attachment = await api.window.withProgress(
@@ -133,7 +153,7 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
       const listener = token.onCancellationRequested(() => abort.abort());
       try {
         progress.report({ message: target.platform === 'kube' ? 'starting a plank pod and port-forwarding…' : 'starting a plank…' });
-        return await attachOrCancel(squashctl, { target, ...(debuggerChoice.debugger ? { debugger: debuggerChoice.debugger } : {}) }, abort.signal);
+        return await attachOrCancel(squashctl, { target, ...(debuggerChoice.debugger ? { debugger: debuggerChoice.debugger } : {}), ...(program ? { program } : {}) }, abort.signal);
       } finally {
         listener.dispose();
       }

@@ -23,6 +23,14 @@ export interface AttachRequest {
   target: AttachTarget;
   /** Omitted: squashctl detects the debugger from the process. */
   debugger?: string;
+  /** gdb: the local copy of the target's binary it loads symbols from (`--program`); needed on Kubernetes. */
+  program?: string;
+}
+
+/** A container of a pod, with the debugger squashctl would pick for it ("detect"), guessed from its image. */
+export interface KubeContainer {
+  name: string;
+  debugger: string;
 }
 
 export type ReleaseOutcome = 'ended' | 'killed' | 'already-gone';
@@ -38,7 +46,7 @@ export interface SquashctlClient {
   localTargets(signal?: AbortSignal): Promise<LocalTarget[]>;
   kubeNamespaces(signal?: AbortSignal): Promise<string[]>;
   kubePods(namespace: string, signal?: AbortSignal): Promise<string[]>;
-  kubeContainers(namespace: string, pod: string, signal?: AbortSignal): Promise<string[]>;
+  kubeContainers(namespace: string, pod: string, signal?: AbortSignal): Promise<KubeContainer[]>;
   /** Resolves once squashctl printed its `--machine` document; `signal` interrupts squashctl (it lets go). */
   attach(request: AttachRequest, signal?: AbortSignal): Promise<Attachment>;
 }
@@ -145,7 +153,7 @@ export function createSquashctlClient(options: SquashctlClientOptions): Squashct
     async kubeContainers(namespace, pod, signal) {
       const found = (await kubePods(namespace, signal)).find((p) => p.name === pod);
       if (!found) throw new SquashctlError('SQUASHCTL_FAILED', `pod ${namespace}/${pod} is not Running (or is gone)`);
-      return found.containers.map((c) => c.name);
+      return found.containers.map((c) => ({ name: c.name, debugger: c.debugger }));
     },
     async attach(request, abort) {
       const r = start(attachArgs(request, settings));
@@ -197,7 +205,8 @@ export function attachArgs(request: AttachRequest, settings: SquashctlSettings):
     target.platform === 'local'
       ? ['--pid', String(target.pid)]
       : ['--platform', 'kube', ...kubeconfigArgs(settings), '--namespace', target.namespace, '--pod', target.pod, '--container', target.container];
-  return [...where, ...(request.debugger ? ['--debugger', request.debugger] : []), ...settings.extraArgs, '--machine'];
+  // A program picked for this attach comes after squash.extraArgs: the last --program is the one squashctl uses.
+  return [...where, ...(request.debugger ? ['--debugger', request.debugger] : []), ...settings.extraArgs, ...(request.program ? ['--program', request.program] : []), '--machine'];
 }
 
 /** The first non-empty stdout line; rejects when stdout ends without one. */

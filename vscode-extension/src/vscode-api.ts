@@ -47,6 +47,15 @@ export interface Uri {
   readonly fsPath: string;
 }
 
+export interface OpenDialogOptions {
+  title?: string;
+  openLabel?: string;
+  defaultUri?: Uri;
+  canSelectFiles?: boolean;
+  canSelectFolders?: boolean;
+  canSelectMany?: boolean;
+}
+
 export interface WorkspaceFolder {
   readonly uri: Uri;
   readonly name: string;
@@ -88,6 +97,7 @@ export interface VscodeApi {
     showErrorMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
     showInformationMessage(message: string): PromiseLike<unknown>;
     createOutputChannel(name: string): OutputChannel;
+    showOpenDialog(options?: OpenDialogOptions): PromiseLike<Uri[] | undefined>;
   };
   readonly debug: {
     startDebugging(folder: WorkspaceFolder | undefined, configuration: DebugConfiguration): PromiseLike<boolean>;
