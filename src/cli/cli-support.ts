@@ -8,7 +8,7 @@ import type { ToStringOptions } from 'yaml';
 import { LoopError, isLoopError, messageOf } from '../core/errors.js';
 import { didYouMean } from '../core/did-you-mean.js';
 import { packageVersion } from '../core/version.js';
-import { escapeControls } from './terminal-text.js';
+import { escapeControls } from '../core/escape-controls.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {

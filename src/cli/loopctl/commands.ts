@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import type { CaptureSummary } from '../../capture/capture.js';
 import { LoopError } from '../../core/errors.js';
+import { escapeControls } from '../../core/escape-controls.js';
 import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
 import { CommandExit, EXIT, fileReadError, toYaml, unexpectedArguments } from '../cli-support.js';
@@ -15,7 +16,7 @@ import type { LoopClient } from './loop-client.js';
 import { colorStyle, plainStyle, renderCapture, renderReplay, type ReplayJson, type StoredCaptureJson, type Style } from './render-capture.js';
 import { renderTable, type Column } from './render-table.js';
 import { parseTapConfigRef } from './tapconfig-ref.js';
-import { escapeControls, jsonForTerminal, yamlForTerminal } from '../terminal-text.js';
+import { jsonForTerminal, yamlForTerminal } from '../terminal-text.js';
 
 export interface CliIo {
   stdout: Writable;

@@ -1,10 +1,10 @@
 // Human-readable views of captures, replays and diffs for loopctl. Works on the API's JSON form.
-// Captured text is escaped before it is styled (see terminal-text.ts): only our own styling reaches the
+// Captured text is escaped before it is styled (see core/escape-controls.ts): only our own styling reaches the
 // terminal as control sequences.
 import type { BodyJson, CaptureJson, MessageJson } from '../../capture/capture-json.js';
+import { escapeControls } from '../../core/escape-controls.js';
 import type { BodyDiff, ResponseDiff } from '../../loop/replay/response-diff.js';
 import type { ReplayRecord } from '../../store/capture-store.js';
-import { escapeControls } from '../terminal-text.js';
 
 /** A stored capture as the API returns it (it always has an id). */
 export type StoredCaptureJson = CaptureJson & { id: number };

@@ -1,7 +1,7 @@
 // ASCII tables in the shape the tutorial's `loopctl list` prints: `+---+` rules, headers centred,
 // numbers right-aligned, text left-aligned. Cells come from captured traffic: their control characters
 // (newlines included) are printed as visible escapes, so a cell is one line and cannot drive the terminal.
-import { escapeControls } from '../terminal-text.js';
+import { escapeControls } from '../../core/escape-controls.js';
 
 export interface Column<T> {
   header: string;
