@@ -174,7 +174,7 @@ describe('toCurl', () => {
     const cmd = toCurl(capture([[':method', 'GET'], [':path', '/'], ['host', 'h'], [name, '[REDACTED]']]));
     const lines = cmd.split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe("# warning: header x-a\\ntouch /tmp/pwned #\\r\\x1b[2J\\x9b was redacted at capture and is left out; add it with -H 'x-a\\ntouch /tmp/pwned #\\r\\x1b[2J\\x9b: …'");
+    expect(lines[0]).toBe("# warning: header x-a\\x0atouch /tmp/pwned #\\x0d\\x1b[2J\\u009b was redacted at capture and is left out; add it with -H 'x-a\\x0atouch /tmp/pwned #\\x0d\\x1b[2J\\u009b: …'");
     expect(run(shell, `touch() { exit 1; }\n${cmd}`).args).toEqual(['-X', 'GET', 'http://h/']);
   });
 

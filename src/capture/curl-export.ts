@@ -4,6 +4,7 @@
 // binary, huge, or start with '@' are piped in with `printf '<octal escapes>' | curl --data-binary @-`
 // (printf is a shell builtin, so no argv size limit and NUL bytes survive).
 import { isUtf8 } from 'node:buffer';
+import { escapeControls } from '../core/escape-controls.js';
 import { type CaptureInput, headerValue, isPseudoHeader } from './capture.js';
 import { REDACTED } from './redact.js';
 import { percentEncodePath } from './request-path.js';
@@ -77,22 +78,10 @@ export function toCurl(capture: CaptureInput, options: CurlOptions = {}): string
     }
   }
 
-  const lines = warnings.map((w) => `# warning: ${commentText(w)}\n`).join('');
+  // Control characters in a warning (a header name may hold a newline, and the rest of the line would then
+  // run as a command) are written as escapes, so each warning stays one comment line.
+  const lines = warnings.map((w) => `# warning: ${escapeControls(w)}\n`).join('');
   return `${lines}${stdin}${head.join(' ')}${args.map(([flag, value]) => ` \\\n  ${flag} ${value}`).join('')}`;
-}
-
-/**
- * Text for a `#` comment line: control characters (a header name may hold a newline, and the rest of the
- * line would then run as a command) are written as escapes, so the comment stays one line.
- */
-function commentText(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c <= 0x9f)) out += ch;
-    else out += c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : c === 0x09 ? '\\t' : `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return out;
 }
 
 function isInlineText(bytes: Buffer): boolean {
