@@ -1,23 +1,15 @@
 // The sample targets in examples/ build, start, print their port and answer /pay for real.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/squash/squash-types.js';
-import { buildSamples, startSample, type BuiltSamples } from './sample-targets.js';
+import { startSample, useBuiltSamples } from './sample-targets.js';
 
-let built: BuiltSamples;
-
-beforeAll(async () => {
-  built = await buildSamples();
-}, 120_000);
-
-afterAll(async () => {
-  await built?.remove();
-});
+const builtSamples = useBuiltSamples({ timeoutMs: 120_000 });
 
 const runtimes: Runtime[] = ['go', 'node', 'python', 'c', 'java'];
 
 describe('examples/ sample services', () => {
   it.concurrent.each(runtimes)('%s: answers /pay?amount=N with JSON, 400 for a bad amount, and stops', async (runtime) => {
-    const sample = await startSample(runtime, built, runtime === 'java' ? { jdwpAddress: '127.0.0.1:0' } : {});
+    const sample = await startSample(runtime, builtSamples.get(), runtime === 'java' ? { jdwpAddress: '127.0.0.1:0' } : {});
     try {
       const ok = await fetch(`${sample.url}/pay?amount=250`);
       expect(ok.status).toBe(200);

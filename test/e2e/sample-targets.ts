@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 
 export * from '../../src/squash/samples/sample-targets.js';
+export * from '../../src/squash/samples/built-samples-fixture.test-helper.js';
 
 /**
  * GET a sample's URL over a fresh connection (no keep-alive: the C sample serves one connection at a

@@ -8,14 +8,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/squash/debuggers/debugger.js';
 import { createDebuggerRegistry } from '../../src/squash/debuggers/index.js';
 import type { DebugEndpoint, DebuggerName, Runtime } from '../../src/squash/squash-types.js';
 import { canRunContainers, startRuncContainer } from '../../src/squash/targets/runc-container.test-helper.js';
 import { breakInC, breakInGo, breakInJava, breakInNode, breakInPython, markerLine, type BreakpointHit, type BreakpointSpot } from './breakpoint-drivers.js';
 import { PLANK_MAIN, plankBuilt, startPlank, type RunningPlank } from './plank-process.js';
-import { EXAMPLES, buildSamples, sampleCommand, sampleGet, startSample, type BuiltSamples } from './sample-targets.js';
+import { EXAMPLES, sampleCommand, sampleGet, startSample, useBuiltSamples } from './sample-targets.js';
 
 const registry = createDebuggerRegistry();
 const execFileP = promisify(execFile);
@@ -135,13 +135,8 @@ const AMOUNT = 4217;
 /** Samples and containers to end after each test. */
 const running: { stop(): Promise<void> }[] = [];
 const planks: RunningPlank[] = [];
-let built: BuiltSamples | undefined;
-let buildFailure: unknown;
 /** The compiled Go and C samples; a build failure fails only the tests that need them. */
-function samplesBuilt(): BuiltSamples {
-  if (!built) throw new Error('the Go and C samples did not build', { cause: buildFailure });
-  return built;
-}
+const builtSamples = useBuiltSamples({ buildFailure: 'get' });
 
 /** Starts plank and remembers it for cleanup. */
 async function plank(args: string[]): Promise<RunningPlank> {
@@ -166,15 +161,9 @@ async function breakResumeDetach(c: Case, attached: RunningPlank, spot: { file: 
   expect(await kernelView(attached.endpoint.pid)).toEqual({ tracerPid: 0, stoppedThreads: [] });
 }
 
-beforeAll(async () => {
-  built = await buildSamples().catch((err: unknown) => void (buildFailure = err));
-});
 afterEach(async () => {
   await Promise.all(planks.splice(0).map((p) => p.stop(3000)));
   await Promise.all(running.splice(0).map((r) => r.stop()));
-});
-afterAll(async () => {
-  await built?.remove();
 });
 
 describe('squash: a breakpoint in a local service, through plank', () => {
@@ -184,7 +173,7 @@ describe('squash: a breakpoint in a local service, through plank', () => {
       need.check();
       const file = path.join(EXAMPLES, c.source);
       const line = await markerLine(file);
-      const sample = c.runtime === 'node' ? await startNodeSample() : await startSample(c.runtime, c.runtime === 'go' || c.runtime === 'c' ? samplesBuilt() : undefined, c.runtime === 'java' ? { jdwpAddress: '127.0.0.1:0' } : {});
+      const sample = c.runtime === 'node' ? await startNodeSample() : await startSample(c.runtime, c.runtime === 'go' || c.runtime === 'c' ? builtSamples.get() : undefined, c.runtime === 'java' ? { jdwpAddress: '127.0.0.1:0' } : {});
       running.push(sample);
       const attached = await plank(['--pid', String(sample.pid), '--debugger', c.debugger]);
       expect(attached.endpoint).toMatchObject({ runtime: c.runtime, debugger: c.debugger, host: '127.0.0.1', pid: sample.pid });
@@ -202,7 +191,7 @@ describe('squash: a breakpoint in a service inside a runc container, through pla
     const c = byRuntime('go');
     // The binary's DWARF names its host source path, which is what Delve matches breakpoints against.
     const file = path.join(EXAMPLES, c.source);
-    const container = await startRuncContainer({ args: ['/samples/goservice', '0'], mounts: [{ destination: '/samples', source: samplesBuilt().dir }], pipeOutput: true });
+    const container = await startRuncContainer({ args: ['/samples/goservice', '0'], mounts: [{ destination: '/samples', source: builtSamples.get().dir }], pipeOutput: true });
     running.push({ stop: container.remove });
     const port = Number((await container.waitForOutput(LISTENING, 15_000))[1]);
     const attached = await plank(['--container', container.id]);

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
 import { connectDlvRpc } from '../../src/squash/debuggers/dlv-rpc-client.js';
 import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
@@ -19,7 +19,7 @@ import type { PlankReadyEvent, PlankErrorEvent } from '../../src/squash/plank/in
 import type { PlankRecord } from '../../src/squash/squashctl/index.js';
 import { canRunContainers, startRuncContainer, type RuncContainer } from '../../src/squash/targets/runc-container.test-helper.js';
 import { ROOT, runCli, type CliResult } from './harness.js';
-import { buildSamples, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { startSample, useBuiltSamples, type BuiltSamples, type RunningSample } from './sample-targets.js';
 
 const PLANK = path.join(ROOT, 'dist/cli/plank/main.js');
 const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
@@ -185,14 +185,10 @@ describe('plank', () => {
 });
 
 describe.skipIf(!existsSync('/usr/bin/go'))('plank with Delve', () => {
-  let built: BuiltSamples;
-  beforeAll(async () => {
-    built = await buildSamples();
-  }, 180_000);
-  afterAll(() => built?.remove());
+  const builtSamples = useBuiltSamples({ timeoutMs: 180_000 });
 
   it.skipIf(!existsSync('/usr/bin/dlv'))('serves Delve JSON-RPC on its relay port and detaches on SIGTERM', async () => {
-    const s = await sample('go', built);
+    const s = await sample('go', builtSamples.get());
     const run = plank(['--pid', String(s.pid)]);
     const r = await ready(run);
     expect(r.endpoint).toMatchObject({ runtime: 'go', debugger: 'dlv', protocol: 'dlv', pid: s.pid });
@@ -210,7 +206,7 @@ describe.skipIf(!existsSync('/usr/bin/go'))('plank with Delve', () => {
   });
 
   it.skipIf(!existsSync('/usr/bin/dlv'))('a second plank on a process Delve holds names the tracer and its plank, not a ptrace permission', async () => {
-    const s = await sample('go', built);
+    const s = await sample('go', builtSamples.get());
     const first = plank(['--pid', String(s.pid)]);
     // A plank killed by afterEach (SIGKILL) would leave its dlv behind: end it with SIGTERM whatever happens.
     try {

@@ -10,29 +10,25 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/squash/debuggers/debugger.js';
 import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
 import { markerLine } from './breakpoint-drivers.js';
 import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
-import { EXAMPLES, buildSamples, sampleGet, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { EXAMPLES, sampleGet, startSample, useBuiltSamples, type RunningSample } from './sample-targets.js';
 
 const running: RunningSample[] = [];
 const planks: RunningPlank[] = [];
 const clients: Array<{ kill(): void }> = [];
-let built: BuiltSamples | undefined;
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!plankBuilt()) throw new Error(`${PLANK_MAIN} is missing: run npm run build first`);
-  built = await buildSamples();
-}, 180_000);
+});
+const builtSamples = useBuiltSamples({ timeoutMs: 180_000 });
 afterEach(async () => {
   for (const c of clients.splice(0)) c.kill();
   await Promise.all(planks.splice(0).map((p) => p.stop(5000)));
   await Promise.all(running.splice(0).map((r) => r.stop()));
-});
-afterAll(async () => {
-  await built?.remove();
 });
 
 const get = (url: string, timeoutMs = 5_000): Promise<{ status: number; body: string }> => sampleGet(url, timeoutMs);
@@ -65,7 +61,7 @@ interface GdbRun {
 function gdb(port: number, commands: string[]): GdbRun {
   const args = ['-batch', '-nx', '-ex', 'set sysroot /', '-ex', 'set debuginfod enabled off', '-ex', `target remote 127.0.0.1:${port}`];
   for (const c of commands) args.push('-ex', c);
-  const child = spawn('gdb', [...args, built!.cBinary], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('gdb', [...args, builtSamples.get().cBinary], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -91,7 +87,7 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean> |
 }
 
 async function cPlank(): Promise<{ s: RunningSample; plank: RunningPlank }> {
-  const s = await startSample('c', built);
+  const s = await startSample('c', builtSamples.get());
   running.push(s);
   const plank = await startPlank(['--pid', String(s.pid), '--debugger', 'gdb', '--ttl', '5m']);
   planks.push(plank);

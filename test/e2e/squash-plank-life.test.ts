@@ -9,33 +9,29 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable, isAlive } from '../../src/squash/debuggers/debugger.js';
 import { connectDlvRpc } from '../../src/squash/debuggers/dlv-rpc-client.js';
 import { connectGdbRemote } from '../../src/squash/debuggers/gdb-remote-client.js';
 import { markerLine } from './breakpoint-drivers.js';
 import { ROOT } from './harness.js';
 import { plankBuilt, PLANK_MAIN, startPlank, type RunningPlank } from './plank-process.js';
-import { EXAMPLES, buildSamples, sampleGet, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { EXAMPLES, sampleGet, startSample, useBuiltSamples, type RunningSample } from './sample-targets.js';
 
 const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
 const running: RunningSample[] = [];
 const planks: RunningPlank[] = [];
 /** PIDs to SIGKILL after each test if still there (debugger servers a failing test may leave). */
 const strays: number[] = [];
-let built: BuiltSamples | undefined;
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!plankBuilt()) throw new Error(`${PLANK_MAIN} is missing: run npm run build first`);
-  built = await buildSamples();
-}, 180_000);
+});
+const builtSamples = useBuiltSamples({ timeoutMs: 180_000 });
 afterEach(async () => {
   await Promise.all(planks.splice(0).map((p) => p.stop(3000)));
   for (const pid of strays.splice(0)) killQuietly(pid);
   await Promise.all(running.splice(0).map((r) => r.stop()));
-});
-afterAll(async () => {
-  await built?.remove();
 });
 
 function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -47,7 +43,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
 }
 
 async function sample(runtime: 'go' | 'c' | 'python'): Promise<RunningSample> {
-  const s = await startSample(runtime, built);
+  const s = await startSample(runtime, builtSamples.get());
   running.push(s);
   return s;
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
 import { connectDap, type DapConnection } from '../../src/squash/debuggers/dap-client.js';
 import { activateWith, checkExtraArgs, DEBUG_POD_COMMAND, type SquashExtension } from '../../vscode-extension/src/activate.js';
@@ -25,7 +25,7 @@ import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-he
 import { startPodApiStandIn } from '../../src/squash/kube/pod-api-stand-in.test-helper.js';
 import { sampleCommand } from '../../src/squash/samples/sample-targets.js';
 import { ROOT, runCli } from './harness.js';
-import { buildSamples, EXAMPLES, startSample, type BuiltSamples, type RunningSample } from './sample-targets.js';
+import { EXAMPLES, startSample, useBuiltSamples, type RunningSample } from './sample-targets.js';
 import { markerLine } from './breakpoint-drivers.js';
 
 const SQUASHCTL = path.join(ROOT, 'dist/cli/squashctl/main.js');
@@ -237,7 +237,8 @@ let stateDir: string;
 const samples: RunningSample[] = [];
 const extensions: SquashExtension[] = [];
 const squashctlEnv = (): NodeJS.ProcessEnv => ({ ...process.env, SQUASH_STATE_DIR: stateDir });
-let built: BuiltSamples | undefined;
+/** The Go sample is compiled only when a test first needs it. */
+const builtSamples = useBuiltSamples({ build: 'onDemand' });
 
 beforeEach(async () => {
   if (!existsSync(SQUASHCTL)) throw new Error(`${SQUASHCTL} is missing: run \`npm run build\` first`);
@@ -249,13 +250,9 @@ afterEach(async () => {
   await Promise.all(samples.splice(0).map((s) => s.stop()));
   await rm(stateDir, { recursive: true, force: true });
 });
-afterAll(async () => {
-  await built?.remove();
-});
 
 async function sample(runtime: 'node' | 'python' | 'go'): Promise<RunningSample> {
-  if (runtime === 'go') built ??= await buildSamples();
-  const s = await startSample(runtime, runtime === 'go' ? built : undefined);
+  const s = await startSample(runtime, runtime === 'go' ? await builtSamples.ensure() : undefined);
   samples.push(s);
   return s;
 }

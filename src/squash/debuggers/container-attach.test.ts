@@ -3,9 +3,10 @@
 // gdbserver attach from the host by ptrace.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AttachSession } from '../squash-types.js';
-import { EXAMPLES, buildSamples, type BuiltSamples } from '../samples/sample-targets.js';
+import { useBuiltSamples } from '../samples/built-samples-fixture.test-helper.js';
+import { EXAMPLES } from '../samples/sample-targets.js';
 import { canRunContainers, processesInNetnsOf, startSampleContainer, type RuncContainer, type RuncContainerOptions } from '../targets/runc-container.test-helper.js';
 import { connectCdp } from './cdp-client.js';
 import { connectDap } from './dap-client.js';
@@ -142,13 +143,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
   }, 60_000);
 
   describe('ptrace debuggers from the host', () => {
-    let built: BuiltSamples | undefined;
-    beforeAll(async () => {
-      built = await buildSamples();
-    }, 180_000);
-    afterAll(async () => {
-      await built?.remove();
-    });
+    const builtSamples = useBuiltSamples({ timeoutMs: 180_000 });
 
     /** The sample binary runs from /samples inside, a path that does not exist on the host. */
     const fromSamples = (binary: string): RuncContainerOptions => ({
@@ -157,7 +152,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
     });
 
     it('dlv: attaches to a Go binary whose path exists only inside the container, and resolves its functions', async () => {
-      const { container } = await sample(fromSamples(built!.goBinary));
+      const { container } = await sample(fromSamples(builtSamples.get().goBinary));
       const t0 = process.hrtime.bigint();
       session = await createDlvDebugger().attach(container.pid, { timeoutMs: 30_000 });
       console.log(`dlv on a container process ready in ${elapsed(t0)} ms`);
@@ -180,7 +175,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
     }, 60_000);
 
     it('gdb: gdbserver attaches to a C process in the container and serves its executable from the container', async () => {
-      const { container } = await sample(fromSamples(built!.cBinary));
+      const { container } = await sample(fromSamples(builtSamples.get().cBinary));
       const t0 = process.hrtime.bigint();
       session = await createGdbDebugger().attach(container.pid);
       console.log(`gdbserver on a container process ready in ${elapsed(t0)} ms`);
@@ -191,7 +186,7 @@ describe.skipIf(!containers)('debuggers on processes in a runc container', () =>
       expect(await client.request('qfThreadInfo')).toMatch(new RegExp(`^m.*${container.pid.toString(16)}`));
       // gdb asks for the executable and opens it with vFile in the target's filesystem: the container path.
       const exe = await client.request(`qXfer:exec-file:read:${container.pid.toString(16)}:0,fff`);
-      expect(exe).toBe(`l/samples/${path.basename(built!.cBinary)}`);
+      expect(exe).toBe(`l/samples/${path.basename(builtSamples.get().cBinary)}`);
       expect(await client.request(`vFile:setfs:${container.pid.toString(16)}`)).toBe('F0');
       expect(await client.request(`vFile:open:${Buffer.from(exe.slice(1)).toString('hex')},0,0`)).toMatch(/^F[0-9a-f]+$/);
       client.close();
