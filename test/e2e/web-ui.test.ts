@@ -3,10 +3,12 @@
 // Screenshots go to test-artifacts/web-ui/. Without Chromium the suite is skipped with the reason in its
 // name, except in CI (CI=true), where a missing browser fails it.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/core/ports.test-helper.js';
 import { ROOT, startLoopServe, startService, type RunningLoop } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,8 +56,8 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
   let browser: Browser;
   let page: Page;
 
-  const ingest = async (t: TraceOptions, destination = 'web.default:9090', tapConfig = 'default/errors'): Promise<number> => {
-    const res = await fetch(`${loop.url}/v1/taps?destination=${encodeURIComponent(destination)}&tapConfig=${encodeURIComponent(tapConfig)}`, {
+  const ingest = async (t: TraceOptions, destination = 'web.default:9090', tapConfig = 'default/errors', server = loop.url): Promise<number> => {
+    const res = await fetch(`${server}/v1/taps?destination=${encodeURIComponent(destination)}&tapConfig=${encodeURIComponent(tapConfig)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: envoyTrace(t),
@@ -274,6 +276,57 @@ describe.runIf(runSuite)('web UI in Chromium', () => {
     expect(await page.title()).not.toBe('pwned');
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.locator('section.message').nth(1).locator('pre.body').textContent()).toBe(markup);
+  });
+
+  // Found in review: a loop server restarted on another store (ids starting over) under a running page left
+  // the old store's rows in the list, and the new store's first captures never came (their ids were "seen").
+  it('reads the list again when the loop server it follows comes back with another store', async () => {
+    const port = await freePort();
+    const servers: RunningLoop[] = [await startLoopServe(['--listen', `127.0.0.1:${port}`])];
+    try {
+      for (const p of ['/old-1', '/old-2', '/old-3']) await ingest({ path: p, status: 500 }, undefined, undefined, servers[0]!.url);
+      await page.goto(`${servers[0]!.url}/ui/`);
+      await row(3).waitFor();
+      await servers.shift()!.stop();
+      servers.push(await startLoopServe(['--listen', `127.0.0.1:${port}`]));
+      await ingest({ path: '/new-1', status: 503 }, undefined, undefined, servers[0]!.url);
+      await expect.poll(() => page.locator('table.captures tbody td.path').allTextContents(), { timeout: 15_000 }).toEqual(['/new-1']);
+      await ingest({ path: '/new-2', status: 503 }, undefined, undefined, servers[0]!.url);
+      await expect.poll(() => page.locator('table.captures tbody td.path').allTextContents(), { timeout: 15_000 }).toEqual(['/new-2', '/new-1']);
+    } finally {
+      for (const s of servers) await s.stop();
+    }
+  });
+
+  // Found in review: a page that had received no capture over the stream reconnected without a position, so
+  // what was stored while it was away never came.
+  it('after the loop server restarts, shows what was stored before the page reconnected', async () => {
+    const port = await freePort();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'web-ui-restart-'));
+    const serve = () => startLoopServe(['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir]);
+    const servers: RunningLoop[] = [await serve()];
+    try {
+      await ingest({ path: '/before', status: 500 }, undefined, undefined, servers[0]!.url);
+      await page.goto(`${servers[0]!.url}/ui/`);
+      await row(1).waitFor();
+      await expect.poll(() => page.locator('.live').textContent()).toContain('live');
+      // Hold the page's reconnect until the restarted server stored a capture.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/v1/captures/watch', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await servers.shift()!.stop();
+      servers.push(await serve());
+      await ingest({ path: '/while-away', status: 503 }, undefined, undefined, servers[0]!.url);
+      release();
+      await expect.poll(() => page.locator('table.captures tbody td.path').allTextContents(), { timeout: 15_000 }).toEqual(['/while-away', '/before']);
+    } finally {
+      await page.unrouteAll();
+      for (const s of servers) await s.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   // Found by a hostile user test: ?status=abc showed the form's message and the server's, and after Back

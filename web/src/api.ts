@@ -155,9 +155,16 @@ export type FollowState = 'live' | 'reconnecting' | 'needs-token';
 /**
  * Follows GET /v1/captures/watch (server-sent events) until `signal` aborts, reconnecting after the
  * server's `retry` delay and resuming after the last event id seen, as EventSource would; `afterId` starts
- * it with what was stored after that capture.
+ * it with what was stored after that capture. `onReset`: the server says that position is past its newest
+ * capture (its store was replaced, ids starting over): what the page shows is not that store's.
  */
-export async function followCaptures(onCapture: (s: CaptureSummary) => void, onState: (s: FollowState) => void, signal: AbortSignal, afterId?: number): Promise<void> {
+export async function followCaptures(
+  onCapture: (s: CaptureSummary) => void,
+  onState: (s: FollowState) => void,
+  signal: AbortSignal,
+  afterId?: number,
+  onReset?: () => void,
+): Promise<void> {
   let lastId = afterId === undefined ? undefined : String(afterId);
   let retryMs = 2_000;
   while (!signal.aborted) {
@@ -171,6 +178,7 @@ export async function followCaptures(onCapture: (s: CaptureSummary) => void, onS
         if (e.id !== undefined) lastId = e.id;
         if (e.retry !== undefined) retryMs = e.retry;
         if (e.event === 'capture' && e.data !== '') onCapture(JSON.parse(e.data) as CaptureSummary);
+        else if (e.event === 'reset') onReset?.();
       });
       for (;;) {
         const { value, done } = await reader.read();

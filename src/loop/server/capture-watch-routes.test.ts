@@ -87,6 +87,38 @@ describe('GET /v1/captures/watch', () => {
     expect((await events).map((e) => e.data.path)).toEqual(['/b', '/c', '/d']);
   });
 
+  it('says reset first to a client whose position is past the newest capture (the store was replaced), then streams from the start', async () => {
+    await ingest(trace(500, '/a'), trace(500, '/b'));
+    const res = await fetch(`${api.url}/v1/captures/watch`, { headers: { 'last-event-id': '40' } });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const until = async (pattern: RegExp): Promise<void> => {
+      while (!pattern.test(text)) text += (await reader.read()).value ?? '';
+    };
+    await until(/event: reset\n/);
+    await ingest(trace(502, '/c'));
+    await until(/id: 3\n/);
+    await reader.cancel();
+    const blocks = text.split('\n\n').filter((b) => /^event:/m.test(b));
+    expect(blocks[0]).toBe('event: reset\nid: 2\ndata: {"newest":2}');
+    expect(blocks.slice(1).map((b) => b.split('\n').slice(0, 2).join(' '))).toEqual(['event: capture id: 3']);
+    // A position the store has reached is not reset.
+    const current = await fetch(`${api.url}/v1/captures/watch`, { headers: { 'last-event-id': '3' } });
+    const first = current.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const opening = (await first.read()).value ?? '';
+    await first.cancel();
+    expect(opening).toBe('retry: 2000\nid: 3\n\n');
+  });
+
+  it('starts a stream opened without a position at the newest capture, as its last event id', async () => {
+    await ingest(trace(500, '/a'), trace(500, '/b'));
+    const res = await fetch(`${api.url}/v1/captures/watch`);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const opening = (await reader.read()).value ?? '';
+    await reader.cancel();
+    expect(opening).toBe('retry: 2000\nid: 2\n\n');
+  });
+
   it('refuses an id that is not one', async () => {
     const res = await fetch(`${api.url}/v1/captures/watch?after=abc`);
     expect(res.status).toBe(400);

@@ -1,7 +1,11 @@
 // GET /v1/captures/watch: a server-sent event stream of new captures' summaries (what the list API returns
 // per item), oldest first, each event's id the capture id. A client that reconnects with Last-Event-ID
 // (browsers' EventSource does so by itself) or `?after=<id>` first gets what was stored since, from the
-// store, so a dropped connection loses nothing that is still among the newest 1000.
+// store, so a dropped connection loses nothing that is still among the newest 1000. The stream's first block
+// carries its starting position as the last event id (the newest capture when no position was given), so a
+// client that drops before any capture arrived resumes from there too. A client whose position is past the
+// newest capture stored (the store was replaced under it, ids starting over, or its newest captures were
+// deleted) gets an `event: reset` instead: what it shows is not this store's; it should read the list again.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CaptureSummary } from '../../capture/capture.js';
 import { LoopError } from '../../core/errors.js';
@@ -46,9 +50,20 @@ async function watch(ctx: ServerContext, hub: CaptureEventHub, req: IncomingMess
   req.on('close', end);
   res.on('close', end);
   try {
-    const backfill = after === undefined ? [] : (await ctx.store.list({ limit: BACKFILL_LIMIT })).items.filter((s) => s.id > after).reverse();
+    const page = (await ctx.store.list({ limit: after === undefined ? 1 : BACKFILL_LIMIT })).items;
+    const newest = page[0]?.id ?? 0;
+    const backfill = after === undefined ? [] : page.filter((s) => s.id > after).reverse();
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n\n');
+    if (after !== undefined && after > newest) {
+      // Not this store's position. The client reads the store's list again, which holds everything up to
+      // `newest`; from here on it is at `newest`.
+      res.write(`retry: 2000\n\nevent: reset\nid: ${newest}\ndata: ${JSON.stringify({ newest })}\n\n`);
+      lastSent = newest;
+    } else {
+      // The position this stream starts at, as the last event id: a client that drops before any capture
+      // arrives resumes from here and misses nothing stored meanwhile.
+      res.write(`retry: 2000\nid: ${after ?? newest}\n\n`);
+    }
     for (const s of backfill) send(s);
     for (const s of held ?? []) send(s);
     held = undefined;

@@ -31,6 +31,8 @@ export function CaptureList({ search }: { search: string }) {
   const [announce, setAnnounce] = useState('');
   const [tapConfigs, setTapConfigs] = useState<TapConfig[]>([]);
   const [destinations, setDestinations] = useState<string[]>([]);
+  /** Bumped when the list must be read again from the start (the store was replaced). */
+  const [generation, setGeneration] = useState(0);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const openedId = useRef<number | undefined>();
@@ -69,6 +71,8 @@ export function CaptureList({ search }: { search: string }) {
       },
       stop.signal,
       restored?.items[0]?.id,
+      // The loop server's store was replaced under this page: its rows are another store's; read the list again.
+      () => setGeneration((g) => g + 1),
     );
     return () => stop.abort();
   }, []);
@@ -107,7 +111,7 @@ export function CaptureList({ search }: { search: string }) {
     return () => {
       cancelled = true;
     };
-  }, [filters]);
+  }, [filters, generation]);
 
   const loadOlder = async (): Promise<void> => {
     if (!cursor) return;
