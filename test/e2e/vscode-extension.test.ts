@@ -733,6 +733,57 @@ describe('Squash: Debug Pod on Kubernetes (flow logic; squashctl stand-in)', () 
     expect(dlv.dialogs).toEqual([]);
   });
 
+  it('runs the gdb squash.gdbPath names, else squashctl\'s when it is there, else gdb on PATH; with none, says so before attaching', async () => {
+    const requests: AttachRequest[] = [];
+    let released = 0;
+    const proposing = (miDebuggerPath: string): SquashctlClient => ({
+      localTargets: async () => [{ pid: 9, command: 'server', runtime: 'c', user: 'root' }],
+      kubeNamespaces: async () => [],
+      kubePods: async () => [],
+      kubeContainers: async () => [],
+      async attach(request): Promise<Attachment> {
+        requests.push(request);
+        return {
+          output: { version: 1, endpoint: { runtime: 'c', debugger: 'gdb', protocol: 'gdb-remote', host: '127.0.0.1', port: 40001, pid: 9 }, vscode: { name: 'Squash: c pid 9', type: 'cppdbg', request: 'launch', program: '/srv/server', miDebuggerPath } },
+          release: async () => (released++, 'ended'),
+        };
+      },
+    });
+    const binDir = path.join(stateDir, 'gdb-bin');
+    await mkdir(binDir, { recursive: true });
+    await writeFile(path.join(binDir, 'gdb-multiarch'), '#!/bin/sh\n', { mode: 0o755 });
+    const attachGdb = async (client: SquashctlClient, gdbPath: string, env: NodeJS.ProcessEnv) => {
+      const fake = fakeVscode({ settings: {}, pickers: [thisMachine, firstItem, choose((i) => i.label === 'gdb')] });
+      const outcome = await debugPod({ api: fake.api, squashctl: client, sessions: createAttachSessions(), gdbPath, env });
+      return outcome.status === 'started' ? outcome.configuration.miDebuggerPath : outcome;
+    };
+    // squashctl's /usr/bin/gdb, when this machine has it; else gdb on PATH.
+    expect(await attachGdb(proposing('/usr/bin/gdb'), '', { PATH: '' })).toBe('/usr/bin/gdb');
+    await writeFile(path.join(binDir, 'gdb'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(await attachGdb(proposing('/nonexistent/gdb'), '', { PATH: binDir })).toBe(path.join(binDir, 'gdb'));
+    // squash.gdbPath: a name on PATH or a path.
+    expect(await attachGdb(proposing('/usr/bin/gdb'), 'gdb-multiarch', { PATH: `/nonexistent:${binDir}` })).toBe(path.join(binDir, 'gdb-multiarch'));
+    expect(await attachGdb(proposing('/usr/bin/gdb'), path.join(binDir, 'gdb-multiarch'), { PATH: '' })).toBe(path.join(binDir, 'gdb-multiarch'));
+    expect(requests).toHaveLength(4);
+    // None to run: said before any attach (the pick was gdb), offering the settings.
+    expect(await attachGdb(proposing('/nonexistent/gdb'), 'gdb-nowhere', { PATH: binDir })).toEqual({
+      status: 'failed',
+      message: 'Squash: squash.gdbPath: "gdb-nowhere" was not found on PATH (hint: set squash.gdbPath to the gdb cpptools should run, or leave it empty to use gdb from PATH)',
+    });
+    expect(requests).toHaveLength(4);
+    // "detect" that turned out to be gdb, and no gdb here: the target is let go.
+    const fake = fakeVscode({ settings: {}, pickers: [thisMachine, firstItem, firstItem] });
+    const unknownRuntime: SquashctlClient = { ...proposing('/nonexistent/gdb'), localTargets: async () => [{ pid: 9, command: 'server', user: 'root' }] };
+    const outcome = await debugPod({ api: fake.api, squashctl: unknownRuntime, sessions: createAttachSessions(), env: { PATH: '/nonexistent' } });
+    expect(fake.picks[2]!.items[0]!.label).toBe('detect');
+    expect(outcome).toEqual({
+      status: 'failed',
+      message: 'Squash: gdb is not installed on this machine (cpptools drives gdbserver through a local gdb; looked for /nonexistent/gdb and gdb on PATH) (hint: install gdb, or set squash.gdbPath to it)',
+    });
+    expect(released).toBe(1);
+    expect(fake.started).toEqual([]);
+  });
+
   it('opens the namespace pick while squashctl is still listing (an API server that does not answer), and Escape there stops squashctl', async () => {
     // An API server that accepts connections and never answers: squashctl waits on it (no listing timeout).
     const sockets = new Set<Socket>();
@@ -899,7 +950,7 @@ describe('the packaged extension', () => {
         contributes: { commands: { command: string; title: string; category: string }[]; configuration: { properties: Record<string, unknown> } };
       };
       expect(manifest.contributes.commands).toEqual([{ command: 'squash.debugPod', title: 'Debug Pod', category: 'Squash' }]);
-      expect(Object.keys(manifest.contributes.configuration.properties).sort()).toEqual(['squash.context', 'squash.extraArgs', 'squash.kubeconfig', 'squash.squashctlPath']);
+      expect(Object.keys(manifest.contributes.configuration.properties).sort()).toEqual(['squash.context', 'squash.extraArgs', 'squash.gdbPath', 'squash.kubeconfig', 'squash.squashctlPath']);
       expect(manifest.engines.vscode).toBe('^1.90.0');
 
       // Load the bundle as VS Code's extension host does (require), with a minimal `vscode` module on the path.

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { createAttachSessions, type AttachSessions } from './attach-sessions.js';
 import { debugPod, reportFailure, type DebugPodOutcome } from './debug-pod-command.js';
 import { createSquashctlClient, type SquashctlSettings } from './squashctl-client.js';
+import { GDB_SETTING } from './local-gdb.js';
 import { SquashctlError } from './squashctl-output.js';
 import type { ExtensionContext, VscodeApi } from './vscode-api.js';
 
@@ -30,11 +31,13 @@ export function readSettings(api: VscodeApi, env: NodeJS.ProcessEnv = process.en
   const paths = { home: env.HOME ?? homedir(), base: settingsBase(api) };
   const squashctl = config.get<string>('squashctlPath', 'squashctl') || 'squashctl';
   const kubeconfig = config.get<string>('kubeconfig', '');
+  const gdb = config.get<string>('gdbPath', '');
   return {
     // A bare name is looked up on PATH by spawn, as a shell would.
     path: squashctl.includes('/') ? settingPath('squash.squashctlPath', squashctl, paths) : squashctl,
     kubeconfig: kubeconfig ? settingPath('squash.kubeconfig', kubeconfig, paths) : '',
     context: config.get<string>('context', ''),
+    gdbPath: gdb.includes('/') ? settingPath(GDB_SETTING, gdb, paths) : gdb,
     extraArgs: checkExtraArgs(config.get<unknown>('extraArgs', [])),
   };
 }
@@ -96,7 +99,7 @@ export function activateWith(api: VscodeApi, context: ExtensionContext, options:
         return reportFailure(api, err, output);
       }
       const squashctl = createSquashctlClient({ settings, ...(options.env ? { env: options.env } : {}), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
-      return debugPod({ api, squashctl, sessions, output });
+      return debugPod({ api, squashctl, sessions, output, gdbPath: settings.gdbPath ?? '', ...(options.env ? { env: options.env } : {}) });
     }),
     api.debug.onDidStartDebugSession((session) => sessions.sessionStarted(session)),
     // The returned promise is ignored by VS Code; tests await it to know the plank is gone.

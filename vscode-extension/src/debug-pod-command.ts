@@ -5,6 +5,7 @@
 import type { AttachSessions } from './attach-sessions.js';
 import { missingDebugExtension } from './debug-extensions.js';
 import { debuggerItems, DEBUGGERS } from './debugger-picks.js';
+import { localGdb } from './local-gdb.js';
 import type { AttachTarget, Attachment, SquashctlClient } from './squashctl-client.js';
 import { SquashctlError } from './squashctl-output.js';
 import type { DebugConfiguration, OutputChannel, QuickPickItem, VscodeApi } from './vscode-api.js';
@@ -16,6 +17,10 @@ export interface DebugPodDeps {
   sessions: AttachSessions;
   /** The Squash output channel: failures are written there in full. */
   output?: OutputChannel;
+  /** squash.gdbPath, resolved (see local-gdb.ts); '' or absent: none set. */
+  gdbPath?: string;
+  /** Where gdb is looked up (PATH); default this process's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type DebugPodOutcome =
@@ -36,6 +41,8 @@ export async function debugPod(deps: DebugPodDeps): Promise<DebugPodOutcome> {
 }
 
 export const OPEN_SETTINGS = 'Open Settings';
+/** The gdb squashctl's cppdbg configurations name. */
+const DEFAULT_GDB = '/usr/bin/gdb';
 export const SHOW_DETAILS = 'Show Details';
 
 /**
@@ -59,7 +66,7 @@ export function reportFailure(api: VscodeApi, err: unknown, output?: OutputChann
   return { status: 'failed', message };
 }
 
-async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<DebugPodOutcome> {
+async function runFlow({ api, squashctl, sessions, gdbPath = '', env = process.env }: DebugPodDeps): Promise<DebugPodOutcome> {
   // The quick pick opens at once, busy while squashctl lists (seconds for a cluster; as long as a TCP connect
   // to an unreachable API server takes): Escape meanwhile closes it and stops squashctl.
   const pick = async <T>(load: (signal: AbortSignal) => Promise<Picked<T>[]>, placeHolder: string, empty: string): Promise<T | undefined> => {
@@ -130,6 +137,8 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
   // Asked before attaching, so that Escape here costs nothing.
   const folder = await chooseFolder(api);
   if (folder === 'cancelled') return cancelled;
+  // cpptools runs a gdb here: said before attaching when the pick says gdb (else once the configuration does).
+  if ((debuggerChoice.debugger ?? guessed) === 'gdb') localGdb(gdbPath, DEFAULT_GDB, env);
   // gdb loads symbols from a local copy of the binary; on this machine squashctl finds the process's own.
   let program: string | undefined;
   if (target.platform === 'kube' && (debuggerChoice.debugger ?? guessed) === 'gdb') {
@@ -167,6 +176,9 @@ async function runFlow({ api, squashctl, sessions }: DebugPodDeps): Promise<Debu
     // "detect" on Kubernetes: the type is known only now.
     const missing = missingDebugExtension(api, configuration.type);
     if (missing) throw missing;
+    if (configuration.type === 'cppdbg') {
+      configuration.miDebuggerPath = localGdb(gdbPath, typeof configuration.miDebuggerPath === 'string' ? configuration.miDebuggerPath : DEFAULT_GDB, env);
+    }
     started = await api.debug.startDebugging(folder, configuration);
   } finally {
     if (!started) await sessions.release(configuration);

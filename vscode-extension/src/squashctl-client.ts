@@ -15,6 +15,8 @@ export interface SquashctlSettings {
   context?: string;
   /** Added to every attach. */
   extraArgs: readonly string[];
+  /** squash.gdbPath: the gdb a cppdbg session runs (not squashctl's; see local-gdb.ts). */
+  gdbPath?: string;
 }
 
 export type AttachTarget = { platform: 'local'; pid: number } | { platform: 'kube'; namespace: string; pod: string; container: string };
