@@ -41,9 +41,9 @@ export async function debugPod(deps: DebugPodDeps): Promise<DebugPodOutcome> {
 }
 
 export const OPEN_SETTINGS = 'Open Settings';
+export const SHOW_DETAILS = 'Show Details';
 /** The gdb squashctl's cppdbg configurations name. */
 const DEFAULT_GDB = '/usr/bin/gdb';
-export const SHOW_DETAILS = 'Show Details';
 
 /**
  * Shows `err` to the user and returns it as the command's outcome; a setting's fault offers to open the settings.
@@ -137,11 +137,12 @@ async function runFlow({ api, squashctl, sessions, gdbPath = '', env = process.e
   // Asked before attaching, so that Escape here costs nothing.
   const folder = await chooseFolder(api);
   if (folder === 'cancelled') return cancelled;
+  const gdb = (debuggerChoice.debugger ?? guessed) === 'gdb';
   // cpptools runs a gdb here: said before attaching when the pick says gdb (else once the configuration does).
-  if ((debuggerChoice.debugger ?? guessed) === 'gdb') localGdb(gdbPath, DEFAULT_GDB, env);
+  if (gdb) localGdb(gdbPath, DEFAULT_GDB, env);
   // gdb loads symbols from a local copy of the binary; on this machine squashctl finds the process's own.
   let program: string | undefined;
-  if (target.platform === 'kube' && (debuggerChoice.debugger ?? guessed) === 'gdb') {
+  if (target.platform === 'kube' && gdb) {
     const picked = await api.window.showOpenDialog({
       title: `Local copy of the program container ${target.container} runs, built with debug info (-g): gdb loads its symbols`,
       openLabel: 'Debug with this binary',
@@ -204,8 +205,10 @@ async function attachOrCancel(squashctl: SquashctlClient, request: Parameters<Sq
   return attachment;
 }
 
-/** The message shown: squashctl's own message and, when it gave one, the hint that fixes it. */
-/** `Squash: message (hint: …)`; `message` replaces the error's own (its first line, for a notification). */
+/**
+ * The message shown: squashctl's own message and, when it gave one, the hint that fixes it, as
+ * `Squash: message (hint: …)`; `message` replaces the error's own (its first line, for a notification).
+ */
 export function describe(err: unknown, message?: string): string {
   if (err instanceof SquashctlError) return `Squash: ${message ?? err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`;
   return `Squash: ${message ?? (err instanceof Error ? err.message : String(err))}`;
