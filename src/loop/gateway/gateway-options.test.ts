@@ -58,10 +58,27 @@ describe('gateway options', () => {
     [{ listen: '8081' }, '--listen: got "8081", expected host:port', ''],
     [{ tap: 'maybe' }, '--tap: got "maybe", expected one of on, off', ''],
     [{ loopServer: 'localhost:5678' }, '--loop-server', 'http:// or https:// URL'],
+    // An upstream timeout of 0, or longer than Node's timers can wait (2^31-1 ms), answered every request with an immediate 504.
+    [{ route: ['/=web:1,timeout=0'] }, '--route', 'route "/=web:1,timeout=0": timeout "0" is not a duration from 1ms to 24h'],
+    [{ route: ['/=web:1,timeout=30d'] }, '--route', 'timeout "30d" is not a duration from 1ms to 24h'],
+    [{ timeout: '0' }, '--timeout: got "0", expected a duration from 1ms to 24h', ''],
+    [{ timeout: '25d' }, '--timeout: got "25d", expected a duration from 1ms to 24h', ''],
+    [{ drainTimeout: '30d' }, '--drain-timeout: got "30d", expected a duration from 0ms to 24h', ''],
   ])('rejects %j naming the flag and value', (values, flagPart, detail) => {
     const message = problemOf(() => fromFlags(values));
     expect(message).toContain(flagPart);
     expect(message).toContain(detail);
+  });
+
+  it('takes timeouts at their bounds: 1 ms and a day for upstreams, 0 to wait for nothing', () => {
+    const o = fromFlags({ route: ['/a=web:1,timeout=1ms', '/b=web:1,timeout=24h'], timeout: '1d', drainTimeout: '0', tapStartupWait: '0' });
+    expect(o.route.map((r) => r.timeoutMs)).toEqual([1, 86_400_000]);
+    expect(o).toMatchObject({ timeout: 86_400_000, drainTimeout: 0, tapStartupWait: 0 });
+  });
+
+  it('refuses an upstream timeout of 0 in a config file, naming the route', () => {
+    const message = problemOf(() => resolveOptions(gatewayOptionsSchema, [{ source: 'gateway.yaml', values: { route: [{ prefix: '/', destination: 'web:1', timeout: 0 }] } }]));
+    expect(message).toContain('route #1: timeout 0 is not a duration from 1ms to 24h');
   });
 
   it('names the entry of a bad route in a config file', () => {

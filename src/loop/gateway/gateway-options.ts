@@ -2,7 +2,7 @@
 // Routes are the one structured option: `--route PREFIX=DESTINATION[,timeout=DURATION]` as a flag, a list of
 // `{prefix, destination, timeout?}` (or the same strings) in a config file.
 import { parseHostPort } from '../../core/listen.js';
-import { opt, parseDuration, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
+import { expectedDuration, formatDuration, opt, parseDuration, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
 
 export interface RouteSpec {
   /** Path prefix, starting with `/`, without a trailing slash (except the root route `/`). */
@@ -19,36 +19,55 @@ export const ROUTE_SYNTAX = 'PREFIX=DESTINATION[,timeout=DURATION], e.g. /api=ap
  * Thrown by option parsers: `resolveOptions` prints `expected <String(err)>`, so the text reads as what was
  * expected followed by what was wrong with which entry.
  */
-class RouteOptionProblem extends Error {
+class OptionProblem extends Error {
   override toString(): string {
     return this.message;
   }
 }
 
+/**
+ * Bounds of the gateway's durations, which all become timers. Node fires a timer longer than 2^31-1 ms
+ * (24.8 days) at once, and an upstream timeout of 0 fails every request at once: both would turn a route
+ * into a 504 for every request, so they are refused. A day is far beyond any sensible wait.
+ */
+const UPSTREAM_TIMEOUT_BOUNDS = { min: 1, max: 86_400_000 };
+const WAIT_BOUNDS = { min: 0, max: 86_400_000 };
+
+/** A duration within `bounds`; throws what was expected (an `OptionProblem`) otherwise. */
+function boundedDuration(raw: unknown, bounds: { min: number; max: number }): number {
+  const ms = parseDuration(raw, bounds);
+  if (ms < bounds.min || ms > bounds.max) throw new OptionProblem(expectedDuration(bounds));
+  return ms;
+}
+
+function timerOption(d: { description: string; default: number }, bounds: { min: number; max: number }): OptionDef<number> {
+  return { valueName: 'duration', description: d.description, default: d.default, parse: (raw) => boundedDuration(raw, bounds), showDefault: formatDuration(d.default) };
+}
+
 /** Parses one `PREFIX=DESTINATION[,timeout=DURATION]` flag value. Throws a sentence naming what is wrong. */
 export function parseRouteFlag(value: string): RouteSpec {
   const eq = value.indexOf('=');
-  if (eq < 0) throw new RouteOptionProblem(`route "${value}" has no "=" between prefix and destination`);
+  if (eq < 0) throw new OptionProblem(`route "${value}" has no "=" between prefix and destination`);
   const [destination = '', ...params] = value.slice(eq + 1).split(',');
   let timeout: string | undefined;
   for (const param of params) {
     const m = /^\s*timeout\s*=\s*(.*)$/.exec(param);
-    if (!m) throw new RouteOptionProblem(`route "${value}": unknown parameter "${param}" (only timeout=DURATION is known)`);
+    if (!m) throw new OptionProblem(`route "${value}": unknown parameter "${param}" (only timeout=DURATION is known)`);
     timeout = m[1];
   }
   return checkRoute(value.slice(0, eq), destination, timeout, `route "${value}"`);
 }
 
 function checkRoute(prefix: unknown, destination: unknown, timeout: unknown, where: string): RouteSpec {
-  if (typeof prefix !== 'string' || !prefix.startsWith('/')) throw new RouteOptionProblem(`${where}: prefix ${JSON.stringify(prefix)} must start with "/"`);
-  if (/[?#\s]/.test(prefix)) throw new RouteOptionProblem(`${where}: prefix "${prefix}" must be a plain path (no "?", "#" or spaces)`);
-  if (typeof destination !== 'string' || destination.trim() === '') throw new RouteOptionProblem(`${where}: destination is empty`);
+  if (typeof prefix !== 'string' || !prefix.startsWith('/')) throw new OptionProblem(`${where}: prefix ${JSON.stringify(prefix)} must start with "/"`);
+  if (/[?#\s]/.test(prefix)) throw new OptionProblem(`${where}: prefix "${prefix}" must be a plain path (no "?", "#" or spaces)`);
+  if (typeof destination !== 'string' || destination.trim() === '') throw new OptionProblem(`${where}: destination is empty`);
   const spec: RouteSpec = { prefix: normalizePrefix(prefix), destination: destination.trim() };
   if (timeout !== undefined) {
     try {
-      spec.timeoutMs = parseDuration(timeout);
+      spec.timeoutMs = boundedDuration(timeout, UPSTREAM_TIMEOUT_BOUNDS);
     } catch {
-      throw new RouteOptionProblem(`${where}: timeout ${JSON.stringify(timeout)} is not a duration such as 500ms or 5s`);
+      throw new OptionProblem(`${where}: timeout ${JSON.stringify(timeout)} is not ${expectedDuration(UPSTREAM_TIMEOUT_BOUNDS)}`);
     }
   }
   return spec;
@@ -62,7 +81,7 @@ export function normalizePrefix(prefix: string): string {
 
 function parseRoutes(raw: unknown): RouteSpec[] {
   const items = typeof raw === 'string' ? [raw] : raw;
-  if (!Array.isArray(items)) throw new RouteOptionProblem(`a list of routes (${ROUTE_SYNTAX}, or {prefix, destination, timeout?} in a config file)`);
+  if (!Array.isArray(items)) throw new OptionProblem(`a list of routes (${ROUTE_SYNTAX}, or {prefix, destination, timeout?} in a config file)`);
   const problems: string[] = [];
   const routes: RouteSpec[] = [];
   items.forEach((item: unknown, i) => {
@@ -71,9 +90,9 @@ function parseRoutes(raw: unknown): RouteSpec[] {
       else if (item && typeof item === 'object' && !Array.isArray(item)) {
         const { prefix, destination, timeout, ...unknown } = item as Record<string, unknown>;
         const extra = Object.keys(unknown);
-        if (extra.length > 0) throw new RouteOptionProblem(`route #${i + 1}: unknown key "${extra[0]}" (known: prefix, destination, timeout)`);
+        if (extra.length > 0) throw new OptionProblem(`route #${i + 1}: unknown key "${extra[0]}" (known: prefix, destination, timeout)`);
         routes.push(checkRoute(prefix, destination, timeout, `route #${i + 1}`));
-      } else throw new RouteOptionProblem(`route #${i + 1}: got ${JSON.stringify(item)}`);
+      } else throw new OptionProblem(`route #${i + 1}: got ${JSON.stringify(item)}`);
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
@@ -83,7 +102,7 @@ function parseRoutes(raw: unknown): RouteSpec[] {
     if (seen.has(r.prefix)) problems.push(`prefix "${r.prefix}" is routed twice`);
     seen.add(r.prefix);
   }
-  if (problems.length > 0) throw new RouteOptionProblem(`${ROUTE_SYNTAX}; ${problems.join('; ')}`);
+  if (problems.length > 0) throw new OptionProblem(`${ROUTE_SYNTAX}; ${problems.join('; ')}`);
   return routes;
 }
 
@@ -111,7 +130,7 @@ export const gatewayOptionsSchema = {
     default: 'own',
     values: ['node', 'own'] as const,
   }),
-  timeout: opt.duration({ description: 'upstream timeout of routes without their own: time to response headers, and idle time during bodies', default: 15_000 }),
+  timeout: timerOption({ description: 'upstream timeout of routes without their own: time to response headers, and idle time during bodies', default: 15_000 }, UPSTREAM_TIMEOUT_BOUNDS),
   loopServer: opt.string({
     description: 'loop server URL: TapConfigs come from it, captures go to it',
     default: 'http://127.0.0.1:5678',
@@ -133,11 +152,14 @@ export const gatewayOptionsSchema = {
     check: (v) => (v === 'off' || parseHostPort(v) ? undefined : 'host:port, e.g. 127.0.0.1:9901, or off'),
   }),
   maxBodyBytes: opt.bytes({ description: 'body bytes the tap copies per request or response; longer bodies are captured truncated', default: 64 * 1024 }),
-  tapStartupWait: opt.duration({
-    description: 'at startup, how long to wait for the first TapConfig set from the loop server before serving (proxying never waits longer; captures start once it arrives)',
-    default: 3_000,
-  }),
-  drainTimeout: opt.duration({ description: 'on shutdown, how long in-flight requests may take to finish', default: 10_000 }),
+  tapStartupWait: timerOption(
+    {
+      description: 'at startup, how long to wait for the first TapConfig set from the loop server before serving (proxying never waits longer; captures start once it arrives)',
+      default: 3_000,
+    },
+    WAIT_BOUNDS,
+  ),
+  drainTimeout: timerOption({ description: 'on shutdown, how long in-flight requests may take to finish', default: 10_000 }, WAIT_BOUNDS),
   logLevel: opt.enumOf({ description: 'log level', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
 };
 
