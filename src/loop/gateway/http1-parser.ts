@@ -51,6 +51,9 @@ export abstract class Http1Parser {
   private pending: Buffer | undefined;
   /** Body bytes left: of the Content-Length, or of the current chunk; CRLF bytes left after a chunk. */
   private left = 0;
+  /** The last complete head or trailer section, and its name, for `bareLfFirst`. */
+  private lastSection: string | undefined;
+  private lastSectionWhat = '';
 
   constructor(
     private readonly sink: BodySink,
@@ -95,6 +98,33 @@ export abstract class Http1Parser {
    * Throws (`error()`) for a message that cannot be read safely.
    */
   execute(chunk: Buffer): number {
+    try {
+      return this.run(chunk);
+    } catch (err) {
+      throw this.bareLfFirst(err);
+    }
+  }
+
+  /**
+   * A section holding a bare LF is refused as such, however its bytes arrived: an unfinished one is refused
+   * as soon as the LF is there (`section`), so a complete one that failed to parse gets the same error, not
+   * whichever its line gave first. Checked only after a failure: every bare LF fails a line (a name is a
+   * token, a value has no control characters), so a section that parsed had none.
+   */
+  private bareLfFirst(err: unknown): unknown {
+    const text = this.lastSection;
+    if (text === undefined) return err;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+      if (i === 0 || text.charCodeAt(i - 1) !== 0x0d) return this.bareLf(this.lastSectionWhat);
+    }
+    return err;
+  }
+
+  private bareLf(what: string): Error {
+    return this.error(`the ${what} has a line ended by a bare LF`);
+  }
+
+  private run(chunk: Buffer): number {
     let at = 0;
     while (at < chunk.length && this.state !== State.Done) {
       switch (this.state) {
@@ -185,13 +215,20 @@ export abstract class Http1Parser {
       start = 0;
     }
     const end = buf.indexOf(CRLF_CRLF, searchFrom);
+    const limit = start + this.limits.maxHeadBytes;
     if (end < 0) {
-      if (buf.length - start > this.limits.maxHeadBytes) throw this.tooLarge(what);
+      // Lines ended by LF alone never make the CRLF CRLF searched for: without this, a client that ends
+      // lines so would wait for the headers timeout instead of the 400 (502 upstream) a complete head gets.
+      // Within the size limit and before it, so that the error does not depend on how the bytes were cut.
+      if (hasBareLf(buf, start, searchFrom, limit)) throw this.bareLf(what);
+      if (buf.length > limit) throw this.tooLarge(what);
       this.pending = start === 0 && buf !== chunk ? buf : Buffer.from(buf.subarray(start));
       return undefined;
     }
-    if (end - start > this.limits.maxHeadBytes) throw this.tooLarge(what);
+    if (end > limit) throw hasBareLf(buf, start, start, limit) ? this.bareLf(what) : this.tooLarge(what);
     const text = buf.toString('latin1', start, end);
+    this.lastSection = text;
+    this.lastSectionWhat = what;
     // Offset in `chunk` just past the blank line.
     const next = this.pending ? at + (end + 4 - this.pending.length) : end + 4;
     this.pending = undefined;
@@ -290,4 +327,12 @@ function trimOws(value: string): string {
   while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++;
   while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--;
   return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+/** Whether `buf` holds, from `from` up to `limit`, an LF that no CR precedes within the section starting at `start`. */
+function hasBareLf(buf: Buffer, start: number, from: number, limit: number): boolean {
+  for (let i = buf.indexOf(0x0a, from); i >= 0 && i < limit; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === start || buf[i - 1] !== 0x0d) return true;
+  }
+  return false;
 }

@@ -449,6 +449,16 @@ describe('refusals', () => {
 });
 
 describe('timeouts and closing', () => {
+  it('answers 400 at once to a head whose lines end with LF alone, rather than wait for a CRLF CRLF', async () => {
+    // Such a head never holds the blank CRLF line that ends a head: it used to wait for the headers timeout.
+    const port = await serve(echo);
+    const c = await connect(port);
+    c.socket.write('GET / HTTP/1.1\nHost: a\n\n');
+    const text = await c.closed;
+    expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(text).toContain('bare LF');
+  });
+
   it('answers 408 to a head that takes longer than the headers timeout', async () => {
     const port = await serve(echo, { headersTimeoutMs: 100 });
     const c = await connect(port);

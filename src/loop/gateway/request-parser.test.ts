@@ -124,7 +124,10 @@ describe('RequestParser: requests refused, with the status to answer', () => {
     ['a control character in the target', 'GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n', 400, /malformed request line/],
     ['raw UTF-8 in the target (node:http refuses it too)', 'GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n', 400, /malformed request line/],
     ['a method that is not a token', 'G(T / HTTP/1.1\r\nHost: a\r\n\r\n', 400, /malformed request line/],
-    ['a bare LF ending the request line', 'GET / HTTP/1.1\nHost: a\r\n\r\n', 400, /malformed request line/],
+    ['a bare LF ending the request line', 'GET / HTTP/1.1\nHost: a\r\n\r\n', 400, /request head has a line ended by a bare LF/],
+    ['a bare LF after a request line that is refused otherwise', 'GET / HTTP/2.0\r\nX-A: b\nHost: a\r\n\r\n', 400, /bare LF/],
+    ['a bare LF in a trailer section', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\nX-U: 2\r\n\r\n', 400, /trailer section has a line ended by a bare LF/],
+    ['a head whose lines all end with LF alone (no CRLF CRLF ever comes)', 'GET / HTTP/1.1\nHost: a\n\n', 400, /bare LF/],
     ['HTTP/2.0 over HTTP/1 framing', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505, /HTTP\/2\.0 is not supported/],
     ['obsolete line folding', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: one\r\n two\r\n\r\n', 400, /folding/],
     ['whitespace before a colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', 400, /header name/],
@@ -133,6 +136,17 @@ describe('RequestParser: requests refused, with the status to answer', () => {
   ])('%s', (_name, text, status, message) => {
     expect(() => parse(text)).toThrow(RequestParseError);
     expect(() => parse(text)).toThrow(expect.objectContaining({ status, message: expect.stringMatching(message) }));
+  });
+
+  it('refuses a bare LF in a head with the same error whether the head is unfinished or whole, and however it is cut', () => {
+    const text = 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\nX-B: c\n';
+    for (const cut of [0, text.length, text.length + 2]) {
+      const bytes = `${text}\r\n\r\n`;
+      expect(() => parse(bytes, { splitAt: [cut] }), `cut at ${cut}, then whole`).toThrow(expect.objectContaining({ status: 400, message: 'the request head has a line ended by a bare LF' }));
+    }
+    for (let cut = 1; cut < text.length; cut++) {
+      expect(() => parse(text, { splitAt: [cut] }), `cut at ${cut}`).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/bare LF/) }));
+    }
   });
 
   it('answers 431 for a head over the limit, without waiting for its end', () => {
