@@ -9,6 +9,11 @@ describe('proxy headers', () => {
     expect(withoutHopByHop(raw)).toEqual(['Host', 'a', 'X-End', '3', 'x-end', '4']);
   });
 
+  it('drops Content-Length from a message that came with Transfer-Encoding too: its body was read as chunked', () => {
+    expect(withoutHopByHop(['Content-Length', '10', 'X-A', '1', 'transfer-encoding', 'chunked', 'content-length', '10'])).toEqual(['X-A', '1']);
+    expect(withoutHopByHop(['Content-Length', '10', 'X-A', '1'])).toEqual(['Content-Length', '10', 'X-A', '1']);
+  });
+
   it('appends the peer to X-Forwarded-For (joining repeated headers) and sets -Proto and -Host from what was seen', () => {
     const raw = ['Host', 'shop:8081', 'X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'spoofed', 'Accept', '*/*'];
     expect(upstreamRequestHeaders(raw, facts)).toEqual(['Host', 'shop:8081', 'Accept', '*/*', 'X-Forwarded-For', '1.1.1.1, 2.2.2.2, 10.1.1.1', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'shop:8081']);

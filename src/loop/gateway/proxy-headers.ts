@@ -12,15 +12,33 @@ function isHopByHop(name: string): boolean {
   return HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase());
 }
 
-/** Raw headers without hop-by-hop ones; `also` names more headers (lower case) to drop. */
+/**
+ * Raw headers without hop-by-hop ones; `also` names more headers (lower case) to drop. When the message came
+ * with Transfer-Encoding, its Content-Length goes too: the body was read by Transfer-Encoding, which
+ * overrides it, and RFC 9112 §6.3 has a sender remove it before forwarding (the next hop frames the body
+ * anew, and a Content-Length passed on would promise a length the body need not have).
+ */
 export function withoutHopByHop(raw: readonly string[], also?: ReadonlySet<string>): string[] {
   const named = connectionNamed(raw);
   const out: string[] = [];
+  let transferEncoded = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (isHopByHop(name)) continue;
+    if (isHopByHop(name)) {
+      // Transfer-Encoding is the only hop-by-hop name of 17 characters.
+      if (name.length === 17) transferEncoded = true;
+      continue;
+    }
     if ((named !== undefined || also !== undefined) && (named?.has(name.toLowerCase()) || also?.has(name.toLowerCase()))) continue;
     out.push(name, raw[i + 1]!);
+  }
+  return transferEncoded ? withoutContentLength(out) : out;
+}
+
+function withoutContentLength(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 14 || raw[i]!.toLowerCase() !== 'content-length') out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
 }

@@ -37,6 +37,15 @@ async function rawUpstream(server: net.Server): Promise<{ port: number }> {
   return { port: (server.address() as net.AddressInfo).port };
 }
 
+/** A raw upstream that answers the first bytes of each connection with `response` and closes. */
+async function cannedUpstream(response: string): Promise<{ port: number }> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(response));
+  });
+  return rawUpstream(server);
+}
+
 /** An upstream that answers with its name and what it saw. */
 async function echoUpstream(name: string): Promise<Upstream> {
   return track(
@@ -351,11 +360,7 @@ describe.each(SERVER_KINDS)('with the %s server side', (side) => {
     });
 
     it('answers 502 for a response it cannot read safely, naming what was wrong', async () => {
-      const server = net.createServer((socket) => {
-        socket.on('error', () => {});
-        socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'));
-      });
-      const up = await rawUpstream(server);
+      const up = await cannedUpstream('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
       const tap = recordingTap();
       const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }], tap }));
       // The head was fine, the body was not: the downstream connection is cut.
@@ -363,15 +368,25 @@ describe.each(SERVER_KINDS)('with the %s server side', (side) => {
       const [ex] = await tap.ended(1);
       expect(ex!.ended?.error).toMatch(/sent an invalid response: malformed chunk-size line/);
 
-      const bad = net.createServer((socket) => {
-        socket.on('error', () => {});
-        socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n'));
-      });
-      const up2 = await rawUpstream(bad);
+      const up2 = await cannedUpstream('HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n');
       const gw2 = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: `127.0.0.1:${up2.port}` }] }));
       const res2 = await request(gw2.url);
       expect(res2.status).toBe(502);
       expect(JSON.parse(res2.body.toString()).error.message).toMatch(/sent an invalid response: invalid header name "Bad Header"/);
+    });
+
+    it('forwards a response that has both Transfer-Encoding and Content-Length framed by its chunks, without the Content-Length', async () => {
+      // The body is read as chunked (RFC 9112 §6.3): passing on "Content-Length: 10" with the 3 bytes it held
+      // left the client waiting for 7 more, then cut.
+      const up = await cannedUpstream('HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+      const tap = recordingTap();
+      const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }], tap }));
+      const res = await request(gw.url);
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe('abc');
+      expect(res.headers['content-length']).toBeUndefined();
+      const [ex] = await tap.ended(1);
+      expect(ex!.ended?.error).toBeUndefined();
     });
 
     it('answers 504 UPSTREAM_TIMEOUT after the route timeout, aborts the upstream request, and taps it', async () => {
