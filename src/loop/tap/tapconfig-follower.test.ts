@@ -104,6 +104,29 @@ describe('followTapConfigs', () => {
     expect(hold.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('gives up on a watch request that gets no answer at all, and reconnects', async () => {
+    // Something that accepts the connection and never answers (a proxy whose backend is gone) used to hold
+    // the watch for good: the idle timeout started only with the response, so no TapConfigs ever came.
+    const unanswered: http.IncomingMessage[] = [];
+    const api: Listening = await listen(
+      http.createServer((req, res) => {
+        if (unanswered.length === 0) {
+          unanswered.push(req);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write('{"type":"ADDED","object":{"apiVersion":"loop.solo.io/v1","kind":"TapConfig","metadata":{"namespace":"default","name":"all","resourceVersion":"1"},"spec":{"match":"true"}}}\n');
+        res.write('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"1"}}}\n');
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    cleanups.push(() => api.close());
+    const f = follow(api.url, { idleTimeoutMs: 150 });
+    await f.ready(5_000);
+    expect(unanswered).toHaveLength(1);
+    expect(keys(f)).toEqual(['default/all=true']);
+  });
+
   it('skips (and logs) an object that does not compile, keeping the others', async () => {
     const logger = recordingLogger();
     const api: Listening = await listen(

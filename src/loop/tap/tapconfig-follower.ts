@@ -38,7 +38,10 @@ export interface FollowOptions {
   token?: string;
   logger?: Logger;
   metrics?: TapMetrics;
-  /** Reconnect when nothing arrives for this long (the server sends a heartbeat every 15 s). Default 45 s. */
+  /**
+   * Reconnect when nothing arrives for this long, the response head included (the server sends a heartbeat
+   * every 15 s). Default 45 s.
+   */
   idleTimeoutMs?: number;
   /** First reconnect delay; doubles per failed attempt up to `maxBackoffMs`, with jitter. Default 250 ms. */
   initialBackoffMs?: number;
@@ -182,6 +185,9 @@ export function followTapConfigs(options: FollowOptions): TapConfigFollower {
     });
     req.on('error', (err) => end(messageOf(err)));
     request = req;
+    // From the request on, not only once a response has come: a peer that accepts the connection and never
+    // answers (a proxy whose backend is gone) would otherwise hold the watch for good.
+    armIdle();
   };
 
   connect();
