@@ -221,7 +221,8 @@ export abstract class Http1Parser {
       // lines so would wait for the headers timeout instead of the 400 (502 upstream) a complete head gets.
       // Within the size limit and before it, so that the error does not depend on how the bytes were cut.
       if (hasBareLf(buf, start, searchFrom, limit)) throw this.bareLf(what);
-      if (buf.length > limit) throw this.tooLarge(what);
+      // The last 3 bytes may be the start of the CRLF CRLF of a head exactly at the limit.
+      if (buf.length - 3 > limit) throw this.tooLarge(what);
       this.pending = start === 0 && buf !== chunk ? buf : Buffer.from(buf.subarray(start));
       return undefined;
     }

@@ -149,6 +149,17 @@ describe('RequestParser: requests refused, with the status to answer', () => {
     }
   });
 
+  it('reads a head exactly at the limit however it is cut, even with the first bytes of its blank line in one piece', () => {
+    // Found by the http1 fuzz target: the 3 bytes "\r\n\r" past the limit in an unfinished piece made it 431.
+    const head = `GET / HTTP/1.1\r\nHost: a\r\nX-Pad: ${'p'.repeat(100 - 'GET / HTTP/1.1\r\nHost: a\r\nX-Pad: '.length)}`;
+    expect(head).toHaveLength(100);
+    for (let cut = 1; cut <= head.length + 4; cut++) {
+      expect(parse(`${head}\r\n\r\n`, { splitAt: [cut], maxHeadBytes: 100 }).complete, `cut at ${cut}`).toBe(true);
+    }
+    expect(() => parse(`${head}p\r\n\r\n`, { maxHeadBytes: 100 })).toThrow(expect.objectContaining({ status: 431 }));
+    expect(() => parse(`${head}p\r\n\r`, { maxHeadBytes: 100 })).toThrow(expect.objectContaining({ status: 431 }));
+  });
+
   it('answers 431 for a head over the limit, without waiting for its end', () => {
     const parser = new RequestParser({ onHead() {}, onBody() {}, onComplete() {} }, { maxHeadBytes: 100 });
     parser.begin();
