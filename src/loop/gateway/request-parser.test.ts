@@ -117,6 +117,9 @@ describe('RequestParser: requests refused, with the status to answer', () => {
     ['a coding list not ending with chunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', 400, /does not end with chunked/],
     ['a coding besides chunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n', 501, /only chunked/],
     ['differing Content-Length values', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, /conflicting/],
+    // Forwarded as received, these reached the upstream, where node:http refuses them (--server node refused them here).
+    ['equal Content-Length values in two headers', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab', 400, /more than one Content-Length \(repeated\)/],
+    ['equal Content-Length values in a list', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\n\r\nab', 400, /more than one Content-Length \("2, 2"\)/],
     ['a Content-Length that is not a number', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx', 400, /invalid Content-Length/],
     ['HTTP/1.1 without Host', 'GET / HTTP/1.1\r\nAccept: */*\r\n\r\n', 400, /without Host/],
     ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, /2 Host headers/],

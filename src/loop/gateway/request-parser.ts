@@ -108,7 +108,13 @@ export class RequestParser extends Http1Parser {
       const lower = name.toLowerCase();
       const value = raw[i + 1]!;
       if (lower === 'host') hosts++;
-      else if (lower === 'content-length') length = this.contentLength(value, length);
+      else if (lower === 'content-length') {
+        const previous = length;
+        length = this.contentLength(value, length);
+        // Equal values (RFC 9110 §8.6 lets a recipient accept or refuse them) would be forwarded as received,
+        // and node:http upstreams refuse them: refused here, as --server node does.
+        if (previous !== undefined || value.includes(',')) throw this.error(`more than one Content-Length (${previous === undefined ? JSON.stringify(value) : 'repeated'})`);
+      }
       else if (lower === 'transfer-encoding') codings = codings === undefined ? value : `${codings},${value}`;
       else if (lower === 'expect') expect = value.toLowerCase();
       else if (lower === 'upgrade') upgradeValue = upgradeValue === undefined ? value : `${upgradeValue}, ${value}`;
