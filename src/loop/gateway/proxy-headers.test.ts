@@ -9,6 +9,12 @@ describe('proxy headers', () => {
     expect(withoutHopByHop(raw)).toEqual(['Host', 'a', 'X-End', '3', 'x-end', '4']);
   });
 
+  it('keeps Content-Length and Host even when Connection names them: the body is framed and the request routed by them', () => {
+    const raw = ['Host', 'a', 'Connection', 'content-length, Host, X-Hop', 'X-Hop', '1', 'Content-Length', '5'];
+    expect(upstreamRequestHeaders(raw, facts)).toEqual(['Host', 'a', 'Content-Length', '5', 'X-Forwarded-For', '10.1.1.1', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'a']);
+    expect(withoutHopByHop(['Connection', 'content-length', 'Content-Length', '2'])).toEqual(['Content-Length', '2']);
+  });
+
   it('drops Content-Length from a message that came with Transfer-Encoding too: its body was read as chunked', () => {
     expect(withoutHopByHop(['Content-Length', '10', 'X-A', '1', 'transfer-encoding', 'chunked', 'content-length', '10'])).toEqual(['X-A', '1']);
     expect(withoutHopByHop(['Content-Length', '10', 'X-A', '1'])).toEqual(['Content-Length', '10', 'X-A', '1']);

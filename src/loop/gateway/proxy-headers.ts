@@ -43,6 +43,15 @@ function withoutContentLength(raw: string[]): string[] {
   return out;
 }
 
+/**
+ * Headers a Connection header cannot make hop-by-hop: the gateway reads the body by Content-Length and routes
+ * by Host, so dropping them would send the upstream another message than the one read. A request naming
+ * Content-Length had its body forwarded without it, which the upstream read as the next request (request
+ * smuggling past the routes, X-Forwarded-For and the tap). RFC 9110 §7.6.1 forbids senders to name headers
+ * meant for every recipient; these are kept rather than honoured.
+ */
+const NEVER_CONNECTION_NAMED = new Set(['content-length', 'host']);
+
 /** Lower-case names listed in Connection headers (`Connection: close, X-Secret`), or undefined. */
 function connectionNamed(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
@@ -53,7 +62,7 @@ function connectionNamed(raw: readonly string[]): Set<string> | undefined {
     if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') continue;
     for (const token of value.split(',')) {
       const t = token.trim().toLowerCase();
-      if (t && t !== 'keep-alive' && t !== 'close') (named ??= new Set()).add(t);
+      if (t && t !== 'keep-alive' && t !== 'close' && !NEVER_CONNECTION_NAMED.has(t)) (named ??= new Set()).add(t);
     }
   }
   return named;

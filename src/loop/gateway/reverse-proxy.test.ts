@@ -275,6 +275,31 @@ describe.each(SERVER_KINDS)('with the %s server side', (side) => {
       expect(res.headers['keep-alive']).not.toBe('timeout=1234');
     });
 
+    it('forwards a body whose Content-Length the client named in Connection as that body, not as a request of its own', async () => {
+      // The gateway dropped the named Content-Length and sent the body bytes anyway: the upstream read them as
+      // a second request, which no route, X-Forwarded-For or tap saw (request smuggling).
+      const seen: string[] = [];
+      const up = await upstream((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          seen.push(`${req.method} ${req.url} host=${req.headers.host} body=${JSON.stringify(Buffer.concat(chunks).toString())}`);
+          res.end('ok');
+        });
+      });
+      const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: up.address }] }));
+      const smuggled = 'GET /admin HTTP/1.1\r\nHost: internal\r\n\r\n';
+      const res = await request(gw.url, {
+        method: 'POST',
+        path: '/shop',
+        headers: ['Host', 'shop', 'Connection', 'content-length, host', 'Content-Length', String(smuggled.length)],
+        body: smuggled,
+      });
+      expect(res.status).toBe(200);
+      // Before the fix the upstream saw this POST without a body (and Host), then the body as a GET of its own.
+      expect(seen).toEqual([`POST /shop host=shop body=${JSON.stringify(smuggled)}`]);
+    });
+
     it('forwards Host as received and sets X-Forwarded-For (appended), -Proto and -Host', async () => {
       const up = await echoUpstream('web');
       const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: up.address }] }));
