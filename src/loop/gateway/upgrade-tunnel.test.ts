@@ -129,6 +129,41 @@ for (const server of SERVER_KINDS) {
       await expect.poll(() => gw.gateway.inFlight()).toBe(0);
     });
 
+    it('sends the bytes that follow the upgrade request only after the 101: an upstream that declines never reads them', async () => {
+      // They went upstream with the head, so an upstream that declined read them as its next request: a request
+      // smuggled past the routes, X-Forwarded-For and the tap (node:http stops reading after an upgrade request
+      // it declines; servers that go on, as HTTP/1.1 allows, ran it).
+      const received = deferred<string>();
+      const raw = net.createServer((socket) => {
+        let bytes = '';
+        socket.on('error', () => {});
+        socket.on('data', (d: Buffer) => {
+          if (bytes === '') socket.write('HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\nno upgrade here');
+          bytes += d.toString('latin1');
+        });
+        socket.on('close', () => received.resolve(bytes));
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise<void>((resolve) => raw.close(() => resolve())));
+      const gw = track(await startTestGateway({ server, routes: [{ prefix: '/', destination: `127.0.0.1:${(raw.address() as net.AddressInfo).port}` }] }));
+      const answer = await rawExchange(gw.port, `${UPGRADE_HEAD('/x')}GET /admin HTTP/1.1\r\nHost: internal\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nno upgrade here$/);
+      const upstreamRead = await received.promise; // the gateway closes the upstream connection after a decline
+      expect(upstreamRead).toMatch(/^GET \/x HTTP\/1\.1\r\n/);
+      expect(upstreamRead).not.toContain('/admin');
+
+      // After a 101 the same early bytes are the new protocol's, and go on.
+      const echo = track(await startUpstream((_req, res) => res.end()));
+      echo.server.on('upgrade', (_req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+        if (head.length > 0) socket.end(head);
+        else socket.once('data', (d: Buffer) => socket.end(d));
+      });
+      const gw2 = track(await startTestGateway({ server, routes: [{ prefix: '/', destination: echo.address }] }));
+      const switched = await rawExchange(gw2.port, `${UPGRADE_HEAD('/x')}early bytes`);
+      expect(switched).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nearly bytes$/);
+    });
+
     it('forwards a large declining answer whole, at the pace of the client', async () => {
       const big = Buffer.alloc(4 * 1024 * 1024, 'z');
       const up = track(await startUpstream((req, res) => req.resume().on('end', () => res.writeHead(400, { 'content-type': 'text/plain' }).end(big))));

@@ -70,6 +70,8 @@ class Tunnel {
   private downstreamClosed = false;
   private upstreamClosed = false;
   private finished = false;
+  /** Bytes the client sent after the request head, held for the upstream until it switches. */
+  private early: Buffer | undefined;
 
   constructor(
     private readonly context: TunnelContext,
@@ -122,8 +124,10 @@ class Tunnel {
     upstream.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
     this.parser.begin(req.method === 'HEAD', true);
     upstream.write(head, 'latin1');
-    if (rest.length > 0) upstream.write(rest);
-    // The client's next bytes wait (paused) until the upstream has switched, or are not wanted.
+    // What the client sent after the head, and its next bytes, wait (paused) until the upstream has switched,
+    // or are not wanted: an upstream that declines would read them as its next request (smuggled past the
+    // routes, X-Forwarded-For and the tap). Clients wait for the 101 before speaking the new protocol anyway.
+    this.early = rest.length > 0 ? rest : undefined;
     socket.pause();
     this.arm();
   }
@@ -192,6 +196,8 @@ class Tunnel {
     this.finishExchange();
     socket.write(responseHead(101, head.reason, head.raw), 'latin1');
     upstream!.removeAllListeners('data');
+    if (this.early) upstream!.write(this.early);
+    this.early = undefined;
     socket.pipe(upstream!);
     upstream!.pipe(socket);
     socket.resume();
