@@ -168,6 +168,10 @@ describe('ResponseParser: responses refused', () => {
     ['a chunk size too large to count', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n', /chunk-size/],
     ['chunk data longer than its size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', /CRLF/],
     ['a chunk-size line ended by LF alone', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n0\r\n\r\n', /CRLF/],
+    // Passed on decoded of its chunks only, a gzip-coded body reached the client as if it were the content.
+    ['a transfer coding besides chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n\x1f\x8b\r\n0\r\n\r\n', /Transfer-Encoding "gzip, chunked": only chunked can be passed on/],
+    ['a transfer coding besides chunked in a header of its own', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', /"gzip, chunked": only chunked/],
+    ['a transfer coding without chunked (a body until close)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxyz', /"gzip": only chunked/],
   ])('%s', (_name, text, message) => {
     expect(() => parse(text)).toThrow(ResponseParseError);
     expect(() => parse(text)).toThrow(message);

@@ -1,7 +1,8 @@
 // An HTTP/1.1 response parser for the gateway's upstream connections (RFC 9112). Header fields and body
 // framing are http1-parser.ts's; this reads the status line and decides the framing of a response:
 // Transfer-Encoding wins over Content-Length (and then the connection is not reused), one Content-Length
-// value, no body for HEAD, 1xx, 204 and 304, and a body without either runs until the connection closes.
+// value, no body for HEAD, 1xx, 204 and 304, and a body without either runs until the connection closes. A
+// body under a transfer coding besides chunked is refused: it could not be passed on as it is meant.
 //
 // One response at a time: `begin()` before each request's response, then `execute()` for each chunk; it
 // stops at the end of the response and answers how many bytes it used, so the caller sees bytes the upstream
@@ -75,6 +76,7 @@ export class ResponseParser extends Http1Parser {
     let length: number | undefined;
     let chunked = false;
     let transferEncoded = false;
+    let codings: string | undefined;
     let keepAlive = m[1] === '1';
     let keepAliveTimeoutMs: number | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -85,9 +87,10 @@ export class ResponseParser extends Http1Parser {
       const value = raw[i + 1]!;
       if (lower === 'content-length') length = this.contentLength(value, length);
       else if (lower === 'transfer-encoding') {
+        // A second header adds codings: only a lone `chunked` is chunked alone.
+        chunked = !transferEncoded && value.toLowerCase() === 'chunked';
+        codings = codings === undefined ? value : `${codings}, ${value}`;
         transferEncoded = true;
-        const codings = value.toLowerCase().split(',');
-        chunked = codings[codings.length - 1]!.trim() === 'chunked';
       } else if (lower === 'connection') {
         for (const token of value.toLowerCase().split(',')) {
           const t = token.trim();
@@ -102,8 +105,14 @@ export class ResponseParser extends Http1Parser {
     // A response with both was possibly framed differently by someone on the way: read it as chunked
     // (RFC 9112 §6.3) and do not trust the connection with another request.
     if (transferEncoded && length !== undefined) keepAlive = false;
-    if (transferEncoded && !chunked) keepAlive = false;
 
+    // The gateway passes a body on decoded of its chunks, framed anew: any other coding (gzip, …) would reach
+    // the client undeclared, as if the coded bytes were the content. The request's TE, which could have asked
+    // for one, is hop-by-hop and not forwarded, so the upstream had no business using it. Refused before the
+    // head is reported, so that the gateway can still answer 502.
+    if (transferEncoded && !chunked && status >= 200 && status !== 204 && status !== 304 && !this.headRequest) {
+      throw new ResponseParseError(`Transfer-Encoding ${JSON.stringify(codings)}: only chunked can be passed on`);
+    }
     this.responses.onHead({ status, reason: m[3] ?? '', raw, keepAlive, keepAliveTimeoutMs });
     if (status === 101 && this.upgradeRequest) {
       this.startBody({ kind: 'none' });
@@ -112,7 +121,7 @@ export class ResponseParser extends Http1Parser {
     // After an interim response the parser still expects a head: the final response's.
     if (status < 200) return section.next;
     if (this.headRequest || status === 204 || status === 304) this.startBody({ kind: 'none' });
-    else if (transferEncoded) this.startBody({ kind: chunked ? 'chunked' : 'until-close' });
+    else if (transferEncoded) this.startBody({ kind: 'chunked' });
     else if (length !== undefined) this.startBody({ kind: 'length', length });
     else this.startBody({ kind: 'until-close' });
     return section.next;

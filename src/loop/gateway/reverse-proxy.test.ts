@@ -16,6 +16,8 @@ import {
   startTestGateway,
   startUpstream,
   throwingTap,
+  type ClientResponse,
+  type RecordedExchange,
   type Upstream,
 } from './gateway-fixtures.test-helper.js';
 
@@ -65,6 +67,16 @@ type Echo = { name: string; url: string; method: string; headers: http.IncomingH
 const echoed = (body: Buffer): Echo => JSON.parse(body.toString()) as Echo;
 
 describe.each(SERVER_KINDS)('with the %s server side', (side) => {
+  /** One GET through a gateway in front of an upstream that answers `response`, and what the tap recorded of it. */
+  async function throughCanned(response: string): Promise<{ res: ClientResponse; ex: RecordedExchange }> {
+    const up = await cannedUpstream(response);
+    const tap = recordingTap();
+    const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }], tap }));
+    const res = await request(gw.url);
+    const [ex] = await tap.ended(1);
+    return { res, ex: ex! };
+  }
+
   describe('routing', () => {
     it('sends each request to the longest matching prefix, whole segments only', async () => {
       const web = await echoUpstream('web');
@@ -403,15 +415,19 @@ describe.each(SERVER_KINDS)('with the %s server side', (side) => {
     it('forwards a response that has both Transfer-Encoding and Content-Length framed by its chunks, without the Content-Length', async () => {
       // The body is read as chunked (RFC 9112 §6.3): passing on "Content-Length: 10" with the 3 bytes it held
       // left the client waiting for 7 more, then cut.
-      const up = await cannedUpstream('HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
-      const tap = recordingTap();
-      const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: `127.0.0.1:${up.port}` }], tap }));
-      const res = await request(gw.url);
+      const { res, ex } = await throughCanned('HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
       expect(res.status).toBe(200);
       expect(res.body.toString()).toBe('abc');
       expect(res.headers['content-length']).toBeUndefined();
-      const [ex] = await tap.ended(1);
-      expect(ex!.ended?.error).toBeUndefined();
+      expect(ex.ended?.error).toBeUndefined();
+    });
+
+    it('answers 502 to a response under a transfer coding besides chunked rather than pass on its coded bytes as the content', async () => {
+      // The body went on decoded of its chunks only, under 'Transfer-Encoding: chunked': the client got gzip bytes as the content.
+      const { res, ex } = await throughCanned('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n\x1f\x8b\r\n0\r\n\r\n');
+      expect(res.status).toBe(502);
+      expect(JSON.parse(res.body.toString()).error.message).toMatch(/Transfer-Encoding "gzip, chunked": only chunked can be passed on/);
+      expect(ex.status).toBe(502);
     });
 
     it('answers 504 UPSTREAM_TIMEOUT after the route timeout, aborts the upstream request, and taps it', async () => {
