@@ -19,7 +19,9 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
   const { registry, routes, ready, logger } = options;
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'BAD_REQUEST', message: `${req.method} is not allowed; use GET` } });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed; use GET` } }, { allow: 'GET, HEAD' });
+    }
     switch (path) {
       case '/healthz':
         return json(res, 200, { status: 'ok' });
@@ -47,8 +49,8 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
   };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -55,6 +55,11 @@ describe('startGateway', () => {
     const metrics = (await request(admin, { path: '/metrics' })).body.toString();
     expect(metrics).toContain('loop_gateway_requests_total{route="/",status="200"} 1');
     expect((await request(admin, { path: '/nope' })).status).toBe(404);
+    // As the loop server's API answers: the code names the refusal, and Allow what is allowed (RFC 9110 §15.5.6).
+    const post = await request(admin, { path: '/metrics', method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(JSON.parse(post.body.toString()).error.code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('refuses to start without routes', async () => {
