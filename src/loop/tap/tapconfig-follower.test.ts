@@ -127,6 +127,20 @@ describe('followTapConfigs', () => {
     expect(keys(f)).toEqual(['default/all=true']);
   });
 
+  it('says what to do when the loop server wants a token', async () => {
+    // Logged as "HTTP 401" alone, with the gateway serving on and capturing nothing.
+    const api: Listening = await listen(
+      http.createServer((_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{"error":{"code":"UNAUTHORIZED","message":"a bearer token is required"}}')),
+      { host: '127.0.0.1', port: 0 },
+    );
+    cleanups.push(() => api.close());
+    const logger = recordingLogger();
+    follow(api.url, { logger });
+    const warned = (): Record<string, unknown> | undefined => logger.records.find((r) => r.level === 'warn')?.fields;
+    await expect.poll(warned).toBeDefined();
+    expect(warned()).toMatchObject({ reason: 'HTTP 401', hint: expect.stringContaining('--loop-token') });
+  });
+
   it('skips (and logs) an object that does not compile, keeping the others', async () => {
     const logger = recordingLogger();
     const api: Listening = await listen(

@@ -51,6 +51,9 @@ export interface FollowOptions {
   random?: () => number;
 }
 
+/** What to do about a loop server that refuses the watch for want of a token (401) or of the role (403). */
+const TOKEN_HINT = 'the loop server wants a bearer token with the ingest role: loop gateway --loop-token (or LOOP_TOKEN), or the token option of a service tap';
+
 /** A line this long is not a TapConfig event; treat the stream as broken. */
 const MAX_LINE_CHARS = 8 * 1024 * 1024;
 
@@ -101,7 +104,7 @@ export function followTapConfigs(options: FollowOptions): TapConfigFollower {
   // Called once per watch attempt, however it ends. While disconnected the last known set stays in
   // force: the tap keeps capturing what it was told to rather than stopping (or capturing everything)
   // because the loop server is restarting. The first BOOKMARK after the reconnect replaces it.
-  const disconnected = (reason: string): void => {
+  const disconnected = (reason: string, hint: string | undefined): void => {
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = undefined;
     request = undefined;
@@ -110,7 +113,7 @@ export function followTapConfigs(options: FollowOptions): TapConfigFollower {
     const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.min(attempt, 30)) * (0.5 + random() * 0.5);
     attempt++;
     if (!outageLogged) {
-      logger.warn('tapconfig watch disconnected; keeping the last known TapConfigs', { server: options.server, reason, configs: view.current().length });
+      logger.warn('tapconfig watch disconnected; keeping the last known TapConfigs', { server: options.server, reason, ...(hint ? { hint } : {}), configs: view.current().length });
       outageLogged = true;
     } else {
       logger.debug('tapconfig watch retry failed', { reason, retryInMs: Math.round(delay) });
@@ -123,11 +126,11 @@ export function followTapConfigs(options: FollowOptions): TapConfigFollower {
     retryTimer = undefined;
     if (closed) return;
     let ended = false;
-    const end = (reason: string): void => {
+    const end = (reason: string, hint?: string): void => {
       if (ended) return;
       ended = true;
       req.destroy();
-      disconnected(reason);
+      disconnected(reason, hint);
     };
     const armIdle = (): void => {
       if (idleTimer) clearTimeout(idleTimer);
@@ -137,7 +140,7 @@ export function followTapConfigs(options: FollowOptions): TapConfigFollower {
     const req = client.get(url, { agent: false, headers: { accept: 'application/x-ndjson', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) } }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
-        end(`HTTP ${res.statusCode ?? '?'}`);
+        end(`HTTP ${res.statusCode ?? '?'}`, res.statusCode === 401 || res.statusCode === 403 ? TOKEN_HINT : undefined);
         return;
       }
       setConnected(true);
