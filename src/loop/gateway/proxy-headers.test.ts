@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { forwardedTrailers, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 
 const facts = { remoteAddress: '10.1.1.1', scheme: 'http' as const, fallbackHost: 'web:9090', dropExpect: true };
 
@@ -18,6 +18,12 @@ describe('proxy headers', () => {
   it('drops Content-Length from a message that came with Transfer-Encoding too: its body was read as chunked', () => {
     expect(withoutHopByHop(['Content-Length', '10', 'X-A', '1', 'transfer-encoding', 'chunked', 'content-length', '10'])).toEqual(['X-A', '1']);
     expect(withoutHopByHop(['Content-Length', '10', 'X-A', '1'])).toEqual(['Content-Length', '10', 'X-A', '1']);
+  });
+
+  it('passes on trailers other than hop-by-hop ones, Content-Length, Host and X-Forwarded-*', () => {
+    const raw = ['X-Sum', '1', 'content-length', '5', 'Transfer-Encoding', 'chunked', 'HOST', 'evil', 'X-Forwarded-For', '6.6.6.6', 'x-forwarded-host', 'h', 'Connection', 'close', 'X-Other', '2'];
+    expect(forwardedTrailers(raw)).toEqual(['X-Sum', '1', 'X-Other', '2']);
+    expect(forwardedTrailers(['Content-Length', '5'])).toBeUndefined();
   });
 
   it('appends the peer to X-Forwarded-For (joining repeated headers) and sets -Proto and -Host from what was seen', () => {

@@ -79,6 +79,25 @@ export interface ForwardingFacts {
 }
 
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+
+/**
+ * Fields a trailer section does not carry on: hop-by-hop ones, the framing (Content-Length), and those this
+ * hop sets for the upstream (Host, X-Forwarded-*). Trailers are forwarded after the body; a recipient that
+ * merges them into the head (Apache's MergeTrailers, CVE-2013-5704) would otherwise take a client's
+ * `X-Forwarded-For` trailer over the one the gateway vouches for (RFC 9110 §6.5.1: such fields do not
+ * belong in trailers).
+ */
+const NOT_FORWARDED_IN_TRAILERS = new Set([...HOP_BY_HOP, ...FORWARDED, 'content-length', 'host']);
+
+/** The trailers to pass on, as raw [name, value, …]; undefined when none is left. */
+export function forwardedTrailers(raw: readonly string[]): string[] | undefined {
+  let out: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (NOT_FORWARDED_IN_TRAILERS.has(raw[i]!.toLowerCase())) continue;
+    (out ??= []).push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
 const LOOKED_AT_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host', 'expect'].map((n) => n.length));
 
 /**

@@ -259,6 +259,38 @@ describe.each(SERVER_KINDS)('with the %s server side', (side) => {
   });
 
   describe('headers', () => {
+    it('passes no trailer the gateway vouches for or frames by: X-Forwarded-*, Host, Content-Length, hop-by-hop', async () => {
+      // A client's 'X-Forwarded-For: 6.6.6.6' trailer reached the upstream after the gateway's header, for an
+      // upstream that merges trailers to take as the client's address.
+      let upstreamTrailers: string[] = [];
+      const up = await upstream((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          upstreamTrailers = req.rawTrailers;
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('body');
+          res.addTrailers([['Content-Length', '9'], ['Connection', 'close'], ['X-Sum', 'abc']]);
+          res.end();
+        });
+      });
+      const tap = recordingTap();
+      const gw = track(await startTestGateway({ server: side, routes: [{ prefix: '/', destination: up.address }], tap }));
+      const res = await new Promise<Awaited<ReturnType<typeof collect>>>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: gw.port, method: 'POST', path: '/t', agent: false, headers: { 'transfer-encoding': 'chunked' } });
+        req.on('response', (r) => collect(r).then(resolve, reject)).on('error', reject);
+        req.write('hello');
+        // (No Content-Length among them: node:http refuses a request with one in its trailers.)
+        req.addTrailers([['X-Forwarded-For', '6.6.6.6'], ['Host', 'internal'], ['X-Forwarded-Proto', 'https'], ['TE', 'x'], ['X-Client-Sum', 'c-42']]);
+        req.end();
+      });
+      expect(upstreamTrailers).toEqual(['X-Client-Sum', 'c-42']);
+      expect(res.body.toString()).toBe('body');
+      expect(res.trailers).toEqual({ 'x-sum': 'abc' });
+      const [ex] = await tap.ended(1);
+      expect(ex!.requestTrailers).toHaveLength(5); // the tap keeps what the client sent
+      expect(ex!.ended?.trailers).toEqual([['X-Sum', 'abc']]);
+    });
+
     it('strips hop-by-hop headers and the headers named in Connection, in both directions', async () => {
       let seen: string[] = [];
       const up = await upstream((req, res) => {

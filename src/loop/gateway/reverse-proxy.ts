@@ -24,7 +24,7 @@ import type { RouteSpec } from './gateway-options.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { describeUpstream, generatedResponse, upstreamTimeout, upstreamUnavailable, type GeneratedResponse } from './gateway-responses.js';
 import { Http1Server, type UpgradeListener } from './http1-server.js';
-import { requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
+import { forwardedTrailers, requestFraming, upstreamRequestHeaders, withoutHopByHop } from './proxy-headers.js';
 import { createRouteTable, originForm, type Route, type RouteTable } from './route-table.js';
 import { beginGuarded } from './tap-guard.js';
 import { proxyUpgrade } from './upgrade-tunnel.js';
@@ -311,7 +311,7 @@ class ProxiedExchange implements UpstreamHandler {
         headers: this.upstreamHeaders,
         body,
         chunked: this.chunked,
-        trailers: () => (req.rawTrailers.length > 0 ? req.rawTrailers : undefined),
+        trailers: () => (req.rawTrailers.length > 0 ? forwardedTrailers(req.rawTrailers) : undefined),
         timeoutMs: route!.timeoutMs,
       },
       this,
@@ -351,9 +351,11 @@ class ProxiedExchange implements UpstreamHandler {
   onEnd(trailers: string[] | undefined): void {
     this.call = undefined;
     this.drainRequest();
-    if (trailers) {
-      this.responseTrailers = trailers;
-      this.res.addTrailers(rawHeaderPairs(trailers));
+    // The tap records the trailers that went out, as it records the head (hop-by-hop fields left out).
+    const forwarded = trailers && forwardedTrailers(trailers);
+    if (forwarded) {
+      this.responseTrailers = forwarded;
+      this.res.addTrailers(rawHeaderPairs(forwarded));
     }
     if (!this.endedWithData) this.res.end();
   }
