@@ -194,14 +194,20 @@ interface Preparation {
  */
 function preparation(ctx: ServerContext, tapConfig: string): Preparation {
   const spec = tapConfig ? ctx.registry.get(tapConfig)?.spec : undefined;
-  return {
-    redact: createRedactor({
-      headers: [...ctx.options.redactHeaders, ...(spec?.redact?.headers ?? [])],
-      jsonFields: [...ctx.options.redactJsonFields, ...(spec?.redact?.jsonFields ?? [])],
-      patterns: [...ctx.options.redactPatterns, ...(spec?.redact?.patterns ?? [])],
-    }),
-    cap: Math.min(ctx.options.maxBodyBytes, spec?.maxBodyBytes ?? Infinity),
-  };
+  return { redact: captureRedactor(ctx, tapConfig), cap: Math.min(ctx.options.maxBodyBytes, spec?.maxBodyBytes ?? Infinity) };
+}
+
+/**
+ * The redaction a capture of `tapConfig` gets on ingest: the server's rules plus the TapConfig's. Replays
+ * apply it to what the destination answered, so a stored replay keeps no secret its capture would not.
+ */
+export function captureRedactor(ctx: ServerContext, tapConfig: string): Redactor {
+  const spec = tapConfig ? ctx.registry.get(tapConfig)?.spec : undefined;
+  return createRedactor({
+    headers: [...ctx.options.redactHeaders, ...(spec?.redact?.headers ?? [])],
+    jsonFields: [...ctx.options.redactJsonFields, ...(spec?.redact?.jsonFields ?? [])],
+    patterns: [...ctx.options.redactPatterns, ...(spec?.redact?.patterns ?? [])],
+  });
 }
 
 function capBodies(capture: CaptureInput, cap: number): CaptureInput {

@@ -199,3 +199,34 @@ describe('captures holding what HTTP/1.1 cannot carry', () => {
     expect(received).toEqual([]);
   });
 });
+
+// Replays are read with the read role, like captures: what a destination answers is redacted as a capture
+// of it would be. It was stored and shown as it came (a Set-Cookie session in loopctl get replays -o json).
+describe('the replayed answer', () => {
+  it('is redacted like its capture before it is compared and stored: default and configured headers, JSON fields', async () => {
+    const secrets = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(500, { 'content-type': 'application/json', 'set-cookie': 'session=SECRET-SESSION', 'x-api-key': 'SECRET-KEY' });
+        res.end(JSON.stringify({ error: 'still broken', password: 'SECRET-PASSWORD' }));
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    try {
+      await start({ redactHeaders: ['x-api-key'], redactJsonFields: ['password'] });
+      const r = await replay(1, { destination: `127.0.0.1:${secrets.port}` });
+      expect(r.status).toBe(201);
+      const history = await fetch(`${loop!.url}/v1/captures/1/replays`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const stored = await history.text();
+      for (const text of [JSON.stringify(r.body), stored]) {
+        expect(text).not.toMatch(/SECRET-/);
+        expect(text).toContain('[REDACTED]');
+      }
+      const [record] = (JSON.parse(stored) as { items: Array<{ response: { headers: [string, string][] }; diff: { headers: Array<{ name: string; replayed?: string }> } }> }).items;
+      expect(record!.response.headers).toEqual(expect.arrayContaining([['set-cookie', '[REDACTED]'], ['x-api-key', '[REDACTED]']]));
+      expect(record!.diff.headers).toContainEqual({ name: 'x-api-key', replayed: '[REDACTED]' });
+    } finally {
+      await secrets.close();
+    }
+  });
+});

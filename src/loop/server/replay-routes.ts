@@ -15,6 +15,7 @@ import { planReplay, sendReplay, type ReplayPlan } from '../replay/replayer.js';
 import { diffResponses } from '../replay/response-diff.js';
 import type { ReplayAuditEntry } from './audit-log.js';
 import { parseJsonBody, readBody, sendJson } from './http-io.js';
+import { captureRedactor } from './ingest-routes.js';
 import { mustGet } from './capture-routes.js';
 import { parseCaptureId } from './query-params.js';
 import type { Router } from './router.js';
@@ -121,14 +122,17 @@ async function replay(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   const createdAt = ctx.clock().toISOString();
   try {
     const outcome = await sendReplay(plan, dest, { timeoutMs: input.timeoutMs, maxBodyBytes: ctx.options.maxBodyBytes, address });
-    const diff = diffResponses(capture.response, outcome.response);
+    // The answer is redacted as its capture was (set-cookie, configured headers, JSON fields, patterns)
+    // before it is compared or stored: replays are read with the same role as captures.
+    const response = captureRedactor(ctx, capture.tapConfig)({ ...capture, response: outcome.response }).response;
+    const diff = diffResponses(capture.response, response);
     const record = await ctx.store.insertReplay({
       captureId: capture.id,
       createdAt,
       destination: dest.requested,
       target: dest.target,
       durationMs: outcome.durationMs,
-      response: outcome.response,
+      response,
       diff: { ...diff, warnings: outcome.warnings },
     });
     ctx.metrics.replays.inc({ outcome: diff.identical ? 'identical' : 'different' });
