@@ -1,5 +1,6 @@
 // Replaying a captured protocol switch (a WebSocket handshake) against real servers on loopback: the handshake
-// is asked for again, a 101 is the answer, and a destination that declines shows its own answer.
+// is asked for again, a 101 is the answer, and a destination that declines shows its own answer. And the
+// plan's header overrides where the replay derives a header itself (Host, the body's framing).
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -74,5 +75,25 @@ describe('replaying a protocol switch', () => {
     expect(plan.headers.map(([n]) => n.toLowerCase())).not.toContain('upgrade');
     const outcome = await sendReplay(plan, target, { timeoutMs: 5_000, maxBodyBytes: 1024 });
     expect(headerValue(outcome.response.headers, ':status')).toBe('426');
+  });
+});
+
+// Overrides (loopctl replay -H) of headers the replay derives itself: an overridden Host went out next to
+// the derived one (two Host headers, the first winning), and a Content-Length override left the
+// destination waiting for a body that never came until the replay timed out.
+describe('header overrides the replay derives itself', () => {
+  const get = handshake([]);
+  const target = resolveDestination('127.0.0.1:8080', {});
+
+  it('an overridden Host replaces the one from the destination, in any letter case', () => {
+    const plan = planReplay(get, target, { overrideHeaders: [['Host', 'shop.example']] });
+    expect(plan.headers.filter(([name]) => name.toLowerCase() === 'host')).toEqual([['host', 'shop.example']]);
+    expect(planReplay(get, target, {}).headers.filter(([name]) => name === 'host')).toEqual([['host', '127.0.0.1:8080']]);
+  });
+
+  it.each([['Content-Length', '999'], ['transfer-encoding', 'chunked']])('refuses to override %s, naming it', (name, value) => {
+    expect(() => planReplay(get, target, { overrideHeaders: [[name, value]] })).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST', message: `replay: headers.${name.toLowerCase()} cannot be set: the replay frames the captured body itself` }),
+    );
   });
 });

@@ -14,6 +14,12 @@ import type { ResolvedDestination } from './destination.js';
 /** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), and those recomputed per send. */
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
 
+/**
+ * The body's framing, set from the captured body as sent: an override would contradict it (a Content-Length
+ * the body does not have leaves the destination waiting for bytes that never come).
+ */
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+
 export interface ReplayRequestOptions {
   /** Headers to set (replacing any of the same name) on the replayed request. */
   overrideHeaders?: HeaderList;
@@ -54,8 +60,13 @@ export function planReplay(capture: Capture, dest: ResolvedDestination, options:
     });
   }
   const overrides = new Map((options.overrideHeaders ?? []).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const name of overrides.keys()) {
+    if (FRAMING.has(name)) throw new LoopError('BAD_REQUEST', `replay: headers.${name} cannot be set: the replay frames the captured body itself`);
+  }
   const warnings: string[] = [];
-  const headers: HeaderList = [['host', dest.hostHeader]];
+  // An overridden Host replaces the one derived from the destination: a request has exactly one.
+  const headers: HeaderList = [['host', overrides.get('host') ?? dest.hostHeader]];
+  overrides.delete('host');
   for (const [name, value] of capture.request.headers) {
     const lower = name.toLowerCase();
     if (isPseudoHeader(name) || NOT_REPLAYED.has(lower) || overrides.has(lower)) continue;
