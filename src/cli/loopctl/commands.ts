@@ -152,7 +152,7 @@ export function registerCommands(program: Command, io: CliIo): void {
           ...(o.header.length > 0 ? { headers } : {}),
           ...(o.timeout ? { timeout: o.timeout } : {}),
           ...(o.allowUnsafe ? { allowUnsafe: true } : {}),
-        });
+        }, { timeoutMs: Infinity });
       } catch (err) {
         const replay = err instanceof LoopError ? ((err.details?.body as { replay?: ReplayJson } | undefined)?.replay) : undefined;
         if (!replay) throw err;

@@ -1,5 +1,7 @@
+import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { normalizeServer } from './loop-client.js';
+import { listen } from '../../core/listen.js';
+import { createLoopClient, normalizeServer } from './loop-client.js';
 
 describe('normalizeServer', () => {
   it.each([
@@ -22,5 +24,44 @@ describe('normalizeServer', () => {
     ['ftp:x', 'loop server "ftp:x" is not a valid address'],
   ])('refuses %j', (given, message) => {
     expect(() => normalizeServer(given)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message, hint: expect.stringContaining('--server') as unknown }));
+  });
+});
+
+// loopctl replay --timeout 5m gave up after loopctl's own 120 s with "cannot reach the loop server … start it
+// with loop serve", while the server was up and went on to store the replay.
+describe('a server that does not answer', () => {
+  it('ends a request at the client limit, saying the server did not answer (not that it is down)', async () => {
+    const server = await listen(http.createServer(() => undefined), { host: '127.0.0.1', port: 0 });
+    try {
+      const client = createLoopClient({ server: server.url, timeoutMs: 50 });
+      await expect(client.json('GET', '/v1/captures?limit=1')).rejects.toMatchObject({
+        code: 'SERVER_UNREACHABLE',
+        message: `the loop server at ${server.url} did not answer GET /v1/captures within 50ms`,
+        hint: expect.not.stringContaining('start it') as unknown,
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits without a limit of its own for a request the server bounds (a replay)', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = await listen(
+      http.createServer((req, res) => {
+        // The replay is answered only once a request with the client's limit has run out of it.
+        if (req.method === 'POST') void released.then(() => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":1}'));
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    try {
+      const client = createLoopClient({ server: server.url, timeoutMs: 50 });
+      const replay = client.json('POST', '/v1/captures/1/replays', { destination: 'web.default:9090' }, { timeoutMs: Infinity });
+      await expect(client.json('GET', '/v1/captures')).rejects.toMatchObject({ code: 'SERVER_UNREACHABLE' });
+      release();
+      await expect(replay).resolves.toEqual({ id: 1 });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
 // A token goes in `Authorization: Bearer`; an https server with a private CA is trusted through `ca`.
 import tls from 'node:tls';
 import { LoopError, type ErrorCode } from '../../core/errors.js';
+import { formatDuration } from '../../core/options-schema.js';
 
 export interface LoopClientOptions {
   /** `http://localhost:5678`, `https://loop.example:5678`, `localhost:5678` or `:5678`. */
@@ -12,13 +13,26 @@ export interface LoopClientOptions {
   /** PEM CA certificate(s) trusted for an https server, in addition to the system's. */
   ca?: string | Buffer;
   fetch?: typeof fetch;
+  /** How long a request may take before loopctl gives up on the server (default 120 s); see LoopRequestInit. */
+  timeoutMs?: number;
+}
+
+export interface LoopRequestInit {
+  body?: string | Buffer;
+  contentType?: string;
+  accept?: string;
+  /**
+   * This request's limit instead of the client's. `Infinity` for a request the server bounds itself: a
+   * replay waits as long as its --timeout (or the server's --replay-timeout) allows, which may be longer
+   * than any limit loopctl could pick, and is answered by the server when it runs out.
+   */
   timeoutMs?: number;
 }
 
 export interface LoopClient {
   readonly baseUrl: string;
-  request(method: string, path: string, init?: { body?: string | Buffer; contentType?: string; accept?: string }): Promise<Response>;
-  json<T>(method: string, path: string, body?: unknown): Promise<T>;
+  request(method: string, path: string, init?: LoopRequestInit): Promise<Response>;
+  json<T>(method: string, path: string, body?: unknown, init?: Pick<LoopRequestInit, 'timeoutMs'>): Promise<T>;
 }
 
 /**
@@ -51,6 +65,7 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
   const client: LoopClient = {
     baseUrl,
     async request(method, path, init = {}) {
+      const timeoutMs = init.timeoutMs ?? options.timeoutMs ?? 120_000;
       let res: Response;
       try {
         res = await doFetch(baseUrl + path, {
@@ -61,11 +76,18 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
             ...authorization,
           },
           ...(init.body !== undefined ? { body: init.body } : {}),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
+          ...(Number.isFinite(timeoutMs) ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
         });
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause;
         const why = cause?.code ?? (err as Error).name;
+        // Connected (or still connecting) but no answer: not a server that is down, so not "start it".
+        if (why === 'TimeoutError') {
+          throw new LoopError('SERVER_UNREACHABLE', `the loop server at ${baseUrl} did not answer ${method} ${path.split('?')[0]} within ${formatDuration(timeoutMs)}`, {
+            cause: err,
+            hint: 'is --server (or LOOP_SERVER) the loop server, and is it (or its store) responding? curl it at /readyz',
+          });
+        }
         const untrusted = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why);
         throw new LoopError('SERVER_UNREACHABLE', `cannot reach the loop server at ${baseUrl} (${why})`, {
           cause: err,
@@ -77,8 +99,8 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
       if (res.ok) return res;
       throw await errorFrom(res, method, path);
     },
-    async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await client.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' });
+    async json<T>(method: string, path: string, body?: unknown, init: Pick<LoopRequestInit, 'timeoutMs'> = {}): Promise<T> {
+      const res = await client.request(method, path, body === undefined ? init : { ...init, body: JSON.stringify(body), contentType: 'application/json' });
       if (res.status === 204) return undefined as T;
       return (await res.json()) as T;
     },
