@@ -133,7 +133,7 @@ export function registerCommands(program: Command, io: CliIo): void {
     .requiredOption('--id <id>', 'capture id')
     .requiredOption('--destination <host:port>', 'where to send it (aliases configured on the server apply)')
     .option('-H, --header <name:value>', 'set a header on the replayed request, Host included (repeatable; not Content-Length or Transfer-Encoding)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--timeout <duration>', 'how long to wait for the answer (e.g. 10s)')
+    .option('--timeout <duration>', "how long to wait for the answer, up to 24h (e.g. 10s; a bare number is milliseconds; default: the server's --replay-timeout, 30s unless set)")
     .option('--allow-unsafe', 'replay a POST, PUT, PATCH or DELETE (or other state-changing method) too')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (o: { id: string; destination: string; header: string[]; timeout?: string; allowUnsafe?: boolean; output: string }) => {

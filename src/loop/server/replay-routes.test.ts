@@ -230,3 +230,19 @@ describe('the replayed answer', () => {
     }
   });
 });
+
+describe('a replay timeout', () => {
+  // 0 failed before anything was sent, and 99999h (past what node's timer holds) failed at once with
+  // "did not answer within 359996400000 ms".
+  it.each(['0s', '99999h', '25h', 'soon'])('refuses %j (400) naming the range, and sends nothing', async (timeout) => {
+    await start();
+    const r = await replay(1, { destination: 'web.default:9090', timeout });
+    expect(r).toEqual({ status: 400, body: { error: expect.objectContaining({ code: 'BAD_REQUEST', message: `replay: timeout: "${timeout}" is not a duration from 1ms to 24h such as 500ms, 30s, 5m or 2h` }) } });
+    expect(received).toEqual([]);
+  });
+
+  it('takes 24h', async () => {
+    await start();
+    expect((await replay(1, { destination: 'web.default:9090', timeout: '24h' })).status).toBe(201);
+  });
+});

@@ -7,7 +7,7 @@ import { messageToJson } from '../../capture/capture-json.js';
 import { headerValue, type Capture, type HeaderList } from '../../capture/capture.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
 import { HTTP_TOKEN, SENDABLE_HEADER_VALUE } from '../../core/http-syntax.js';
-import { parseDuration } from '../../core/options-schema.js';
+import { expectedDuration, parseDuration } from '../../core/options-schema.js';
 import type { ReplayRecord } from '../../store/capture-store.js';
 import { resolveDestination, type ResolvedDestination } from '../replay/destination.js';
 import { checkReplayMethod } from '../replay/replay-policy.js';
@@ -41,6 +41,12 @@ interface ReplayRequestBody {
 
 const REPLAY_FIELDS = ['destination', 'headers', 'timeout', 'allowUnsafe'];
 
+/**
+ * A replay's own timeout: 0 would fail before anything is sent, and past 24 days node's timer fires at once
+ * (99999h failed as 'did not answer within 359996400000 ms' in a millisecond).
+ */
+const REPLAY_TIMEOUT = { min: 1, max: 86_400_000 };
+
 function parseReplayBody(raw: unknown, defaultTimeout: number): ReplayRequestBody {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LoopError('BAD_REQUEST', 'replay: expected a JSON object {"destination": "host:port"}');
   const body = raw as Record<string, unknown>;
@@ -60,11 +66,16 @@ function parseReplayBody(raw: unknown, defaultTimeout: number): ReplayRequestBod
   }
   let timeoutMs = defaultTimeout;
   if (body.timeout !== undefined) {
+    let ms: number | undefined;
     try {
-      timeoutMs = parseDuration(body.timeout);
+      ms = parseDuration(body.timeout);
     } catch {
-      throw new LoopError('BAD_REQUEST', `replay: timeout: ${JSON.stringify(body.timeout)} is not a duration such as 5s`);
+      // reported below, with the range
     }
+    if (ms === undefined || ms < REPLAY_TIMEOUT.min || ms > REPLAY_TIMEOUT.max) {
+      throw new LoopError('BAD_REQUEST', `replay: timeout: ${JSON.stringify(body.timeout)} is not ${expectedDuration(REPLAY_TIMEOUT)}`);
+    }
+    timeoutMs = ms;
   }
   return { destination: body.destination, headers, timeoutMs, allowUnsafe: body.allowUnsafe === true };
 }
