@@ -172,6 +172,25 @@ describe('options that do not apply are refused, not ignored', () => {
 });
 
 describe('list', () => {
+  // The hint used to be `loopctl list --cursor X`: run as told, it listed every capture below X, 404s and
+  // other paths included, 50 to a page.
+  it('hints at the next page with the filters and page size it was read with', async () => {
+    const trace = (path: string, status: string) => ({
+      http_buffered_trace: { request: { headers: [{ key: ':method', value: 'GET' }, { key: ':path', value: path }] }, response: { headers: [{ key: ':status', value: status }] } },
+    });
+    for (const [p, status] of [['/api/a', '500'], ['/api/b', '404'], ['/other', '502'], ['/api/c d', '503'], ['/api/c d2', '500']]) expect((await ingest(trace(p!, status!))).status).toBe(200);
+    const first = await loopctl(['list', '--status', '5xx', '--path', '/api', '--limit', '2', '-o', 'wide']);
+    expect(first.stdout).toMatch(/\/api\/c d2[\s\S]*\/api\/c d /);
+    const hint = /^more captures: loopctl (list --status 5xx --path \/api --limit 2 -o wide --cursor (\S+)) \(or --all\)\n$/.exec(first.stderr);
+    expect(hint, first.stderr).not.toBeNull();
+    const next = await loopctl(hint![1]!.split(' '));
+    expect(next.stdout).toContain('/api/a');
+    expect(next.stdout).not.toMatch(/\/api\/b|\/other|\/api\/c/);
+    expect(next.stderr).toBe('');
+    // Values a shell would split are quoted, as the curl export quotes them.
+    expect((await loopctl(['list', '--path', '/api/c d', '--limit', '1'])).stderr).toMatch(/^more captures: loopctl list --path '\/api\/c d' --limit 1 --cursor \S+ \(or --all\)\n$/);
+  });
+
   it('hints at the slash when a --path prefix without one finds nothing', async () => {
     const run = await loopctl(['list', '--path', 'api']);
     expect(run.exitCode).toBe(0);

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import type { CaptureSummary } from '../../capture/capture.js';
+import { shellQuote } from '../../capture/curl-export.js';
 import { LoopError } from '../../core/errors.js';
 import { escapeControls } from '../../core/escape-controls.js';
 import { renderMatchHelpText } from '../../match/index.js';
@@ -42,6 +43,27 @@ const WIDE_COLUMNS: Column<CaptureSummary>[] = [
   { header: 'SOURCE', value: (c) => c.source },
 ];
 
+const DEFAULT_LIST_LIMIT = '50';
+
+/** `loopctl list`'s query parameters, named as its options are (commander's camelCase). */
+const LIST_QUERY = ['status', 'method', 'path', 'destination', 'tapConfig', 'since', 'until', 'limit', 'cursor'] as const;
+
+/**
+ * The command that shows the next page: a cursor only says where the page ended, so the filters and the
+ * page size it was read with go with it (without them it continues a different list).
+ */
+function nextPageCommand(o: Record<string, string | boolean | undefined>, cursor: string): string {
+  const words = ['loopctl', 'list'];
+  for (const param of LIST_QUERY) {
+    const v = o[param];
+    if (param === 'cursor' || typeof v !== 'string' || (param === 'limit' && v === DEFAULT_LIST_LIMIT)) continue;
+    words.push(`--${param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, /^[\w./:@%+,=-]+$/.test(v) ? v : shellQuote(v));
+  }
+  if (o.output === 'wide') words.push('-o', 'wide');
+  words.push('--cursor', cursor);
+  return words.join(' ');
+}
+
 export function registerCommands(program: Command, io: CliIo): void {
   const ctx = (): { client: LoopClient; style: Style } => {
     const g = program.opts<GlobalOptions>();
@@ -74,15 +96,15 @@ export function registerCommands(program: Command, io: CliIo): void {
     .option('--tap-config <ns/name>', 'TapConfig that captured it')
     .option('--since <time>', 'RFC 3339 time, or a duration ago (15m, 2h, 7d)')
     .option('--until <time>', 'RFC 3339 time, or a duration ago')
-    .option('--limit <n>', 'page size (1-1000)', '50')
+    .option('--limit <n>', 'page size (1-1000)', DEFAULT_LIST_LIMIT)
     .option('--cursor <cursor>', 'continue from a previous page')
     .option('--all', 'follow every page')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json']).default('table'))
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { client } = ctx();
       const query = new URLSearchParams();
-      for (const [flag, param] of [['status', 'status'], ['method', 'method'], ['path', 'path'], ['destination', 'destination'], ['tapConfig', 'tapConfig'], ['since', 'since'], ['until', 'until'], ['limit', 'limit'], ['cursor', 'cursor']] as const) {
-        const v = o[flag];
+      for (const param of LIST_QUERY) {
+        const v = o[param];
         if (typeof v === 'string') query.set(param, v);
       }
       const items: CaptureSummary[] = [];
@@ -95,7 +117,7 @@ export function registerCommands(program: Command, io: CliIo): void {
       } while (o.all && next);
       if (o.output === 'json') return out(jsonForTerminal({ items, ...(next ? { nextCursor: next } : {}) }) + '\n');
       out(renderTable(o.output === 'wide' ? WIDE_COLUMNS : LIST_COLUMNS, items));
-      if (next) io.stderr.write(`more captures: loopctl list --cursor ${next} (or --all)\n`);
+      if (next) io.stderr.write(`more captures: ${escapeControls(nextPageCommand(o, next))} (or --all)\n`);
       // Request paths start with /: a prefix without one matches nothing a client sent.
       if (items.length === 0 && typeof o.path === 'string' && !o.path.startsWith('/')) io.stderr.write(`no captures; --path is a prefix of the request path, which starts with /: try --path /${o.path}\n`);
     });
