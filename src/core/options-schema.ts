@@ -165,8 +165,15 @@ export const opt = {
       },
     };
   },
-  /** A map; in a config file an object, as a flag repeated `key=value`. */
-  stringMap(d: { description: string; default: Record<string, string>; valueName?: string }): OptionDef<Record<string, string>> {
+  /** A map; in a config file an object, as a flag repeated `key=value`. `check` judges each entry. */
+  stringMap(d: { description: string; default: Record<string, string>; valueName?: string; check?: (key: string, value: string) => string | undefined }): OptionDef<Record<string, string>> {
+    const checked = (map: Record<string, string>): Record<string, string> => {
+      for (const [key, value] of Object.entries(map)) {
+        const problem = d.check?.(key, value);
+        if (problem) expected(`${JSON.stringify(`${key}=${value}`)}: ${problem}`);
+      }
+      return map;
+    };
     return {
       valueName: d.valueName ?? 'key=value',
       description: d.description,
@@ -181,9 +188,9 @@ export const opt = {
             if (eq <= 0) return expected('key=value');
             out[(item as string).slice(0, eq)] = (item as string).slice(eq + 1);
           }
-          return out;
+          return checked(out);
         }
-        if (raw && typeof raw === 'object' && Object.values(raw).every((v) => typeof v === 'string')) return { ...(raw as Record<string, string>) };
+        if (raw && typeof raw === 'object' && Object.values(raw).every((v) => typeof v === 'string')) return checked({ ...(raw as Record<string, string>) });
         return expected('a map of strings (key=value)');
       },
     };

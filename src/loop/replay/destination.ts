@@ -43,6 +43,26 @@ export function resolveDestination(requested: string, aliases: Record<string, st
   };
 }
 
+/** A host name or address as a destination may name it: letters, digits, `-`, `_`, `.`; an IPv6 address in brackets. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)$/;
+
+/** Whether `value` is what resolveDestination can use as an alias name or target: host:port, http(s)://host:port, or a host. */
+function usableOrigin(value: string): boolean {
+  if (HOST.test(value)) return true;
+  const origin = splitOrigin(value);
+  return origin !== undefined && origin.port > 0 && HOST.test(origin.host.includes(':') ? `[${origin.host}]` : origin.host);
+}
+
+/**
+ * Why an alias (`--alias name=target`) cannot work, or undefined when it can: checked when the server
+ * starts, so a typo is named there rather than at the first replay through it.
+ */
+export function aliasProblem(name: string, target: string): string | undefined {
+  if (!usableOrigin(name)) return 'a name a replay can ask for: host:port or a host (web.default:9090, web.default)';
+  if (!usableOrigin(target)) return 'a target after "=": host:port, http://host:port or a host (127.0.0.1:9090, 127.0.0.1), ports 1-65535';
+  return undefined;
+}
+
 function splitOrigin(value: string): { protocol: 'http:' | 'https:'; host: string; port: number } | undefined {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   let url: URL;

@@ -29,3 +29,32 @@ describe('loop serve options: redaction patterns and byte retention', () => {
     expect(resolve({ retentionMaxBytes: '2GiB' }).retentionMaxBytes).toBe(2 * 1024 ** 3);
   });
 });
+
+// A bad --alias started the server and failed only at the first replay through it (`x=`, a port of 99999),
+// or never matched anything (a name with a space).
+describe('loop serve --alias', () => {
+  it.each([
+    [['x='], '--alias: got ["x="], expected "x=": a target after "=": host:port, http://host:port or a host (127.0.0.1:9090, 127.0.0.1), ports 1-65535'],
+    [['web:9090=127.0.0.1:99999'], 'expected "web:9090=127.0.0.1:99999": a target after "="'],
+    [['web:9090=127.0.0.1:0'], 'expected "web:9090=127.0.0.1:0": a target after "="'],
+    [['web=b=c'], 'expected "web=b=c": a target after "="'],
+    [['web default=127.0.0.1'], 'expected "web default=127.0.0.1": a name a replay can ask for: host:port or a host (web.default:9090, web.default)'],
+  ])('refuses %j at start, naming the entry and what was expected', (alias, message) => {
+    expect(() => resolve({ alias })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+
+  it('refuses a bad entry from a config file too', () => {
+    expect(() => resolveOptions(serverOptionsSchema, [{ source: 'loop.yaml', values: { alias: { 'web.default:9090': 'nowhere:' } } }])).toThrow('loop.yaml: alias: got {"web.default:9090":"nowhere:"}');
+  });
+
+  it('takes host:port, a host, a URL and an IPv6 address on either side', () => {
+    const alias = ['web.default:9090=127.0.0.1:9090', 'web.default=127.0.0.1', 'api=http://10.0.0.1:8080', 'v6.default:80=[::1]:8080', 'https://pay.example:443=https://127.0.0.1:8443'];
+    expect(resolve({ alias }).alias).toEqual({
+      'web.default:9090': '127.0.0.1:9090',
+      'web.default': '127.0.0.1',
+      api: 'http://10.0.0.1:8080',
+      'v6.default:80': '[::1]:8080',
+      'https://pay.example:443': 'https://127.0.0.1:8443',
+    });
+  });
+});

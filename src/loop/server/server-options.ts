@@ -2,6 +2,7 @@
 import { redactPatternProblem } from '../../capture/redact-pattern.js';
 import { parseHostPort } from '../../core/listen.js';
 import { opt, type OptionsOf } from '../../core/options-schema.js';
+import { aliasProblem } from '../replay/destination.js';
 import { DEFAULT_REPLAY_ALLOW } from '../replay/replay-policy.js';
 
 export const serverOptionsSchema = {
@@ -44,6 +45,7 @@ export const serverOptionsSchema = {
     description: 'replay destination alias, e.g. web.default:9090=127.0.0.1:9090 or web.default=127.0.0.1',
     default: {},
     valueName: 'name=host:port',
+    check: aliasProblem,
   }),
   replayAllow: opt.stringList({
     description:
