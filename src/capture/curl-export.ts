@@ -64,12 +64,15 @@ export function toCurl(capture: CaptureInput, options: CurlOptions = {}): string
     args.push(['-H', shellQuote(value === '' ? `${name};` : `${name}: ${value}`)]);
   }
 
+  // Headers curl sends of its own unless told not to (`-H 'Name:'` removes one): the request had none.
+  for (const name of ['User-Agent', 'Accept']) if (headerValue(headers, name) === undefined) args.push(['-H', shellQuote(`${name}:`)]);
   let stdin = '';
   const body = req.body;
   if (body) {
     if (body.truncated) warnings.unshift(`body was truncated at ${body.bytes.length} bytes`);
-    // curl adds `Content-Type: application/x-www-form-urlencoded` to --data-binary unless told not to.
-    if (headerValue(headers, 'content-type') === undefined) args.push(['-H', shellQuote('Content-Type:')]);
+    // With --data-binary curl adds `Content-Type: application/x-www-form-urlencoded`, and for a large body
+    // `Expect: 100-continue` (then waits for the 100 a server may never send).
+    for (const name of ['Content-Type', 'Expect']) if (headerValue(headers, name) === undefined) args.push(['-H', shellQuote(`${name}:`)]);
     if (isInlineText(body.bytes)) {
       args.push(['--data-binary', shellQuote(body.bytes.toString('utf8'))]);
     } else {
