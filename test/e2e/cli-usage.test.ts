@@ -61,6 +61,17 @@ describe('CLI usage errors', () => {
     expect(r.stderr).toBe(`loop: --data-dir: ${file} is a file, not a directory\n  hint: name a directory (it is created when missing), e.g. --data-dir .loop-data\n`);
   });
 
+  it('loop serve names a --data-dir it cannot create, instead of an --audit-log it was not given', async () => {
+    const file = path.join(stateDir, 'not-a-dir-either');
+    await writeFile(file, '');
+    const r = await runCli(LOOP_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(file, 'data')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `loop: --data-dir: ${path.join(file, 'data')} cannot be created: a part of its path is not a directory\n` +
+        '  hint: name a directory this user can write (it is created when missing), e.g. --data-dir .loop-data\n',
+    );
+  });
+
   it('a bad flag value names the flag itself', async () => {
     const r = await runCli(LOOP_BIN, ['serve', '--listen', 'nope']);
     expect(r.code).toBe(2);

@@ -1,8 +1,9 @@
 // Everything `loop serve` does, minus argument parsing: open the store named by the options, migrate it,
 // build the server, listen, and hand back one `close` that undoes it all in order.
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LoopError } from '../../core/errors.js';
+import { LoopError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { createCaptureStore } from '../../store/open-capture-store.js';
 import type { EnvoyAdminCollector } from '../envoy/envoy-admin-collector.js';
@@ -28,20 +29,43 @@ export function storeUrlFor(options: Pick<ServerOptions, 'store' | 'dataDir'>): 
   return options.store !== '' ? options.store : `sqlite://${path.resolve(options.dataDir, 'loop.db')}`;
 }
 
+/** Why a directory cannot be made or written, in words. */
+const DIR_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of its path is not a directory',
+  ENOSPC: 'no space left on the device',
+};
+
 /**
  * --data-dir holds the SQLite store and the audit log by default: a path that exists and is not a directory
- * is named as such before either tries to create a file under it (which reported an EEXIST on the audit log).
+ * is named as such before either tries to create a file under it (which reported an EEXIST on the audit log),
+ * and so is one that cannot be created or written (reported as `--audit-log …: EACCES`, a flag not given).
  */
-async function checkDataDir(dataDir: string): Promise<void> {
+async function checkDataDir(options: Pick<ServerOptions, 'dataDir' | 'store' | 'auditLog'>): Promise<void> {
+  const { dataDir } = options;
   const found = await stat(dataDir).catch(() => undefined);
   if (found && !found.isDirectory()) {
     throw new LoopError('CONFIG_INVALID', `--data-dir: ${dataDir} is a file, not a directory`, { hint: 'name a directory (it is created when missing), e.g. --data-dir .loop-data' });
+  }
+  // Nothing goes there when the store and the audit log are both somewhere else.
+  if (options.store !== '' && options.auditLog !== '') return;
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new LoopError('CONFIG_INVALID', `--data-dir: ${dataDir} cannot be ${found ? 'written' : 'created'}: ${DIR_ERRORS[code] ?? messageOf(err)}`, {
+      cause: err,
+      hint: 'name a directory this user can write (it is created when missing), e.g. --data-dir .loop-data',
+    });
   }
 }
 
 /** `extra.env` holds LOOP_ADMIN_TOKEN / LOOP_READ_TOKEN / LOOP_INGEST_TOKEN, if any (the CLI passes process.env). */
 export async function startLoopServer(options: ServerOptions, logger: Logger, extra: { processMetrics?: boolean; env?: Record<string, string | undefined> } = {}): Promise<RunningLoopServer> {
-  await checkDataDir(options.dataDir);
+  await checkDataDir(options);
   // Tokens, TLS and the audit log first: a server that would listen unsafely must not start at all.
   const security = await prepareServerSecurity(options, extra.env ?? {});
   let store: CaptureStore;
