@@ -142,13 +142,21 @@ describe('loadTapConfigs: invalid input', () => {
   it('returns nothing when only the second document is bad, and names it', () => {
     const bad = doc('  match: responseHeaders[":status"] == prefix("5"', 'name: bad-tap');
     const err = failure(() => loadTapConfigs(`${TUTORIAL}---\n${bad}`, 'taps.yaml'));
-    expect(err.message).toBe('taps.yaml document 2 (default/bad-tap): spec.match: 1:41: expected ")" to close prefix(, found end of input');
+    // The offending line of the expression and a caret under the column follow the message (DESIGN.md).
+    expect(err.message).toBe(
+      [
+        'taps.yaml document 2 (default/bad-tap): spec.match: 1:41: expected ")" to close prefix(, found end of input',
+        '  1 | responseHeaders[":status"] == prefix("5"',
+        '    |                                         ^',
+      ].join('\n'),
+    );
     expect(err.problems).toEqual([
       {
         document: 2,
         name: 'default/bad-tap',
         field: 'spec.match',
         message: '1:41: expected ")" to close prefix(, found end of input',
+        excerpt: '  1 | responseHeaders[":status"] == prefix("5"\n    |                                         ^',
       },
     ]);
     expect(err.hint).toMatch(/Nothing was applied/);
@@ -202,6 +210,8 @@ describe('validateTapConfig', () => {
         '2 problems:',
         '  request body (default/gloo): kind: expected TapConfig, found string "Tap"',
         '  request body (default/gloo): spec.match: 1:1: empty expression; expected a comparison such as responseHeaders[":status"] == prefix("5")',
+        '    1 | ',
+        '      | ^',
       ].join('\n'),
     );
     expect(err.problems.map((p) => p.field)).toEqual(['kind', 'spec.match']);

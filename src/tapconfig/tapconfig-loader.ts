@@ -16,17 +16,20 @@ export interface TapConfigProblem {
   /** Dotted field path (`spec.match`); empty for the document as a whole. */
   field: string;
   message: string;
+  /** A match expression's error: its offending line and a caret under the column. */
+  excerpt?: string;
 }
 
 const HINT = 'Nothing was applied; fix every listed problem and apply again ("loopctl help match" describes spec.match).';
 
+/** One problem as the message lists it; a match expression's error is followed by its line and a caret. */
 function problemLine(where: string, p: TapConfigProblem): string {
   const name = p.name ? ` (${p.name})` : '';
-  return `${where}${name}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+  return `${where}${name}: ${p.field ? `${p.field}: ` : ''}${p.message}${p.excerpt ? `\n${p.excerpt}` : ''}`;
 }
 
 function invalid(lines: string[], problems: TapConfigProblem[]): LoopError {
-  const message = lines.length === 1 ? lines[0]! : [`${lines.length} problems:`, ...lines.map((l) => `  ${l}`)].join('\n');
+  const message = lines.length === 1 ? lines[0]! : [`${lines.length} problems:`, ...lines.map((l) => `  ${l.replaceAll('\n', '\n  ')}`)].join('\n');
   return new LoopError('TAPCONFIG_INVALID', message, { hint: HINT, details: { problems } });
 }
 

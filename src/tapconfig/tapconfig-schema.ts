@@ -4,7 +4,7 @@
 import { redactPatternProblem } from '../capture/redact-pattern.js';
 import { closestName } from '../core/did-you-mean.js';
 import { parseBytes } from '../core/options-schema.js';
-import { isValidHeaderName, MatchSyntaxError, parseMatch } from '../match/index.js';
+import { formatMatchError, isValidHeaderName, MatchSyntaxError, parseMatch } from '../match/index.js';
 import { TAPCONFIG_API_VERSION, TAPCONFIG_KIND, type TapConfig, type TapConfigSpec } from './tapconfig.js';
 
 /** Largest spec.maxBodyBytes: 64 MiB per message is already more than a tap should hold in memory. */
@@ -15,6 +15,8 @@ export interface FieldProblem {
   /** Dotted path of the field, e.g. `spec.match`, `spec.redact.headers[1]`; empty for the whole object. */
   field: string;
   message: string;
+  /** A match expression's error: its offending line and a caret under the column (two lines, indented). */
+  excerpt?: string;
 }
 
 export interface TapConfigCheck {
@@ -157,7 +159,7 @@ function checkSpec(value: unknown, out: FieldProblem[]): TapConfigSpec | undefin
       spec.match = match;
     } catch (err) {
       if (!(err instanceof MatchSyntaxError)) throw err;
-      out.push({ field: 'spec.match', message: err.message });
+      out.push({ field: 'spec.match', message: err.message, excerpt: formatMatchError(err).split('\n').slice(1).join('\n') });
     }
   }
   if (maxBodyBytes !== undefined) {

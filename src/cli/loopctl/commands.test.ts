@@ -207,6 +207,8 @@ describe('apply -f', () => {
       const run = await loopctl(['apply', '-f', file]);
       expect(run.exitCode).toBe(2);
       expect(run.stderr).toContain(`loopctl: ${file} document 1 (default/t): spec.match: 1:31: unknown matcher "prefx"`);
+      // The expression's line and a caret under the column, as DESIGN.md asks of a syntax error.
+      expect(run.stderr).toContain('(did you mean "prefix"?)\n  1 | responseHeaders[":status"] == prefx("5")\n    |                               ^\n  hint: ');
       expect(run.stderr).toContain('hint: Nothing was applied');
       expect((await loopctl(['get', 'tapconfigs', '-o', 'json'])).stdout).toContain('"items": []');
     } finally {
