@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { BodyDiff } from '../../loop/replay/response-diff.js';
 import { colorStyle, plainStyle, renderReplay, type ReplayJson } from './render-capture.js';
 
 const EVIL = '\x1b]0;pwned\x07\x1b[2J\u009b31m';
@@ -48,5 +49,17 @@ describe("renderReplay: the diff of a replay shows captured text escaped", () =>
     expect(text).toContain('    + \tnew \\x1b]0;pwned');
     const failed = renderReplay(replay(undefined, { error: { code: 'REPLAY_FAILED', message: `upstream said ${EVIL}` } } as Partial<ReplayJson>), plainStyle);
     expect(failed).not.toMatch(CONTROLS_BUT_NEWLINE);
+  });
+});
+
+describe('renderReplay: what differs and what does not', () => {
+  const differs = (diff: Partial<NonNullable<ReplayJson['diff']>>): string =>
+    renderReplay(replay({ identical: false, headers: [], body: { kind: 'identical' }, notes: [], ...diff } as unknown as ReplayJson['diff'], { response: { headers: [[':status', '500']], trailers: [] } } as Partial<ReplayJson>), plainStyle);
+
+  it('names the parts that did not differ after the differences', () => {
+    const body: BodyDiff = { kind: 'json', changes: [{ path: '$.extra', kind: 'added', replayed: [1] }], truncatedChanges: false };
+    expect(differs({ body })).toBe('replayed capture 3 to web\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m (127.0.0.1:9090): 500 in 5 ms\ndifferences from the original response:\n  body (JSON):\n    + $.extra: [1]\n  unchanged: status 500, headers\n');
+    expect(differs({ status: { original: 200, replayed: 500 }, headers: [{ name: 'x-a', replayed: '1' }] })).toMatch(/\n {2}\+ header x-a: 1\n {2}unchanged: body\n$/);
+    expect(differs({ status: { original: 200, replayed: 500 }, headers: [{ name: 'x-a', replayed: '1' }], body })).not.toContain('unchanged');
   });
 });

@@ -81,11 +81,15 @@ export function renderReplay(r: ReplayJson, style: Style): string {
   const status = escapeControls(r.response ? header(r.response, ':status') ?? '?' : '?');
   const lines = [`replayed capture ${r.captureId} to ${destination}${via}: ${style.bold(status)} in ${r.durationMs} ms`];
   for (const w of r.diff?.warnings ?? []) lines.push(style.dim(escapeControls(`note: ${w}`, 'lines')));
-  if (r.diff) lines.push(renderDiff(r.diff, style));
+  if (r.diff) lines.push(renderDiff(r.diff, style, status));
   return lines.join('\n') + '\n';
 }
 
-export function renderDiff(d: ResponseDiff, style: Style): string {
+/**
+ * The differences, then what did not differ: without that line a body change alone left the reader to
+ * guess whether status and headers had been compared at all. `status` is the replayed one, when known.
+ */
+export function renderDiff(d: ResponseDiff, style: Style, status?: string): string {
   if (d.identical) return style.green('same as the original response') + notes(d, style);
   const out: string[] = ['differences from the original response:'];
   if (d.status) out.push(`  status: ${style.red(escapeControls(String(d.status.original)))} → ${style.green(escapeControls(String(d.status.replayed)))}`);
@@ -96,6 +100,8 @@ export function renderDiff(d: ResponseDiff, style: Style): string {
     else out.push(`  ~ header ${name}: ${style.red(escapeControls(h.original))} → ${style.green(escapeControls(h.replayed))}`);
   }
   out.push(...renderBodyDiff(d.body, style));
+  const unchanged = [!d.status && (status && status !== '?' ? `status ${escapeControls(status)}` : 'status'), d.headers.length === 0 && 'headers', d.body.kind === 'identical' && 'body'].filter(Boolean);
+  if (unchanged.length > 0) out.push(`  unchanged: ${unchanged.join(', ')}`);
   return out.join('\n') + notes(d, style);
 }
 
