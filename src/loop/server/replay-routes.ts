@@ -20,6 +20,7 @@ import { mustGet } from './capture-routes.js';
 import { parseCaptureId } from './query-params.js';
 import type { Router } from './router.js';
 import type { ServerContext } from './server-context.js';
+import { TIMER_BOUNDS } from './server-options.js';
 
 export function registerReplayRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/captures/:id/replays', (req, res, params) => replay(ctx, req, res, params.id));
@@ -41,11 +42,8 @@ interface ReplayRequestBody {
 
 const REPLAY_FIELDS = ['destination', 'headers', 'timeout', 'allowUnsafe'];
 
-/**
- * A replay's own timeout: 0 would fail before anything is sent, and past 24 days node's timer fires at once
- * (99999h failed as 'did not answer within 359996400000 ms' in a millisecond).
- */
-const REPLAY_TIMEOUT = { min: 1, max: 86_400_000 };
+/** A replay's own timeout has the bounds of --replay-timeout (99999h failed at once, 0s before anything was sent). */
+const REPLAY_TIMEOUT = TIMER_BOUNDS.replayTimeout;
 
 function parseReplayBody(raw: unknown, defaultTimeout: number): ReplayRequestBody {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LoopError('BAD_REQUEST', 'replay: expected a JSON object {"destination": "host:port"}');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopError } from '../../core/errors.js';
 import { resolveOptions } from '../../core/options-schema.js';
-import { serverOptionsSchema } from './server-options.js';
+import { checkServerOptions, serverOptionsSchema } from './server-options.js';
 
 const resolve = (values: Record<string, unknown>) => resolveOptions(serverOptionsSchema, [{ source: 'flags', values }]);
 
@@ -56,5 +56,23 @@ describe('loop serve --alias', () => {
       'v6.default:80': '[::1]:8080',
       'https://pay.example:443': 'https://127.0.0.1:8443',
     });
+  });
+});
+
+// --retention-interval 0 (read like the other retention options' "0: no limit") ran retention back to
+// back, a busy loop; 99999h did the same (node's timer fires at once past 24.8 days).
+describe('loop serve timers', () => {
+  it.each([
+    [{ retentionInterval: '0' }, '--retention-interval: got 0ms, expected a duration from 1s to 24h such as 30s, 5m or 2h'],
+    [{ retentionInterval: '99999h' }, '--retention-interval: got 99999h, expected a duration from 1s to 24h'],
+    [{ tapConfigPollInterval: '0s' }, '--tap-config-poll-interval: got 0ms, expected a duration from 100ms to 1h such as 500ms, 30s or 5m'],
+    [{ replayTimeout: '30d' }, '--replay-timeout: got 30d, expected a duration from 1ms to 24h'],
+  ])('refuses %j, naming the flag and the range', (values, message) => {
+    expect(() => checkServerOptions(resolve(values))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+
+  it('takes the defaults and the bounds', () => {
+    expect(() => checkServerOptions(resolve({}))).not.toThrow();
+    expect(() => checkServerOptions(resolve({ retentionInterval: '1s', tapConfigPollInterval: '1h', replayTimeout: '24h' }))).not.toThrow();
   });
 });

@@ -1,7 +1,8 @@
 // Options of `loop serve`, in one schema: config file keys, flags, defaults and help text come from here.
 import { redactPatternProblem } from '../../capture/redact-pattern.js';
 import { parseHostPort } from '../../core/listen.js';
-import { opt, type OptionsOf } from '../../core/options-schema.js';
+import { LoopError } from '../../core/errors.js';
+import { expectedDuration, formatDuration, opt, type OptionsOf } from '../../core/options-schema.js';
 import { aliasProblem } from '../replay/destination.js';
 import { DEFAULT_REPLAY_ALLOW } from '../replay/replay-policy.js';
 
@@ -85,3 +86,23 @@ export const serverOptionsSchema = {
 };
 
 export type ServerOptions = OptionsOf<typeof serverOptionsSchema>;
+
+/**
+ * Durations the server runs timers on, and their bounds: 0 made retention (or the TapConfig poll) run
+ * back to back, a busy loop, and past 24.8 days node's timer fires at once, the same loop.
+ */
+export const TIMER_BOUNDS = {
+  replayTimeout: { min: 1, max: 86_400_000 },
+  retentionInterval: { min: 1_000, max: 86_400_000 },
+  tapConfigPollInterval: { min: 100, max: 3_600_000 },
+} as const satisfies Partial<Record<keyof ServerOptions, { min: number; max: number }>>;
+
+/** What the schema cannot say alone: the timers' bounds. Throws CONFIG_INVALID naming each flag. */
+export function checkServerOptions(o: ServerOptions): void {
+  const problems: string[] = [];
+  for (const [key, bounds] of Object.entries(TIMER_BOUNDS) as Array<[keyof typeof TIMER_BOUNDS, { min: number; max: number }]>) {
+    const ms = o[key];
+    if (ms < bounds.min || ms > bounds.max) problems.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: got ${formatDuration(ms)}, expected ${expectedDuration(bounds)}`);
+  }
+  if (problems.length > 0) throw new LoopError('CONFIG_INVALID', problems.join('; '), { details: { problems } });
+}

@@ -13,7 +13,7 @@ import { startKubeTapConfigs } from '../kube/start-kube-tapconfigs.js';
 import type { TapConfigController } from '../kube/tapconfig-controller.js';
 import type { CaptureStore } from '../../store/capture-store.js';
 import { createLoopServer, listenLoopServer, type LoopServer } from './loop-server.js';
-import type { ServerOptions } from './server-options.js';
+import { checkServerOptions, type ServerOptions } from './server-options.js';
 import { prepareServerSecurity } from './server-security.js';
 
 export interface RunningLoopServer {
@@ -65,6 +65,7 @@ async function checkDataDir(options: Pick<ServerOptions, 'dataDir' | 'store' | '
 
 /** `extra.env` holds LOOP_ADMIN_TOKEN / LOOP_READ_TOKEN / LOOP_INGEST_TOKEN, if any (the CLI passes process.env). */
 export async function startLoopServer(options: ServerOptions, logger: Logger, extra: { processMetrics?: boolean; env?: Record<string, string | undefined> } = {}): Promise<RunningLoopServer> {
+  checkServerOptions(options);
   await checkDataDir(options);
   // Tokens, TLS and the audit log first: a server that would listen unsafely must not start at all.
   const security = await prepareServerSecurity(options, extra.env ?? {});
