@@ -63,3 +63,14 @@ describe('renderReplay: what differs and what does not', () => {
     expect(differs({ status: { original: 200, replayed: 500 }, headers: [{ name: 'x-a', replayed: '1' }], body })).not.toContain('unchanged');
   });
 });
+
+describe('renderReplay: a long diff line', () => {
+  it('shows its first 400 characters and counts the rest, in text and JSON diffs', () => {
+    const long = 'a'.repeat(262_144);
+    const text = renderReplay(replay({ identical: false, headers: [], body: { kind: 'text', lines: [{ op: '+', text: long }], truncatedLines: false }, notes: [] } as unknown as ReplayJson['diff']), plainStyle);
+    expect(text).toContain(`    + ${'a'.repeat(400)}… (261744 more characters; -o json shows them)\n`);
+    expect(text.length).toBeLessThan(1_000);
+    const json = renderReplay(replay({ identical: false, headers: [], body: { kind: 'json', changes: [{ path: '$.blob', kind: 'added', replayed: long }], truncatedChanges: false }, notes: [] } as unknown as ReplayJson['diff']), plainStyle);
+    expect(json).toContain(`    + $.blob: "${'a'.repeat(399)}… (261746 more characters; -o json shows them)\n`);
+  });
+});

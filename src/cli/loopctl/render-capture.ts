@@ -113,7 +113,7 @@ function renderBodyDiff(b: BodyDiff, style: Style): string[] {
       return [
         '  body (JSON):',
         ...b.changes.map((c) => {
-          const path = escapeControls(c.path);
+          const path = escapeControls(clip(c.path));
           if (c.kind === 'added') return style.green(`    + ${path}: ${jsonValue(c.replayed)}`);
           if (c.kind === 'removed') return style.red(`    - ${path}: ${jsonValue(c.original)}`);
           return `    ~ ${path}: ${style.red(jsonValue(c.original))} → ${style.green(jsonValue(c.replayed))}`;
@@ -124,7 +124,7 @@ function renderBodyDiff(b: BodyDiff, style: Style): string[] {
       return [
         '  body:',
         ...b.lines.map((l) => {
-          const text = escapeControls(l.text, 'block');
+          const text = escapeControls(clip(l.text), 'block');
           return l.op === '+' ? style.green(`    + ${text}`) : l.op === '-' ? style.red(`    - ${text}`) : style.dim(`      ${text}`);
         }),
         ...(b.truncatedLines ? ['    … more lines not shown'] : []),
@@ -137,4 +137,13 @@ function renderBodyDiff(b: BodyDiff, style: Style): string[] {
 const notes = (d: ResponseDiff, style: Style): string => d.notes.map((n) => '\n' + style.dim(escapeControls(`note: ${n}`, 'lines'))).join('');
 
 /** A JSON value in a diff line: JSON.stringify escapes C0 in strings; DEL and C1 (and keys) too here. */
-const jsonValue = (v: unknown): string => escapeControls(JSON.stringify(v) ?? 'undefined');
+const jsonValue = (v: unknown): string => escapeControls(clip(JSON.stringify(v) ?? 'undefined'));
+
+/** Longest text of one diff line shown; the rest is counted (`-o json` has it all). */
+const MAX_DIFF_LINE_CHARS = 400;
+
+/** A 256 KiB minified body is one diff line: shown whole it buried the rest of the diff. */
+function clip(text: string): string {
+  if (text.length <= MAX_DIFF_LINE_CHARS) return text;
+  return `${text.slice(0, MAX_DIFF_LINE_CHARS)}… (${text.length - MAX_DIFF_LINE_CHARS} more characters; -o json shows them)`;
+}
