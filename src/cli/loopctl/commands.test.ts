@@ -191,6 +191,23 @@ describe('list', () => {
     expect((await loopctl(['list', '--path', '/api/c d', '--limit', '1'])).stderr).toMatch(/^more captures: loopctl list --path '\/api\/c d' --limit 1 --cursor \S+ \(or --all\)\n$/);
   });
 
+  // `list --tap-config web` listed nothing while get tapconfigs web, delete tapconfig web and import
+  // --tap-config web all mean default/web.
+  it('takes --tap-config NAME as default/NAME, as the other commands do', async () => {
+    const trace = { http_buffered_trace: { request: { headers: [{ key: ':method', value: 'GET' }, { key: ':path', value: '/web' }] }, response: { headers: [{ key: ':status', value: '500' }] } } };
+    for (const tapConfig of ['default/web', 'team/web']) {
+      const res = await fetch(`${loop().url}/v1/taps?tapConfig=${tapConfig}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace) });
+      expect(res.status).toBe(200);
+    }
+    const list = async (ref: string): Promise<string[]> => ((JSON.parse((await loopctl(['list', '--tap-config', ref, '-o', 'json'])).stdout) as { items: Array<{ tapConfig: string }> }).items.map((c) => c.tapConfig));
+    expect(await list('web')).toEqual(['default/web']);
+    expect(await list('default/web')).toEqual(['default/web']);
+    expect(await list('team/web')).toEqual(['team/web']);
+    const bad = await loopctl(['list', '--tap-config', 'a/b/c']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('expected a TapConfig as NAMESPACE/NAME (or NAME in namespace default), got "a/b/c"');
+  });
+
   it('hints at the slash when a --path prefix without one finds nothing', async () => {
     const run = await loopctl(['list', '--path', 'api']);
     expect(run.exitCode).toBe(0);

@@ -93,7 +93,7 @@ export function registerCommands(program: Command, io: CliIo): void {
     .option('--method <verb>', 'HTTP method')
     .option('--path <prefix>', 'path prefix')
     .option('--destination <dest>', 'destination')
-    .option('--tap-config <ns/name>', 'TapConfig that captured it')
+    .option('--tap-config <ns/name>', 'TapConfig that captured it (NAME alone is in namespace default)')
     .option('--since <time>', 'RFC 3339 time, or a duration ago (15m, 2h, 7d)')
     .option('--until <time>', 'RFC 3339 time, or a duration ago')
     .option('--limit <n>', 'page size (1-1000)', DEFAULT_LIST_LIMIT)
@@ -106,6 +106,11 @@ export function registerCommands(program: Command, io: CliIo): void {
       for (const param of LIST_QUERY) {
         const v = o[param];
         if (typeof v === 'string') query.set(param, v);
+      }
+      // Captures name their TapConfig namespace/name; NAME alone means default/NAME, as elsewhere in loopctl.
+      if (typeof o.tapConfig === 'string') {
+        const ref = parseTapConfigRef(o.tapConfig);
+        query.set('tapConfig', `${ref.namespace}/${ref.name}`);
       }
       const items: CaptureSummary[] = [];
       let next: string | undefined;
