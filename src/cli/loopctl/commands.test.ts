@@ -157,6 +157,17 @@ describe('loopctl refuses arguments it has no use for, naming them (exit 2)', ()
   });
 });
 
+describe('replay -H', () => {
+  it.each([
+    [':path: /admin', `loopctl: --header ":path: /admin": pseudo-headers (:method, :path, :authority, :scheme) cannot be set; the captured method and path are sent, and -H 'Host: …' sets the authority\n`],
+    ['x-no-colon', 'loopctl: --header "x-no-colon" is not name:value\n'],
+  ])('refuses %j before asking the server, saying why (exit 2)', async (header, stderr) => {
+    const run = await loopctl(['replay', '--id', '1', '--destination', '127.0.0.1:9', '-H', header]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe(stderr);
+  });
+});
+
 describe('options that do not apply are refused, not ignored', () => {
   it.each([
     [['get', '1', '-o', 'table'], 'loopctl: -o table is not a format of get CAPTURE-ID; it prints text, json, yaml\n'],

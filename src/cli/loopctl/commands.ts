@@ -168,6 +168,8 @@ export function registerCommands(program: Command, io: CliIo): void {
       if (!/^\d+$/.test(o.id)) throw new LoopError('BAD_REQUEST', `--id "${o.id}" is not a capture id (a positive integer)`);
       const headers: Record<string, string> = {};
       for (const h of o.header) {
+        // `:path: /x` is name:value to the eye; the replay sends the captured method and path, so say that.
+        if (h.startsWith(':')) throw new LoopError('BAD_REQUEST', `--header "${h}": pseudo-headers (:method, :path, :authority, :scheme) cannot be set; the captured method and path are sent, and -H 'Host: …' sets the authority`);
         const colon = h.indexOf(':');
         if (colon <= 0) throw new LoopError('BAD_REQUEST', `--header "${h}" is not name:value`);
         headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
