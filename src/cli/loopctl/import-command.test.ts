@@ -2,12 +2,14 @@
 // file imports wholly or not at all, failures are named and do not stop the others, the summary and
 // the exit code say what happened.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { isLoopError } from '../../core/errors.js';
+import { listen } from '../../core/listen.js';
 import { loadTapProto, pbLengthDelimited, pbTraceWrapper, tapCapture, type TapProto } from '../../loop/gloo/tap-proto-fixtures.test-helper.js';
 import { loopServerPerTest } from '../../loop/tap/loop-server-fixture.test-helper.js';
 import { freePort } from '../../core/ports.test-helper.js';
@@ -144,6 +146,31 @@ describe('loopctl import', () => {
     const shape = await loopctlImport(['--tap-config', 'a/b/c', file]);
     expect(isLoopError(shape.error, 'BAD_REQUEST')).toBe(true);
     expect((shape.error as Error).message).toBe('--tap-config: expected a TapConfig as NAMESPACE/NAME (or NAME in namespace default), got "a/b/c"');
+  });
+
+  // The server refuses a file over --max-ingest-bytes with a 413 and closes the connection unread; loopctl,
+  // still sending, saw EPIPE, said 'cannot reach the loop server … start it' and stopped importing.
+  it('names a file the server cut off while it was sent, and goes on with the next one', async () => {
+    const cutting = await listen(
+      http.createServer((req, res) => {
+        if (Number(req.headers['content-length']) > 1024 * 1024) return void req.once('data', () => req.socket.destroy());
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"stored":1,"ids":[1]}'));
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    try {
+      const taps = `cut-${Date.now()}`;
+      const big = await write(`${taps}/tap_1.json`, JSON.stringify(encodeEnvoyTrace({ ...tapCapture('/big'), request: { ...tapCapture('/big').request, body: { bytes: Buffer.alloc(4 * 1024 * 1024, 'x'), truncated: false } } })));
+      const small = await write(`${taps}/tap_2.json`, prettyJson('/small'));
+      const run = await loopctlImport([big, small], { server: cutting.url });
+      expect((run.error as CommandExit).exitCode).toBe(1);
+      expect(run.stdout).toBe('imported 1 trace from 1 file; 1 file failed\n');
+      expect(run.stderr).toMatch(new RegExp(`^loopctl: ${big}: the loop server at ${cutting.url} closed the connection while loopctl was sending \\d+ bytes \\(POST /v1/taps\\)`));
+      expect(run.stderr).toContain('--max-ingest-bytes');
+    } finally {
+      await cutting.close();
+    }
   });
 
   it('stops with SERVER_UNREACHABLE when there is no server', async () => {

@@ -65,3 +65,31 @@ describe('a server that does not answer', () => {
     }
   });
 });
+
+// loopctl import of a tap file over the server's --max-ingest-bytes said 'cannot reach the loop server …
+// (EPIPE); hint: start it with loop serve': the server answers 413 and closes without reading the rest.
+describe('a server that closes the connection during an upload', () => {
+  it('says so, with the size sent and the limit that cuts bodies off, not that the server is down', async () => {
+    const server = await listen(
+      http.createServer((req) => {
+        req.once('data', () => req.socket.destroy());
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    try {
+      const client = createLoopClient({ server: server.url });
+      const body = Buffer.alloc(8 * 1024 * 1024, 'x');
+      const err = await client.request('POST', '/v1/taps?source=file', { body, contentType: 'application/json' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'INGEST_TOO_LARGE',
+        message: expect.stringMatching(new RegExp(`^the loop server at ${server.url} closed the connection while loopctl was sending 8388608 bytes \\(POST /v1/taps\\) \\((EPIPE|ECONNRESET|UND_ERR_SOCKET)\\)$`)) as unknown,
+        hint: expect.stringContaining('--max-ingest-bytes') as unknown,
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -58,6 +58,9 @@ export function normalizeServer(server: string): string {
   return s.replace(/\/+$/, '');
 }
 
+/** How a send fails when the server closes the connection before it has read the body. */
+const CUT_OFF = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
 export function createLoopClient(options: LoopClientOptions): LoopClient {
   const baseUrl = normalizeServer(options.server);
   const doFetch = options.fetch ?? (options.ca ? fetchTrusting(options.ca) : fetch);
@@ -81,6 +84,15 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause;
         const why = cause?.code ?? (err as Error).name;
+        // The server refuses a body over its limit (POST /v1/taps: --max-ingest-bytes) by answering 413 and
+        // closing the connection without reading the rest; a client still sending sees only the closed socket.
+        if (init.body !== undefined && CUT_OFF.has(why)) {
+          // Not SERVER_UNREACHABLE: the server is there, and `loopctl import` goes on with the next file.
+          throw new LoopError('INGEST_TOO_LARGE', `the loop server at ${baseUrl} closed the connection while loopctl was sending ${Buffer.byteLength(init.body)} bytes (${method} ${path.split('?')[0]}) (${why})`, {
+            cause: err,
+            hint: 'a body over the server\'s limit is cut off this way (loop serve --max-ingest-bytes, 32MiB unless set): send less at once, or raise the limit',
+          });
+        }
         // Connected (or still connecting) but no answer: not a server that is down, so not "start it".
         if (why === 'TimeoutError') {
           throw new LoopError('SERVER_UNREACHABLE', `the loop server at ${baseUrl} did not answer ${method} ${path.split('?')[0]} within ${formatDuration(timeoutMs)}`, {
