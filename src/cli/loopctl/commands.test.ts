@@ -219,6 +219,12 @@ describe('list', () => {
     expect(bad.stderr).toContain('expected a TapConfig as NAMESPACE/NAME (or NAME in namespace default), got "a/b/c"');
   });
 
+  it('says how to write a time range the wrong way round, in loopctl\'s own flags', async () => {
+    const run = await loopctl(['list', '--since', '1h', '--until', '2h']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('  hint: durations count back from now: since 2h until 1h (loopctl list --since 2h --until 1h, ?since=2h&until=1h) is the hour before the last one\n');
+  });
+
   it('hints at the slash when a --path prefix without one finds nothing', async () => {
     const run = await loopctl(['list', '--path', 'api']);
     expect(run.exitCode).toBe(0);

@@ -57,7 +57,8 @@ export function listOptionsFromQuery(query: URLSearchParams, now: Date): ListOpt
   // `since=1h&until=2h` (an hour ago until two hours ago) holds nothing; say so rather than list nothing.
   if (out.since !== undefined && out.until !== undefined && out.since >= out.until) {
     throw new LoopError('BAD_REQUEST', `since "${since}" (${out.since}) is not before until "${until}" (${out.until}): the range holds no time`, {
-      hint: 'durations count back from now: since=2h&until=1h is the hour before the last one',
+      // Read by loopctl users as often as by API callers: both spellings.
+      hint: 'durations count back from now: since 2h until 1h (loopctl list --since 2h --until 1h, ?since=2h&until=1h) is the hour before the last one',
     });
   }
   const limit = query.get('limit');
