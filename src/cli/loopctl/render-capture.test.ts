@@ -74,3 +74,10 @@ describe('renderReplay: a long diff line', () => {
     expect(json).toContain(`    + $.blob: "${'a'.repeat(399)}… (261746 more characters; -o json shows them)\n`);
   });
 });
+
+describe('renderReplay: a capture without a response', () => {
+  it('shows its status as none', () => {
+    const text = renderReplay(replay({ identical: false, status: { original: 0, replayed: 500 }, headers: [], body: { kind: 'identical' }, notes: ['the capture holds no response'] } as unknown as ReplayJson['diff']), plainStyle);
+    expect(text).toContain('\n  status: none → 500\n');
+  });
+});

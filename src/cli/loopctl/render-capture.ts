@@ -92,7 +92,8 @@ export function renderReplay(r: ReplayJson, style: Style): string {
 export function renderDiff(d: ResponseDiff, style: Style, status?: string): string {
   if (d.identical) return style.green('same as the original response') + notes(d, style);
   const out: string[] = ['differences from the original response:'];
-  if (d.status) out.push(`  status: ${style.red(escapeControls(String(d.status.original)))} → ${style.green(escapeControls(String(d.status.replayed)))}`);
+  // Status 0 stands for a capture without a response (a note says so).
+  if (d.status) out.push(`  status: ${style.red(d.status.original === 0 ? 'none' : String(d.status.original))} → ${style.green(String(d.status.replayed))}`);
   for (const h of d.headers) {
     const name = escapeControls(h.name);
     if (h.original === undefined) out.push(style.green(`  + header ${name}: ${escapeControls(h.replayed ?? '')}`));

@@ -68,6 +68,22 @@ describe('diffResponses', () => {
   });
 });
 
+// A request the upstream never answered is captured without a response: the diff said 'status: 0 → 500'
+// and listed a removed empty line as the original body.
+describe('diffResponses of a capture without a response', () => {
+  it('notes that there was none, and lists no original body lines', () => {
+    const d = diffResponses({ headers: [], trailers: [] }, msg(500, [['content-type', 'text/plain']], 'late\nanswer'));
+    expect(d.status).toEqual({ original: 0, replayed: 500 });
+    expect(d.notes).toEqual(['the capture holds no response (the upstream never answered it): everything the destination sent is new']);
+    expect(d.body).toEqual({ kind: 'text', lines: [{ op: '+', text: 'late' }, { op: '+', text: 'answer' }], truncatedLines: false });
+  });
+
+  it('an empty body against a text one is only added lines, either way round', () => {
+    expect(diffResponses(msg(200, [], ''), msg(200, [], 'x')).body).toEqual({ kind: 'text', lines: [{ op: '+', text: 'x' }], truncatedLines: false });
+    expect(diffResponses(msg(200, [], 'x'), msg(200, [])).body).toEqual({ kind: 'text', lines: [{ op: '-', text: 'x' }], truncatedLines: false });
+  });
+});
+
 describe('diffLines', () => {
   it('keeps common lines as context and marks the changed ones', () => {
     expect(diffLines(['a', 'b', 'c'], ['a', 'x', 'c'])).toEqual([

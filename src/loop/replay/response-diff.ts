@@ -55,6 +55,8 @@ export function diffResponses(original: CapturedMessage, replayed: CapturedMessa
   const headers = diffHeaders(original.headers, replayed.headers);
   const ob = original.body?.bytes ?? Buffer.alloc(0);
   const rb = replayed.body?.bytes ?? Buffer.alloc(0);
+  // A trace of a request the upstream never answered is stored without a response (status 0 here).
+  if (headerValue(original.headers, ':status') === undefined) notes.push('the capture holds no response (the upstream never answered it): everything the destination sent is new');
   if (original.body?.truncated) notes.push(`the original body was captured truncated at ${ob.length} bytes`);
   if (replayed.body?.truncated) notes.push(`the replayed body was kept truncated at ${rb.length} bytes`);
   const body = diffBodies(ob, rb, headerValue(original.headers, 'content-type'), headerValue(replayed.headers, 'content-type'));
@@ -95,7 +97,7 @@ function diffBodies(a: Buffer, b: Buffer, aType: string | undefined, bType: stri
     return { kind: 'json', changes: changes.slice(0, MAX_JSON_CHANGES), truncatedChanges: changes.length > MAX_JSON_CHANGES };
   }
   if (isText(a) && isText(b)) {
-    const lines = diffLines(a.toString('utf8').split('\n'), b.toString('utf8').split('\n'));
+    const lines = diffLines(textLines(a), textLines(b));
     return { kind: 'text', lines: lines.slice(0, MAX_DIFF_LINES), truncatedLines: lines.length > MAX_DIFF_LINES };
   }
   let i = 0;
@@ -113,6 +115,9 @@ function parseJson(buf: Buffer, contentType: string | undefined): { ok: true; va
     return { ok: false };
   }
 }
+
+/** An empty body has no lines (not one empty line, which showed as a removed blank line). */
+const textLines = (buf: Buffer): string[] => (buf.length === 0 ? [] : buf.toString('utf8').split('\n'));
 
 function isText(buf: Buffer): boolean {
   return !buf.includes(0) && Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
