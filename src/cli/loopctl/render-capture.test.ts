@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BodyDiff } from '../../loop/replay/response-diff.js';
-import { colorStyle, plainStyle, renderReplay, type ReplayJson } from './render-capture.js';
+import { colorStyle, plainStyle, renderCapture, renderReplay, type ReplayJson, type StoredCaptureJson } from './render-capture.js';
 
 const EVIL = '\x1b]0;pwned\x07\x1b[2J\u009b31m';
 const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
@@ -79,5 +79,12 @@ describe('renderReplay: a capture without a response', () => {
   it('shows its status as none', () => {
     const text = renderReplay(replay({ identical: false, status: { original: 0, replayed: 500 }, headers: [], body: { kind: 'identical' }, notes: ['the capture holds no response'] } as unknown as ReplayJson['diff']), plainStyle);
     expect(text).toContain('\n  status: none → 500\n');
+  });
+});
+
+describe('renderCapture: a capture without a response', () => {
+  it('says there was none instead of an empty Response section', () => {
+    const c = { id: 16, capturedAt: '2026-11-28T03:00:00.000Z', tapConfig: '', source: 'envoy', destination: '', durationMs: null, request: { headers: [[':method', 'GET'], [':path', '/noresp']], trailers: [] }, response: { headers: [], trailers: [] } } as unknown as StoredCaptureJson;
+    expect(renderCapture(c, plainStyle)).toMatch(/\nResponse\n {2}none: the upstream never answered this request\n$/);
   });
 });

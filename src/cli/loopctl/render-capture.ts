@@ -47,7 +47,7 @@ export function renderCapture(c: StoredCaptureJson, style: Style): string {
     renderMessage(c.request, style),
     '',
     style.bold('Response'),
-    renderMessage(c.response, style),
+    c.response.headers.length === 0 && !c.response.body ? style.dim('  none: the upstream never answered this request') : renderMessage(c.response, style),
   ].join('\n') + '\n';
 }
 
