@@ -88,6 +88,11 @@ describe('a server that closes the connection during an upload', () => {
         message: expect.stringMatching(new RegExp(`^the loop server at ${server.url} closed the connection while loopctl was sending 8388608 bytes \\(POST /v1/taps\\) \\((EPIPE|ECONNRESET|UND_ERR_SOCKET)\\)$`)) as unknown,
         hint: expect.stringContaining('--max-ingest-bytes') as unknown,
       });
+      const tapConfigs = await client.request('POST', '/v1/tapconfigs', { body, contentType: 'application/yaml' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(tapConfigs).toMatchObject({ code: 'INGEST_TOO_LARGE', hint: expect.not.stringContaining('--max-ingest-bytes') as unknown });
     } finally {
       await server.close();
     }

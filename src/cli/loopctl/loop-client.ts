@@ -90,7 +90,9 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
           // Not SERVER_UNREACHABLE: the server is there, and `loopctl import` goes on with the next file.
           throw new LoopError('INGEST_TOO_LARGE', `the loop server at ${baseUrl} closed the connection while loopctl was sending ${Buffer.byteLength(init.body)} bytes (${method} ${path.split('?')[0]}) (${why})`, {
             cause: err,
-            hint: 'a body over the server\'s limit is cut off this way (loop serve --max-ingest-bytes, 32MiB unless set): send less at once, or raise the limit',
+            hint: path.startsWith('/v1/taps')
+              ? 'a body over the server\'s limit is cut off this way (loop serve --max-ingest-bytes, 32MiB unless set): send less at once, or raise the limit'
+              : 'a body over the server\'s limit for this request is cut off this way (TapConfigs: 1MiB at a time): send less at once',
           });
         }
         // Connected (or still connecting) but no answer: not a server that is down, so not "start it".

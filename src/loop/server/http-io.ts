@@ -3,12 +3,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopError, httpStatusFor, isLoopError, type Logger } from '../../core/index.js';
 
-/** Reads the whole body, refusing (413) as soon as it exceeds `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing (413) as soon as it exceeds `limit` bytes. `hint` says how to get under
+ * the limit that applies (only ingest has a flag for it).
+ */
+export function readBody(req: IncomingMessage, limit: number, hint = 'send less in one request'): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge(declared, limit));
+    return Promise.reject(tooLarge(declared, limit, hint));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -19,7 +22,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        reject(tooLarge(size, limit));
+        reject(tooLarge(size, limit, hint));
         return;
       }
       chunks.push(chunk);
@@ -33,9 +36,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(size: number, limit: number): LoopError {
+function tooLarge(size: number, limit: number, hint: string): LoopError {
   return new LoopError('INGEST_TOO_LARGE', `request body of ${size} bytes or more exceeds the limit of ${limit} bytes`, {
-    hint: 'send smaller batches, or raise --max-ingest-bytes',
+    hint,
     details: { limit },
   });
 }

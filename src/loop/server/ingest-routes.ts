@@ -54,7 +54,7 @@ async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   }
   let body: Buffer;
   try {
-    body = await readBody(req, ctx.options.maxIngestBytes);
+    body = await readBody(req, ctx.options.maxIngestBytes, 'send smaller batches, or raise --max-ingest-bytes');
   } catch (err) {
     ctx.metrics.ingestBatches.inc({ format, outcome: 'too_large' });
     throw err;

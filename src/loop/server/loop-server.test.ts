@@ -146,11 +146,20 @@ describe('POST /v1/taps', () => {
     const huge = JSON.stringify(Array.from({ length: 40 }, () => encodeEnvoyTrace(capture(500, '/' + 'x'.repeat(2000)))));
     const res = await post('/v1/taps', huge);
     expect(res.status).toBe(413);
-    expect(res.body).toMatchObject({ error: { code: 'INGEST_TOO_LARGE' } });
+    expect(res.body).toMatchObject({ error: { code: 'INGEST_TOO_LARGE', hint: 'send smaller batches, or raise --max-ingest-bytes' } });
     expect((await post('/v1/taps', 'hello', 'text/html')).status).toBe(415);
     expect((await post('/v1/taps', '{"nope": 1}')).status).toBe(400);
     expect((await post('/v1/taps', '')).status).toBe(400);
     expect(await store.count()).toBe(0);
+  });
+});
+
+// The TapConfig limit is fixed (1MiB): its 413 told loopctl apply users to raise --max-ingest-bytes,
+// which has nothing to do with it.
+describe('POST /v1/tapconfigs over its size limit', () => {
+  it('answers 413 with a hint about TapConfigs, not --max-ingest-bytes', async () => {
+    const res = await post('/v1/tapconfigs', `# ${'x'.repeat(1024 * 1024)}\n`, 'application/yaml');
+    expect(res).toEqual({ status: 413, body: { error: expect.objectContaining({ code: 'INGEST_TOO_LARGE', hint: 'TapConfigs are applied at most 1MiB at a time: split the file' }) } });
   });
 });
 

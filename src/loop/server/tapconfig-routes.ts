@@ -11,6 +11,7 @@ import type { ServerContext } from './server-context.js';
 import type { TapConfigEvent } from './tapconfig-registry.js';
 
 const MAX_TAPCONFIG_BYTES = 1024 * 1024;
+const TAPCONFIG_TOO_LARGE = 'TapConfigs are applied at most 1MiB at a time: split the file';
 const WATCH_HEARTBEAT_MS = 15_000;
 
 export function registerTapConfigRoutes(router: Router, ctx: ServerContext): void {
@@ -28,7 +29,7 @@ export function registerTapConfigRoutes(router: Router, ctx: ServerContext): voi
     sendJson(res, 200, found);
   });
   router.on('PUT', '/v1/tapconfigs/:namespace/:name', async (req, res, params) => {
-    const config = validateTapConfig(parseJsonBody(await readBody(req, MAX_TAPCONFIG_BYTES), 'TapConfig'), 'body');
+    const config = validateTapConfig(parseJsonBody(await readBody(req, MAX_TAPCONFIG_BYTES, TAPCONFIG_TOO_LARGE), 'TapConfig'), 'body');
     if (config.metadata.namespace !== params.namespace || config.metadata.name !== params.name) {
       throw new LoopError('BAD_REQUEST', `metadata names ${tapConfigKey(config)} but the path names ${params.namespace}/${params.name}`);
     }
@@ -55,7 +56,7 @@ function sourceLabel(source: string | null): string {
 }
 
 async function readConfigs(req: IncomingMessage, source: string): Promise<TapConfig[]> {
-  const body = await readBody(req, MAX_TAPCONFIG_BYTES);
+  const body = await readBody(req, MAX_TAPCONFIG_BYTES, TAPCONFIG_TOO_LARGE);
   const type = mediaType(req);
   if (type === 'application/json') {
     const value = parseJsonBody(body, 'TapConfig');
