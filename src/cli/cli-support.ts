@@ -9,6 +9,7 @@ import { LoopError, isLoopError, messageOf } from '../core/errors.js';
 import { didYouMean } from '../core/did-you-mean.js';
 import { packageVersion } from '../core/version.js';
 import { escapeControls } from '../core/escape-controls.js';
+import { fileErrorText } from '../core/file-error-text.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {
@@ -178,22 +179,13 @@ export function refuseExcessArguments(program: Command): Command {
   });
 }
 
-const FILE_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a directory, not a file',
-  ENOTDIR: 'a part of its path is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
 /**
  * A usage error (exit 2) for an input file that cannot be read: names the file (as given, and where that
  * is when it does not exist) and says why in words, not as a bare errno code.
  */
 export function fileReadError(file: string, err: unknown, flag?: string): LoopError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = (code && FILE_ERRORS[code]) ?? messageOf(err);
+  const why = fileErrorText(err);
   const absolute = path.resolve(file);
   return new LoopError('BAD_REQUEST', `cannot read ${flag ? `${flag} ` : ''}${file}: ${why}`, {
     cause: err,

@@ -78,6 +78,16 @@ describe('CLI usage errors', () => {
     expect(r.stderr).toBe('loop: --retention-interval: got 0ms, expected a duration from 1s to 24h such as 30s, 5m or 2h\n');
   });
 
+  // These said 'cannot be read: ENOENT', an errno to look up.
+  it.each([
+    ['--tokens-file', ['--tokens-file', '/nonexistent/tokens'], 'loop: --tokens-file /nonexistent/tokens cannot be read: no such file or directory\n'],
+    ['--tls-cert', ['--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], 'loop: --tls-cert /nonexistent/cert.pem cannot be read: no such file or directory\n'],
+  ])('loop serve says in words why a %s file cannot be read', async (_flag, flags, stderr) => {
+    const r = await runCli(LOOP_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(stateDir, 'files'), ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(stderr);
+  });
+
   it('a bad flag value names the flag itself', async () => {
     const r = await runCli(LOOP_BIN, ['serve', '--listen', 'nope']);
     expect(r.code).toBe(2);

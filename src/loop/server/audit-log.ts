@@ -5,6 +5,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LoopError } from '../../core/errors.js';
+import { fileErrorText } from '../../core/file-error-text.js';
 
 export interface ReplayAuditEntry {
   time: string;
@@ -37,7 +38,7 @@ export async function openAuditLog(file: string): Promise<AuditLog> {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     handle = await open(file, 'a', 0o600);
   } catch (err) {
-    throw new LoopError('CONFIG_INVALID', `--audit-log ${file} cannot be opened for appending: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    throw new LoopError('CONFIG_INVALID', `--audit-log ${file} cannot be opened for appending: ${fileErrorText(err)}`, { cause: err });
   }
   let tail: Promise<void> = Promise.resolve();
   return {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { LoopError } from '../../core/errors.js';
+import { fileErrorText } from '../../core/file-error-text.js';
 
 /**
  * - `ingest`: POST /v1/taps, the gRPC tap sink, and reading TapConfigs (a gateway follows them); not captures.
@@ -90,7 +91,7 @@ export async function loadTokens(file: string, env: Record<string, string | unde
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new LoopError('CONFIG_INVALID', `--tokens-file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      throw new LoopError('CONFIG_INVALID', `--tokens-file ${file} cannot be read: ${fileErrorText(err)}`, { cause: err });
     }
     fromFile = parseTokensFile(text, file);
   }

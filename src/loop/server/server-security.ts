@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LoopError } from '../../core/errors.js';
+import { fileErrorText } from '../../core/file-error-text.js';
 import { parseHostPort } from '../../core/listen.js';
 import { openAuditLog, type AuditLog } from './audit-log.js';
 import { createAccessControl, loadTokens, requireTokensOffLoopback, type AccessControl } from './auth.js';
@@ -40,7 +41,7 @@ async function readKeyPair(certFile: string, keyFile: string): Promise<{ cert: B
     try {
       return await readFile(file);
     } catch (err) {
-      throw new LoopError('CONFIG_INVALID', `${flag} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      throw new LoopError('CONFIG_INVALID', `${flag} ${file} cannot be read: ${fileErrorText(err)}`, { cause: err });
     }
   };
   return { cert: await read(certFile, '--tls-cert'), key: await read(keyFile, '--tls-key') };

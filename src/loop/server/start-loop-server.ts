@@ -3,7 +3,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LoopError, messageOf } from '../../core/errors.js';
+import { LoopError } from '../../core/errors.js';
+import { fileErrorText } from '../../core/file-error-text.js';
 import type { Logger } from '../../core/logger.js';
 import { createCaptureStore } from '../../store/open-capture-store.js';
 import type { EnvoyAdminCollector } from '../envoy/envoy-admin-collector.js';
@@ -29,14 +30,6 @@ export function storeUrlFor(options: Pick<ServerOptions, 'store' | 'dataDir'>): 
   return options.store !== '' ? options.store : `sqlite://${path.resolve(options.dataDir, 'loop.db')}`;
 }
 
-/** Why a directory cannot be made or written, in words. */
-const DIR_ERRORS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a part of its path is not a directory',
-  ENOSPC: 'no space left on the device',
-};
 
 /**
  * --data-dir holds the SQLite store and the audit log by default: a path that exists and is not a directory
@@ -55,8 +48,7 @@ async function checkDataDir(options: Pick<ServerOptions, 'dataDir' | 'store' | '
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK | constants.X_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new LoopError('CONFIG_INVALID', `--data-dir: ${dataDir} cannot be ${found ? 'written' : 'created'}: ${DIR_ERRORS[code] ?? messageOf(err)}`, {
+    throw new LoopError('CONFIG_INVALID', `--data-dir: ${dataDir} cannot be ${found ? 'written' : 'created'}: ${fileErrorText(err)}`, {
       cause: err,
       hint: 'name a directory this user can write (it is created when missing), e.g. --data-dir .loop-data',
     });
