@@ -13,6 +13,12 @@ describe('diffView', () => {
     expect(v.body).toEqual({ kind: 'identical', rows: [] });
   });
 
+  it('shows a capture that had no response (status 0) as "none", not 0', () => {
+    const v = diffView({ ...base, status: { original: 0, replayed: 500 } });
+    expect(v.headline).toBe('differs: status none → 500');
+    expect(v.status).toEqual({ label: 'status', change: 'changed', original: 'none', replayed: '500' });
+  });
+
   it('lists status, header and JSON body changes as rows, with a headline counting them', () => {
     const v = diffView({
       ...base,

@@ -66,7 +66,7 @@ export function diffView(diff: ResponseDiff): DiffView {
       break;
   }
   const parts: string[] = [];
-  if (diff.status) parts.push(`status ${diff.status.original} → ${diff.status.replayed}`);
+  if (diff.status) parts.push(`status ${statusText(diff.status.original)} → ${statusText(diff.status.replayed)}`);
   if (headers.length > 0) parts.push(`${headers.length} header${headers.length === 1 ? '' : 's'}`);
   if (body.kind === 'json') parts.push(`${body.rows.length} JSON change${body.rows.length === 1 ? '' : 's'}`);
   else if (body.kind === 'text') parts.push('body text');
@@ -74,10 +74,15 @@ export function diffView(diff: ResponseDiff): DiffView {
   return {
     headline: diff.identical ? 'identical to the original response' : `differs: ${parts.join(', ')}`,
     identical: diff.identical,
-    ...(diff.status ? { status: { label: 'status', change: 'changed', original: String(diff.status.original), replayed: String(diff.status.replayed) } } : {}),
+    ...(diff.status ? { status: { label: 'status', change: 'changed', original: statusText(diff.status.original), replayed: statusText(diff.status.replayed) } } : {}),
     headers,
     body,
     // Warnings quote captured header names, which may hold bidi overrides and controls.
     notes: [...diff.notes, ...(diff.warnings ?? [])].map(visible),
   };
+}
+
+/** The server's status 0 stands for no response at all (the upstream never answered the captured request). */
+function statusText(status: number): string {
+  return status === 0 ? 'none' : String(status);
 }
