@@ -68,6 +68,20 @@ describe('kubeError', () => {
     expect(kubeError(new ApiException(403, 'x', '', {}), { verb: 'list', resource: 'namespaces' }).message).toMatch(/^not allowed to list namespaces \(cluster-wide\)/);
   });
 
+  it('a refused watch (client-node hands `done` an Error with statusCode) is a refusal, not an unreachable server', () => {
+    const refused = Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    const err = kubeError(refused, { verb: 'watch', resource: 'pods', namespace: 'squash-debugger' }, 'https://api.example:6443');
+    expect(err.code).toBe('PERMISSION_DENIED');
+    expect(err.message).toBe('not allowed to watch pods in namespace squash-debugger: Forbidden');
+  });
+
+  it('a refused log request (an ApiException without a body) reads as one line, not a dump of its headers', () => {
+    const refused = new ApiException(403, 'Error occurred in log request', undefined, { 'content-type': 'application/json', connection: 'close' });
+    const err = kubeError(refused, { verb: 'get', resource: 'pods/log', namespace: 'squash-debugger' });
+    expect(err.code).toBe('PERMISSION_DENIED');
+    expect(err.message).toBe('not allowed to get pods/log in namespace squash-debugger: Forbidden');
+  });
+
   it('a connection failure is SERVER_UNREACHABLE naming the server', () => {
     const err = kubeError(new Error('connect ECONNREFUSED 127.0.0.1:1'), { verb: 'get', resource: 'pods', namespace: 'default' }, 'http://127.0.0.1:1');
     expect(err.code).toBe('SERVER_UNREACHABLE');

@@ -1,9 +1,10 @@
 // The cluster connection squashctl uses: the user's kubeconfig (or --kubeconfig) and context, and the
 // translation of API failures into LoopErrors that say what was refused (verb, resource, namespace).
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LoopError, messageOf } from '../../core/errors.js';
 import { formatDuration } from '../../core/options-schema.js';
 
@@ -84,11 +85,23 @@ export function statusMessage(body: unknown): string | undefined {
   return typeof m === 'string' ? m : undefined;
 }
 
-/** Translates a client-node failure (ApiException, connection error) into a LoopError naming the action. */
+/**
+ * The HTTP status of a client-node failure: an ApiException's `code`, or the `statusCode` its Watch puts on
+ * the Error it hands to `done` (a refused watch is `new Error('Forbidden')` with `statusCode: 403`).
+ */
+function httpStatusOf(err: unknown): number | undefined {
+  const { code, statusCode } = err as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  return typeof statusCode === 'number' ? statusCode : undefined;
+}
+
+/** Translates a client-node failure (ApiException, a watch's or a log's refusal, connection error) into a LoopError naming the action. */
 export function kubeError(err: unknown, action: KubeAction, server = 'the API server'): LoopError {
   if (err instanceof LoopError) return err;
-  const code = (err as { code?: unknown }).code;
-  const detail = statusMessage((err as { body?: unknown }).body) ?? messageOf(err);
+  const code = httpStatusOf(err);
+  // Without a Status body (the Log client reads none) an ApiException's message is a dump of status, body
+  // and response headers: the status's own text says as much in a line.
+  const detail = statusMessage((err as { body?: unknown }).body) ?? (err instanceof ApiException && code !== undefined ? (STATUS_CODES[code] ?? `HTTP ${code}`) : messageOf(err));
   if (code === 403) {
     return new LoopError('PERMISSION_DENIED', `not allowed to ${describe(action)}: ${detail}`, {
       cause: err,
@@ -98,7 +111,7 @@ export function kubeError(err: unknown, action: KubeAction, server = 'the API se
   }
   if (code === 401) return new LoopError('PERMISSION_DENIED', `${server} did not accept your credentials (${describe(action)})`, { cause: err, hint: 'refresh your kubeconfig credentials' });
   if (code === 404) return new LoopError('NOT_FOUND', `${detail} (${describe(action)})`, { cause: err, details: { ...action } });
-  if (typeof code === 'number') return new LoopError('INTERNAL', `${describe(action)} failed with HTTP ${code}: ${detail}`, { cause: err, details: { ...action } });
+  if (code !== undefined) return new LoopError('INTERNAL', `${describe(action)} failed with HTTP ${code}: ${detail}`, { cause: err, details: { ...action } });
   return new LoopError('SERVER_UNREACHABLE', `cannot reach the Kubernetes API at ${server} (${describe(action)}): ${messageOf(err)}`, { cause: err });
 }
 
