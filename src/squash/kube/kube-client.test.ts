@@ -36,6 +36,22 @@ describe('connectKube', () => {
     await writeFile(bad, 'clusters: [');
     expect(() => connectKube({ kubeconfig: bad, context: '' })).toThrow(/cannot read .*bad/);
   });
+  it('says a kubeconfig without a current context has none, and which contexts --context can name', async () => {
+    const noCurrent = path.join(dir, 'no-current');
+    await writeFile(noCurrent, standInKubeconfig('http://127.0.0.1:1').replace(/^current-context: .*$/m, ''));
+    expect(() => connectKube({ kubeconfig: noCurrent, context: '' })).toThrow(expect.objectContaining({
+      code: 'CONFIG_INVALID',
+      message: `${noCurrent} sets no current-context and --context was not given`,
+      hint: 'pass --context with one of: stand-in',
+    }));
+    expect(connectKube({ kubeconfig: noCurrent, context: 'stand-in' }).server).toBe('http://127.0.0.1:1');
+    const empty = path.join(dir, 'empty');
+    await writeFile(empty, 'apiVersion: v1\n');
+    expect(() => connectKube({ kubeconfig: empty, context: '' })).toThrow(expect.objectContaining({
+      message: `${empty} sets no current-context and --context was not given`,
+      hint: expect.stringContaining('defines no contexts') as unknown,
+    }));
+  });
   it('with no kubeconfig anywhere says so, instead of trying http://localhost:8080', async () => {
     const home = await mkdtemp(path.join(tmpdir(), 'squash-home-'));
     try {

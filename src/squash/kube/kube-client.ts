@@ -49,13 +49,20 @@ export function connectKube(o: { kubeconfig: string; context: string }, place: K
   } catch (err) {
     throw new LoopError('CONFIG_INVALID', `cannot read ${where}: ${messageOf(err)}`, { cause: err, hint: 'pass --kubeconfig <file>' });
   }
+  const contexts = kc.getContexts().map((c) => c.name);
   if (o.context) {
     if (!kc.getContextObject(o.context)) {
       throw new LoopError('CONFIG_INVALID', `--context: no context "${o.context}" in ${where}`, {
-        hint: `contexts there: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`,
+        hint: `contexts there: ${contexts.join(', ') || 'none'}`,
       });
     }
     kc.setCurrentContext(o.context);
+  }
+  // client-node leaves the current context undefined (not empty) when the file names none.
+  if (!kc.getCurrentContext()) {
+    throw new LoopError('CONFIG_INVALID', `${where} sets no current-context and --context was not given`, {
+      hint: contexts.length > 0 ? `pass --context with one of: ${contexts.join(', ')}` : 'it defines no contexts either: pass --kubeconfig with the file for your cluster',
+    });
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new LoopError('CONFIG_INVALID', `no cluster for context "${kc.getCurrentContext()}" in ${where}`, { hint: 'pass --kubeconfig or --context' });
