@@ -146,7 +146,11 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     api.containerPids.set(CONTAINER_ID, sample.pid!);
     const forwards: Array<{ namespace: string; pod: string; port: number }> = [];
     api.events.on('portforward', (f) => forwards.push(f));
+    // The fake kubelet runs the pod at once; on a node, its events come while it is still Pending. Holding the
+    // pod watch's answer until they are shown gives that order (events that come after Running are not progress).
+    api.holdWatches('pods');
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
+    void run.stderrLine(/Started: Started container plank/).then(() => api.releaseWatches());
     const out = await run.stdoutJson();
 
     const pod = createdPlank()!;
@@ -193,6 +197,24 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(await run.exit).toBe(0);
     expect(plankPods()).toEqual([]);
     expect(sample.exitCode).toBeNull();
+  });
+
+  it("stops watching the plank pod's events once it runs, also when that watch is answered after the pod's", async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    api.holdWatches('events');
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
+    await run.stdoutJson();
+    const eventsWatchClosed = new Promise<void>((resolve) => api.events.on('watch-closed', (kind) => kind === 'events' && resolve()));
+    api.releaseWatches();
+    await eventsWatchClosed; // squashctl ends it as soon as it is answered (it used to hold it for the whole session)
+    expect(api.openWatches('events')).toBe(0);
+    expect(api.openWatches('pods')).toBe(0);
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(0);
+    // Nothing of that watch shows as progress after the wait: not its events, not its abort.
+    const afterWait = run.stderr().slice(run.stderr().indexOf('Running: waiting for the plank to attach'));
+    expect(afterWait).not.toMatch(/Pulling|no event progress/);
   });
 
   it('for gdbserver (it runs in the plank pod) port-forwards to the plank pod and reaches the real gdbserver', async () => {

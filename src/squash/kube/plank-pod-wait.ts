@@ -94,6 +94,14 @@ async function untilRunning(conn: KubeConnection, name: string, o: WaitOptions, 
   let pod: V1Pod | undefined;
   let lastDetail = '';
   const controllers: AbortController[] = [];
+  // A watch whose request is answered only after the wait is over (the pod was Running in the first answer
+  // of the other) must be stopped then: left open, it printed the plank pod's events for the whole session.
+  // Whatever it delivers after the wait, or its abort's error, is not progress.
+  let over = false;
+  const keep = (c: AbortController): void => {
+    if (over) c.abort();
+    else controllers.push(c);
+  };
   try {
     await Promise.race([
       aborted(signal),
@@ -115,21 +123,22 @@ async function untilRunning(conn: KubeConnection, name: string, o: WaitOptions, 
             pod = obj;
             judge();
           }, ended('pods'))
-          .then((c) => controllers.push(c), reject);
+          .then(keep, reject);
         void watch
           .watch(`${base}/events`, { fieldSelector: `involvedObject.name=${name}` }, (type: string, ev: CoreV1Event) => {
-            if (type !== 'ADDED' && type !== 'MODIFIED') return;
+            if (over || (type !== 'ADDED' && type !== 'MODIFIED')) return;
             lastEvents.set(ev.reason ?? '', ev.message ?? '');
             o.onProgress?.({ stage: 'event', reason: ev.reason ?? '', message: ev.message ?? '' });
             judge();
           }, (err: unknown) => {
             // Events only make the progress readable; without them (RBAC, a dropped watch) the pod still tells the outcome.
-            if (err && !signal.aborted) o.onProgress?.({ stage: 'pending', detail: `(no event progress: ${kubeError(err, { verb: 'watch', resource: 'events', namespace: PLANK_NAMESPACE }, conn.server).message})` });
+            if (err && !signal.aborted && !over) o.onProgress?.({ stage: 'pending', detail: `(no event progress: ${kubeError(err, { verb: 'watch', resource: 'events', namespace: PLANK_NAMESPACE }, conn.server).message})` });
           })
-          .then((c) => controllers.push(c), (err: unknown) => o.onProgress?.({ stage: 'pending', detail: `(no event progress: ${kubeError(err, { verb: 'watch', resource: 'events', namespace: PLANK_NAMESPACE }, conn.server).message})` }));
+          .then(keep, (err: unknown) => o.onProgress?.({ stage: 'pending', detail: `(no event progress: ${kubeError(err, { verb: 'watch', resource: 'events', namespace: PLANK_NAMESPACE }, conn.server).message})` }));
       }),
     ]);
   } finally {
+    over = true;
     for (const c of controllers) c.abort();
   }
 }

@@ -30,7 +30,10 @@ export type PlankBehaviour =
 export interface PodApiStandIn {
   api: KubeApiStandIn;
   url: string;
-  /** `pod-created`, `pod-deleted` (the pod), `plank-spawned` (the ChildProcess), `portforward` ({namespace, pod, port}). */
+  /**
+   * `pod-created`, `pod-deleted` (the pod), `plank-spawned` (the ChildProcess), `portforward` ({namespace, pod, port}),
+   * `watch-closed` (the kind: `pods`, `events`, … of a watch whose connection ended).
+   */
   events: EventEmitter;
   requests: RecordedRequest[];
   addNamespace(name: string): void;
@@ -39,6 +42,11 @@ export interface PodApiStandIn {
   addConfigMap(namespace: string, name: string, data: Record<string, string>): void;
   pod(namespace: string, name: string): StandInObject | undefined;
   pods(namespace: string): StandInObject[];
+  /** Leaves watches of `kind` (e.g. `events`) unanswered, not even their headers, until `releaseWatches`. */
+  holdWatches(kind: 'pods' | 'events'): void;
+  releaseWatches(): void;
+  /** Open watch connections, by kind. */
+  openWatches(kind: 'pods' | 'events'): number;
   /** Answers 403 Forbidden, as RBAC does, for `verb` on `resource` (e.g. `pods`, `pods/log`) in `namespace`. */
   deny(verb: string, resource: string, namespace: string): void;
   /** An RBAC stand-in: when set, every request it returns false for is answered 403 (namespace undefined: cluster-wide). */
@@ -64,6 +72,8 @@ export async function startPodApiStandIn(options: PodApiStandInOptions): Promise
   let uid = 0;
   const watchers = new Set<{ kind: Kind; ns: string | undefined; filter: (o: StandInObject) => boolean; res: ServerResponse }>();
   const denied = new Set<string>();
+  let heldKind: Kind | undefined;
+  const held: Array<() => void> = [];
   const emitter = new EventEmitter();
   const planks = new Map<string, { child: ChildProcess; log: string; followers: Set<ServerResponse> }>();
   const sockets = new Set<WebSocket>();
@@ -195,12 +205,20 @@ export async function startPodApiStandIn(options: PodApiStandInOptions): Promise
     if (refused(verb, resource, ns)) return forbidden(res, verb, resource, ns), true;
     if (r.method === 'GET' && !name) {
       if (!watch) return list(res, kind, ns, filter), true;
-      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-      res.flushHeaders();
       const w = { kind, ns, filter, res };
-      for (const o of store[kind].values()) if (o.metadata.namespace === ns && filter(o)) res.write(JSON.stringify({ type: 'ADDED', object: o }) + '\n');
-      watchers.add(w);
-      res.on('close', () => watchers.delete(w));
+      const answer = (): void => {
+        if (res.destroyed) return;
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.flushHeaders();
+        for (const o of store[kind].values()) if (o.metadata.namespace === ns && filter(o)) res.write(JSON.stringify({ type: 'ADDED', object: o }) + '\n');
+        watchers.add(w);
+      };
+      res.on('close', () => {
+        watchers.delete(w);
+        emitter.emit('watch-closed', kind);
+      });
+      if (heldKind === kind) held.push(answer);
+      else answer();
       return true;
     }
     if (r.method === 'POST' && !name && kind === 'pods') {
@@ -314,6 +332,12 @@ export async function startPodApiStandIn(options: PodApiStandInOptions): Promise
     pod: (ns, name) => copy(store.pods.get(key(ns, name))),
     pods: (ns) => [...store.pods.values()].filter((o) => o.metadata.namespace === ns).map(copy),
     deny: (verb, resource, namespace) => void denied.add(`${verb} ${resource} ${namespace}`),
+    holdWatches: (kind) => void (heldKind = kind),
+    releaseWatches: () => {
+      heldKind = undefined;
+      for (const answer of held.splice(0)) answer();
+    },
+    openWatches: (kind) => [...watchers].filter((w) => w.kind === kind).length,
     get plankBehaviour() {
       return state.plankBehaviour;
     },
