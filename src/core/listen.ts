@@ -57,7 +57,8 @@ export function checkBindable(address: ListenAddress, flag: string): Promise<voi
   });
 }
 
-function bindError(err: Error, address: ListenAddress, flag: string | undefined): Error {
+/** The error `listen(…, flag)` gives for `err`: CONFIG_INVALID naming the flag and the reason for the usual bind failures, else `err`. */
+export function bindError(err: Error, address: ListenAddress, flag: string | undefined): Error {
   const code = (err as NodeJS.ErrnoException).code;
   const { host, port } = address;
   const reasons: Record<string, [reason: string, hint: string]> = {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -319,6 +320,23 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(plankPods()).toEqual([]);
     expect(sample.exitCode).toBeNull();
     expect(await ownListeners(sample.pid!)).toEqual(listenersBefore); // no inspector was opened in the target
+  });
+
+  it('refuses a --port that is already in use before it starts a plank pod, naming the port', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--port', String(port)]);
+      expect(await run.exit).toBe(2);
+      expect(run.stderr()).toContain(`squashctl: --port: cannot listen on 127.0.0.1:${port}: the address is already in use`);
+      expect(run.stderr()).toMatch(/hint: stop what listens there .*or give --port another port/);
+      expect(createdPlank()).toBeUndefined();
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses a target pod that is not Running, creating nothing', async () => {

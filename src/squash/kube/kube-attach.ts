@@ -10,7 +10,7 @@ import type { DebugEndpoint, DebuggerName } from '../squash-types.js';
 import { kubeCall, kubeError, type KubeConnection } from './kube-client.js';
 import { PLANK_NAMESPACE, PLANK_SELECTOR, plankPod, stripRuntimePrefix } from './plank-pod.js';
 import { waitForPlank, type PlankProgress } from './plank-pod-wait.js';
-import { forwardPodPort } from './pod-port-forward.js';
+import { listenForPodPort } from './pod-port-forward.js';
 
 /** Debuggers that run in the plank pod (and attach across namespaces by ptrace). */
 const RUNS_IN_PLANK: readonly DebuggerName[] = ['dlv', 'gdb'];
@@ -106,22 +106,25 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
     image: o.image,
     attachTimeoutMs: o.attachTimeoutMs,
   });
-  const created = await kubeCall({ verb: 'create', resource: 'pods', namespace: PLANK_NAMESPACE }, () => conn.core.createNamespacedPod({ namespace: PLANK_NAMESPACE, body }), conn.server);
+  // The local end first: a --port that is taken is refused before a plank pod attaches for nothing.
+  const forward = await listenForPodPort(conn, { localPort: o.localPort, ...(o.onForwardError ? { onError: o.onForwardError } : {}) });
+  const created = await kubeCall({ verb: 'create', resource: 'pods', namespace: PLANK_NAMESPACE }, () => conn.core.createNamespacedPod({ namespace: PLANK_NAMESPACE, body }), conn.server).catch(async (err: unknown) => {
+    await forward.close();
+    throw err;
+  });
   const name = created.metadata!.name!;
   o.onProgress?.({ stage: 'created', pod: name });
-  let forward: { close(): Promise<void> } | undefined;
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
-      await forward?.close();
+      await forward.close();
       await deletePlankPod(conn, name);
     })());
   try {
     const { ready, debuggerPort } = await waitForPlank(conn, name, { timeoutMs: o.podTimeoutMs, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
     const forwardedTo = forwardTarget(ready.endpoint, debuggerPort, { namespace: PLANK_NAMESPACE, pod: name }, o.target);
-    const f = await forwardPodPort(conn, { namespace: forwardedTo.namespace, pod: forwardedTo.pod, podPort: forwardedTo.port, localPort: o.localPort, ...(o.onForwardError ? { onError: o.onForwardError } : {}) });
-    forward = f;
-    const endpoint = localEndpoint(ready.endpoint, f);
+    forward.forwardTo({ namespace: forwardedTo.namespace, pod: forwardedTo.pod, podPort: forwardedTo.port });
+    const endpoint = localEndpoint(ready.endpoint, forward);
     if (endpoint.protocol === 'cdp' && !endpoint.websocketUrl) {
       // A plank in the pod cannot ask the inspector; through the port-forward we can (nvim-dap needs the URL).
       const url = await inspectorWebsocketUrl(endpoint.host, endpoint.port);
