@@ -344,6 +344,29 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     const run = squashctl(['--namespace', 'default', '--pod', 'web-2']);
     expect(await run.exit).toBe(3);
     expect(run.stderr()).toMatch(/pod default\/web-2 is Pending, not Running/);
+    expect(run.stderr()).not.toMatch(/attaching|starting a plank pod/);
+    expect(createdPlank()).toBeUndefined();
+  });
+
+  it('refuses a container the pod does not have, or one not running, before it names a debugger or starts anything', async () => {
+    const missing = squashctl(['--namespace', 'default', '--pod', 'web-1', '--container', 'nope']);
+    expect(await missing.exit).toBe(3);
+    expect(missing.stderr()).toBe('squashctl: pod default/web-1 has no container "nope"\n  hint: its containers: web\n');
+    const crashing = targetPod();
+    (crashing.status!.containerStatuses as Array<{ state: unknown }>)[0]!.state = { waiting: { reason: 'CrashLoopBackOff' } };
+    api.addPod({ ...crashing, metadata: { name: 'web-3', namespace: 'default' } });
+    const notRunning = squashctl(['--namespace', 'default', '--pod', 'web-3']);
+    expect(await notRunning.exit).toBe(3);
+    expect(notRunning.stderr()).toBe('squashctl: container web of pod default/web-3 is not running\n');
+    expect(createdPlank()).toBeUndefined();
+  });
+
+  it('refuses gdb without --program before it starts a plank pod (the IDE configuration cannot be written without it)', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--debugger', 'gdb']);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toMatch(/^squashctl: gdb on Kubernetes needs --program: the IDE's gdb loads symbols from a local copy of container web's binary\n {2}hint: .*--program/);
     expect(createdPlank()).toBeUndefined();
   });
 

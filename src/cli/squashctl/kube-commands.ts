@@ -8,6 +8,7 @@ import { formatDuration } from '../../core/options-schema.js';
 import { formatMachineOutput } from '../../squash/ide/index.js';
 import {
   attachKube,
+  checkTarget,
   cleanupPlankPods,
   connectKube,
   defaultPlankImage,
@@ -21,6 +22,7 @@ import {
   pickNamespace,
   pickPod,
   PLANK_NAMESPACE,
+  readTargetPod,
   type KubeOptions,
   type KubePodListing,
   type KubeSession,
@@ -58,9 +60,7 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
     const list = await kubeCall({ verb: 'list', resource: 'pods', namespace }, () => conn.core.listNamespacedPod({ namespace }), conn.server);
     podName = await flags.prompting(() => pickPod(namespace, list.items, io.prompt));
   }
-  const pod = await kubeCall({ verb: 'get', resource: 'pods', namespace }, () => conn.core.readNamespacedPod({ name: podName, namespace }), conn.server).catch((err: LoopError) => {
-    throw err.code === 'NOT_FOUND' ? new LoopError('TARGET_NOT_FOUND', `no pod ${podName} in namespace ${namespace}`, { cause: err, hint: `kubectl get pods -n ${namespace}` }) : err;
-  });
+  const pod = await readTargetPod(conn, { namespace, pod: podName });
   let container = o.container;
   if (container === '') {
     const containers = pod.spec?.containers ?? [];
@@ -70,13 +70,14 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
       container = await flags.prompting(() => pickContainer(pod, io.prompt));
     }
   }
-  const spec = pod.spec?.containers.find((c) => c.name === container);
+  // A container that is missing or not running is refused now, before a debugger is asked for.
+  checkTarget(pod, { namespace, pod: podName, container });
+  const spec = pod.spec!.containers.find((c) => c.name === container)!;
   let debuggerName = o.debugger;
-  if (debuggerName === undefined && spec) {
+  if (debuggerName === undefined) {
     const detected = detectDebugger(spec);
     debuggerName = io.interactive && !flags.machine ? await flags.prompting(() => pickKubeDebugger(detected, DEBUGGER_NAMES, io.prompt)) : detected;
   }
-  debuggerName ??= 'gdb';
   // Every IDE's gdb reads symbols from a local binary, and the container's own is not on this machine: said
   // now, rather than after a plank pod was started and attached for a configuration that cannot be written.
   if (debuggerName === 'gdb' && o.program === '') {

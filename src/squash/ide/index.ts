@@ -1,4 +1,4 @@
-export { type IdeOptions, DEFAULT_LOCAL_ROOT, DEFAULT_GDB_PATH } from './ide-options.js';
+export { type IdeOptions, DEFAULT_LOCAL_ROOT, DEFAULT_GDB_PATH, requireProgram } from './ide-options.js';
 export { vscodeLaunchConfiguration, type VsCodeLaunchConfiguration } from './vscode-launch-config.js';
 export { mergeLaunchConfiguration, type LaunchJsonMergeResult } from './launch-json-merge.js';
 export { parseJsonc, type JsoncParseResult } from './jsonc-parse.js';

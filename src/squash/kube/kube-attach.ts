@@ -45,12 +45,25 @@ export interface KubeSession {
   close(): Promise<void>;
 }
 
-/** The target pod's container, checked: the pod runs, the container exists and has started. */
-export async function readTarget(conn: KubeConnection, t: KubeTarget): Promise<{ pod: V1Pod; containerId: string; nodeName: string }> {
-  const pod = await kubeCall({ verb: 'get', resource: 'pods', namespace: t.namespace }, () => conn.core.readNamespacedPod({ name: t.pod, namespace: t.namespace }), conn.server).catch((err: LoopError) => {
+/** Reads the target pod; a pod that does not exist is TARGET_NOT_FOUND naming it. */
+export async function readTargetPod(conn: KubeConnection, t: Pick<KubeTarget, 'namespace' | 'pod'>): Promise<V1Pod> {
+  return kubeCall({ verb: 'get', resource: 'pods', namespace: t.namespace }, () => conn.core.readNamespacedPod({ name: t.pod, namespace: t.namespace }), conn.server).catch((err: LoopError) => {
     if (err.code === 'NOT_FOUND') throw new LoopError('TARGET_NOT_FOUND', `no pod ${t.pod} in namespace ${t.namespace}`, { cause: err, hint: `kubectl get pods -n ${t.namespace}` });
     throw err;
   });
+}
+
+/** The target pod's container, read and checked (see checkTarget). */
+export async function readTarget(conn: KubeConnection, t: KubeTarget): Promise<{ pod: V1Pod; containerId: string; nodeName: string }> {
+  const pod = await readTargetPod(conn, t);
+  return { pod, ...checkTarget(pod, t) };
+}
+
+/**
+ * Checks there is a process to attach to: the pod runs, the container exists and has started. squashctl
+ * calls it as soon as it has the pod and the container, before it asks for a debugger or starts anything.
+ */
+export function checkTarget(pod: V1Pod, t: KubeTarget): { containerId: string; nodeName: string } {
   const phase = pod.status?.phase ?? 'Unknown';
   if (phase !== 'Running') {
     throw new LoopError('TARGET_NOT_FOUND', `pod ${t.namespace}/${t.pod} is ${phase}, not Running: there is no process to attach to`, { details: { phase } });
@@ -63,7 +76,7 @@ export async function readTarget(conn: KubeConnection, t: KubeTarget): Promise<{
   if (!status?.containerID || !status.state?.running) {
     throw new LoopError('TARGET_NOT_FOUND', `container ${t.container} of pod ${t.namespace}/${t.pod} is not running`, { details: { state: status?.state } });
   }
-  return { pod, containerId: stripRuntimePrefix(status.containerID), nodeName: pod.spec?.nodeName ?? '' };
+  return { containerId: stripRuntimePrefix(status.containerID), nodeName: pod.spec?.nodeName ?? '' };
 }
 
 /** The ConfigMap (in squash-debugger) that limits which namespaces planks may debug in. */
