@@ -218,6 +218,28 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(afterWait).not.toMatch(/Pulling|no event progress/);
   });
 
+  it('ends the session, saying why, when the plank lets go at its TTL (instead of holding a port-forward to nothing)', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--ttl', '2s', '--machine']);
+    await run.stdoutJson();
+    expect(await run.exit).toBe(0);
+    expect(run.stderr()).toMatch(/the plank in pod squash-debugger\/plank-\w+ let go of the target: the TTL of 2000 ms ran out: the session is over\n/);
+    expect(plankPods()).toEqual([]);
+    expect(sample.exitCode).toBeNull();
+  });
+
+  it('ends the session when its plank pod is deleted from elsewhere (squashctl cleanup --platform kube)', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
+    await run.stdoutJson();
+    const cleanup = squashctl(['cleanup', '--platform', 'kube']);
+    expect(await cleanup.exit).toBe(0);
+    expect(await run.exit).toBe(0);
+    expect(run.stderr()).toMatch(/the plank pod squash-debugger\/plank-\w+ was deleted: the session is over\n/);
+  });
+
   it('for gdbserver (it runs in the plank pod) port-forwards to the plank pod and reaches the real gdbserver', async () => {
     const cBinary = path.join(dir, 'cservice');
     await new Promise<void>((resolve, reject) => {

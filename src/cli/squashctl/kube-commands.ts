@@ -1,7 +1,8 @@
 // squashctl on Kubernetes: pick (or name) namespace → pod → container → debugger, start a plank pod on the
 // target's node, show its progress, port-forward to localhost, print the endpoint and the IDE
-// configuration, and hold the port-forward until Ctrl-C/SIGTERM — then delete the plank pod. A signal
-// while waiting deletes the plank pod too; its activeDeadlineSeconds (the TTL) catches what is left.
+// configuration, and hold the port-forward until Ctrl-C/SIGTERM or the plank pod's end (its TTL, the
+// target exiting, a cleanup from elsewhere: said, with the plank's reason) — then delete the plank pod. A
+// signal while waiting deletes the plank pod too; its activeDeadlineSeconds (the TTL) catches what is left.
 import { resolve } from 'node:path';
 import { LoopError } from '../../core/errors.js';
 import { formatDuration } from '../../core/options-schema.js';
@@ -12,6 +13,7 @@ import {
   cleanupPlankPods,
   connectKube,
   defaultPlankImage,
+  describePlankPodEnd,
   detectDebugger,
   kubeCall,
   listNamespaces,
@@ -22,14 +24,16 @@ import {
   pickNamespace,
   pickPod,
   PLANK_NAMESPACE,
+  plankLetGoReason,
   readTargetPod,
   type KubeOptions,
   type KubePodListing,
   type KubeSession,
+  type PlankPodEnd,
 } from '../../squash/kube/index.js';
 import { DEBUGGER_NAMES, checkAttachOptions } from '../../squash/plank/index.js';
 import { renderColumns, renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
-import { CommandExit, STOP_SIGNALS, exitCodeForSignal } from '../cli-support.js';
+import { CommandExit, EXIT, STOP_SIGNALS, exitCodeForSignal } from '../cli-support.js';
 import type { SquashctlIo } from './commands.js';
 
 interface KubeAttachFlags {
@@ -88,6 +92,7 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
 
   const interrupted = new AbortController();
   let session: KubeSession | undefined;
+  let exitCode: number = EXIT.OK;
   let onSignal = (signal: NodeJS.Signals): void => interrupted.abort(new CommandExit(exitCodeForSignal(signal)));
   const handler = (signal: NodeJS.Signals): void => onSignal(signal);
   for (const s of STOP_SIGNALS) process.on(s, handler);
@@ -137,11 +142,19 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
       );
     }
     if (written) say(written.summary);
-    // Hold the port-forward until a signal; then let go.
-    await new Promise<void>((resolve) => {
-      onSignal = () => resolve();
+    // Hold the port-forward until a signal, or until the plank pod ends without us (nothing to forward to then).
+    const ended = await new Promise<PlankPodEnd | undefined>((resolve) => {
+      onSignal = () => resolve(undefined);
+      void session!.ended.then((end) => end && resolve(end));
     });
-    say('ending the session: deleting the plank pod');
+    if (ended) {
+      const why = ended.deleted ? undefined : await plankLetGoReason(conn, session.plankPod);
+      const { message, failed } = describePlankPodEnd(session.plankPod, ended, why);
+      say(`${message}: the session is over`);
+      if (failed) exitCode = EXIT.FAILED;
+    } else {
+      say('ending the session: deleting the plank pod');
+    }
   } finally {
     // A second Ctrl-C while the plank pod is being deleted must not abandon the deletion (the pod would wait out its TTL).
     onSignal = () => say('still deleting the plank pod…');
@@ -151,6 +164,7 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
       for (const s of STOP_SIGNALS) process.off(s, handler);
     }
   }
+  if (exitCode !== EXIT.OK) throw new CommandExit(exitCode);
 }
 
 export async function cleanupInKube(k: Pick<KubeOptions, 'kubeconfig' | 'context'>, io: SquashctlIo): Promise<void> {

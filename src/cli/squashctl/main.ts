@@ -15,7 +15,8 @@ program.addHelpText(
     'end them with `squashctl cleanup`. State: $SQUASH_STATE_DIR, else $XDG_STATE_HOME/squash, else ~/.local/state/squash.\n' +
     '\nKubernetes (--platform kube, or --namespace/--pod): --container names the pod\'s container. squashctl starts a plank pod in\n' +
     'namespace squash-debugger (deploy/squash-debugger.yaml), port-forwards to localhost and holds the forward until Ctrl-C,\n' +
-    'then deletes the plank pod; its TTL (activeDeadlineSeconds) ends it otherwise. `squashctl cleanup --platform kube` deletes every plank pod.',
+    'or until the plank pod ends (its --ttl, also its activeDeadlineSeconds; the target exiting) or is deleted, then deletes\n' +
+    'the plank pod. `squashctl cleanup --platform kube` deletes every plank pod.',
 );
 
 registerCommands(program, {

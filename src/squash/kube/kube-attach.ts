@@ -9,7 +9,7 @@ import type { PlankReadyEvent } from '../plank/index.js';
 import type { DebugEndpoint, DebuggerName } from '../squash-types.js';
 import { kubeCall, kubeError, type KubeConnection } from './kube-client.js';
 import { PLANK_NAMESPACE, PLANK_SELECTOR, plankPod, stripRuntimePrefix } from './plank-pod.js';
-import { waitForPlank, type PlankProgress } from './plank-pod-wait.js';
+import { untilPlankPodEnds, waitForPlank, type PlankPodEnd, type PlankProgress } from './plank-pod-wait.js';
 import { listenForPodPort } from './pod-port-forward.js';
 
 /** Debuggers that run in the plank pod (and attach across namespaces by ptrace). */
@@ -41,6 +41,11 @@ export interface KubeSession {
   plankPod: string;
   /** Where the port-forward goes. */
   forwardedTo: { namespace: string; pod: string; port: number };
+  /**
+   * Settles when the plank pod ends or is deleted without `close` (its TTL, the target exiting, a cleanup
+   * from elsewhere): the session is over then. Undefined once `close` was called.
+   */
+  ended: Promise<PlankPodEnd | undefined>;
   /** Stops forwarding and deletes the plank pod (which detaches the debugger). Idempotent. */
   close(): Promise<void>;
 }
@@ -128,8 +133,10 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
   const name = created.metadata!.name!;
   o.onProgress?.({ stage: 'created', pod: name });
   let closed: Promise<void> | undefined;
+  const closing = new AbortController();
   const close = (): Promise<void> =>
     (closed ??= (async () => {
+      closing.abort();
       await forward.close();
       await deletePlankPod(conn, name);
     })());
@@ -143,7 +150,7 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
       const url = await inspectorWebsocketUrl(endpoint.host, endpoint.port);
       if (url) endpoint.websocketUrl = url;
     }
-    return { endpoint, ready, plankPod: name, forwardedTo, close };
+    return { endpoint, ready, plankPod: name, forwardedTo, ended: untilPlankPodEnds(conn, name, closing.signal), close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

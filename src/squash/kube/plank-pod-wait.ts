@@ -3,12 +3,13 @@
 // an error that says what happened: the image cannot be pulled (naming it), the pod cannot be scheduled
 // (the scheduler's message), the plank reported an error, the pod ended or was deleted.
 import { PassThrough } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { Log, Watch, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { LoopError, messageOf } from '../../core/errors.js';
 import { errorFromEvent, parsePlankEvent, type PlankReadyEvent } from '../plank/index.js';
 import type { KubeConnection } from './kube-client.js';
-import { kubeError } from './kube-client.js';
+import { kubeCall, kubeError } from './kube-client.js';
 import { PLANK_CONTAINER, PLANK_NAMESPACE } from './plank-pod.js';
 
 export type PlankProgress =
@@ -196,4 +197,101 @@ function parseRecord(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How a plank pod ended during a session: deleted (or being deleted), or stopped with its phase. */
+export type PlankPodEnd = { deleted: true } | { deleted: false; phase: 'Succeeded' | 'Failed'; reason?: string; message?: string };
+
+/**
+ * What squashctl says when a session's plank pod ended without it, and whether that is a failure (the
+ * plank failed) rather than the plank letting go as designed (its TTL, the target exiting) or a deletion.
+ * `why` is the plank's own reason from its log, when it could be read.
+ */
+export function describePlankPodEnd(name: string, end: PlankPodEnd, why?: string): { message: string; failed: boolean } {
+  const pod = `${PLANK_NAMESPACE}/${name}`;
+  if (end.deleted) return { message: `the plank pod ${pod} was deleted`, failed: false };
+  if (end.reason === 'DeadlineExceeded') return { message: `the plank pod ${pod} reached its TTL (activeDeadlineSeconds) and was stopped`, failed: false };
+  if (end.phase === 'Succeeded') return { message: `the plank in pod ${pod} let go of the target${why ? `: ${why}` : ''}`, failed: false };
+  const detail = [end.reason, end.message, why].filter(Boolean).join(': ');
+  return { message: `the plank pod ${pod} failed${detail ? ` (${detail})` : ''}`, failed: true };
+}
+
+/** The pod's end, when it has ended or is being deleted. */
+export function plankPodEnd(pod: V1Pod): PlankPodEnd | undefined {
+  if (pod.metadata?.deletionTimestamp) return { deleted: true };
+  const { phase, reason, message } = pod.status ?? {};
+  if (phase !== 'Succeeded' && phase !== 'Failed') return undefined;
+  return { deleted: false, phase, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+}
+
+/** How long to wait before reading the pod again after its watch ended or a read failed. */
+const REWATCH_DELAY_MS = 2000;
+
+/**
+ * Resolves once the plank pod ends (the plank let go at its TTL, the target exited, the kubelet stopped
+ * it at activeDeadlineSeconds) or is deleted (`squashctl cleanup --platform kube`, kubectl); undefined
+ * when `signal` aborts first. API servers end watches after some minutes: each time, the pod is read
+ * again (a pod gone meanwhile is a deletion) and watched anew.
+ */
+export async function untilPlankPodEnds(conn: KubeConnection, name: string, signal: AbortSignal): Promise<PlankPodEnd | undefined> {
+  const watch = new Watch(conn.kc);
+  const action = { verb: 'get', resource: 'pods', namespace: PLANK_NAMESPACE };
+  while (!signal.aborted) {
+    const pod = await kubeCall(action, () => conn.core.readNamespacedPod({ name, namespace: PLANK_NAMESPACE }), conn.server).catch((err: LoopError) => (err.code === 'NOT_FOUND' ? null : undefined));
+    if (pod === null) return { deleted: true };
+    const end = pod ? plankPodEnd(pod) : undefined;
+    if (end) return end;
+    const seen = pod ? await watchUntilEnd(watch, name, pod.metadata?.resourceVersion, signal) : undefined;
+    if (seen) return seen;
+    await delay(REWATCH_DELAY_MS, undefined, { signal }).catch(() => undefined);
+  }
+  return undefined;
+}
+
+/** One watch of the plank pod: its end, or undefined when the watch ends first or `signal` aborts. */
+function watchUntilEnd(watch: Watch, name: string, resourceVersion: string | undefined, signal: AbortSignal): Promise<PlankPodEnd | undefined> {
+  return new Promise((resolve) => {
+    let controller: AbortController | undefined;
+    let done = false;
+    const finish = (end: PlankPodEnd | undefined): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      controller?.abort();
+      resolve(end);
+    };
+    const onAbort = (): void => finish(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const query = { fieldSelector: `metadata.name=${name}`, ...(resourceVersion ? { resourceVersion } : {}) };
+    void watch
+      .watch(`/api/v1/namespaces/${PLANK_NAMESPACE}/pods`, query, (type: string, obj: V1Pod) => {
+        const end = type === 'DELETED' ? ({ deleted: true } as const) : plankPodEnd(obj);
+        if (end) finish(end);
+      }, () => finish(undefined))
+      .then((c) => {
+        controller = c;
+        if (done) c.abort();
+      });
+  });
+}
+
+/** The plank's reason for letting go (its "letting go of the target" log record), or undefined when the log cannot be read. */
+export async function plankLetGoReason(conn: KubeConnection, name: string): Promise<string | undefined> {
+  const stream = new PassThrough();
+  const giveUp = new AbortController();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  try {
+    const ended = new Promise<void>((resolve) => stream.once('end', resolve));
+    await new Log(conn.kc).log(PLANK_NAMESPACE, name, PLANK_CONTAINER, stream, { follow: false, tailLines: 50 });
+    await Promise.race([ended, delay(5000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+  } catch {
+    return undefined;
+  } finally {
+    giveUp.abort();
+    stream.destroy();
+  }
+  const records = text.split('\n').map(parseRecord).filter((r) => r?.msg === 'letting go of the target');
+  const detail = records.at(-1)?.detail;
+  return typeof detail === 'string' ? detail : undefined;
 }
