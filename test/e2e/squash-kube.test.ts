@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Pod } from 'kubernetes-models/v1';
 import { standInKubeconfig } from '../../src/loop/kube/kube-api-stand-in.test-helper.js';
 import { connectCdp } from '../../src/squash/debuggers/cdp-client.js';
@@ -238,6 +238,22 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(await cleanup.exit).toBe(0);
     expect(await run.exit).toBe(0);
     expect(run.stderr()).toMatch(/the plank pod squash-debugger\/plank-\w+ was deleted: the session is over\n/);
+  });
+
+  it('closes the Node inspector it opened in the target when the session ends, so a next session can open it again', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const before = (await ownListeners(sample.pid!)).map((s) => s.port);
+    for (const session of ['first', 'second']) {
+      const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--timeout', '5s', '--machine']);
+      const printed = await run.stdoutJson().catch((err: unknown) => err);
+      expect(printed, `${session} session: ${run.stderr()}`).toMatchObject({ endpoint: { protocol: 'cdp', pid: sample.pid } });
+      run.child.kill('SIGINT');
+      expect(await run.exit).toBe(0);
+      // The inspector's port is gone from the target again (it stayed open, and the next plank timed out waiting for it to open).
+      await vi.waitFor(async () => expect((await ownListeners(sample.pid!)).map((s) => s.port)).toEqual(before), { timeout: 5000, interval: 50 });
+    }
+    expect(sample.exitCode).toBeNull();
   });
 
   it('for gdbserver (it runs in the plank pod) port-forwards to the plank pod and reaches the real gdbserver', async () => {

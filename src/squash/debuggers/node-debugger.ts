@@ -8,7 +8,8 @@
 // With `netns.relay: 'off'` (a plank in a Kubernetes pod, without CAP_SYS_ADMIN) nothing enters the target's
 // namespace: the inspector's port is the one the target newly listens on after SIGUSR1 (from /proc alone),
 // the endpoint is that in-namespace port (`namespace: 'target'`, no websocketUrl: an IDE attaching by
-// address and port asks /json/list itself), and detach cannot close the inspector again.
+// address and port asks /json/list itself), and detach cannot close the inspector again: squashctl does,
+// through its port-forward to the target pod (closeInspector), when the session ends.
 import { request } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -161,17 +162,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
     const detach = (): Promise<void> =>
       (detaching ??= (async () => {
         stopped = true;
-        if (isAlive(pid)) {
-          try {
-            const cdp = await connectCdp(wsUrl, 2000);
-            cdp.post('Runtime.evaluate', { expression: 'process._debugEnd()' });
-            const until = Date.now() + 2000;
-            while (Date.now() < until && (await ownListeners(pid, procRoot)).some((s) => s.port === inspectorPort)) await sleep(20);
-            cdp.close();
-          } catch {
-            // the inspector is busy (one IDE holds it) or already closed: leave it open, the target is unharmed
-          }
-        }
+        if (isAlive(pid)) await closeInspector(wsUrl, async () => !(await ownListeners(pid, procRoot)).some((s) => s.port === inspectorPort));
         await relay?.close();
         await forwarder.close();
       })());
@@ -209,6 +200,34 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
       }
     },
   };
+}
+
+/** How long closing an inspector may take before it is left as it is. */
+const CLOSE_INSPECTOR_MS = 2000;
+
+/**
+ * Closes a Node inspector again (`process._debugEnd()` over CDP), which also drops any IDE connected to it,
+ * and waits up to 2 s until `gone` says it has closed (its port left the target's sockets; through a
+ * port-forward, its HTTP side stops answering: _debugEnd leaves open CDP connections be). False when it
+ * could not be asked (one IDE holds it, or it is closed already): it is left as it is, the target unharmed.
+ */
+export async function closeInspector(websocketUrl: string, gone: () => Promise<boolean>): Promise<boolean> {
+  let cdp;
+  try {
+    cdp = await connectCdp(websocketUrl, CLOSE_INSPECTOR_MS);
+  } catch {
+    return false;
+  }
+  try {
+    cdp.post('Runtime.evaluate', { expression: 'process._debugEnd()' });
+    const until = Date.now() + CLOSE_INSPECTOR_MS;
+    while (Date.now() < until && !(await gone())) await sleep(20);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    cdp.close();
+  }
 }
 
 /** The inspector's `ws://127.0.0.1:9229/<id>` as seen through the relay. */

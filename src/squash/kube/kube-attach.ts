@@ -5,6 +5,7 @@
 // CAP_SYS_ADMIN). The plank pod is deleted when the session closes, including after Ctrl-C mid-wait.
 import type { V1Pod } from '@kubernetes/client-node';
 import { LoopError, messageOf } from '../../core/errors.js';
+import { closeInspector } from '../debuggers/index.js';
 import type { PlankReadyEvent } from '../plank/index.js';
 import type { DebugEndpoint, DebuggerName } from '../squash-types.js';
 import { kubeCall, kubeError, type KubeConnection } from './kube-client.js';
@@ -125,7 +126,10 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
     attachTimeoutMs: o.attachTimeoutMs,
   });
   // The local end first: a --port that is taken is refused before a plank pod attaches for nothing.
-  const forward = await listenForPodPort(conn, { localPort: o.localPort, ...(o.onForwardError ? { onError: o.onForwardError } : {}) });
+  // While the inspector is being closed, forwards that find its port closed are expected, not news.
+  let closingInspector = false;
+  const onForwardError = o.onForwardError;
+  const forward = await listenForPodPort(conn, { localPort: o.localPort, ...(onForwardError ? { onError: (m: string) => void (closingInspector || onForwardError(m)) } : {}) });
   const created = await kubeCall({ verb: 'create', resource: 'pods', namespace: PLANK_NAMESPACE }, () => conn.core.createNamespacedPod({ namespace: PLANK_NAMESPACE, body }), conn.server).catch(async (err: unknown) => {
     await forward.close();
     throw err;
@@ -134,9 +138,16 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
   o.onProgress?.({ stage: 'created', pod: name });
   let closed: Promise<void> | undefined;
   const closing = new AbortController();
+  // The Node inspector the plank opened in the target: the plank cannot close it (it cannot reach the
+  // target's loopback), so squashctl does, through the port-forward, before the forward goes.
+  let openedInspector: string | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       closing.abort();
+      if (openedInspector) {
+        closingInspector = true;
+        await closeInspector(openedInspector, async () => (await inspectorWebsocketUrl(forward.host, forward.port, 500)) === undefined);
+      }
       await forward.close();
       await deletePlankPod(conn, name);
     })());
@@ -150,6 +161,7 @@ export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Pr
       const url = await inspectorWebsocketUrl(endpoint.host, endpoint.port);
       if (url) endpoint.websocketUrl = url;
     }
+    if (endpoint.protocol === 'cdp' && ready.endpoint.namespace === 'target') openedInspector = endpoint.websocketUrl;
     return { endpoint, ready, plankPod: name, forwardedTo, ended: untilPlankPodEnds(conn, name, closing.signal), close };
   } catch (err) {
     await close().catch(() => undefined);
@@ -187,9 +199,9 @@ export function localEndpoint(endpoint: DebugEndpoint, local: { host: string; po
 }
 
 /** The inspector's CDP websocket URL from its `/json/list`, or undefined when it does not answer in time. */
-async function inspectorWebsocketUrl(host: string, port: number): Promise<string | undefined> {
+async function inspectorWebsocketUrl(host: string, port: number, timeoutMs = 5000): Promise<string | undefined> {
   try {
-    const res = await fetch(`http://${host}:${port}/json/list`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`http://${host}:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) });
     const list = (await res.json()) as Array<{ type?: string; webSocketDebuggerUrl?: string }>;
     const found = Array.isArray(list) ? (list.find((t) => t.type === 'node') ?? list[0])?.webSocketDebuggerUrl : undefined;
     if (!found) return undefined;
