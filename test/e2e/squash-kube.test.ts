@@ -328,6 +328,15 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(plankPods()).toEqual([]);
   });
 
+  it("says why the node cannot pull the image (the kubelet's event) even when the pod shows the failure before the events watch brings it", async () => {
+    api.plankBehaviour = { kind: 'image-pull-fails' };
+    api.holdWatches('events');
+    const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--container', 'web', '--debugger', 'nodejs', '--plank-image', 'registry.example/squash-plank:nope']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/cannot pull the plank image registry\.example\/squash-plank:nope \(\w+\): Failed to pull image "registry\.example\/squash-plank:nope": .*pull access denied/);
+    expect(plankPods()).toEqual([]);
+  });
+
   it('says which verb, resource and namespace RBAC refused when the plank pod cannot be created', async () => {
     api.deny('create', 'pods', 'squash-debugger');
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1']);

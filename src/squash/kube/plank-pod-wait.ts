@@ -107,10 +107,22 @@ async function untilRunning(conn: KubeConnection, name: string, o: WaitOptions, 
     await Promise.race([
       aborted(signal),
       new Promise<void>((resolve, reject) => {
+        let eventsListed = false;
         const judge = (): void => {
           if (!pod) return;
           const verdict = judgePlankPod(pod, lastEvents);
-          if ('error' in verdict) return reject(verdict.error);
+          if ('error' in verdict) {
+            // Why the image cannot be pulled (not found, no access) is in the kubelet's Failed event, which the
+            // events watch may not have brought yet when the pod already shows ErrImagePull: list the events once.
+            if (IMAGE_ERRORS.has(String(verdict.error.details?.reason)) && !lastEvents.has('Failed') && !eventsListed) {
+              eventsListed = true;
+              void kubeCall({ verb: 'list', resource: 'events', namespace: PLANK_NAMESPACE }, () => conn.core.listNamespacedEvent({ namespace: PLANK_NAMESPACE, fieldSelector: `involvedObject.name=${name}` }), conn.server)
+                .then((list) => list.items.forEach((ev) => lastEvents.set(ev.reason ?? '', ev.message ?? '')), () => undefined)
+                .then(judge);
+              return;
+            }
+            return reject(verdict.error);
+          }
           if (verdict.done) return resolve();
           if (verdict.detail !== lastDetail) o.onProgress?.({ stage: 'pending', detail: (lastDetail = verdict.detail) });
         };
