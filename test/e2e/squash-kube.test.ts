@@ -256,6 +256,22 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     expect(sample.exitCode).toBeNull();
   });
 
+  it('refuses a second session on a container a live plank pod holds, naming that pod, and starts no second one', async () => {
+    const sample = await nodeSample();
+    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const first = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
+    await first.stdoutJson();
+    const holder = plankPods()[0]!.metadata.name;
+    const second = squashctl(['--namespace', 'default', '--pod', 'web-1', '--timeout', '3s']);
+    expect(await second.exit).toBe(1);
+    expect(second.stderr()).toContain(`squashctl: default/web-1 container web is already held by plank pod squash-debugger/${holder} (nodejs, since `);
+    expect(second.stderr()).toContain(`hint: connect through the squashctl session that started it, or end it with kubectl delete pod -n squash-debugger ${holder}`);
+    expect(api.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/namespaces/squash-debugger/pods')).toHaveLength(1);
+    first.child.kill('SIGINT');
+    expect(await first.exit).toBe(0);
+    expect(plankPods()).toEqual([]);
+  });
+
   it('for gdbserver (it runs in the plank pod) port-forwards to the plank pod and reaches the real gdbserver', async () => {
     const cBinary = path.join(dir, 'cservice');
     await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,8 @@ import { closeInspector } from '../debuggers/index.js';
 import type { PlankReadyEvent } from '../plank/index.js';
 import type { DebugEndpoint, DebuggerName } from '../squash-types.js';
 import { kubeCall, kubeError, type KubeConnection } from './kube-client.js';
-import { PLANK_NAMESPACE, PLANK_SELECTOR, plankPod, stripRuntimePrefix } from './plank-pod.js';
-import { untilPlankPodEnds, waitForPlank, type PlankPodEnd, type PlankProgress } from './plank-pod-wait.js';
+import { LABEL_DEBUGGER, LABEL_TARGET_CONTAINER, LABEL_TARGET_NAMESPACE, LABEL_TARGET_POD, PLANK_NAMESPACE, PLANK_SELECTOR, plankPod, stripRuntimePrefix } from './plank-pod.js';
+import { plankPodEnd, untilPlankPodEnds, waitForPlank, type PlankPodEnd, type PlankProgress } from './plank-pod-wait.js';
 import { listenForPodPort } from './pod-port-forward.js';
 
 /** Debuggers that run in the plank pod (and attach across namespaces by ptrace). */
@@ -108,8 +108,27 @@ export function parsePlankPolicy(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * One plank per process, as on this machine: a process has one tracer, debugpy cannot be injected twice,
+ * and two planks on one Node inspector close it under each other. A live plank pod labelled for the same
+ * container is refused here, named, rather than by the second plank on the node in its own words.
+ */
+export async function assertNoPlankPodFor(conn: KubeConnection, t: KubeTarget): Promise<void> {
+  const labelSelector = [PLANK_SELECTOR, `${LABEL_TARGET_NAMESPACE}=${t.namespace}`, `${LABEL_TARGET_POD}=${t.pod}`, `${LABEL_TARGET_CONTAINER}=${t.container}`].join(',');
+  const list = await kubeCall({ verb: 'list', resource: 'pods', namespace: PLANK_NAMESPACE }, () => conn.core.listNamespacedPod({ namespace: PLANK_NAMESPACE, labelSelector }), conn.server);
+  const holder = list.items.find((p) => plankPodEnd(p) === undefined);
+  if (!holder) return;
+  const name = holder.metadata?.name ?? '?';
+  const since = holder.metadata?.creationTimestamp ? `, since ${new Date(holder.metadata.creationTimestamp).toISOString()}` : '';
+  throw new LoopError('CONFLICT', `${t.namespace}/${t.pod} container ${t.container} is already held by plank pod ${PLANK_NAMESPACE}/${name} (${holder.metadata?.labels?.[LABEL_DEBUGGER] ?? 'a debugger'}${since}): one plank per process`, {
+    hint: `connect through the squashctl session that started it, or end it with kubectl delete pod -n ${PLANK_NAMESPACE} ${name} (squashctl cleanup --platform kube ends every plank pod) and attach again`,
+    details: { plankPod: name, ...t },
+  });
+}
+
 export async function attachKube(conn: KubeConnection, o: KubeAttachOptions): Promise<KubeSession> {
   const target = await readTarget(conn, o.target);
+  await assertNoPlankPodFor(conn, o.target);
   const allowNamespaces = await readPlankPolicy(conn);
   if (allowNamespaces?.length === 0) {
     throw new LoopError('PERMISSION_DENIED', `ConfigMap ${PLANK_NAMESPACE}/${PLANK_POLICY_CONFIGMAP} allows planks in no namespace: not debugging ${o.target.namespace}/${o.target.pod}`, {
