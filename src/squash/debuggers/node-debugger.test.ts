@@ -90,6 +90,18 @@ describe('nodejs debugger', () => {
     }
   });
 
+  it('in a pod (relay off), says an inspector that SIGUSR1 cannot open may be open already, and where', async () => {
+    // Open from the start on a port argv does not name, as one left open by a session that did not end in order.
+    const { target, port } = await service(['--inspect=127.0.0.1:0']);
+    const ports = (await ownListeners(target.pid)).map((s) => s.port).sort((a, b) => a - b);
+    expect(ports).toHaveLength(2);
+    const err = await createNodeDebugger({ netns: { relay: 'off', nsenter: '/nonexistent/nsenter' } }).attach(target.pid, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DEBUGGER_TIMEOUT', details: { ports } });
+    expect((err as Error).message).toBe(`nodejs: SIGUSR1 opened no new port in process ${target.pid} within 1000 ms: its inspector may be open already, on one of the ports it listens on (${ports.join(', ')}), or the process is stopped or too busy to open it`);
+    expect(ports).toContain(port);
+    expect(isAlive(target.pid)).toBe(true);
+  });
+
   it('refuses a process that would die of SIGUSR1', async () => {
     const target = startTarget('/bin/sleep', ['30']);
     targets.push(target);

@@ -101,7 +101,14 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
       if (inspector) return inspector.port;
       await sleep(20);
     }
-    throw attachTimeout('nodejs', pid, timeoutMs, 'the inspector did not open');
+    // SIGUSR1 opens nothing when the inspector is open already: on a port argv does not name (NODE_OPTIONS,
+    // --inspect-port=0), left by a session that could not close it (squashctl killed, its pod's deadline).
+    const listening = [...before].sort((a, b) => a - b);
+    if (listening.length === 0) throw attachTimeout('nodejs', pid, timeoutMs, 'the inspector did not open');
+    throw new LoopError('DEBUGGER_TIMEOUT', `nodejs: SIGUSR1 opened no new port in process ${pid} within ${timeoutMs} ms: its inspector may be open already, on one of the ports it listens on (${listening.join(', ')}), or the process is stopped or too busy to open it`, {
+      hint: 'an earlier session that did not end in order (squashctl killed, the plank pod stopped at its deadline) leaves it open: connect to it there (kubectl port-forward to the pod), or restart the process to debug it again',
+      details: { debugger: 'nodejs', pid, timeoutMs, ports: listening },
+    });
   }
 
   async function openInNamespace(pid: number, options: AttachOptions, deadline: number, timeoutMs: number): Promise<AttachSession> {
