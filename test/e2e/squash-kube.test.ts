@@ -402,6 +402,16 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
     }
   });
 
+  it('says which of namespace and pod does not exist', async () => {
+    const noNamespace = squashctl(['--namespace', 'defualt', '--pod', 'web-1']);
+    expect(await noNamespace.exit).toBe(3);
+    expect(noNamespace.stderr()).toBe('squashctl: no namespace defualt\n  hint: squashctl kube namespaces lists them (system ones with --all-namespaces)\n');
+    const noPod = squashctl(['--namespace', 'default', '--pod', 'web-9']);
+    expect(await noPod.exit).toBe(3);
+    expect(noPod.stderr()).toBe('squashctl: no pod web-9 in namespace default\n  hint: kubectl get pods -n default\n');
+    expect(createdPlank()).toBeUndefined();
+  });
+
   it('refuses a target pod that is not Running, creating nothing', async () => {
     api.addPod({ ...targetPod('Pending'), metadata: { name: 'web-2', namespace: 'default' } });
     const run = squashctl(['--namespace', 'default', '--pod', 'web-2']);

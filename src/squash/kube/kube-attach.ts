@@ -51,11 +51,19 @@ export interface KubeSession {
   close(): Promise<void>;
 }
 
-/** Reads the target pod; a pod that does not exist is TARGET_NOT_FOUND naming it. */
+/**
+ * Reads the target pod; a pod that does not exist is TARGET_NOT_FOUND naming it, or naming the namespace
+ * when that is what does not exist (a typo there reads as a missing pod otherwise).
+ */
 export async function readTargetPod(conn: KubeConnection, t: Pick<KubeTarget, 'namespace' | 'pod'>): Promise<V1Pod> {
-  return kubeCall({ verb: 'get', resource: 'pods', namespace: t.namespace }, () => conn.core.readNamespacedPod({ name: t.pod, namespace: t.namespace }), conn.server).catch((err: LoopError) => {
-    if (err.code === 'NOT_FOUND') throw new LoopError('TARGET_NOT_FOUND', `no pod ${t.pod} in namespace ${t.namespace}`, { cause: err, hint: `kubectl get pods -n ${t.namespace}` });
-    throw err;
+  return kubeCall({ verb: 'get', resource: 'pods', namespace: t.namespace }, () => conn.core.readNamespacedPod({ name: t.pod, namespace: t.namespace }), conn.server).catch(async (err: LoopError) => {
+    if (err.code !== 'NOT_FOUND') throw err;
+    const namespaceExists = await kubeCall({ verb: 'get', resource: 'namespaces' }, () => conn.core.readNamespace({ name: t.namespace }), conn.server).then(
+      () => true,
+      (nsErr: LoopError) => nsErr.code !== 'NOT_FOUND', // not allowed to look, or unreachable: say what is known
+    );
+    if (!namespaceExists) throw new LoopError('TARGET_NOT_FOUND', `no namespace ${t.namespace}`, { cause: err, hint: 'squashctl kube namespaces lists them (system ones with --all-namespaces)' });
+    throw new LoopError('TARGET_NOT_FOUND', `no pod ${t.pod} in namespace ${t.namespace}`, { cause: err, hint: `kubectl get pods -n ${t.namespace}` });
   });
 }
 

@@ -1,4 +1,4 @@
-// A stand-in for the parts of a Kubernetes cluster squashctl uses, for tests: namespaces, pods (list,
+// A stand-in for the parts of a Kubernetes cluster squashctl uses, for tests: namespaces (list, get), pods (list,
 // get, create with generateName, delete, delete by label, watch), events (list, watch), configmaps (get), the pod log
 // (follow) and port-forward (websocket, v4.channel.k8s.io: per port a data and an error channel, each
 // channel's first frame the port as 2 bytes little-endian). It rides on the TapConfig stand-in's server
@@ -196,6 +196,12 @@ export async function startPodApiStandIn(options: PodApiStandInOptions): Promise
       if (r.method !== 'GET') return false;
       if (refused(watch ? 'watch' : 'list', kind, undefined)) return forbidden(res, watch ? 'watch' : 'list', kind, undefined), true;
       return list(res, kind, undefined, filter), true;
+    }
+    const namespaceName = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (namespaceName !== undefined && r.method === 'GET') {
+      if (refused('get', 'namespaces', undefined)) return forbidden(res, 'get', 'namespaces', undefined), true;
+      const found = store.namespaces.get(key(undefined, namespaceName));
+      return json(res, found ? 200 : 404, found ?? statusObject(404, 'NotFound', `namespaces "${namespaceName}" not found`, { name: namespaceName, kind: 'namespaces' })), true;
     }
     const m = POD_PATH.exec(url.pathname);
     if (!m) return false;
