@@ -2,6 +2,7 @@
 // single mapping from it into a CaptureInput. Both decoders only parse their wire format into an
 // `EnvoyHttpTrace`; the defaults (capturedAt, destination, durationMs, absent response) are decided
 // here once, so a trace means the same capture whichever format Envoy or Gloo sent it in.
+import { formatHostPort } from '../core/host-port.js';
 import type { CaptureInput, CapturedMessage, ConnectionInfo, SocketAddress } from './capture.js';
 import { millisBetween, parseRfc3339 } from './timestamp.js';
 
@@ -55,5 +56,5 @@ export function traceToCaptureInput(trace: EnvoyHttpTrace, ctx: TraceContext): C
 
 /** `host:port`, with IPv6 literals bracketed (`[::1]:8080`). */
 export function hostPort(addr: SocketAddress): string {
-  return addr.address.includes(':') ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
+  return formatHostPort(addr.address, addr.port);
 }

@@ -1,6 +1,7 @@
 // Listening helpers: bind, read the real port back, and close promptly (keep-alive sockets included).
 import net, { type AddressInfo, type Server } from 'node:net';
 import { LoopError } from './errors.js';
+import { formatHostPort } from './host-port.js';
 
 export interface ListenAddress {
   host: string;
@@ -69,8 +70,7 @@ export function bindError(err: Error, address: ListenAddress, flag: string | und
   };
   const known = code === undefined ? undefined : reasons[code];
   if (!flag || !known) return err;
-  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new LoopError('CONFIG_INVALID', `${flag}: cannot listen on ${where}: ${known[0]}`, { cause: err, hint: known[1], details: { flag, host, port, errno: code } });
+  return new LoopError('CONFIG_INVALID', `${flag}: cannot listen on ${formatHostPort(host, port)}: ${known[0]}`, { cause: err, hint: known[1], details: { flag, host, port, errno: code } });
 }
 
 /** Parse `host:port`, `[v6]:port` or `:port`; a missing host is `defaultHost`. */

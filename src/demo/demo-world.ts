@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isLoopError, LoopError } from '../core/errors.js';
+import { bracketHost, formatHostPort } from '../core/host-port.js';
 import { checkBindable } from '../core/listen.js';
 import { spawnServer, type SpawnedServer } from '../core/spawn-server.js';
 import { startTutorialServices, type PaymentVersion, type TutorialServices } from './tutorial-services.js';
@@ -52,9 +53,9 @@ export async function startDemoWorld(o: DemoWorldOptions): Promise<DemoWorld> {
     started.push(() => services.close());
 
     o.say(`web ${services.web.url}, payment blue ${services.blue.url}, green ${services.green.url}; starting the loop server (SQLite in ${o.dataDir})`);
-    const web = `${o.host}:${services.web.port}`;
+    const web = formatHostPort(o.host, services.web.port);
     const loop = await spawnServer(
-      [o.loopBin, 'serve', '--listen', `${o.host}:${o.loopPort}`, '--data-dir', o.dataDir, '--alias', `web.default:9090=${web}`, '--alias', `web.default=${o.host}`, '--log-level', 'warn'],
+      [o.loopBin, 'serve', '--listen', formatHostPort(o.host, o.loopPort), '--data-dir', o.dataDir, '--alias', `web.default:9090=${web}`, '--alias', `web.default=${bracketHost(o.host)}`, '--log-level', 'warn'],
       { name: 'loop serve', inheritStderr: true },
     );
     started.push(() => loop.stop());
@@ -68,8 +69,8 @@ export async function startDemoWorld(o: DemoWorldOptions): Promise<DemoWorld> {
     const gateway = await spawnServer(
       [
         o.loopBin, 'gateway',
-        '--listen', `${o.host}:${o.gatewayPort}`,
-        '--admin', `${o.host}:${o.adminPort}`,
+        '--listen', formatHostPort(o.host, o.gatewayPort),
+        '--admin', formatHostPort(o.host, o.adminPort),
         '--route', '/=web.default:9090',
         '--alias', `web.default:9090=${web}`,
         '--loop-server', loop.url,

@@ -15,6 +15,7 @@ import type { CaptureInput } from '../../capture/capture.js';
 import { type EnvoyHttpTrace, traceToCaptureInput } from '../../capture/envoy-trace.js';
 import { envoyTraceFromTapRequest } from '../../capture/tap-request-proto.js';
 import { LoopError, type ErrorCode, isLoopError, messageOf } from '../../core/errors.js';
+import { bracketHost } from '../../core/host-port.js';
 import type { ListenAddress } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
 
@@ -197,7 +198,7 @@ export async function listenTapGrpcSink(sink: TapGrpcSink, address: ListenAddres
   // grpc-js never closes idle connections by default, which suits Gloo's one long-lived stream.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
   server.addService(tapServiceDefinition, sink.implementation);
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  const host = bracketHost(address.host);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${address.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {

@@ -2,6 +2,7 @@
 // the configured aliases to a concrete origin. In a cluster the loop server resolves Service names itself;
 // on a laptop the aliases make the tutorial's names point at loopback.
 import { LoopError } from '../../core/errors.js';
+import { bracketHost, formatHostPort } from '../../core/host-port.js';
 
 export interface ResolvedDestination {
   /** As the user gave it. */
@@ -31,14 +32,13 @@ export function resolveDestination(requested: string, aliases: Record<string, st
     if (!t) throw invalid(alias, `the alias for ${given} is neither host:port nor a host`);
     target = t;
   }
-  const hostPort = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   return {
     requested: given,
     protocol: target.protocol,
     host: target.host,
     port: target.port,
-    target: hostPort,
-    hostHeader: `${asked.host.includes(':') ? `[${asked.host}]` : asked.host}:${asked.port}`,
+    target: formatHostPort(target.host, target.port),
+    hostHeader: formatHostPort(asked.host, asked.port),
     ...(aliasKey !== undefined ? { alias: aliasKey } : {}),
   };
 }
@@ -50,7 +50,7 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])
 function usableOrigin(value: string): boolean {
   if (HOST.test(value)) return true;
   const origin = splitOrigin(value);
-  return origin !== undefined && origin.port > 0 && HOST.test(origin.host.includes(':') ? `[${origin.host}]` : origin.host);
+  return origin !== undefined && origin.port > 0 && HOST.test(bracketHost(origin.host));
 }
 
 /**

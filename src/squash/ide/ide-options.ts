@@ -1,6 +1,7 @@
 // What every IDE renderer needs besides the endpoint: the local side of the source mapping, a name, and
 // the few per-runtime facts an endpoint cannot carry (the local C binary, the gdb to drive it).
 import { LoopError } from '../../core/errors.js';
+import { formatHostPort } from '../../core/host-port.js';
 import type { DebugEndpoint } from '../squash-types.js';
 
 export interface IdeOptions {
@@ -35,8 +36,7 @@ export function checkEndpoint(endpoint: DebugEndpoint): void {
 
 /** `host:port`, with brackets around an IPv6 literal. */
 export function hostPort(endpoint: DebugEndpoint): string {
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  return `${host}:${endpoint.port}`;
+  return formatHostPort(endpoint.host, endpoint.port);
 }
 
 /** The local C binary, which gdb needs for symbols; its absence is a user mistake with a fix. */
