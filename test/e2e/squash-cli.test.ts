@@ -331,7 +331,7 @@ describe('squashctl', () => {
     const s = await sample('node');
     const missing = await squashctl(['--pid', String(s.pid), '--debugger', 'gdb', '--program', '/nonexistent/server']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('squashctl: --program /nonexistent/server: no such file');
+    expect(missing.stderr).toContain('squashctl: --program /nonexistent/server: no such file or directory');
     expect(missing.stderr).toContain('hint: pass the local copy of the target binary');
     const directory = await squashctl(['--pid', String(s.pid), '--debugger', 'gdb', '--program', stateDir]);
     expect(directory.code).toBe(2);

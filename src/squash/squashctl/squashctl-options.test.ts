@@ -22,8 +22,9 @@ describe('checkProgram (--program)', () => {
   });
 
   it.each([
-    ['/nonexistent', '--program /nonexistent: no such file'],
-    ['missing', `--program missing: no such file (${'DIR'}/missing)`],
+    ['/nonexistent', '--program /nonexistent: no such file or directory'],
+    ['missing', `--program missing: no such file or directory (${'DIR'}/missing)`],
+    ['/etc/passwd/server', '--program /etc/passwd/server: a part of its path is not a directory'],
     ['.', '--program .: is a directory'],
     ['/dev/null', '--program /dev/null: is not a regular file'],
   ])('refuses %s with CONFIG_INVALID naming it, and a hint', async (program, message) => {

@@ -1,7 +1,8 @@
 // squashctl's attach options: plank's target and attach options plus what the IDE output needs.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { LoopError, messageOf } from '../../core/errors.js';
+import { LoopError } from '../../core/errors.js';
+import { fileErrorText } from '../../core/file-error-text.js';
 import { opt, type OptionsOf } from '../../core/options-schema.js';
 import { attachOptionsSchema } from '../plank/index.js';
 import { IDE_NAMES } from './ide-output.js';
@@ -30,9 +31,7 @@ export async function checkProgram(program: string, cwd: string): Promise<string
   const path = resolve(cwd, program);
   const hint = 'pass the local copy of the target binary, built with debug info (-g), e.g. --program ./server';
   const st = await stat(path).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : messageOf(err);
-    throw new LoopError('CONFIG_INVALID', `--program ${program}: ${why}${path !== program ? ` (${path})` : ''}`, { cause: err, hint });
+    throw new LoopError('CONFIG_INVALID', `--program ${program}: ${fileErrorText(err)}${path !== program ? ` (${path})` : ''}`, { cause: err, hint });
   });
   if (!st.isFile()) {
     throw new LoopError('CONFIG_INVALID', `--program ${program}: ${st.isDirectory() ? 'is a directory' : 'is not a regular file'}, expected the target's binary`, { hint });
