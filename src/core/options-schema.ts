@@ -53,12 +53,24 @@ export function expectedDuration(bounds: { min?: number; max?: number } = {}): s
   return `a duration${range} such as ${list}`;
 }
 
-/** Parses `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of milliseconds. */
+/**
+ * Parses `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of milliseconds, within `bounds` when given (a
+ * duration that becomes a timer needs them: 0 fires at once, and node fires one past 24.8 days at once too).
+ * Throws an `OptionProblem` saying what was expected.
+ */
 export function parseDuration(raw: unknown, bounds?: { min?: number; max?: number }): number {
-  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
   const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw) : null;
-  if (!m) return expected(expectedDuration(bounds));
-  return Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 'ms']!);
+  const ms = typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : m ? Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 'ms']!) : undefined;
+  if (ms === undefined || ms < (bounds?.min ?? 0) || ms > (bounds?.max ?? Infinity)) return expected(expectedDuration(bounds));
+  return ms;
+}
+
+/**
+ * Why `ms`, given to `flag` without going through a parser (a caller's own options object), is outside
+ * `bounds`: the sentence a flag's parser would have thrown. Undefined within them.
+ */
+export function durationProblem(flag: string, ms: number, bounds: { min: number; max: number }): string | undefined {
+  return ms >= bounds.min && ms <= bounds.max ? undefined : `${flag}: got ${formatDuration(ms)}, expected ${expectedDuration(bounds)}`;
 }
 
 /** Parses `1024`, `64KiB`, `1MiB`, `16mb`. */
@@ -106,10 +118,7 @@ export const opt = {
       },
     };
   },
-  /**
-   * A duration. `min`/`max` only shape the examples a syntax error shows (each a valid value); enforcing
-   * the bounds, with the caller's own wording, stays with the caller.
-   */
+  /** A duration; `min`/`max` are enforced, and shape the examples an error shows (each a valid value). */
   duration(d: { description: string; default: number; valueName?: string; min?: number; max?: number }): OptionDef<number> {
     const bounds = { ...(d.min !== undefined ? { min: d.min } : {}), ...(d.max !== undefined ? { max: d.max } : {}) };
     return { valueName: d.valueName ?? 'duration', description: d.description, default: d.default, parse: (raw) => parseDuration(raw, bounds), showDefault: formatDuration(d.default) };

@@ -75,7 +75,7 @@ describe('CLI usage errors', () => {
   it('loop serve refuses --retention-interval 0 (a busy loop) before it listens', async () => {
     const r = await runCli(LOOP_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(stateDir, 'timers'), '--retention-interval', '0']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('loop: --retention-interval: got 0ms, expected a duration from 1s to 24h such as 30s, 5m or 2h\n');
+    expect(r.stderr).toBe('loop: --retention-interval: got "0", expected a duration from 1s to 24h such as 30s, 5m or 2h\n');
   });
 
   // These said 'cannot be read: ENOENT', an errno to look up.

@@ -2,7 +2,7 @@
 // Routes are the one structured option: `--route PREFIX=DESTINATION[,timeout=DURATION]` as a flag, a list of
 // `{prefix, destination, timeout?}` (or the same strings) in a config file.
 import { parseHostPort } from '../../core/listen.js';
-import { expectedDuration, formatDuration, opt, parseDuration, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
+import { expectedDuration, opt, parseDuration, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
 
 export interface RouteSpec {
   /** Path prefix, starting with `/`, without a trailing slash (except the root route `/`). */
@@ -33,17 +33,6 @@ class OptionProblem extends Error {
 const UPSTREAM_TIMEOUT_BOUNDS = { min: 1, max: 86_400_000 };
 const WAIT_BOUNDS = { min: 0, max: 86_400_000 };
 
-/** A duration within `bounds`; throws what was expected (an `OptionProblem`) otherwise. */
-function boundedDuration(raw: unknown, bounds: { min: number; max: number }): number {
-  const ms = parseDuration(raw, bounds);
-  if (ms < bounds.min || ms > bounds.max) throw new OptionProblem(expectedDuration(bounds));
-  return ms;
-}
-
-function timerOption(d: { description: string; default: number }, bounds: { min: number; max: number }): OptionDef<number> {
-  return { valueName: 'duration', description: d.description, default: d.default, parse: (raw) => boundedDuration(raw, bounds), showDefault: formatDuration(d.default) };
-}
-
 /** Parses one `PREFIX=DESTINATION[,timeout=DURATION]` flag value. Throws a sentence naming what is wrong. */
 export function parseRouteFlag(value: string): RouteSpec {
   const eq = value.indexOf('=');
@@ -65,7 +54,7 @@ function checkRoute(prefix: unknown, destination: unknown, timeout: unknown, whe
   const spec: RouteSpec = { prefix: normalizePrefix(prefix), destination: destination.trim() };
   if (timeout !== undefined) {
     try {
-      spec.timeoutMs = boundedDuration(timeout, UPSTREAM_TIMEOUT_BOUNDS);
+      spec.timeoutMs = parseDuration(timeout, UPSTREAM_TIMEOUT_BOUNDS);
     } catch {
       throw new OptionProblem(`${where}: timeout ${JSON.stringify(timeout)} is not ${expectedDuration(UPSTREAM_TIMEOUT_BOUNDS)}`);
     }
@@ -130,7 +119,7 @@ export const gatewayOptionsSchema = {
     default: 'own',
     values: ['node', 'own'] as const,
   }),
-  timeout: timerOption({ description: 'upstream timeout of routes without their own: time to response headers, and idle time during bodies', default: 15_000 }, UPSTREAM_TIMEOUT_BOUNDS),
+  timeout: opt.duration({ description: 'upstream timeout of routes without their own: time to response headers, and idle time during bodies', default: 15_000, ...UPSTREAM_TIMEOUT_BOUNDS }),
   loopServer: opt.string({
     description: 'loop server URL: TapConfigs come from it, captures go to it',
     default: 'http://127.0.0.1:5678',
@@ -152,14 +141,12 @@ export const gatewayOptionsSchema = {
     check: (v) => (v === 'off' || parseHostPort(v) ? undefined : 'host:port, e.g. 127.0.0.1:9901, or off'),
   }),
   maxBodyBytes: opt.bytes({ description: 'body bytes the tap copies per request or response; longer bodies are captured truncated', default: 64 * 1024 }),
-  tapStartupWait: timerOption(
-    {
-      description: 'at startup, how long to wait for the first TapConfig set from the loop server before serving (proxying never waits longer; captures start once it arrives)',
-      default: 3_000,
-    },
-    WAIT_BOUNDS,
-  ),
-  drainTimeout: timerOption({ description: 'on shutdown, how long in-flight requests may take to finish', default: 10_000 }, WAIT_BOUNDS),
+  tapStartupWait: opt.duration({
+    description: 'at startup, how long to wait for the first TapConfig set from the loop server before serving (proxying never waits longer; captures start once it arrives)',
+    default: 3_000,
+    ...WAIT_BOUNDS,
+  }),
+  drainTimeout: opt.duration({ description: 'on shutdown, how long in-flight requests may take to finish', default: 10_000, ...WAIT_BOUNDS }),
   logLevel: opt.enumOf({ description: 'log level', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
 };
 

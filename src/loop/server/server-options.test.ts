@@ -63,12 +63,22 @@ describe('loop serve --alias', () => {
 // back, a busy loop; 99999h did the same (node's timer fires at once past 24.8 days).
 describe('loop serve timers', () => {
   it.each([
-    [{ retentionInterval: '0' }, '--retention-interval: got 0ms, expected a duration from 1s to 24h such as 30s, 5m or 2h'],
-    [{ retentionInterval: '99999h' }, '--retention-interval: got 99999h, expected a duration from 1s to 24h'],
-    [{ tapConfigPollInterval: '0s' }, '--tap-config-poll-interval: got 0ms, expected a duration from 100ms to 1h such as 500ms, 30s or 5m'],
-    [{ replayTimeout: '30d' }, '--replay-timeout: got 30d, expected a duration from 1ms to 24h'],
-  ])('refuses %j, naming the flag and the range', (values, message) => {
-    expect(() => checkServerOptions(resolve(values))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+    [{ retentionInterval: '0' }, '--retention-interval: got "0", expected a duration from 1s to 24h such as 30s, 5m or 2h'],
+    [{ retentionInterval: '99999h' }, '--retention-interval: got "99999h", expected a duration from 1s to 24h'],
+    [{ tapConfigPollInterval: '0s' }, '--tap-config-poll-interval: got "0s", expected a duration from 100ms to 1h such as 500ms, 30s or 5m'],
+    [{ replayTimeout: '30d' }, '--replay-timeout: got "30d", expected a duration from 1ms to 24h'],
+  ])('refuses %j as the flag is read, naming the flag, what was typed and the range', (values, message) => {
+    expect(() => resolve(values)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+
+  it('refuses the same values given as numbers by a caller of startLoopServer, in the same words', () => {
+    const o = { ...resolve({}), retentionInterval: 0, replayTimeout: 30 * 86_400_000 };
+    expect(() => checkServerOptions(o)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: '--replay-timeout: got 30d, expected a duration from 1ms to 24h such as 500ms, 30s, 5m or 2h; --retention-interval: got 0ms, expected a duration from 1s to 24h such as 30s, 5m or 2h',
+      }),
+    );
   });
 
   it('takes the defaults and the bounds', () => {

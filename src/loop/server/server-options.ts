@@ -2,9 +2,19 @@
 import { redactPatternProblem } from '../../capture/redact-pattern.js';
 import { parseHostPort } from '../../core/listen.js';
 import { LoopError } from '../../core/errors.js';
-import { expectedDuration, formatDuration, opt, type OptionsOf } from '../../core/options-schema.js';
+import { durationProblem, opt, type OptionsOf } from '../../core/options-schema.js';
 import { aliasProblem } from '../replay/destination.js';
 import { DEFAULT_REPLAY_ALLOW } from '../replay/replay-policy.js';
+
+/**
+ * Durations the server runs timers on, and their bounds: 0 made retention (or the TapConfig poll) run
+ * back to back, a busy loop, and past 24.8 days node's timer fires at once, the same loop.
+ */
+export const TIMER_BOUNDS = {
+  replayTimeout: { min: 1, max: 86_400_000 },
+  retentionInterval: { min: 1_000, max: 86_400_000 },
+  tapConfigPollInterval: { min: 100, max: 3_600_000 },
+} as const;
 
 export const serverOptionsSchema = {
   listen: opt.string({
@@ -63,14 +73,15 @@ export const serverOptionsSchema = {
   }),
   tlsCert: opt.string({ description: 'PEM certificate (chain) to serve the API over HTTPS; needs --tls-key', default: '', showDefault: 'plain HTTP', valueName: 'file' }),
   tlsKey: opt.string({ description: 'PEM private key for --tls-cert', default: '', showDefault: 'none', valueName: 'file' }),
-  replayTimeout: opt.duration({ description: 'how long a replay waits for the destination to answer', default: 30_000 }),
+  replayTimeout: opt.duration({ description: 'how long a replay waits for the destination to answer', default: 30_000, ...TIMER_BOUNDS.replayTimeout }),
   retentionMaxCount: opt.integer({ description: 'keep at most this many captures (0: no limit)', default: 1_000_000, min: 0 }),
   retentionMaxAge: opt.duration({ description: 'delete captures older than this (0: keep forever)', default: 7 * 86_400_000 }),
   retentionMaxBytes: opt.bytes({ description: 'keep the stored request and response bodies of all captures within this size, deleting the oldest captures first (0: no limit)', default: 0 }),
-  retentionInterval: opt.duration({ description: 'how often retention runs', default: 60_000 }),
+  retentionInterval: opt.duration({ description: 'how often retention runs', default: 60_000, ...TIMER_BOUNDS.retentionInterval }),
   tapConfigPollInterval: opt.duration({
     description: 'how often the TapConfig registry re-reads the store (picks up changes made by other replicas)',
     default: 2_000,
+    ...TIMER_BOUNDS.tapConfigPollInterval,
   }),
   kube: opt.flag({ description: 'follow TapConfig custom resources (tapconfigs.loop.solo.io) in Kubernetes, in every namespace unless --kube-namespaces names some' }),
   kubeNamespaces: opt.stringList({ description: 'namespaces whose TapConfig resources are followed (implies --kube)', default: [], valueName: 'ns1,ns2' }),
@@ -87,22 +98,12 @@ export const serverOptionsSchema = {
 
 export type ServerOptions = OptionsOf<typeof serverOptionsSchema>;
 
-/**
- * Durations the server runs timers on, and their bounds: 0 made retention (or the TapConfig poll) run
- * back to back, a busy loop, and past 24.8 days node's timer fires at once, the same loop.
- */
-export const TIMER_BOUNDS = {
-  replayTimeout: { min: 1, max: 86_400_000 },
-  retentionInterval: { min: 1_000, max: 86_400_000 },
-  tapConfigPollInterval: { min: 100, max: 3_600_000 },
-} as const satisfies Partial<Record<keyof ServerOptions, { min: number; max: number }>>;
-
-/** What the schema cannot say alone: the timers' bounds. Throws CONFIG_INVALID naming each flag. */
+/** The timers' bounds again, for options that did not come through the schema's parsers (startLoopServer's callers). Throws CONFIG_INVALID naming each flag. */
 export function checkServerOptions(o: ServerOptions): void {
   const problems: string[] = [];
   for (const [key, bounds] of Object.entries(TIMER_BOUNDS) as Array<[keyof typeof TIMER_BOUNDS, { min: number; max: number }]>) {
-    const ms = o[key];
-    if (ms < bounds.min || ms > bounds.max) problems.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: got ${formatDuration(ms)}, expected ${expectedDuration(bounds)}`);
+    const problem = durationProblem(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, o[key], bounds);
+    if (problem) problems.push(problem);
   }
   if (problems.length > 0) throw new LoopError('CONFIG_INVALID', problems.join('; '), { details: { problems } });
 }

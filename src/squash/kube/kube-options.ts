@@ -2,6 +2,7 @@
 // container comes from --container), how the plank pod runs (image, how long it may take to start).
 import { opt, type OptionsOf } from '../../core/options-schema.js';
 import { packageVersion } from '../../core/version.js';
+import { ATTACH_TIMEOUT_BOUNDS } from '../plank/index.js';
 
 export const PLATFORMS = ['local', 'kube'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -22,7 +23,7 @@ export const kubeOptionsSchema = {
   pod: opt.string({ description: 'Kubernetes: the target pod (with --container naming its container)', default: '', valueName: 'name', showDefault: 'pick one' }),
   allNamespaces: opt.flag({ description: 'Kubernetes: also offer kube-system, kube-public, kube-node-lease and squash-debugger in the picker' }),
   plankImage: opt.string({ description: 'Kubernetes: the plank image (deploy/plank.Dockerfile)', default: '', valueName: 'image', showDefault: 'squash-plank:<version>' }),
-  podTimeout: opt.duration({ description: 'Kubernetes: how long the plank pod may take to pull, start and attach', default: 300_000 }),
+  podTimeout: opt.duration({ description: 'Kubernetes: how long the plank pod may take to pull, start and attach', default: 300_000, ...ATTACH_TIMEOUT_BOUNDS }),
 };
 
 export type KubeOptions = OptionsOf<typeof kubeOptionsSchema>;

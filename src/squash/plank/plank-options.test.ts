@@ -10,8 +10,6 @@ describe('plank options', () => {
   });
 
   it.each([
-    [{ pid: '7', ttl: '0' }, '--ttl: got 0, expected a duration from 1s to 24h'],
-    [{ pid: '7', ttl: '25h' }, '--ttl: got 25h'],
     [{}, 'say what to debug: --pid PID or --container ID'],
     [{ pid: '7', container: 'abcd' }, 'give either --pid or --container, not both'],
   ])('refuses %j', (values, message) => {
@@ -21,6 +19,25 @@ describe('plank options', () => {
   it('namespace policy: unset by default (no restriction), a comma-separated allowlist, a claimed namespace', () => {
     expect(parse({ pid: '7' })).toMatchObject({ allowNamespaces: undefined, targetNamespace: '' });
     expect(parse({ pid: '7', allowNamespaces: 'prod, dev', targetNamespace: 'prod' })).toMatchObject({ allowNamespaces: ['prod', 'dev'], targetNamespace: 'prod' });
+  });
+
+  // --timeout 0 gave up attaching at once ("did not listen within 0 ms"); 30d became node's 1 ms timer.
+  it.each([
+    [{ pid: '7', ttl: '0' }, '--ttl: got "0", expected a duration from 1s to 24h'],
+    [{ pid: '7', ttl: '25h' }, '--ttl: got "25h", expected a duration from 1s to 24h'],
+    [{ pid: '7', timeout: '0' }, '--timeout: got "0", expected a duration from 1ms to 24h'],
+    [{ pid: '7', timeout: '30d' }, '--timeout: got "30d", expected a duration from 1ms to 24h'],
+  ])('refuses %j as the flag is read', (values, message) => {
+    expect(() => parse(values)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+
+  it('refuses a TTL or timeout out of bounds given as numbers (an API caller), in the same words', () => {
+    expect(() => checkAttachOptions({ ...parse({ pid: '7' }), ttl: 0, timeout: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: '--ttl: got 0ms, expected a duration from 1s to 24h such as 30s, 5m or 2h; --timeout: got 0ms, expected a duration from 1ms to 24h such as 500ms, 30s, 5m or 2h',
+      }),
+    );
   });
 
   it('accepts the shortest and the longest TTL', () => {

@@ -1,7 +1,7 @@
 // plank's options: one schema for the type, the validation and `--help`. squashctl reuses the target and
 // attach options so both tools spell and check them the same way.
 import { LoopError } from '../../core/errors.js';
-import { formatDuration, opt, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
+import { durationProblem, opt, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
 import { NETNS_RELAY_MODES } from '../relay/index.js';
 import type { DebuggerName } from '../squash-types.js';
 import { checkNamespaceName } from './target-namespace.js';
@@ -11,6 +11,9 @@ export const DEFAULT_TTL_MS = 3_600_000;
 /** No plank holds a target for longer: a forgotten debugger is a ptrace'd (or open) production process. */
 export const MAX_TTL_MS = 24 * 3_600_000;
 export const MIN_TTL_MS = 1_000;
+const TTL_BOUNDS = { min: MIN_TTL_MS, max: MAX_TTL_MS };
+/** Attaching becomes a timer: 0 gave up at once, and past 24.8 days node fires it at once too. */
+export const ATTACH_TIMEOUT_BOUNDS = { min: 1, max: 86_400_000 };
 const TTL_RANGE = '1s to 24h';
 
 const namespaceList = opt.stringList({ description: '', default: [], valueName: 'ns1,ns2', check: checkNamespaceName });
@@ -34,11 +37,10 @@ export const attachOptionsSchema = {
   ttl: opt.duration({
     description: `how long the plank holds the target before it detaches by itself (${TTL_RANGE}; every plank has a TTL, 0/off is refused)`,
     default: DEFAULT_TTL_MS,
-    min: MIN_TTL_MS,
-    max: MAX_TTL_MS,
+    ...TTL_BOUNDS,
   }),
   port: { ...opt.integer({ description: "loopback port of the plank's relay, the endpoint your IDE connects to", default: 0, min: 0, max: 65535, valueName: 'port' }), showDefault: '0 = a free port' },
-  timeout: opt.duration({ description: 'how long attaching may take', default: 15_000 }),
+  timeout: opt.duration({ description: 'how long attaching may take', default: 15_000, ...ATTACH_TIMEOUT_BOUNDS }),
 };
 
 export const plankOptionsSchema = {
@@ -70,13 +72,11 @@ export const plankOptionsSchema = {
 export type AttachOptionValues = OptionsOf<typeof attachOptionsSchema>;
 export type PlankOptions = OptionsOf<typeof plankOptionsSchema>;
 
-/** What the schema cannot say alone: exactly one target, and a TTL within bounds. Throws CONFIG_INVALID. */
+/** What the schema cannot say alone: exactly one target; and the TTL and timeout within bounds again, for values that did not come through its parsers. Throws CONFIG_INVALID. */
 export function checkAttachOptions(o: AttachOptionValues, { targetRequired = true } = {}): void {
   const problems: string[] = [];
   if (o.pid !== 0 && o.container !== '') problems.push('give either --pid or --container, not both');
   else if (targetRequired && o.pid === 0 && o.container === '') problems.push('say what to debug: --pid PID or --container ID');
-  if (o.ttl < MIN_TTL_MS || o.ttl > MAX_TTL_MS) {
-    problems.push(`--ttl: got ${o.ttl === 0 ? '0' : formatDuration(o.ttl)}, expected a duration from ${TTL_RANGE} (every plank has a TTL)`);
-  }
+  for (const problem of [durationProblem('--ttl', o.ttl, TTL_BOUNDS), durationProblem('--timeout', o.timeout, ATTACH_TIMEOUT_BOUNDS)]) if (problem) problems.push(problem);
   if (problems.length > 0) throw new LoopError('CONFIG_INVALID', problems.join('; '), { details: { problems } });
 }
