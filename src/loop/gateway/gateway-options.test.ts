@@ -40,6 +40,14 @@ describe('gateway options', () => {
     expect(o.alias).toEqual({ 'web:9090': '127.0.0.1:9090' });
   });
 
+  // An alias no route used was accepted whatever it said (loop serve refused the same entry at start).
+  it.each([
+    [['unused=foo bar'], '--alias: got ["unused=foo bar"], expected "unused=foo bar": a target after "=": host:port, http://host:port or a host'],
+    [['web:99999=127.0.0.1:9090'], 'a name a replay can ask for'],
+  ])('refuses --alias %j at start, as loop serve does', (alias, message) => {
+    expect(() => fromFlags({ alias })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+
   it('reads routes from a config file as objects', () => {
     const o = resolveOptions(gatewayOptionsSchema, [{ source: 'gateway.yaml', values: { route: [{ prefix: '/api', destination: 'api:8080', timeout: '2s' }, { prefix: '/', destination: 'web:9090' }] } }]);
     expect(o.route).toEqual([

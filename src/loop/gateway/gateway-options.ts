@@ -3,6 +3,7 @@
 // `{prefix, destination, timeout?}` (or the same strings) in a config file.
 import { parseHostPort } from '../../core/listen.js';
 import { expectedDuration, opt, parseDuration, type OptionDef, type OptionsOf } from '../../core/options-schema.js';
+import { aliasProblem } from '../replay/destination.js';
 
 export interface RouteSpec {
   /** Path prefix, starting with `/`, without a trailing slash (except the root route `/`). */
@@ -113,6 +114,7 @@ export const gatewayOptionsSchema = {
     description: 'destination alias, e.g. web:9090=127.0.0.1:9090 or web.default=127.0.0.1',
     default: {},
     valueName: 'name=host:port',
+    check: aliasProblem,
   }),
   server: opt.enumOf({
     description: "which HTTP/1.1 server reads downstream connections: own (the gateway's: about a quarter less CPU per request, and strict about requests that could be read two ways) or node (node:http)",
