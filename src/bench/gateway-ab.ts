@@ -10,8 +10,12 @@
 // is a copy of dist *inside the repository*, for node_modules (`.ab-dist*` is git-ignored), e.g. `git stash
 // && npx tsc -p tsconfig.build.json --outDir .ab-dist && git stash pop`. A tap-on side ships to its own `loop
 // serve` on the load CPU, as in the bench. The ratio printed is B's throughput relative to A's: A's CPU time
-// per request over B's. The same build on both sides read 1.007 (0.94–1.03 over 8 windows) on this 2-core VM: trust
-// medians of 8 windows or more. (`.ab-dist*` is also left out of eslint.)
+// per request over B's. Trust medians of 8 windows or more, and read them against a control: with the same
+// directory on both sides the ratio read 1.002 (0.97–1.05 over 10 windows) on this 2-core VM, but a B side that
+// was a byte-for-byte copy of A's dist in another directory read 1.035 (1.02–1.06): where a build is loaded
+// from moves the ratio by a few %. So compare a variant with a plain copy measured the same way (`cp -r dist
+// .ab-dist-ctl`: A = dist against B = .ab-dist-ctl, then against B = the variant), not with 1.0. (`.ab-dist*` is
+// also left out of eslint.)
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
