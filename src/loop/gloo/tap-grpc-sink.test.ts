@@ -98,6 +98,23 @@ describe('gRPC tap sink (TapService/ReportTap)', () => {
     });
   });
 
+  it("dates a trace by its response's headers_received_time, and one without by the clock", async () => {
+    const h = await start();
+    const { call, outcome } = reportTap(h.client);
+    const timed = tapCapture('/timed');
+    timed.request.headersReceivedAt = '2026-11-20T10:00:00.100Z';
+    timed.response.headersReceivedAt = '2026-11-20T10:00:00.350Z';
+    call.write(pbTapRequest(proto, timed));
+    call.write(pbTapRequest(proto, tapCapture('/untimed')));
+    await h.storedCount(2);
+    call.end();
+    expect(await outcome).toEqual({ code: grpc.status.OK, details: 'OK' });
+    expect(h.stored.map((c) => [c.capturedAt, c.durationMs])).toEqual([
+      ['2026-11-20T10:00:00.350Z', 250],
+      ['2026-11-26T09:00:00.000Z', null],
+    ]);
+  });
+
   it('answers OK to an empty stream and stores nothing', async () => {
     const h = await start();
     const { call, outcome } = reportTap(h.client);

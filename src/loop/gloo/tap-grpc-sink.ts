@@ -55,7 +55,7 @@ export interface TapGrpcSinkOptions {
   logger: Logger;
   /** Recorded as each capture's source; default `gloo`. */
   source?: string;
-  /** capturedAt of each capture; default the wall clock. */
+  /** capturedAt of a trace without headers_received_time; default the wall clock. */
   clock?: () => Date;
   /** Called for each stream ended because of a bad message (metrics). */
   onInvalid?(err: LoopError): void;
@@ -133,7 +133,7 @@ export function createTapGrpcSink(options: TapGrpcSinkOptions): TapGrpcSink {
       }
       session.busy = true;
       try {
-        await options.ingest([traceToCaptureInput(message.trace, { source, capturedAt: clock().toISOString() })]);
+        await options.ingest([traceToCaptureInput(message.trace, { source, now: clock })]);
       } catch (err) {
         const details = `TapRequest ${received} of this stream was not stored: ${messageOf(err)}`;
         options.logger.error('tap stream ingest failed', { error: details });

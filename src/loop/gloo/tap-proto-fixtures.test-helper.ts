@@ -25,7 +25,14 @@ function pbMessage(m: CapturedMessage): Record<string, unknown> {
     headers: m.headers.map(([key, value]) => ({ key, value })),
     trailers: m.trailers.map(([key, value]) => ({ key, value })),
     ...(m.body ? { body: { as_bytes: m.body.bytes, truncated: m.body.truncated } } : {}),
+    ...(m.headersReceivedAt !== undefined ? { headers_received_time: pbTimestamp(m.headersReceivedAt) } : {}),
   };
+}
+
+/** google.protobuf.Timestamp {seconds, nanos} of an RFC 3339 time with at most millisecond digits. */
+function pbTimestamp(rfc3339: string): { seconds: number; nanos: number } {
+  const ms = Date.parse(rfc3339);
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
 }
 
 /** A TraceWrapper as a protobufjs plain object (request and response only: what these tests check). */

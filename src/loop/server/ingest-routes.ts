@@ -80,7 +80,7 @@ function preparedCaptures(ctx: ServerContext, format: Format, body: Buffer, url:
     source: url.searchParams.get('source') ?? (format === 'protobuf' ? 'gloo' : 'envoy'),
     tapConfig: url.searchParams.get('tapConfig') ?? '',
     destination: url.searchParams.get('destination') ?? undefined,
-    capturedAt: ctx.clock().toISOString(),
+    now: ctx.clock,
   });
   if (captures.length === 0) throw new LoopError('INGEST_INVALID', 'the body holds no captures');
   const prepared = new Map<string, Preparation>();
@@ -116,11 +116,14 @@ interface DecodeContext {
   source: string;
   tapConfig: string;
   destination: string | undefined;
-  capturedAt: string;
+  /** For a trace without headers_received_time (Envoy's record_headers_received_time off, Gloo): capturedAt is now. */
+  now: () => Date;
 }
 
 function decodeBatch(format: Format, body: Buffer, dc: DecodeContext): CaptureInput[] {
-  const traceCtx = { source: dc.source, tapConfig: dc.tapConfig, capturedAt: dc.capturedAt, ...(dc.destination !== undefined ? { destination: dc.destination } : {}) };
+  // capturedAt is the trace's own time when it has one (see traceToCaptureInput), as for the admin /tap
+  // collector: an imported file of last week's taps is last week's captures, not today's.
+  const traceCtx = { source: dc.source, tapConfig: dc.tapConfig, now: dc.now, ...(dc.destination !== undefined ? { destination: dc.destination } : {}) };
   switch (format) {
     case 'protobuf':
       return [decodeTapRequest(body, traceCtx)];

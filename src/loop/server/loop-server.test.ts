@@ -84,6 +84,25 @@ describe('POST /v1/taps', () => {
     expect(got).toMatchObject({ tapConfig: 'gloo-system/gloo', source: 'gloo' });
   });
 
+  it("dates an Envoy or Gloo trace by its headers_received_time (last week's tap files are last week's captures), else by the clock", async () => {
+    const timed = (c: CaptureInput): CaptureInput => ({
+      ...c,
+      request: { ...c.request, headersReceivedAt: '2026-11-20T10:00:00.100Z' },
+      response: { ...c.response, headersReceivedAt: '2026-11-20T10:00:00.350Z' },
+    });
+    expect((await post('/v1/taps', envoyJson(timed(capture(500))))).body.ids).toEqual([1]);
+    expect((await post('/v1/taps', encodeTapRequest(timed(capture(502))), 'application/x-protobuf')).body.ids).toEqual([2]);
+    const before = Date.now();
+    expect((await post('/v1/taps', envoyJson(capture(503)))).body.ids).toEqual([3]);
+    const stored = await Promise.all([1, 2, 3].map((id) => store.get(id)));
+    expect(stored.slice(0, 2).map((c) => [c?.capturedAt, c?.durationMs])).toEqual([
+      ['2026-11-20T10:00:00.350Z', 250],
+      ['2026-11-20T10:00:00.350Z', 250],
+    ]);
+    expect(Date.parse(stored[2]!.capturedAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(await listIds('?since=2026-11-20T00:00:00Z&until=2026-11-21T00:00:00Z')).toEqual([2, 1]);
+  });
+
   it('accepts a binary capture batch as gateways send it, redacted, and names a bad capture', async () => {
     const batch = [capture(500, '/a', { tapConfig: 'default/errors', source: 'gw' }), capture(200, '/b', { source: 'gw' })];
     expect((await post('/v1/taps', encodeCaptureBatch(batch), CAPTURE_BATCH_MEDIA_TYPE)).body).toEqual({ stored: 2, ids: [1, 2] });
