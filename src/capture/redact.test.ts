@@ -62,11 +62,23 @@ describe('redactCapture', () => {
     expect(Object.getPrototypeOf(bodyOf(r))).toBe(Array.isArray(expected) ? Array.prototype : Object.prototype);
   });
 
-  it('leaves bodies that are not JSON or were truncated mid-document, without failing', () => {
-    for (const c of [withBody('{"password":"p', true), withBody('password=p'), withBody('{not json}')]) {
+  it('leaves bodies that are not JSON, without failing', () => {
+    for (const c of [withBody('password=p'), withBody('{not json}'), withBody('{"password":"p')]) {
       const r = redactCapture(c, { jsonFields: ['password'] });
       expect(r.request.body).toBe(c.request.body);
     }
+  });
+
+  it.each([
+    // [jsonFields, body cut off mid-document (a tap's cap, Envoy's max_buffered_*_bytes), what is kept]
+    [['password'], '{"user":"ann","password":"hunter2","more":"x', '{"user":"ann",'],
+    [['card.number', 'password'], '{"a":1,"card":{"number":"4111","cvc":"1', '{"a":1,"card":{'],
+    [['cards.*.number'], '[{"id":1},{"number":"4111"', '[{"id":1},{'],
+    [['*'], '{"a":"b","c":', ''],
+    [['password'], '{"user":"ann","more":"x', '{"user":"ann","more":"x'],
+  ])('cuts a truncated JSON body before the first configured field (%j)', (jsonFields, cut, kept) => {
+    const r = redactCapture(withBody(cut, true), { jsonFields });
+    expect(r.request.body).toEqual({ bytes: Buffer.from(kept), truncated: true });
   });
 
   it('keeps the truncated flag when a truncated body still parses', () => {

@@ -2,7 +2,8 @@
 // loop server for taps that cannot redact (Envoy, Gloo). Header values (request and response,
 // headers and trailers, names case-insensitive) and JSON body fields by dot path become
 // "[REDACTED]", and so does every match of a pattern (redact-pattern.ts) in header values, text bodies
-// and the string values of JSON bodies. It runs on the ingest hot path, so a capture with nothing to redact is returned
+// and the string values of JSON bodies; a JSON body cut off mid-document (a cap, Envoy's max_buffered_*_bytes)
+// is cut again before the first configured field's name. It runs on the ingest hot path, so a capture with nothing to redact is returned
 // as-is without copying; the input is never mutated.
 import { isUtf8 } from 'node:buffer';
 import type { CaptureInput, CapturedBody, CapturedMessage, HeaderList } from './capture.js';
@@ -115,6 +116,7 @@ function replacePatterns(text: string, patterns: readonly Re2[]): string {
 
 function redactBody(body: CapturedBody, r: Rules): CapturedBody {
   const bytes = body.bytes;
+  let text = body;
   // Sniff before parsing: only a body starting with { or [ can hold JSON fields.
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
@@ -138,8 +140,24 @@ function redactBody(body: CapturedBody, r: Rules): CapturedBody {
       if (!changed) return body;
       return { bytes: Buffer.from(JSON.stringify(doc), 'utf8'), truncated: body.truncated };
     }
+    if (body.truncated && r.paths.length > 0) text = cutBeforeFields(body, r.paths);
   }
-  return r.patterns.length > 0 ? redactText(body, r.patterns) : body;
+  return r.patterns.length > 0 ? redactText(text, r.patterns) : text;
+}
+
+/**
+ * A JSON body cut off (at a tap's body cap, or at Envoy's max_buffered_rx/tx_bytes) does not parse, so its
+ * fields cannot be found by path and it would pass whole. Rather than keep a secret, it is cut again just
+ * before the first place a configured field's name appears (emptied when a path names no field, like `*`).
+ */
+function cutBeforeFields(body: CapturedBody, paths: readonly string[][]): CapturedBody {
+  let cut = body.bytes.length;
+  for (const path of paths) {
+    const key = path.findLast((seg) => seg !== '*' && !/^\d+$/.test(seg));
+    const at = key === undefined ? 0 : body.bytes.indexOf(JSON.stringify(key));
+    if (at !== -1) cut = Math.min(cut, at);
+  }
+  return cut === body.bytes.length ? body : { bytes: body.bytes.subarray(0, cut), truncated: true };
 }
 
 /**

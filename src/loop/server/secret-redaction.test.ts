@@ -204,6 +204,18 @@ describe('secrets never reach the store', () => {
     }
   });
 
+  it('cuts a JSON body Envoy truncated (max_buffered_rx_bytes) before a configured field, rather than store it whole', async () => {
+    const marker = 'marker-envoy-truncated-json';
+    const c = secretCapture(marker, true);
+    const whole = JSON.stringify({ note: marker, password: SERVER_SECRETS.password, card: { number: TAPCONFIG_SECRETS.card }, pad: 'x'.repeat(64) });
+    c.request.body = { bytes: Buffer.from(whole.slice(0, -20)), truncated: true };
+    await postTaps('?tapConfig=default/secrets', 'application/json', JSON.stringify(encodeEnvoyTrace(c)));
+    const list = (await (await fetch(`${running.url}/v1/captures?path=/${marker}`)).json()) as { items: Array<{ id: number }> };
+    const stored = (await running.store.get(list.items[0]!.id))!;
+    expect(stored.request.body).toEqual({ bytes: Buffer.from(`{"note":"${marker}",`), truncated: true });
+    for (const secret of secretsOf(true)) expect(storedText(stored)).not.toContain(secret);
+  });
+
   it('leaves no secret in the SQLite files', async () => {
     const files = (await readdir(dir)).filter((f) => f.startsWith('loop.db'));
     expect(files).toContain('loop.db');
