@@ -61,6 +61,42 @@ describe('loop serve --kube', () => {
     while (api.openWatches() > 0) await once(api.events, 'watch-closed');
   });
 
+  it('refuses to apply, replace or delete through its API a TapConfig in a namespace it follows from Kubernetes, and applies elsewhere', async () => {
+    const options = resolveOptions(serverOptionsSchema, [
+      { source: 'test', values: { listen: '127.0.0.1:0', dataDir: dir, kubeNamespaces: ['team-a'], kubeconfig, tapConfigPollInterval: 60_000 } },
+    ]);
+    const running = await startLoopServer(options, silentLogger, { processMetrics: false });
+    try {
+      const patched = nextStatusPatch();
+      api.apply({ metadata: { name: 'gloo', namespace: 'team-a' }, spec: { match: 'responseHeaders[":status"] == prefix("5")' } });
+      await patched;
+      const doc = (ns: string, name: string): string => `apiVersion: loop.solo.io/v1\nkind: TapConfig\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {match: "true"}\n`;
+      const applyYaml = (yaml: string) => fetch(`${running.url}/v1/tapconfigs`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+      const refused = await applyYaml(`${doc('team-b', 'mine')}---\n${doc('team-a', 'gloo')}`);
+      expect(refused.status).toBe(409);
+      const { error } = (await refused.json()) as { error: { code: string; message: string; hint: string } };
+      expect(error.code).toBe('CONFLICT');
+      expect(error.message).toMatch(/^TapConfig team-a\/gloo: this loop server follows TapConfigs from Kubernetes in namespace team-a \(--kube-namespaces\).*nothing was applied$/);
+      expect(error.hint).toMatch(/^kubectl apply/);
+      const put = await fetch(`${running.url}/v1/tapconfigs/team-a/gloo`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'loop.solo.io/v1', kind: 'TapConfig', metadata: { namespace: 'team-a', name: 'gloo' }, spec: { match: 'true' } }),
+      });
+      expect(put.status).toBe(409);
+      const del = await fetch(`${running.url}/v1/tapconfigs/team-a/gloo`, { method: 'DELETE' });
+      expect(del.status).toBe(409);
+      expect(((await del.json()) as { error: { hint: string } }).error.hint).toBe('kubectl delete tapconfig -n team-a gloo');
+      // Nothing of the refused file was applied; Kubernetes' version is still the one in force.
+      const listed = (await (await fetch(`${running.url}/v1/tapconfigs`)).json()) as { items: Array<{ metadata: { namespace: string; name: string }; spec: { match: string } }> };
+      expect(listed.items.map((c) => [c.metadata.namespace, c.metadata.name, c.spec.match])).toEqual([['team-a', 'gloo', 'responseHeaders[":status"] == prefix("5")']]);
+      expect((await applyYaml(doc('team-b', 'mine'))).status).toBe(200);
+    } finally {
+      await running.close();
+    }
+    while (api.openWatches() > 0) await once(api.events, 'watch-closed');
+  });
+
   it('refuses to start without the credentials, and leaves nothing listening', async () => {
     const port = await freePort();
     const options = resolveOptions(serverOptionsSchema, [

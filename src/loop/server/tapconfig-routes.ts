@@ -21,6 +21,7 @@ export function registerTapConfigRoutes(router: Router, ctx: ServerContext): voi
   });
   router.on('POST', '/v1/tapconfigs', async (req, res, _p, url) => {
     const configs = await readConfigs(req, sourceLabel(url.searchParams.get('source')));
+    refuseKubeOwned(ctx, configs.map((c) => c.metadata), 'applied');
     sendJson(res, 200, { items: await apply(ctx, configs) });
   });
   router.on('GET', '/v1/tapconfigs/:namespace/:name', (_req, res, params) => {
@@ -33,10 +34,12 @@ export function registerTapConfigRoutes(router: Router, ctx: ServerContext): voi
     if (config.metadata.namespace !== params.namespace || config.metadata.name !== params.name) {
       throw new LoopError('BAD_REQUEST', `metadata names ${tapConfigKey(config)} but the path names ${params.namespace}/${params.name}`);
     }
+    refuseKubeOwned(ctx, [config.metadata], 'applied');
     const [result] = await apply(ctx, [config]);
     sendJson(res, result?.action === 'created' ? 201 : 200, ctx.registry.get(tapConfigKey(config)));
   });
   router.on('DELETE', '/v1/tapconfigs/:namespace/:name', async (_req, res, params) => {
+    refuseKubeOwned(ctx, [{ namespace: params.namespace!, name: params.name! }], 'deleted');
     if (!(await ctx.registry.delete(params.namespace!, params.name!))) throw notFound(params.namespace!, params.name!);
     res.writeHead(204).end();
   });
@@ -77,6 +80,23 @@ async function readConfigs(req: IncomingMessage, source: string): Promise<TapCon
     return loadTapConfigs(body.toString('utf8'), source);
   }
   throw new LoopError('UNSUPPORTED_MEDIA_TYPE', `content-type "${type}" is not accepted for TapConfigs; send application/yaml or application/json`);
+}
+
+/**
+ * In the namespaces `loop serve --kube` follows, Kubernetes is the source of truth: a TapConfig written or
+ * deleted here would override the Kubernetes object (whose status still says what is in force) until its
+ * next event, or vanish at the controller's next re-list. Refused instead, all of it, naming where to go.
+ */
+function refuseKubeOwned(ctx: ServerContext, targets: ReadonlyArray<{ namespace: string; name: string }>, done: 'applied' | 'deleted'): void {
+  const { kube, kubeNamespaces } = ctx.options;
+  if (!kube && kubeNamespaces.length === 0) return;
+  const owned = targets.filter((t) => kubeNamespaces.length === 0 || kubeNamespaces.includes(t.namespace));
+  if (owned.length === 0) return;
+  const first = owned[0]!;
+  const scope = kubeNamespaces.length === 0 ? 'every namespace (--kube)' : `namespace${kubeNamespaces.length > 1 ? 's' : ''} ${kubeNamespaces.join(', ')} (--kube-namespaces)`;
+  throw new LoopError('CONFLICT', `TapConfig ${owned.map((t) => `${t.namespace}/${t.name}`).join(', ')}: this loop server follows TapConfigs from Kubernetes in ${scope}, and there Kubernetes is their source of truth; nothing was ${done}`, {
+    hint: done === 'applied' ? 'kubectl apply -f the same file (kubectl get tc -A shows whether each is Ready)' : `kubectl delete tapconfig -n ${first.namespace} ${first.name}`,
+  });
 }
 
 export interface ApplyResult {
