@@ -128,6 +128,28 @@ describe('EnvoyAdminCollector', () => {
     expect(await storedPaths()).toEqual(['GET /a 500 default/all', 'GET /b 500 default/all']);
   });
 
+  it('redacts a trace no TapConfig claims with the rules of them all (Envoy matched a body past the bytes it kept)', async () => {
+    await loop.put('shop', 'boom', { match: 'responseBody == contains("boom")', redact: { headers: ['x-api-key'], jsonFields: ['password'] } });
+    await loop.put('shop', 'slow', { match: 'requestHeaders["x-debug"] == "1"', redact: { patterns: ['tok_[a-z0-9]{8}'] } });
+    const attached = next(envoy, 'attach');
+    const c = startCollector();
+    await attached;
+    const t = trace('POST', '/pay', '200') as { http_buffered_trace: { request: Record<string, unknown>; response: Record<string, unknown> } };
+    (t.http_buffered_trace.request.headers as unknown[]).push({ key: 'x-api-key', value: 'k-secret' }, { key: 'x-token', value: 'tok_abcdefgh' });
+    t.http_buffered_trace.request.body = { truncated: false, as_bytes: Buffer.from('{"password":"pw-secret"}').toString('base64') };
+    // "boom" came after the 4 bytes Envoy kept: Envoy's body match saw it, ours cannot.
+    t.http_buffered_trace.response.body = { truncated: true, as_bytes: Buffer.from('{"st').toString('base64') };
+    const ingested = next(c, 'ingested');
+    await envoy.sendTrace(t);
+    await ingested;
+    const [summary] = (await loop.store.list()).items;
+    const stored = (await loop.store.get(summary!.id))!;
+    expect(stored.tapConfig).toBe('');
+    expect(stored.request.headers).toContainEqual(['x-api-key', '[REDACTED]']);
+    expect(stored.request.headers).toContainEqual(['x-token', '[REDACTED]']);
+    expect(JSON.parse(stored.request.body!.bytes.toString())).toEqual({ password: '[REDACTED]' });
+  });
+
   it('reconnects after the Envoy restarts, with growing capped backoff while it is down', async () => {
     await loop.put('gloo-system', 'gloo', tutorialSpec);
     let attached = next(envoy, 'attach');

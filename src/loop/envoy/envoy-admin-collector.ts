@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { requestProblem, type CaptureInput } from '../../capture/capture.js';
 import { decodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
+import { createRedactor, type Redactor } from '../../capture/redact.js';
 import { JsonStreamSplitter } from '../../capture/json-stream-splitter.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -79,6 +80,8 @@ interface Desired {
   body: string;
   request: EnvoyAdminTapRequest;
   configs: Array<{ key: string; match: CompiledMatch; sampling: number }>;
+  /** For a trace no TapConfig claims: the redaction rules of them all, since any of them may be the one Envoy matched. */
+  redactUnattributed: Redactor;
 }
 
 interface Metrics {
@@ -196,10 +199,14 @@ export class EnvoyAdminCollector extends EventEmitter<EnvoyAdminCollectorEvents>
   private compute(): Desired | undefined {
     const configs: TapConfig[] = [];
     const compiled: Desired['configs'] = [];
+    const allRules = { headers: [] as string[], jsonFields: [] as string[], patterns: [] as string[] };
     for (const c of sortTapConfigs(this.options.tapConfigs.list())) {
       try {
         compiled.push({ key: tapConfigKey(c), match: compileMatch(c.spec.match), sampling: c.spec.sampling ?? 1 });
         configs.push(c);
+        allRules.headers.push(...(c.spec.redact?.headers ?? []));
+        allRules.jsonFields.push(...(c.spec.redact?.jsonFields ?? []));
+        allRules.patterns.push(...(c.spec.redact?.patterns ?? []));
       } catch (err) {
         // The registry only holds validated TapConfigs; this guards against one the parser has since changed on.
         this.options.logger.error('TapConfig left out of the Envoy tap', { tapConfig: tapConfigKey(c), err });
@@ -210,7 +217,7 @@ export class EnvoyAdminCollector extends EventEmitter<EnvoyAdminCollectorEvents>
       configId: this.options.configId ?? DEFAULT_ENVOY_TAP_CONFIG_ID,
       ...(this.options.defaultBodyBytes !== undefined ? { defaultBodyBytes: this.options.defaultBodyBytes } : {}),
     });
-    return { body: JSON.stringify(request), request, configs: compiled };
+    return { body: JSON.stringify(request), request, configs: compiled, redactUnattributed: createRedactor(allRules) };
   }
 }
 
@@ -374,9 +381,10 @@ class EnvoyStream {
       }
       const owner = desired?.configs.find((c) => c.match.matches(capture));
       if (!owner) {
-        // Envoy matched it with the or_match of these same predicates; keep it rather than lose a failure.
+        // Envoy matched it with the or_match of these same predicates (a body match past the bytes Envoy
+        // kept, say); keep it rather than lose a failure, without the secrets any of them redacts.
         count('unattributed');
-        batch.push(capture);
+        batch.push(desired ? desired.redactUnattributed(capture) : capture);
         continue;
       }
       if (owner.sampling < 1 && (options.random ?? Math.random)() >= owner.sampling) {
