@@ -141,6 +141,13 @@ describe('buildEnvoyTapFilter', () => {
     expect(warnings.join('\n')).toMatch(/default\/s: spec.redact is not applied/);
     expect(buildEnvoyTapFilter(configs).warnings).toEqual([]);
   });
+
+  it('tells how to get a TapConfig\'s redaction applied to its files: import them naming it, one path prefix per TapConfig', () => {
+    const alone = buildEnvoyTapFilter([tapConfig('s', 'true', { redact: { headers: ['x-api-key'] } })], { sink: 'file', pathPrefix: '/tmp/t' });
+    expect(alone.warnings[0]).toMatch(/^default\/s: spec.redact .* import the files with `loopctl import --tap-config default\/s` \(without it only the loop server's own --redact-\* rules apply\)$/);
+    const two = buildEnvoyTapFilter([tapConfig('s', 'true', { redact: { headers: ['x-api-key'] } }), tapConfig('t', 'true')], { sink: 'file', pathPrefix: '/tmp/t' });
+    expect(two.warnings[0]).toMatch(/the files of all 2 TapConfigs share this path prefix, so give default\/s a filter and --path-prefix of its own$/);
+  });
 });
 
 describe('buildEnvoyAdminTapRequest', () => {

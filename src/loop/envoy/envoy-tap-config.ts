@@ -162,7 +162,9 @@ function warningsFor(configs: readonly TapConfig[], kind: EnvoySinkKind): string
       out.push(`${key}: spec.sampling ${c.spec.sampling} is not applied by Envoy (its TapConfig.tap_enabled is not implemented): every match is written to a file; the admin sink with loop serve --envoy-admin samples on collection`);
     }
     if (c.spec.redact && kind === 'file') {
-      out.push(`${key}: spec.redact is not applied by Envoy: the files hold secrets until they are sent to the loop server's POST /v1/taps, which redacts on ingest`);
+      // The files do not say which TapConfig matched: its rules apply on ingest only when the import names it.
+      const shared = configs.length > 1 ? `; the files of all ${configs.length} TapConfigs share this path prefix, so give ${key} a filter and --path-prefix of its own` : '';
+      out.push(`${key}: spec.redact is not applied by Envoy, nor on import unless it names this TapConfig: import the files with \`loopctl import --tap-config ${key}\` (without it only the loop server's own --redact-* rules apply)${shared}`);
     }
   }
   if (kind === 'file') out.push('Envoy itself never redacts: authorization, cookie and set-cookie are written to the tap files as they are');
