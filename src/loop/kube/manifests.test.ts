@@ -12,6 +12,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { resolveOptions } from '../../core/options-schema.js';
+import { redactPatternProblem } from '../../capture/redact-pattern.js';
 import { MAX_BODY_BYTES_LIMIT } from '../../tapconfig/tapconfig-schema.js';
 import { loadTapConfigs, validateTapConfig } from '../../tapconfig/tapconfig-loader.js';
 import type { TapConfigRedaction, TapConfigSpec } from '../../tapconfig/tapconfig.js';
@@ -191,6 +192,16 @@ describe('the TapConfig CRD', () => {
     };
     expect(listed({ match: 'true', zzz: 1 }, 'spec.zzz')).toEqual(Object.keys(specSchema.properties!).sort());
     expect(listed({ match: 'true', redact: { zzz: 1 } }, 'spec.redact.zzz')).toEqual(Object.keys(specSchema.properties!.redact!.properties!).sort());
+  });
+
+  it('describes spec.redact.patterns as the loader checks them (kubectl explain): nested quantifiers run, backreferences, lookaround and empty matches are refused', () => {
+    const patterns = (specSchema.properties!.redact!.properties!.patterns as OpenApiSchema & { description: string }).description;
+    expect(redactPatternProblem('(a+)+b')).toBeUndefined();
+    expect(patterns).not.toMatch(/nested quantifiers/);
+    for (const [refused, named] of [['(a)\\1', 'backreferences'], ['(?=a)b', 'lookaround'], ['a*', 'empty string']] as const) {
+      expect(redactPatternProblem(refused), refused).toBeDefined();
+      expect(patterns).toContain(named);
+    }
   });
 
   it('admits the status the controller writes', () => {
