@@ -73,6 +73,39 @@ describe('loadTapConfigs: valid input', () => {
     expect(loadTapConfigs(json)[0]!.spec).toEqual({ match: 'true', maxBodyBytes: 0, sampling: 1 });
   });
 
+  it('reads the List `kubectl get tc -A -o yaml` prints, Kubernetes metadata and status included', () => {
+    const list = `apiVersion: v1
+kind: List
+metadata:
+  resourceVersion: ""
+items:
+- apiVersion: loop.solo.io/v1
+  kind: TapConfig
+  metadata:
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: '{}'
+    creationTimestamp: "2026-11-28T05:00:00Z"
+    generation: 1
+    name: gloo
+    namespace: gloo-system
+    resourceVersion: "1234"
+    uid: 0b9f3c1e-1111-2222-3333-444455556666
+  spec:
+    match: responseHeaders[":status"] == prefix("5")
+  status:
+    conditions:
+    - {type: Ready, status: "True", reason: Applied, message: in force, lastTransitionTime: "2026-11-28T05:00:01Z"}
+- apiVersion: loop.solo.io/v1
+  kind: TapConfig
+  metadata: {name: slow, namespace: shop}
+  spec: {match: 'requestHeaders["x-debug"] == "1"'}
+`;
+    expect(loadTapConfigs(list, 'all.yaml').map((c) => `${c.metadata.namespace}/${c.metadata.name} ${c.spec.match}`)).toEqual([
+      'gloo-system/gloo responseHeaders[":status"] == prefix("5")',
+      'shop/slow requestHeaders["x-debug"] == "1"',
+    ]);
+  });
+
   it('allows the same name in different namespaces', () => {
     const text = `${doc('  match: "true"', 'name: a, namespace: x')}---\n${doc('  match: "true"', 'name: a, namespace: y')}`;
     expect(loadTapConfigs(text)).toHaveLength(2);
@@ -137,6 +170,14 @@ describe('loadTapConfigs: invalid input', () => {
     expect(err.problems).toEqual([
       { document: 2, name: 'gloo-system/gloo', field: 'metadata.name', message: 'duplicate TapConfig gloo-system/gloo; document 1 already defines it' },
     ]);
+  });
+
+  it('names the item of a kubectl List that is wrong, and refuses an empty List', () => {
+    const item = `- ${TUTORIAL.trimEnd().replaceAll('\n', '\n  ')}\n`;
+    const err = failure(() => loadTapConfigs(`apiVersion: v1\nkind: List\nitems:\n${item}${item}`, 'all.yaml'));
+    expect(err.message).toBe('all.yaml document 1 item 2 (gloo-system/gloo): metadata.name: duplicate TapConfig gloo-system/gloo; document 1 item 1 already defines it');
+    expect(err.problems[0]).toMatchObject({ document: 1, item: 2 });
+    expect(failure(() => loadTapConfigs('apiVersion: v1\nkind: List\nitems: []\n', 'none.yaml')).message).toMatch(/^none\.yaml: no TapConfig found/);
   });
 
   it('returns nothing when only the second document is bad, and names it', () => {

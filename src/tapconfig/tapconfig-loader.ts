@@ -1,6 +1,7 @@
-// Loads TapConfig resources from YAML (one or many documents; JSON works too, YAML being a superset) and
-// validates objects arriving over the API. All or nothing: every problem in every document is collected
-// and reported in one TAPCONFIG_INVALID error, and configs are returned only when there is none.
+// Loads TapConfig resources from YAML (one or many documents, or the List `kubectl get -o yaml` prints; JSON
+// works too, YAML being a superset) and validates objects arriving over the API. All or nothing: every
+// problem in every document is collected and reported in one TAPCONFIG_INVALID error, and configs are
+// returned only when there is none.
 
 import { parseAllDocuments } from 'yaml';
 import { LoopError } from '../core/errors.js';
@@ -11,6 +12,8 @@ import { MAX_YAML_NESTING, yamlNestingOverflow } from './yaml-nesting.js';
 export interface TapConfigProblem {
   /** 1-based position of the YAML document in the file (empty documents count); 0 for the file as a whole. */
   document: number;
+  /** 1-based position in the document's `items` when the document is a kubectl List (`kind: List`). */
+  item?: number;
   /** `namespace/name` when the document names itself. */
   name?: string;
   /** Dotted field path (`spec.match`); empty for the document as a whole. */
@@ -65,11 +68,11 @@ export function loadTapConfigs(text: string, source = '<input>'): TapConfig[] {
   const problems: TapConfigProblem[] = [];
   const lines: string[] = [];
   const configs: TapConfig[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, string>();
   let nonEmpty = 0;
   const report = (p: TapConfigProblem) => {
     problems.push(p);
-    lines.push(problemLine(`${source} document ${p.document}`, p));
+    lines.push(problemLine(`${source} ${place(p.document, p.item)}`, p));
   };
 
   // Refused before the YAML library sees it: its recursion overflows the stack on deep nesting.
@@ -101,23 +104,23 @@ export function loadTapConfigs(text: string, source = '<input>'): TapConfig[] {
       return;
     }
     if (value === null || value === undefined) return;
-    nonEmpty++;
-    const check = checkTapConfig(value);
-    for (const fp of check.problems) report(withDocument(document, check.key, fp));
-    if (check.key !== undefined) {
-      const first = seen.get(check.key);
-      if (first !== undefined) {
-        report({
-          document,
-          name: check.key,
-          field: 'metadata.name',
-          message: `duplicate TapConfig ${check.key}; document ${first} already defines it`,
-        });
-      } else {
-        seen.set(check.key, document);
+    // `kubectl get tc -A -o yaml` prints one v1 List whose items are the TapConfigs (status and all).
+    const items = kubectlListItems(value);
+    nonEmpty += items ? items.length : 1;
+    (items ?? [value]).forEach((object, i) => {
+      const at = items ? { document, item: i + 1 } : { document };
+      const check = checkTapConfig(object);
+      for (const fp of check.problems) report({ ...withDocument(document, check.key, fp), ...at });
+      if (check.key !== undefined) {
+        const first = seen.get(check.key);
+        if (first !== undefined) {
+          report({ ...at, name: check.key, field: 'metadata.name', message: `duplicate TapConfig ${check.key}; ${first} already defines it` });
+        } else {
+          seen.set(check.key, place(document, at.item));
+        }
       }
-    }
-    if (check.config) configs.push(check.config);
+      if (check.config) configs.push(check.config);
+    });
   });
 
   if (nonEmpty === 0) {
@@ -130,4 +133,15 @@ export function loadTapConfigs(text: string, source = '<input>'): TapConfig[] {
   }
   if (problems.length > 0) throw invalid(lines, problems);
   return configs;
+}
+
+function place(document: number, item: number | undefined): string {
+  return item === undefined ? `document ${document}` : `document ${document} item ${item}`;
+}
+
+/** The items of a kubectl List (`apiVersion: v1`, `kind: List`, `items: [...]`); undefined for anything else. */
+function kubectlListItems(value: unknown): unknown[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as { apiVersion?: unknown; kind?: unknown; items?: unknown };
+  return v.apiVersion === 'v1' && v.kind === 'List' && Array.isArray(v.items) ? v.items : undefined;
 }
