@@ -47,6 +47,15 @@ describe('loopctl envoy-config', () => {
     expect(parseYaml(stdout)).toMatchObject({ config_id: 'loop', tap_config: { output_config: { sinks: [{ streaming_admin: {} }] } } });
   });
 
+  it('refuses --record-upstream-connection with --tap-request, whose body has no such field (it was left out without a word)', async () => {
+    await expect(run('-f', TUTORIAL, '--tap-request', '--record-upstream-connection')).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('--record-upstream-connection sets a field of the tap filter') as string,
+    });
+    const { stdout } = await run('-f', TUTORIAL, '--record-upstream-connection', '-o', 'json');
+    expect(JSON.parse(stdout).typed_config.record_upstream_connection).toBe(true);
+  });
+
   it('names the file in a TapConfig\'s problems, with a hint that does not speak of applying', async () => {
     const err = (await run('-f', path.join(dir, 'bad.yaml')).catch((e: unknown) => e)) as LoopError;
     expect(err.code).toBe('TAPCONFIG_INVALID');

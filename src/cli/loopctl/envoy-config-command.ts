@@ -46,6 +46,8 @@ export function registerEnvoyConfigCommand(program: Command, io: CliIo): void {
       let config: unknown;
       if (o.tapRequest) {
         if (o.sink !== 'admin' || o.pathPrefix !== undefined) throw new LoopError('BAD_REQUEST', '--tap-request is the admin sink\'s POST /tap body; drop --sink/--path-prefix');
+        // record_upstream_connection is a field of the filter, not of the POST /tap body: it would do nothing here.
+        if (o.recordUpstreamConnection) throw new LoopError('BAD_REQUEST', '--record-upstream-connection sets a field of the tap filter, which the POST /tap body has no place for; print the filter (drop --tap-request) with it');
         config = buildEnvoyAdminTapRequest(configs, { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.format !== undefined ? { format: o.format } : {}) });
       } else {
         const generated = buildEnvoyTapFilter(configs, {
