@@ -115,6 +115,32 @@ describe('loopctl import', () => {
     expect(JSON.parse(run.stdout)).toEqual({ files: 1, imported: 1, failed: 0, traces: 2, skipped: [], results: [{ file, traces: 2, ids: [1, 2] }] });
   });
 
+  // A trace keeps the traffic's own date: last month's taps were imported, then deleted by the next
+  // retention pass (7 days by default) within a minute, without a word.
+  it('says which imported traces the server\'s retention will delete at once', async () => {
+    const dated = (p: string, daysAgo: number): string => {
+      const c = tapCapture(p);
+      c.response.headersReceivedAt = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+      return JSON.stringify(encodeEnvoyTrace(c));
+    };
+    const sub = `retention-${Date.now()}`;
+    const old = await write(`${sub}/tap_1.json`, dated('/old', 30));
+    const fresh = await write(`${sub}/tap_2.json`, dated('/fresh', 1));
+    const run = await loopctlImport([old, fresh]);
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toBe('imported 2 traces from 2 files\n');
+    expect(run.stderr).toBe(
+      "loopctl: 1 imported trace is dated before the server's retention of 7d (the traffic's own time); its next retention pass deletes it\n" +
+        '  hint: to keep it, restart loop serve with a longer --retention-max-age (0 keeps captures forever) and import again\n',
+    );
+    const json = JSON.parse((await loopctlImport(['-o', 'json', old, fresh])).stdout) as { results: unknown[] };
+    expect(json.results).toEqual([
+      { file: old, traces: 1, ids: [3], olderThanRetention: 1 },
+      { file: fresh, traces: 1, ids: [4] },
+    ]);
+    expect(await loopctlImport([fresh])).toMatchObject({ stderr: '' });
+  });
+
   it('shows progress on a terminal and clears it before the summary', async () => {
     const taps = `progress-${Date.now()}`;
     for (let i = 1; i <= 3; i++) await write(`${taps}/tap_${i}.json`, prettyJson(`/p${i}`));

@@ -20,7 +20,8 @@ interface ImportOptions {
   output: 'text' | 'json';
 }
 
-type FileResult = { file: string; traces: number; ids: number[] } | { file: string; error: { code: string; message: string } };
+/** `olderThanRetention`: traces dated before the server's --retention-max-age (its next retention pass deletes them). */
+type FileResult = { file: string; traces: number; ids: number[]; olderThanRetention?: number } | { file: string; error: { code: string; message: string } };
 
 /** Without a terminal, a progress line every this many files. */
 const PROGRESS_EVERY = 100;
@@ -44,6 +45,7 @@ async function runImport(client: LoopClient, args: string[], o: ImportOptions, i
   const list = await expandTapFileArgs(args, o.format);
   const results: FileResult[] = [];
   const progress = createProgress(io, list.files.length);
+  let expiring = { count: 0, maxAge: '' };
   const fail = (file: string, err: LoopError): void => {
     results.push({ file, error: { code: err.code, message: err.message } });
     progress.clear();
@@ -60,8 +62,9 @@ async function runImport(client: LoopClient, args: string[], o: ImportOptions, i
       const upload = tapFileUpload(file, await readTapFile(file), resolveFileFormat(file, o.format));
       const query = new URLSearchParams({ source: o.source ?? `file:${baseName(file)}`, ...(tapConfig ? { tapConfig } : {}) });
       const res = await client.request('POST', `/v1/taps?${query}`, { body: upload.body, contentType: upload.contentType });
-      const { ids } = (await res.json()) as { stored: number; ids: number[] };
-      results.push({ file, traces: ids.length, ids });
+      const { ids, olderThanRetention, retentionMaxAge } = (await res.json()) as { stored: number; ids: number[]; olderThanRetention?: number; retentionMaxAge?: string };
+      results.push({ file, traces: ids.length, ids, ...(olderThanRetention ? { olderThanRetention } : {}) });
+      if (olderThanRetention) expiring = { count: expiring.count + olderThanRetention, maxAge: retentionMaxAge ?? expiring.maxAge };
     } catch (err) {
       if (isLoopError(err, 'SERVER_UNREACHABLE')) {
         // Nothing more can be imported; say what was before giving up.
@@ -76,6 +79,13 @@ async function runImport(client: LoopClient, args: string[], o: ImportOptions, i
   }
   progress.clear();
   printSummary(io, o.output, results, list.skipped);
+  if (expiring.count > 0) {
+    const n = expiring.count;
+    io.stderr.write(
+      `loopctl: ${n} imported trace${n === 1 ? ' is' : 's are'} dated before the server's retention of ${expiring.maxAge} (the traffic's own time); ` +
+        `its next retention pass deletes ${n === 1 ? 'it' : 'them'}\n  hint: to keep ${n === 1 ? 'it' : 'them'}, restart loop serve with a longer --retention-max-age (0 keeps captures forever) and import again\n`,
+    );
+  }
   if (results.some((r) => 'error' in r)) throw new CommandExit(EXIT.FAILED);
 }
 

@@ -17,6 +17,7 @@ import { createRedactor, type Redactor } from '../../capture/redact.js';
 import { decodeTapRequest } from '../../capture/tap-request-proto.js';
 import { LoopError, isLoopError, messageOf } from '../../core/errors.js';
 import { didYouMean } from '../../core/did-you-mean.js';
+import { formatDuration } from '../../core/options-schema.js';
 import { mediaType, readBody, sendJson } from './http-io.js';
 import type { Router } from './router.js';
 import type { ServerContext } from './server-context.js';
@@ -62,8 +63,12 @@ async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   // The decoded batch goes straight to the store: this frame keeps no reference to it while the write is
   // pending, so it can die young instead of being copied by every scavenge that runs in the meantime.
   let inserting: Promise<number[]>;
+  let expiring = 0;
   try {
-    inserting = ctx.store.insertBatch(preparedCaptures(ctx, format, body, url));
+    const captures = preparedCaptures(ctx, format, body, url);
+    // Envoy's traces keep their own date (an imported file of old taps): say which retention will take at once.
+    if (format !== 'loop-binary') expiring = olderThanRetention(ctx, captures);
+    inserting = ctx.store.insertBatch(captures);
   } catch (err) {
     ctx.metrics.ingestBatches.inc({ format, outcome: 'invalid' });
     throw err instanceof LoopError ? err : new LoopError('INGEST_INVALID', messageOf(err), { cause: err });
@@ -71,7 +76,17 @@ async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   const ids = await inserting;
   ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
   ctx.metrics.capturesIngested.inc({ format }, ids.length);
-  sendJson(res, 200, { stored: ids.length, ids });
+  const retention = expiring > 0 ? { olderThanRetention: expiring, retentionMaxAge: formatDuration(ctx.options.retentionMaxAge) } : {};
+  sendJson(res, 200, { stored: ids.length, ids, ...retention });
+}
+
+/** How many of `captures` are dated before --retention-max-age: its next pass (within --retention-interval) deletes them. */
+function olderThanRetention(ctx: ServerContext, captures: readonly CaptureInput[]): number {
+  if (ctx.options.retentionMaxAge <= 0) return 0;
+  const horizon = ctx.clock().getTime() - ctx.options.retentionMaxAge;
+  let n = 0;
+  for (const c of captures) if (Date.parse(c.capturedAt) < horizon) n++;
+  return n;
 }
 
 /** The body's captures, redacted (server rules and their TapConfig's) and capped. */
