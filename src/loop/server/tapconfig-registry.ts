@@ -45,7 +45,7 @@ export function createTapConfigRegistry(deps: { store: CaptureStore; logger: Log
   };
 
   const refresh = (): Promise<void> => {
-    chain = chain.then(async () => {
+    const run = chain.then(async () => {
       const next = new Map((await deps.store.listTapConfigs()).map((c) => [tapConfigKey(c), c]));
       for (const [key, config] of next) {
         const before = current.get(key);
@@ -55,7 +55,10 @@ export function createTapConfigRegistry(deps: { store: CaptureStore; logger: Log
       for (const [key, config] of current) if (!next.has(key)) emit({ type: 'DELETED', object: config });
       current = next;
     });
-    return chain;
+    // The next refresh waits for this one but not on its success: chained on a rejection, every later
+    // refresh was rejected unrun, so one store outage froze the set for good.
+    chain = run.catch(() => undefined);
+    return run;
   };
 
   const maxVersion = (): string => {

@@ -1,0 +1,56 @@
+// The TapConfig registry over a real SQLite store whose reads can be made to fail, as a PostgreSQL
+// store's do while the database restarts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LoopError } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
+import type { CaptureStore } from '../../store/capture-store.js';
+import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
+import type { TapConfig } from '../../tapconfig/tapconfig.js';
+import { createTapConfigRegistry, type TapConfigEvent } from './tapconfig-registry.js';
+
+const tapConfig = (name: string): TapConfig => ({
+  apiVersion: 'loop.solo.io/v1',
+  kind: 'TapConfig',
+  metadata: { name, namespace: 'default' },
+  spec: { match: 'responseHeaders[":status"] == prefix("5")' },
+});
+
+let dir: string;
+let store: CaptureStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tapconfig-registry-test-'));
+  store = createSqliteCaptureStore({ path: path.join(dir, 'loop.db') });
+  await store.init();
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tapconfig registry', () => {
+  it('refreshes again after the store failed a read (a database that went away and came back)', async () => {
+    let down = false;
+    const flaky: CaptureStore = {
+      ...store,
+      listTapConfigs: () => (down ? Promise.reject(new LoopError('STORE_UNAVAILABLE', 'the database is away')) : store.listTapConfigs()),
+    };
+    const registry = createTapConfigRegistry({ store: flaky, logger: silentLogger, pollIntervalMs: 60_000 });
+    await registry.start();
+    const events: TapConfigEvent[] = [];
+    registry.subscribe((e) => events.push(e));
+
+    down = true;
+    await expect(registry.apply([tapConfig('during')])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    down = false;
+    // Before the fix this was rejected with the outage's error, unrun, and so was every later refresh.
+    const stored = await registry.apply([tapConfig('after')]);
+    expect(stored.map((c) => c.metadata.name)).toEqual(['after']);
+    expect(registry.list().map((c) => c.metadata.name)).toEqual(['after', 'during']);
+    expect(events.map((e) => e.type)).toEqual(['ADDED', 'ADDED']);
+    registry.stop();
+  });
+});
