@@ -9,6 +9,7 @@ import { CAPTURE_BATCH_MEDIA_TYPE, encodeCaptureBatch } from '../../capture/capt
 import { captureToJson } from '../../capture/capture-json.js';
 import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { encodeTapRequest } from '../../capture/tap-request-proto.js';
+import { LoopError } from '../../core/errors.js';
 import { listen, type Listening } from '../../core/listen.js';
 import { silentLogger } from '../../core/logger.js';
 import { resolveOptions } from '../../core/options-schema.js';
@@ -311,5 +312,24 @@ describe('health and metrics', () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
     expect((await fetch(`${api.url}/v2/nothing`)).status).toBe(404);
+  });
+
+  it('answers metrics while the store is away, saying so', async () => {
+    const away = (): Promise<never> => Promise.reject(new LoopError('STORE_UNAVAILABLE', 'PostgreSQL store db:5432/loop is unavailable (count): connect ECONNREFUSED'));
+    const down = createLoopServer({ store: { ...store, count: away, ping: away }, logger: silentLogger, options: server.context.options, processMetrics: false });
+    const downApi = await listen(http.createServer(down.handler), { host: '127.0.0.1', port: 0 });
+    try {
+      expect((await fetch(`${downApi.url}/readyz`)).status).toBe(503);
+      const res = await fetch(`${downApi.url}/metrics`);
+      // Was 503 with the store's error: the scrape lost every metric for as long as the outage lasted.
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('loop_store_up 0');
+      expect(text).toMatch(/^loop_captures_stored nan$/im); // prom-client writes Nan; Prometheus reads it case-blind
+      expect(text).toContain('loop_http_requests_total{method="GET",route="/readyz",status="503"} 1');
+      expect(await (await fetch(`${api.url}/metrics`)).text()).toContain('loop_store_up 1');
+    } finally {
+      await downApi.close();
+    }
   });
 });

@@ -30,12 +30,30 @@ export function createServerMetrics(options: { countCaptures: () => Promise<numb
     replays: new Counter({ name: 'loop_replays_total', help: 'replays by outcome', labelNames: ['outcome'], registers: [registry] }),
     tapConfigWatchers: new Gauge({ name: 'loop_tapconfig_watchers', help: 'open TapConfig watch streams', registers: [registry] }),
   };
+  // One count per scrape, shared by both gauges (their collects run at once). A store that cannot count
+  // (PostgreSQL away) must not fail the scrape: the rest is what an operator needs to see the outage.
+  let counting: Promise<number | undefined> | undefined;
+  const countOnce = (): Promise<number | undefined> =>
+    (counting ??= options.countCaptures().then(
+      (n) => n,
+      () => undefined,
+    ).finally(() => {
+      counting = undefined;
+    }));
   new Gauge({
     name: 'loop_captures_stored',
-    help: 'captures in the store',
+    help: 'captures in the store (NaN when the store cannot be read)',
     registers: [registry],
     async collect() {
-      this.set(await options.countCaptures());
+      this.set((await countOnce()) ?? NaN);
+    },
+  });
+  new Gauge({
+    name: 'loop_store_up',
+    help: '1 when the capture store answered this scrape, else 0',
+    registers: [registry],
+    async collect() {
+      this.set((await countOnce()) === undefined ? 0 : 1);
     },
   });
   new Gauge({
