@@ -73,7 +73,7 @@ async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     ctx.metrics.ingestBatches.inc({ format, outcome: 'invalid' });
     throw err instanceof LoopError ? err : new LoopError('INGEST_INVALID', messageOf(err), { cause: err });
   }
-  const ids = await inserting;
+  const ids = await countFailure(ctx, format, inserting);
   ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
   ctx.metrics.capturesIngested.inc({ format }, ids.length);
   const retention = expiring > 0 ? { olderThanRetention: expiring, retentionMaxAge: formatDuration(ctx.options.retentionMaxAge) } : {};
@@ -245,8 +245,18 @@ export async function storeTaps(ctx: ServerContext, captures: CaptureInput[], fo
     if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
     return capBodies(p.redact(c), p.cap);
   });
-  const ids = await ctx.store.insertBatch(ready);
+  const ids = await countFailure(ctx, format, ctx.store.insertBatch(ready));
   ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
   ctx.metrics.capturesIngested.inc({ format }, ids.length);
   return ids;
+}
+
+/** A batch the store could not take (PostgreSQL away, a full disk) is counted as `failed`, as the client's 503/500 is. */
+async function countFailure(ctx: ServerContext, format: string, inserting: Promise<number[]>): Promise<number[]> {
+  try {
+    return await inserting;
+  } catch (err) {
+    ctx.metrics.ingestBatches.inc({ format, outcome: 'failed' });
+    throw err;
+  }
 }

@@ -316,10 +316,12 @@ describe('health and metrics', () => {
 
   it('answers metrics while the store is away, saying so', async () => {
     const away = (): Promise<never> => Promise.reject(new LoopError('STORE_UNAVAILABLE', 'PostgreSQL store db:5432/loop is unavailable (count): connect ECONNREFUSED'));
-    const down = createLoopServer({ store: { ...store, count: away, ping: away }, logger: silentLogger, options: server.context.options, processMetrics: false });
+    const down = createLoopServer({ store: { ...store, count: away, ping: away, insertBatch: away }, logger: silentLogger, options: server.context.options, processMetrics: false });
     const downApi = await listen(http.createServer(down.handler), { host: '127.0.0.1', port: 0 });
     try {
       expect((await fetch(`${downApi.url}/readyz`)).status).toBe(503);
+      const refused = await fetch(`${downApi.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: envoyJson(capture(500)) });
+      expect(refused.status).toBe(503);
       const res = await fetch(`${downApi.url}/metrics`);
       // Was 503 with the store's error: the scrape lost every metric for as long as the outage lasted.
       expect(res.status).toBe(200);
@@ -327,6 +329,8 @@ describe('health and metrics', () => {
       expect(text).toContain('loop_store_up 0');
       expect(text).toMatch(/^loop_captures_stored nan$/im); // prom-client writes Nan; Prometheus reads it case-blind
       expect(text).toContain('loop_http_requests_total{method="GET",route="/readyz",status="503"} 1');
+      // The refused batch is counted (it was not counted at all).
+      expect(text).toContain('loop_ingest_batches_total{format="envoy-json",outcome="failed"} 1');
       expect(await (await fetch(`${api.url}/metrics`)).text()).toContain('loop_store_up 1');
     } finally {
       await downApi.close();

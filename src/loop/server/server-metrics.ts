@@ -25,7 +25,7 @@ export function createServerMetrics(options: { countCaptures: () => Promise<numb
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
-    ingestBatches: new Counter({ name: 'loop_ingest_batches_total', help: 'POST /v1/taps requests by format and outcome', labelNames: ['format', 'outcome'], registers: [registry] }),
+    ingestBatches: new Counter({ name: 'loop_ingest_batches_total', help: 'ingested batches (POST /v1/taps, gRPC) by format and outcome: stored, invalid, too_large, failed (the store refused or was away)', labelNames: ['format', 'outcome'], registers: [registry] }),
     capturesIngested: new Counter({ name: 'loop_captures_ingested_total', help: 'captures stored by ingest', labelNames: ['format'], registers: [registry] }),
     replays: new Counter({ name: 'loop_replays_total', help: 'replays by outcome', labelNames: ['outcome'], registers: [registry] }),
     tapConfigWatchers: new Gauge({ name: 'loop_tapconfig_watchers', help: 'open TapConfig watch streams', registers: [registry] }),
