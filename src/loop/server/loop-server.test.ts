@@ -11,7 +11,7 @@ import { encodeEnvoyTrace } from '../../capture/envoy-trace-json.js';
 import { encodeTapRequest } from '../../capture/tap-request-proto.js';
 import { LoopError } from '../../core/errors.js';
 import { listen, type Listening } from '../../core/listen.js';
-import { silentLogger } from '../../core/logger.js';
+import { createLogger, silentLogger } from '../../core/logger.js';
 import { resolveOptions } from '../../core/options-schema.js';
 import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
 import type { CaptureStore } from '../../store/capture-store.js';
@@ -297,6 +297,34 @@ describe('TapConfigs', () => {
     const escaped = await post(`/v1/tapconfigs?source=${encodeURIComponent('a\x1b[2Jb')}`, bad, 'application/yaml');
     expect(escaped.status).toBe(400);
     expect((escaped.body as { error: { message: string } }).error.message).toContain('source must be one line of printable text');
+  });
+});
+
+describe('a store that refuses batches', () => {
+  it('is logged when it starts and when a batch is stored again, not once per batch', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    let full = true;
+    const insertBatch: CaptureStore['insertBatch'] = (captures) =>
+      full ? Promise.reject(new LoopError('STORE_UNAVAILABLE', 'SQLite store /data/loop.db: insert failed: database or disk is full')) : store.insertBatch(captures);
+    const flaky = createLoopServer({ store: { ...store, insertBatch }, logger, options: server.context.options, processMetrics: false });
+    const flakyApi = await listen(http.createServer(flaky.handler), { host: '127.0.0.1', port: 0 });
+    const ingest = async (): Promise<number> =>
+      (await fetch(`${flakyApi.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: envoyJson(capture(500)) })).status;
+    try {
+      expect([await ingest(), await ingest(), await ingest()]).toEqual([503, 503, 503]);
+      full = false;
+      expect([await ingest(), await ingest()]).toEqual([200, 200]);
+      // Nothing was logged at all: an operator saw every ingest refused only from the clients' side.
+      expect(lines.map((l) => [l.level, l.msg])).toEqual([
+        ['warn', 'the store refused a batch of captures; more refusals are counted, not logged, until one is stored'],
+        ['info', 'captures are stored again'],
+      ]);
+      expect(lines[0]).toMatchObject({ code: 'STORE_UNAVAILABLE', error: expect.stringContaining('disk is full') });
+      expect(lines[1]).toMatchObject({ failedBatches: 3 });
+    } finally {
+      await flakyApi.close();
+    }
   });
 });
 

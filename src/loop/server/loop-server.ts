@@ -59,7 +59,7 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
   });
   const captureEvents = createCaptureEventHub(deps.logger);
   const ctx: ServerContext = {
-    store: observeCaptureInserts(deps.store, captureEvents),
+    store: observeCaptureInserts(deps.store, captureEvents, deps.logger),
     registry,
     logger: deps.logger,
     metrics,
