@@ -59,8 +59,21 @@ export function guardSqlite<T>(path: string, what: string, fn: () => T): T {
     if (err instanceof LoopError) throw err;
     const code = (err as { code?: unknown }).code;
     const unavailable = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|CANTOPEN|READONLY|FULL|IOERR)/.test(code);
+    const hint = typeof code === 'string' ? sqliteHint(path, code) : undefined;
     throw new LoopError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', `SQLite store ${path}: ${what} failed: ${messageOf(err)}`, {
       cause: err,
+      ...(hint ? { hint } : {}),
     });
   }
+}
+
+/** What an operator can do about a full disk or a read-only file (the driver's words name neither the disk nor the way out). */
+function sqliteHint(path: string, code: string): string | undefined {
+  if (code.startsWith('SQLITE_FULL')) {
+    return `the disk holding ${dirname(path)} is full: free space there; --retention-max-count, --retention-max-bytes and --retention-max-age bound the store's size`;
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return `${path} (or ${dirname(path)}, which holds its -wal and -shm files) is read-only for this user or on a read-only mount: make both writable`;
+  }
+  return undefined;
 }
