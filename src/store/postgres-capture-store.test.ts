@@ -121,6 +121,53 @@ if (!url) {
       }
     });
 
+    it('starts as a role that may only read and write the tables a more privileged role created', async () => {
+      const schema = freshSchema();
+      const role = `${schema}_app`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const asRole = new URL(url);
+      asRole.username = role;
+      asRole.password = '';
+      try {
+        const owner = createPostgresCaptureStore({ connectionString: url, schema });
+        await owner.init();
+        await owner.close();
+        await admin.query(`CREATE ROLE "${role}" LOGIN`);
+        await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+        await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
+
+        // Before, init failed: "migration failed: permission denied for schema …" (CREATE … IF NOT EXISTS).
+        const app = createPostgresCaptureStore({ connectionString: asRole.toString(), schema });
+        try {
+          await app.init();
+          const [id] = await app.insertBatch([sampleCapture(1)]);
+          expect((await app.list()).items.map((c) => c.id)).toEqual([id]);
+          await app.putTapConfigs([{ apiVersion: 'loop.solo.io/v1', kind: 'TapConfig', metadata: { namespace: 'default', name: 'errors' }, spec: { match: 'true' } }]);
+          expect(await app.delete(id!)).toBe(true);
+        } finally {
+          await app.close();
+        }
+
+        // Without the tables, the same role is told which grant it lacks.
+        const empty = freshSchema();
+        await admin.query(`CREATE SCHEMA "${empty}"`);
+        await admin.query(`GRANT USAGE ON SCHEMA "${empty}" TO "${role}"`);
+        const first = createPostgresCaptureStore({ connectionString: asRole.toString(), schema: empty });
+        try {
+          const err = await first.init().then(() => undefined, (e: unknown) => e);
+          expect(err).toMatchObject({ code: 'STORE_FAILED', message: expect.stringContaining('migration failed: permission denied for schema') });
+          expect((err as { hint?: string }).hint).toContain(`GRANT CREATE ON SCHEMA ${empty} TO ${role}`);
+        } finally {
+          await first.close();
+        }
+      } finally {
+        await admin.query(`DROP OWNED BY "${role}"`).catch(() => undefined);
+        await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+        await admin.end();
+      }
+    });
+
     it('is chosen by createCaptureStore for postgres:// URLs with ?schema=', async () => {
       const schema = freshSchema();
       const u = new URL(url);

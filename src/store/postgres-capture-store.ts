@@ -58,16 +58,25 @@ function isUnavailable(err: unknown): boolean {
   return /timeout exceeded when trying to connect|Connection terminated|connect ETIMEDOUT|Client has encountered a connection error/i.test(msg);
 }
 
-/** `host:port/database` of a connection string, without user or password. */
-function describeTarget(connectionString: string): { target: string; hostPort: string } {
+/** `host:port/database` of a connection string, without user or password, and the user. */
+function describeTarget(connectionString: string): { target: string; hostPort: string; user: string | undefined } {
   try {
     const u = new URL(connectionString);
     const host = u.hostname || 'localhost';
     const hostPort = `${host}:${u.port || '5432'}`;
-    return { target: `${hostPort}${u.pathname || '/'}`, hostPort };
+    return { target: `${hostPort}${u.pathname || '/'}`, hostPort, user: u.username ? decodeURIComponent(u.username) : undefined };
   } catch {
-    return { target: 'PostgreSQL', hostPort: 'the configured address' };
+    return { target: 'PostgreSQL', hostPort: 'the configured address', user: undefined };
   }
+}
+
+/** What a role that may not create loop's tables needs, or who should start loop first. */
+function migrationGrantHint(user: string | undefined, schema: string | undefined): string {
+  const role = user ?? '<role>';
+  const grant = schema === undefined
+    ? `GRANT CREATE ON SCHEMA public TO ${role}`
+    : `GRANT CREATE ON SCHEMA ${schema} TO ${role} (CREATE ON DATABASE while the schema does not exist)`;
+  return `${user !== undefined ? `role ${user}` : 'this role'} may not create loop's tables: start loop serve once (and once after an upgrade) as a role that may, such as the database owner, or ${grant}; the other starts need only SELECT, INSERT, UPDATE and DELETE on the tables`;
 }
 
 /**
@@ -83,7 +92,7 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new LoopError('CONFIG_INVALID', `PostgreSQL schema ${JSON.stringify(schema)} is invalid: expected lowercase letters, digits and _ (max 63)`);
   }
-  const { target, hostPort } = describeTarget(options.connectionString);
+  const { target, hostPort, user } = describeTarget(options.connectionString);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
@@ -103,7 +112,12 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
         hint: `is PostgreSQL running at ${hostPort} and accepting this user? (for tests: scripts/postgres-start.sh)`,
       });
     }
-    return new LoopError('STORE_FAILED', `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`, { cause: err });
+    // 42501 insufficient_privilege while creating or upgrading the tables: say which grant is missing.
+    const denied = what === 'migration' && (err as { code?: unknown }).code === '42501';
+    return new LoopError('STORE_FAILED', `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`, {
+      cause: err,
+      ...(denied ? { hint: migrationGrantHint(user, schema) } : {}),
+    });
   };
 
   const query = async <R extends pg.QueryResultRow = DbRow>(what: string, text: string, values?: unknown[]) => {

@@ -85,12 +85,20 @@ export async function migratePostgres(
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('loop-schema-migrations'), hashtext($1))", [schema ?? '']);
     // Only a schema we were asked for is created: CREATE SCHEMA needs a privilege the default one does not.
-    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL
-    )`);
+    // Nothing is created that exists already, not even with IF NOT EXISTS: PostgreSQL checks the CREATE
+    // privilege before it looks, and a role that may only read and write loop's tables must be able to start.
+    if (schema !== undefined) {
+      const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (found.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    }
+    const table = await client.query<{ oid: string | null }>("SELECT to_regclass('schema_migrations') AS oid");
+    if (table.rows[0]?.oid == null) {
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL
+      )`);
+    }
     const applied = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const todo = pendingMigrations(POSTGRES_MIGRATIONS, applied.rows.map((r) => r.version), target);
     for (const m of todo) {
