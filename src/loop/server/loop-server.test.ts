@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CaptureInput } from '../../capture/capture.js';
 import { CAPTURE_BATCH_MEDIA_TYPE, encodeCaptureBatch } from '../../capture/capture-binary.js';
 import { captureToJson } from '../../capture/capture-json.js';
@@ -297,6 +297,32 @@ describe('TapConfigs', () => {
     const escaped = await post(`/v1/tapconfigs?source=${encodeURIComponent('a\x1b[2Jb')}`, bad, 'application/yaml');
     expect(escaped.status).toBe(400);
     expect((escaped.body as { error: { message: string } }).error.message).toContain('source must be one line of printable text');
+  });
+});
+
+describe('retention', () => {
+  it('does not start a run while the last one is still running', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    let finish: (deleted: number) => void = () => undefined;
+    const applyRetention: CaptureStore['applyRetention'] = () => {
+      calls++;
+      return new Promise((resolve) => (finish = resolve));
+    };
+    const options = { ...server.context.options, retentionInterval: 1000 };
+    const slow = createLoopServer({ store: { ...store, applyRetention }, logger: silentLogger, options, processMetrics: false });
+    try {
+      await slow.start();
+      await vi.advanceTimersByTimeAsync(10_000);
+      // Was 11: a run every interval on top of the one still deleting.
+      expect(calls).toBe(1);
+      finish(300_000);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(calls).toBe(2);
+    } finally {
+      slow.stop();
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -118,7 +118,13 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
     context: ctx,
     async start() {
       await registry.start();
+      // One run at a time: a run slower than the interval (a first run deleting 300,000 captures takes
+      // seconds) used to be joined by another every interval, each holding a pooled connection while it
+      // waited on the first one's row locks, until ingest and the API could get none.
+      let retentionRunning = false;
       const runRetention = (): void => {
+        if (retentionRunning) return;
+        retentionRunning = true;
         deps.store
           .applyRetention({
             ...(deps.options.retentionMaxCount > 0 ? { maxCount: deps.options.retentionMaxCount } : {}),
@@ -129,7 +135,10 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
           .then((deleted) => {
             if (deleted > 0) deps.logger.info('retention deleted captures', { deleted });
           })
-          .catch((err: unknown) => deps.logger.warn('retention failed', { err }));
+          .catch((err: unknown) => deps.logger.warn('retention failed', { err }))
+          .finally(() => {
+            retentionRunning = false;
+          });
       };
       runRetention();
       retentionTimer = setInterval(runRetention, deps.options.retentionInterval);
