@@ -168,6 +168,28 @@ if (!url) {
       }
     });
 
+    it('says the pool is busy, not that the server may be down, when every connection stays in use', async () => {
+      const schema = freshSchema();
+      const store = createPostgresCaptureStore({ connectionString: url, schema, poolSize: 1, connectTimeoutMs: 300 });
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await store.init();
+        await admin.query('BEGIN');
+        await admin.query(`LOCK TABLE "${schema}".captures IN ACCESS EXCLUSIVE MODE`);
+        const waiting = store.count(); // takes the only connection and waits on the lock
+        const err = await store.count().then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('timeout exceeded when trying to connect') });
+        // Was "is PostgreSQL running at …?" while it ran and answered.
+        expect((err as { hint?: string }).hint).toMatch(/^all 1 connections to [^ ]+ stayed busy for 300 ms: statements are slow or waiting on locks/);
+        await admin.query('COMMIT');
+        expect(await waiting).toBe(0);
+      } finally {
+        await admin.end();
+        await store.close();
+      }
+    });
+
     it('is chosen by createCaptureStore for postgres:// URLs with ?schema=', async () => {
       const schema = freshSchema();
       const u = new URL(url);

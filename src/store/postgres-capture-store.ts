@@ -93,10 +93,12 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
     throw new LoopError('CONFIG_INVALID', `PostgreSQL schema ${JSON.stringify(schema)} is invalid: expected lowercase letters, digits and _ (max 63)`);
   }
   const { target, hostPort, user } = describeTarget(options.connectionString);
+  const poolSize = options.poolSize ?? 10;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
@@ -107,9 +109,14 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
   const wrap = (what: string, err: unknown): LoopError => {
     if (err instanceof LoopError) return err;
     if (isUnavailable(err)) {
+      // pg-pool's own words for a checkout that waited out the timeout with every connection in use: the
+      // server answers, so asking whether it runs sent operators the wrong way.
+      const poolBusy = /timeout exceeded when trying to connect/i.test(messageOf(err));
       return new LoopError('STORE_UNAVAILABLE', `PostgreSQL store ${target} is unavailable (${what}): ${messageOf(err)}`, {
         cause: err,
-        hint: `is PostgreSQL running at ${hostPort} and accepting this user? (for tests: scripts/postgres-start.sh)`,
+        hint: poolBusy
+          ? `all ${poolSize} connections to ${hostPort} stayed busy for ${connectTimeoutMs} ms: statements are slow or waiting on locks (SELECT * FROM pg_stat_activity shows them)`
+          : `is PostgreSQL running at ${hostPort} and accepting this user? (for tests: scripts/postgres-start.sh)`,
       });
     }
     // 42501 insufficient_privilege while creating or upgrading the tables: say which grant is missing.
