@@ -119,6 +119,37 @@ describe('GET /v1/captures/watch', () => {
     expect(opening).toBe('retry: 2000\nid: 2\n\n');
   });
 
+  it('streams a capture whose batch committed after a later one (ids drawn in one order, commits in another)', async () => {
+    // As PostgreSQL does with concurrent batches: /slow gets its id first but its insert returns last.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const insertBatch: CaptureStore['insertBatch'] = async (captures) => {
+      const ids = await store.insertBatch(captures);
+      if (captures[0]?.request.headers.some(([k, v]) => k === ':path' && v === '/slow')) await held;
+      return ids;
+    };
+    const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: 60_000 } }]);
+    const concurrent = await listen(http.createServer(createLoopServer({ store: { ...store, insertBatch }, logger: silentLogger, options }).handler), { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${concurrent.url}/v1/captures/watch`);
+      const events = readEvents(res, 2);
+      const post = (body: string): Promise<Response> =>
+        fetch(`${concurrent.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      const slow = post(trace(500, '/slow'));
+      await expect.poll(() => store.count()).toBe(1);
+      expect((await post(trace(503, '/fast'))).status).toBe(200);
+      release();
+      expect((await slow).status).toBe(200);
+      // Was only /fast: /slow's id was below the last one sent, and the stream dropped it.
+      expect((await events).map((e) => [e.id, e.data.path])).toEqual([
+        ['2', '/fast'],
+        ['1', '/slow'],
+      ]);
+    } finally {
+      await concurrent.close();
+    }
+  });
+
   it('refuses an id that is not one', async () => {
     const res = await fetch(`${api.url}/v1/captures/watch?after=abc`);
     expect(res.status).toBe(400);

@@ -34,11 +34,13 @@ function resumeAfter(req: IncomingMessage, url: URL): number | undefined {
 
 async function watch(ctx: ServerContext, hub: CaptureEventHub, req: IncomingMessage, res: ServerResponse, after: number | undefined): Promise<void> {
   // Subscribe first and hold live events back while the backfill is read, so nothing falls in between.
-  let lastSent = after ?? 0;
+  // Batches commit out of id order (PostgreSQL draws ids when a batch starts, and several run at once):
+  // a live capture whose id is below one already sent is new all the same. Only what the backfill sent
+  // may come again live, so that is all that is skipped.
   let held: CaptureSummary[] | undefined = [];
+  const backfilled = new Set<number>();
   const send = (s: CaptureSummary): void => {
-    if (s.id <= lastSent) return;
-    lastSent = s.id;
+    if (backfilled.has(s.id)) return;
     res.write(`event: capture\nid: ${s.id}\ndata: ${JSON.stringify(s)}\n\n`);
   };
   const unsubscribe = hub.subscribe((s) => (held ? held.push(s) : send(s)));
@@ -58,13 +60,15 @@ async function watch(ctx: ServerContext, hub: CaptureEventHub, req: IncomingMess
       // Not this store's position. The client reads the store's list again, which holds everything up to
       // `newest`; from here on it is at `newest`.
       res.write(`retry: 2000\n\nevent: reset\nid: ${newest}\ndata: ${JSON.stringify({ newest })}\n\n`);
-      lastSent = newest;
     } else {
       // The position this stream starts at, as the last event id: a client that drops before any capture
       // arrives resumes from here and misses nothing stored meanwhile.
       res.write(`retry: 2000\nid: ${after ?? newest}\n\n`);
     }
-    for (const s of backfill) send(s);
+    for (const s of backfill) {
+      send(s);
+      backfilled.add(s.id);
+    }
     for (const s of held ?? []) send(s);
     held = undefined;
   } catch (err) {
