@@ -15,7 +15,7 @@ import { createLogger, silentLogger } from '../../core/logger.js';
 import { resolveOptions } from '../../core/options-schema.js';
 import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
 import type { CaptureStore } from '../../store/capture-store.js';
-import { createLoopServer, type LoopServer } from './loop-server.js';
+import { createLoopServer, listenLoopServer, type LoopServer } from './loop-server.js';
 import { serverOptionsSchema } from './server-options.js';
 
 let dir: string;
@@ -297,6 +297,35 @@ describe('TapConfigs', () => {
     const escaped = await post(`/v1/tapconfigs?source=${encodeURIComponent('a\x1b[2Jb')}`, bad, 'application/yaml');
     expect(escaped.status).toBe(400);
     expect((escaped.body as { error: { message: string } }).error.message).toContain('source must be one line of printable text');
+  });
+});
+
+describe('shutdown', () => {
+  it('answers a batch being stored before it closes, and does not wait for watch streams', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inserting: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (inserting = resolve));
+    const insertBatch: CaptureStore['insertBatch'] = async (captures) => {
+      inserting();
+      await gate;
+      return store.insertBatch(captures);
+    };
+    const slow = createLoopServer({ store: { ...store, insertBatch }, logger: silentLogger, options: server.context.options, processMetrics: false });
+    // A drain timeout longer than the test's: waiting for the watch stream would time the test out.
+    const listening = await listenLoopServer(slow, '127.0.0.1:0', undefined, { drainTimeoutMs: 60_000 });
+    const watch = await fetch(`${listening.url}/v1/captures/watch`);
+    expect(watch.status).toBe(200);
+    const ingest = fetch(`${listening.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: envoyJson(capture(500)) });
+    await started;
+    const closed = listening.close();
+    release();
+    // Was "fetch failed" (ECONNRESET) with the capture stored anyway: the gateway sent it again.
+    const res = await ingest;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ stored: 1, ids: [1] });
+    await closed;
+    await expect(fetch(`${listening.url}/healthz`)).rejects.toThrow();
   });
 });
 

@@ -47,6 +47,11 @@ export interface LoopServer {
   start(): Promise<void>;
   /** Stops background work. Does not close the store (whoever opened it does). */
   stop(): void;
+  /**
+   * Resolves once every request being handled has sent its response head (a stream such as a watch counts
+   * as answered once it started), or after `timeoutMs`; answers whether it was in time.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 export function createLoopServer(deps: LoopServerDeps): LoopServer {
@@ -87,9 +92,12 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
   registerUiRoutes(router, { root: deps.uiRoot ?? defaultUiRoot() });
 
   let retentionTimer: NodeJS.Timeout | undefined;
+  const inFlight = new Set<ServerResponse>();
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
     let route = 'unmatched';
     res.on('finish', () => {
       metrics.httpRequests.inc({ method: req.method ?? '', route, status: String(res.statusCode) });
@@ -148,8 +156,20 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
       registry.stop();
       if (retentionTimer) clearInterval(retentionTimer);
     },
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while ([...inFlight].some((r) => !r.headersSent)) {
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      }
+      return true;
+    },
   };
 }
+
+const DRAIN_POLL_MS = 25;
+/** How long `loop serve` lets requests being handled finish on SIGTERM before it cuts them. */
+export const LOOP_SERVER_DRAIN_TIMEOUT_MS = 10_000;
 
 function authorizeRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
   const method = req.method ?? 'GET';
@@ -170,13 +190,32 @@ function routeLabel(path: string): string {
 
 /**
  * Listens on `address` (`loop serve --listen`, which bind errors name); with `tls` (PEM certificate chain and
- * key) over HTTPS, and the URL says https.
+ * key) over HTTPS, and the URL says https. `close` stops accepting, lets the requests being handled answer
+ * (up to `drainTimeoutMs`), then cuts every connection left (watch streams, idle keep-alive): cut at once,
+ * a batch whose insert was about to commit was stored and its gateway got ECONNRESET, and sent it again.
  */
-export async function listenLoopServer(server: LoopServer, address: string, tls?: { cert: Buffer; key: Buffer }): Promise<Listening> {
+export async function listenLoopServer(
+  server: LoopServer,
+  address: string,
+  tls?: { cert: Buffer; key: Buffer },
+  options: { drainTimeoutMs?: number; logger?: Logger } = {},
+): Promise<Listening> {
   const parsed = parseHostPort(address);
   if (!parsed) throw new LoopError('CONFIG_INVALID', `listen address "${address}" is not host:port`);
-  if (!tls) return listen(http.createServer({ keepAliveTimeout: 65_000 }, server.handler), parsed, '--listen');
-  const httpsServer = https.createServer({ keepAliveTimeout: 65_000, cert: tls.cert, key: tls.key }, server.handler);
-  const listening = await listen(httpsServer, parsed, '--listen');
-  return { ...listening, url: listening.url.replace(/^http:/, 'https:') };
+  const httpServer = tls
+    ? https.createServer({ keepAliveTimeout: 65_000, cert: tls.cert, key: tls.key }, server.handler)
+    : http.createServer({ keepAliveTimeout: 65_000 }, server.handler);
+  const listening = await listen(httpServer, parsed, '--listen');
+  return {
+    ...listening,
+    url: tls ? listening.url.replace(/^http:/, 'https:') : listening.url,
+    async close() {
+      httpServer.close();
+      httpServer.closeIdleConnections();
+      if (!(await server.drain(options.drainTimeoutMs ?? LOOP_SERVER_DRAIN_TIMEOUT_MS))) {
+        options.logger?.warn('drain timeout: cutting requests still being handled');
+      }
+      await listening.close();
+    },
+  };
 }

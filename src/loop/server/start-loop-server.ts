@@ -72,7 +72,7 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
     await store.init();
     const server = createLoopServer({ store, logger, options, processMetrics: extra.processMetrics ?? true, access: security.access, auditLog: security.auditLog });
     await server.start();
-    const listening = await listenLoopServer(server, options.listen, security.tls);
+    const listening = await listenLoopServer(server, options.listen, security.tls, { logger });
     logger.info('loop server listening', { url: listening.url, store: store.kind, tokens: security.access.enforced, auditLog: security.auditLog.path });
     // The gRPC sink, the Kubernetes client and the Envoy collector are loaded only when asked for: each is
     // many modules to load.
