@@ -190,6 +190,37 @@ if (!url) {
       }
     });
 
+    it('names the way out of a database that does not exist, and of tables loop did not create', async () => {
+      const missing = new URL(url);
+      missing.pathname = '/loop_test_no_such_database';
+      const nowhere = createPostgresCaptureStore({ connectionString: missing.toString() });
+      try {
+        const err = await nowhere.init().then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('database "loop_test_no_such_database" does not exist') });
+        // Was "is PostgreSQL running at … and accepting this user?"
+        expect((err as { hint?: string }).hint).toBe('create the database (CREATE DATABASE …) or correct its name in the store URL');
+      } finally {
+        await nowhere.close();
+      }
+
+      const schema = freshSchema();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(`CREATE TABLE "${schema}".captures (id integer)`);
+      await admin.end();
+      const shared = createPostgresCaptureStore({ connectionString: url, schema });
+      try {
+        const err = await shared.init().then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'STORE_FAILED', message: expect.stringContaining('relation "captures" already exists') });
+        expect((err as { hint?: string }).hint).toBe(
+          `the schema ${schema} holds tables loop did not create: give loop a schema of its own (?schema=loop in the store URL) or a database of its own`,
+        );
+      } finally {
+        await shared.close();
+      }
+    });
+
     it('is chosen by createCaptureStore for postgres:// URLs with ?schema=', async () => {
       const schema = freshSchema();
       const u = new URL(url);

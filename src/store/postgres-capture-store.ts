@@ -106,25 +106,33 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
   let initialised: Promise<void> | undefined;
   let closed = false;
 
+  /** What to do about a failure, by PostgreSQL's SQLSTATE where it says more than "is it running?". */
+  const hintFor = (what: string, err: unknown): string | undefined => {
+    const code = (err as { code?: unknown }).code;
+    // pg-pool's own words for a checkout that waited out the timeout with every connection in use: the
+    // server answers, so asking whether it runs sent operators the wrong way.
+    if (/timeout exceeded when trying to connect/i.test(messageOf(err))) {
+      return `all ${poolSize} connections to ${hostPort} stayed busy for ${connectTimeoutMs} ms: statements are slow or waiting on locks (SELECT * FROM pg_stat_activity shows them)`;
+    }
+    if (code === '3D000') return `create the database (CREATE DATABASE …) or correct its name in the store URL`;
+    if (code === '28000' || code === '28P01') return `check the user and password in the store URL, and that pg_hba.conf at ${hostPort} lets this host in as that user`;
+    // 42501 insufficient_privilege while creating or upgrading the tables: say which grant is missing.
+    if (what === 'migration' && code === '42501') return migrationGrantHint(user, schema);
+    // 42P07 duplicate_table: tables of the same name that loop did not record as its own.
+    if (what === 'migration' && code === '42P07') {
+      return `the ${schema !== undefined ? `schema ${schema}` : 'database'} holds tables loop did not create: give loop a schema of its own (?schema=loop in the store URL) or a database of its own`;
+    }
+    if (isUnavailable(err)) return `is PostgreSQL running at ${hostPort} and accepting this user? (for tests: scripts/postgres-start.sh)`;
+    return undefined;
+  };
+
   const wrap = (what: string, err: unknown): LoopError => {
     if (err instanceof LoopError) return err;
-    if (isUnavailable(err)) {
-      // pg-pool's own words for a checkout that waited out the timeout with every connection in use: the
-      // server answers, so asking whether it runs sent operators the wrong way.
-      const poolBusy = /timeout exceeded when trying to connect/i.test(messageOf(err));
-      return new LoopError('STORE_UNAVAILABLE', `PostgreSQL store ${target} is unavailable (${what}): ${messageOf(err)}`, {
-        cause: err,
-        hint: poolBusy
-          ? `all ${poolSize} connections to ${hostPort} stayed busy for ${connectTimeoutMs} ms: statements are slow or waiting on locks (SELECT * FROM pg_stat_activity shows them)`
-          : `is PostgreSQL running at ${hostPort} and accepting this user? (for tests: scripts/postgres-start.sh)`,
-      });
-    }
-    // 42501 insufficient_privilege while creating or upgrading the tables: say which grant is missing.
-    const denied = what === 'migration' && (err as { code?: unknown }).code === '42501';
-    return new LoopError('STORE_FAILED', `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`, {
-      cause: err,
-      ...(denied ? { hint: migrationGrantHint(user, schema) } : {}),
-    });
+    const hint = hintFor(what, err);
+    const message = isUnavailable(err)
+      ? `PostgreSQL store ${target} is unavailable (${what}): ${messageOf(err)}`
+      : `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`;
+    return new LoopError(isUnavailable(err) ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', message, { cause: err, ...(hint ? { hint } : {}) });
   };
 
   const query = async <R extends pg.QueryResultRow = DbRow>(what: string, text: string, values?: unknown[]) => {
