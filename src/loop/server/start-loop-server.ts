@@ -63,7 +63,7 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
   const security = await prepareServerSecurity(options, extra.env ?? {});
   let store: CaptureStore;
   try {
-    store = await createCaptureStore(storeUrlFor(options));
+    store = await createCaptureStore(storeUrlFor(options), { logger });
   } catch (err) {
     await security.auditLog.close();
     throw err;
@@ -73,7 +73,9 @@ export async function startLoopServer(options: ServerOptions, logger: Logger, ex
     const server = createLoopServer({ store, logger, options, processMetrics: extra.processMetrics ?? true, access: security.access, auditLog: security.auditLog });
     await server.start();
     const listening = await listenLoopServer(server, options.listen, security.tls, { logger });
-    logger.info('loop server listening', { url: listening.url, store: store.kind, tokens: security.access.enforced, auditLog: security.auditLog.path });
+    // Which database or file, without credentials: with several replicas, a wrong URL shows here first.
+    const storeAt = 'target' in store ? store.target : 'path' in store ? store.path : undefined;
+    logger.info('loop server listening', { url: listening.url, store: store.kind, storeAt, tokens: security.access.enforced, auditLog: security.auditLog.path });
     // The gRPC sink, the Kubernetes client and the Envoy collector are loaded only when asked for: each is
     // many modules to load.
     let grpc: TapGrpcListening | undefined;
