@@ -258,6 +258,30 @@ describe('HTTPS', () => {
     await expect(untrusted.json('GET', '/v1/captures')).rejects.toMatchObject({ code: 'SERVER_UNREACHABLE', hint: expect.stringContaining('--ca-file') });
   });
 
+  it('refuses a key that is not the certificate\'s, and files swapped, naming the flag and file before anything starts', async () => {
+    const make = async (name: string): Promise<{ cert: string; key: string }> => {
+      const cert = path.join(dir, `${name}-cert.pem`);
+      const key = path.join(dir, `${name}-key.pem`);
+      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`]);
+      return { cert, key };
+    };
+    const [a, b] = await Promise.all([make('a'), make('b')]);
+    // Was "error:05800074:x509 certificate routines::key values mismatch" once it listened, exit 1.
+    await expect(start({ tlsCert: a.cert, tlsKey: b.key })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(`--tls-key ${b.key} is not the private key of --tls-cert ${a.cert}`),
+    });
+    // Was "error:0480006C:PEM routines::no start line".
+    await expect(start({ tlsCert: a.key, tlsKey: a.cert })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(`--tls-cert ${a.key} is not a PEM certificate (chain)`),
+    });
+    await expect(start({ tlsCert: a.cert, tlsKey: a.cert })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(`--tls-key ${a.cert} is not a PEM private key`),
+    });
+  });
+
   it('refuses --tls-cert without --tls-key', async () => {
     await expect(start({ tlsCert: path.join(dir, 'cert.pem') })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('--tls-cert is set without --tls-key') });
   });

@@ -3,7 +3,8 @@
 // can be wrong in these options fails here, with the option named, before anything listens.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LoopError } from '../../core/errors.js';
+import tls from 'node:tls';
+import { LoopError, messageOf } from '../../core/errors.js';
 import { fileErrorText } from '../../core/file-error-text.js';
 import { parseHostPort } from '../../core/listen.js';
 import { openAuditLog, type AuditLog } from './audit-log.js';
@@ -44,5 +45,36 @@ async function readKeyPair(certFile: string, keyFile: string): Promise<{ cert: B
       throw new LoopError('CONFIG_INVALID', `${flag} ${file} cannot be read: ${fileErrorText(err)}`, { cause: err });
     }
   };
-  return { cert: await read(certFile, '--tls-cert'), key: await read(keyFile, '--tls-key') };
+  const pair = { cert: await read(certFile, '--tls-cert'), key: await read(keyFile, '--tls-key') };
+  checkKeyPair(pair, certFile, keyFile);
+  return pair;
+}
+
+/**
+ * Refuses a pair HTTPS cannot use, naming the flag and file: the server only tried it when it listened, after
+ * opening the store, and stopped with OpenSSL's words ("error:05800074:x509 certificate routines::key values
+ * mismatch", "error:0480006C:PEM routines::no start line"), naming neither.
+ */
+function checkKeyPair(pair: { cert: Buffer; key: Buffer }, certFile: string, keyFile: string): void {
+  const problem = (options: tls.SecureContextOptions): string | undefined => {
+    try {
+      tls.createSecureContext(options);
+      return undefined;
+    } catch (err) {
+      return messageOf(err);
+    }
+  };
+  const both = problem(pair);
+  if (both === undefined) return;
+  const cert = problem({ cert: pair.cert });
+  if (cert !== undefined) {
+    throw new LoopError('CONFIG_INVALID', `--tls-cert ${certFile} is not a PEM certificate (chain): ${cert}`, { hint: 'it should start with -----BEGIN CERTIFICATE-----' });
+  }
+  const key = problem({ key: pair.key });
+  if (key !== undefined) {
+    throw new LoopError('CONFIG_INVALID', `--tls-key ${keyFile} is not a PEM private key: ${key}`, { hint: 'it should start with -----BEGIN PRIVATE KEY----- (or an RSA or EC PRIVATE KEY), without a passphrase' });
+  }
+  throw new LoopError('CONFIG_INVALID', `--tls-key ${keyFile} is not the private key of --tls-cert ${certFile}: ${both}`, {
+    hint: 'pass the key the certificate was issued for (openssl x509 -noout -pubkey -in CERT and openssl pkey -pubout -in KEY print the same key)',
+  });
 }
