@@ -150,6 +150,25 @@ describe('GET /v1/captures/watch', () => {
     }
   });
 
+  it('streams captures another loop server stored in the same store, when it polls (replicas on one PostgreSQL)', async () => {
+    const options = resolveOptions(serverOptionsSchema, [{ source: 'test', values: { tapConfigPollInterval: 60_000 } }]);
+    await ingest(trace(500, '/before'));
+    const replica = await listen(http.createServer(createLoopServer({ store, logger: silentLogger, options, captureWatchPollMs: 50 }).handler), { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${replica.url}/v1/captures/watch`);
+      const events = readEvents(res, 4);
+      // Stored through the other server: this one's hub never hears of them. Before, the stream stayed silent.
+      expect((await ingest(trace(503, '/a'), trace(502, '/b'))).status).toBe(200);
+      // And one through this server, which its hub and its polls both bring: sent once.
+      const own = await fetch(`${replica.url}/v1/taps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trace(504, '/c') });
+      expect(own.status).toBe(200);
+      expect((await ingest(trace(500, '/d'))).status).toBe(200);
+      expect((await events).map((e) => e.data.path).sort()).toEqual(['/a', '/b', '/c', '/d']);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('refuses an id that is not one', async () => {
     const res = await fetch(`${api.url}/v1/captures/watch?after=abc`);
     expect(res.status).toBe(400);

@@ -38,6 +38,11 @@ export interface LoopServerDeps {
   auditLog?: AuditLog;
   /** The web UI's build (web/dist) served under /ui/. */
   uiRoot?: string;
+  /**
+   * How often each live capture stream reads the store for captures other loop servers stored; default
+   * every 2 s on PostgreSQL (shared by replicas), off otherwise.
+   */
+  captureWatchPollMs?: number;
 }
 
 export interface LoopServer {
@@ -85,7 +90,7 @@ export function createLoopServer(deps: LoopServerDeps): LoopServer {
     sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
   });
   registerIngestRoutes(router, ctx);
-  registerCaptureWatchRoute(router, ctx, captureEvents);
+  registerCaptureWatchRoute(router, ctx, captureEvents, deps.captureWatchPollMs ?? (deps.store.kind === 'postgres' ? 2000 : undefined));
   registerCaptureRoutes(router, ctx);
   registerReplayRoutes(router, ctx);
   registerTapConfigRoutes(router, ctx);
