@@ -3,9 +3,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LoopError } from '../../core/errors.js';
-import { silentLogger } from '../../core/logger.js';
+import { createLogger, silentLogger } from '../../core/logger.js';
 import type { CaptureStore } from '../../store/capture-store.js';
 import { createSqliteCaptureStore } from '../../store/sqlite-capture-store.js';
 import type { TapConfig } from '../../tapconfig/tapconfig.js';
@@ -52,5 +52,33 @@ describe('tapconfig registry', () => {
     expect(registry.list().map((c) => c.metadata.name)).toEqual(['after', 'during']);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'ADDED']);
     registry.stop();
+  });
+
+  it('logs when polling starts failing and when it works again, not on every poll', async () => {
+    vi.useFakeTimers();
+    let down = false;
+    const flaky: CaptureStore = {
+      ...store,
+      listTapConfigs: () => (down ? Promise.reject(new LoopError('STORE_UNAVAILABLE', 'the database is away')) : store.listTapConfigs()),
+    };
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const registry = createTapConfigRegistry({ store: flaky, logger, pollIntervalMs: 2000 });
+    try {
+      await registry.start();
+      down = true;
+      await vi.advanceTimersByTimeAsync(20_000);
+      down = false;
+      await vi.advanceTimersByTimeAsync(4000);
+      // Was ten identical "tapconfig refresh failed" warnings, one per poll, and nothing when it came back.
+      expect(lines.map((l) => [l.level, l.msg])).toEqual([
+        ['warn', 'tapconfig refresh failed; the TapConfigs in force stay until it works again'],
+        ['info', 'tapconfig refresh works again'],
+      ]);
+      expect(lines[1]).toMatchObject({ failedPolls: 10 });
+    } finally {
+      registry.stop();
+      vi.useRealTimers();
+    }
   });
 });

@@ -70,8 +70,19 @@ export function createTapConfigRegistry(deps: { store: CaptureStore; logger: Log
   return {
     async start() {
       await refresh();
+      // Logged when polling starts failing and when it works again, not on every poll: a database away
+      // for an hour wrote 1,800 identical warnings at the default 2 s.
+      let failedPolls = 0;
       timer = setInterval(() => {
-        refresh().catch((err: unknown) => deps.logger.warn('tapconfig refresh failed', { err }));
+        refresh().then(
+          () => {
+            if (failedPolls > 0) deps.logger.info('tapconfig refresh works again', { failedPolls });
+            failedPolls = 0;
+          },
+          (err: unknown) => {
+            if (failedPolls++ === 0) deps.logger.warn('tapconfig refresh failed; the TapConfigs in force stay until it works again', { err });
+          },
+        );
       }, deps.pollIntervalMs);
       timer.unref();
     },
