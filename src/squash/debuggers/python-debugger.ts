@@ -5,6 +5,8 @@
 // unload it) and a second injection into the same process never listens: attach refuses a process whose
 // maps show debugpy's libraries (debugpyLoaded), which must be restarted to be debugged again. An abort
 // (Ctrl-C in squashctl) lets a running injection finish and then ends the adapter, leaving nothing listening.
+// So does the attach timeout: gdb ended while it runs code in the target kills the target (it returns into
+// the frame gdb built on its stack), so an injection under way at the deadline is given INJECTION_GRACE_MS more.
 // In a container: debugpy is copied into the target's filesystem when it does not see the same package
 // (debugpy-placement.ts), and the adapter, which runs inside the target's network namespace, is relayed
 // to a host loopback port through a netns forwarder. With `netns.relay: 'off'` (a plank in a Kubernetes
@@ -33,6 +35,13 @@ import { inOtherNetns, openNetnsForwarder, type NetnsForwarder, type NetnsOption
 import { openRelay } from '../relay/tcp-relay.js';
 import { LOCATE_DEBUGPY_PY, placeDebugpy, type DebugpyPlacement, type HostDebugpy } from './debugpy-placement.js';
 import { namespaceListeners, ownListeners } from './proc-sockets.js';
+import { readTracer } from '../targets/tracer.js';
+
+/**
+ * How long past the attach timeout an injection already under way (gdb attached to the target) may take
+ * to finish. squashctl waits 15 s past its --timeout for the plank, so this stays below that.
+ */
+export const INJECTION_GRACE_MS = 10_000;
 
 export interface PythonDebuggerOptions {
   /** A Python that has debugpy; default /usr/bin/python3 (Debian's python3-debugpy). */
@@ -229,7 +238,12 @@ async function waitForAdapter(
   injectorDone: () => boolean,
   netns: string | undefined,
 ): Promise<number> {
-  while (Date.now() < deadline) {
+  // Past the deadline, an injection that has reached the target is let finish: gdb was seen in it (it traces
+  // the target, or did and the injector is exiting) or the injector is done and the adapter is coming up.
+  // One that has not reached it yet is ended there: gdb not attached leaves nothing behind.
+  let reached = false;
+  const underWay = (): boolean => (reached ||= readTracer(pid, procRoot) !== undefined) || injectorDone();
+  while (underWay() ? Date.now() < deadline + INJECTION_GRACE_MS : Date.now() < deadline) {
     const failure = injectorFailure();
     if (failure) throw failure;
     if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
@@ -242,6 +256,12 @@ async function waitForAdapter(
     await sleep(25);
   }
   const timeout = attachTimeout('python', pid, timeoutMs, `debugpy did not listen on ${host}:${port}`);
+  if (reached && !injectorDone()) {
+    throw new LoopError('DEBUGGER_TIMEOUT', `${timeout.message}, nor in the ${INJECTION_GRACE_MS} ms more the injection under way was given`, {
+      hint: `the injection (gdb) was ended unfinished: process ${pid} may be left stopped or crash; restart it, and check that it is not stopped or overloaded`,
+      details: timeout.details,
+    });
+  }
   // The injector finished, so gdb ran our code in the target: waiting longer would not help.
   if (injectorDone()) throw new LoopError('DEBUGGER_TIMEOUT', timeout.message, { hint: `debugpy ran in process ${pid} but never listened; if it was loaded there before, it cannot be injected twice: restart the process`, details: timeout.details });
   throw timeout;
