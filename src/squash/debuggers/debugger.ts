@@ -1,7 +1,8 @@
 // The debugger contract and the helpers every debugger shares: starting a debugger server process and
 // reading its "ready" line, mapping its failures to LoopError codes, waiting for a port, checking the target.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { LoopError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -71,8 +72,16 @@ export async function assertAlive(pid: number, procRoot = '/proc'): Promise<void
   if (!isAlive(pid, procRoot)) {
     throw new LoopError('TARGET_NOT_FOUND', `process ${pid} does not exist`, { details: { pid } });
   }
-  const stat = await readFile(join(procRoot, String(pid), 'stat'), 'utf8').catch(() => '');
-  if (/\) [ZX] /.test(stat)) throw targetExited(pid);
+  if (isZombie(pid, procRoot)) throw targetExited(pid);
+}
+
+/** True when the PID is a zombie (it exited; its parent has not reaped it yet): kill(pid, 0) still succeeds. */
+export function isZombie(pid: number, procRoot = '/proc'): boolean {
+  try {
+    return /\) [ZX] /.test(readFileSync(join(procRoot, String(pid), 'stat'), 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 export function isAlive(pid: number, _procRoot = '/proc'): boolean {
@@ -94,6 +103,9 @@ const PTRACE_HINT =
 /** Maps a debugger's failure output to the error the user can act on. */
 export function classifyFailure(debuggerName: DebuggerName, pid: number, output: string, cause?: unknown): LoopError {
   const tail = output.trim().split('\n').slice(-6).join('\n');
+  // A target that exited under the debugger is the reason, whatever the debugger said: ptrace of a zombie
+  // fails with EPERM, which read as a missing privilege.
+  if (!isAlive(pid) || isZombie(pid)) return targetExited(pid, cause);
   if (/operation not permitted|EPERM|ptrace: Operation|could not attach.*permission|not permitted/i.test(output)) {
     // EPERM also means "someone else traces it" or "a kernel thread", even as root: say which.
     if (isKernelThreadPid(pid)) return kernelThread(pid);
@@ -105,7 +117,6 @@ export function classifyFailure(debuggerName: DebuggerName, pid: number, output:
       details: { debugger: debuggerName, pid, output: tail },
     });
   }
-  if (/no such process|ESRCH|does not exist/i.test(output) && !isAlive(pid)) return targetExited(pid, cause);
   return new LoopError('DEBUGGER_ATTACH_FAILED', `${debuggerName}: attach to process ${pid} failed: ${tail || messageOf(cause)}`, {
     cause,
     details: { debugger: debuggerName, pid, output: tail },

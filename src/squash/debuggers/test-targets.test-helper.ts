@@ -127,3 +127,13 @@ export async function jdwpVersion(port: number): Promise<{ handshake: string; er
 export function elapsed(start: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - start) / 1e6);
 }
+
+/**
+ * A zombie: a child that exited and that its parent (a sleeping Python, killed by `stop`) does not reap.
+ * Resolves with the zombie's PID once it is one.
+ */
+export async function startZombie(): Promise<{ pid: number; stop(): void }> {
+  const parent = startTarget('/usr/bin/python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\nprint("zombie", pid, flush=True)\ntime.sleep(600)']);
+  const pid = Number((await parent.line(/zombie (\d+)/))[1]);
+  return { pid, stop: parent.stop };
+}

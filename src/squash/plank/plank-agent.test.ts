@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
 import type { Debugger, DebuggerRegistry } from '../debuggers/index.js';
 import { createDebuggerRegistry } from '../debuggers/index.js';
+import { startZombie } from '../debuggers/test-targets.test-helper.js';
 import type { AttachSession, DebuggerName, ProcessInfo } from '../squash-types.js';
 import { chooseDebugger, relayedEndpoint, startPlank } from './plank-agent.js';
 import type { AttachOptionValues } from './plank-options.js';
@@ -146,6 +147,18 @@ describe('startPlank with a stand-in debugger and a real target process', () => 
     const plank = await startPlank(options(child.pid!), { registry: fake.registry, logger: silentLogger });
     fake.end();
     expect(await plank.ended).toMatchObject({ reason: 'debugger-ended', exitCode: 1 });
+  });
+
+  it('says a zombie target has exited, before any debugger is chosen', async () => {
+    const zombie = await startZombie();
+    try {
+      const fake = fakeDebugger();
+      // A zombie has no executable left to detect a runtime from: this read "cannot tell which runtime".
+      await expect(startPlank(options(zombie.pid), { registry: fake.registry, logger: silentLogger })).rejects.toMatchObject({ code: 'TARGET_EXITED', message: expect.stringContaining('has exited') });
+      expect(fake.detached()).toBe(0);
+    } finally {
+      zombie.stop();
+    }
   });
 
   it('detaches again when its relay port is taken, and reports the port', async () => {

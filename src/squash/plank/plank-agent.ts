@@ -68,6 +68,10 @@ export async function startPlank(options: AttachOptionValues & PlankNamespaceOpt
   const namespace = await checkTargetNamespace(pid, { allow: options.allowNamespaces, claimed: options.targetNamespace ?? '' }, deps.procRoot);
   const identity = await readProcessState(pid, deps.procRoot);
   if (!identity) throw new LoopError('TARGET_EXITED', `process ${pid} exited before the debugger attached`, { details: { pid } });
+  // A zombie keeps its PID but has no executable or memory left: runtime detection would find nothing.
+  if (identity.state === 'Z' || identity.state === 'X') {
+    throw new LoopError('TARGET_EXITED', `process ${pid} has exited (a zombie its parent has not reaped yet)`, { details: { pid } });
+  }
   const procRoot = deps.procRoot ?? DEFAULT_PROC_ROOT;
   if (isKernelThreadPid(pid, procRoot)) throw kernelThread(pid, procRoot);
   const debuggerToUse = chooseDebugger(target, options.debugger, deps.registry);
