@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectCdp, decodeServerFrame, encodeClientFrame } from './cdp-client.js';
 import { isAlive } from './debugger.js';
-import { createNodeDebugger, inspectPortFromArgv } from './node-debugger.js';
+import { createNodeDebugger, inspectAddressFromArgv, inspectPortFromArgv } from './node-debugger.js';
 import { ownListeners } from './proc-sockets.js';
 import { elapsed, httpGetText, startTarget, type Target } from './test-targets.test-helper.js';
 
@@ -38,6 +38,19 @@ describe('inspectPortFromArgv', () => {
     [['node', 'server.js', '--inspect-port=1'], 9229],
   ])('%j → %d', (argv, port) => {
     expect(inspectPortFromArgv(argv)).toBe(port);
+  });
+});
+
+describe('inspectAddressFromArgv', () => {
+  it.each([
+    [['node', 'server.js'], '', { host: '127.0.0.1', port: 9229 }],
+    [['node', '--inspect-port=0.0.0.0:9555', 'server.js'], '', { host: '0.0.0.0', port: 9555 }],
+    [['node', '--inspect-port=0.0.0.0', 'server.js'], '', { host: '0.0.0.0', port: 9229 }],
+    [['node', '--inspect=[::]:9556', 'server.js'], '', { host: '::', port: 9556 }],
+    [['node', 'server.js'], '--max-old-space-size=512 --inspect-port=0.0.0.0:9557', { host: '0.0.0.0', port: 9557 }],
+    [['node', '--inspect-port=127.0.0.1:9558', 'server.js'], '--inspect-port=0.0.0.0:9557', { host: '127.0.0.1', port: 9558 }],
+  ])('%j with NODE_OPTIONS %j → %j', (argv, nodeOptions, address) => {
+    expect(inspectAddressFromArgv(argv, nodeOptions)).toEqual(address);
   });
 });
 
@@ -99,6 +112,17 @@ describe('nodejs debugger', () => {
     expect(err).toMatchObject({ code: 'DEBUGGER_TIMEOUT', details: { ports } });
     expect((err as Error).message).toBe(`nodejs: SIGUSR1 opened no new port in process ${target.pid} within 1000 ms: its inspector may be open already, on one of the ports it listens on (${ports.join(', ')}), or the process is stopped or too busy to open it`);
     expect(ports).toContain(port);
+    expect(isAlive(target.pid)).toBe(true);
+  });
+
+  it('refuses to open an inspector beyond loopback, and opens nothing', async () => {
+    // Started with --inspect-port=0.0.0.0:…, SIGUSR1 opened the inspector on every interface; squashctl then
+    // waited out its timeout ("the inspector did not open") and left it open there.
+    const { target, port } = await service(['--inspect-port=0.0.0.0:0']);
+    const err = await createNodeDebugger().attach(target.pid, { timeoutMs: 3000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RUNTIME_UNSUPPORTED', details: { host: '0.0.0.0', port: 0 }, hint: expect.stringContaining('--inspect-port=127.0.0.1') });
+    expect((err as Error).message).toContain('beyond loopback');
+    expect((await ownListeners(target.pid)).map((s) => s.port)).toEqual([port]);
     expect(isAlive(target.pid)).toBe(true);
   });
 

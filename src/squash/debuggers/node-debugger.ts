@@ -43,14 +43,47 @@ const BUSY_PORT_GRACE_MS = 1000;
 
 /** The port SIGUSR1 opens: `--inspect-port=`/`--debug-port=`/`--inspect=` ([host:]port), else 9229. */
 export function inspectPortFromArgv(argv: string[]): number {
+  return inspectAddressFromArgv(argv).port;
+}
+
+/**
+ * The address SIGUSR1 opens the inspector on: the last `--inspect-port=`/`--debug-port=`/`--inspect=`
+ * (`port`, `host:port` or `host`) in NODE_OPTIONS and then argv (argv wins), else 127.0.0.1:9229.
+ */
+export function inspectAddressFromArgv(argv: string[], nodeOptions = ''): { host: string; port: number } {
+  let host = '127.0.0.1';
   let port = DEFAULT_INSPECT_PORT;
   // Node's own options come before the script (argv[0] is node itself); stop at the first non-option.
-  for (const arg of argv.slice(1)) {
-    if (arg === '--' || !arg.startsWith('-')) break;
-    const m = /^--(?:inspect-port|debug-port|inspect|inspect-brk|inspect-wait)=(?:.*:)?(\d+)$/.exec(arg);
-    if (m) port = Number(m[1]);
+  const end = argv.findIndex((arg, i) => i > 0 && (arg === '--' || !arg.startsWith('-')));
+  for (const arg of [...nodeOptions.split(/\s+/), ...argv.slice(1, end < 0 ? undefined : end)]) {
+    const value = /^--(?:inspect-port|debug-port|inspect|inspect-brk|inspect-wait)=(.+)$/.exec(arg)?.[1];
+    if (value === undefined) continue;
+    const m = /^(?:(.*):)?(\d+)$/.exec(value);
+    if (m?.[1] !== undefined) host = m[1];
+    else if (!m) host = value;
+    if (m) port = Number(m[2]);
   }
-  return port;
+  return { host: host.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** Where SIGUSR1 would open the target's inspector, from its command line and its NODE_OPTIONS. */
+async function inspectAddressOf(pid: number, procRoot: string): Promise<{ host: string; port: number }> {
+  const read = (file: string): Promise<string> => readFile(join(procRoot, String(pid), file), 'utf8').catch(() => '');
+  const [cmdline, environ] = await Promise.all([read('cmdline'), read('environ')]);
+  const nodeOptions = environ.split('\0').find((e) => e.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length) ?? '';
+  return inspectAddressFromArgv(cmdline.split('\0'), nodeOptions);
+}
+
+/**
+ * Refuses to make a target open its inspector beyond loopback: started with `--inspect-port=0.0.0.0:…`
+ * (or `--inspect=…`, or NODE_OPTIONS), SIGUSR1 would open a port that runs code for whoever reaches it.
+ */
+function assertLoopbackInspector(pid: number, address: { host: string; port: number }): void {
+  if (/^127\./.test(address.host) || address.host === 'localhost' || address.host === '::1') return;
+  throw new LoopError('RUNTIME_UNSUPPORTED', `nodejs: process ${pid} would open its inspector on ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}, beyond loopback (its --inspect-port or --inspect, or NODE_OPTIONS, names that host): squashctl does not open a debugger port anyone on the network can reach`, {
+    hint: 'restart the target with --inspect-port=127.0.0.1:<port> (or a port alone), or start it with --inspect on an address you chose, which squashctl then attaches to',
+    details: { pid, host: address.host, port: address.port },
+  });
 }
 
 async function defaultGetJson(url: string, timeoutMs: number): Promise<unknown> {
@@ -83,11 +116,12 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
 
   /** The inspector's port, from /proc only: argv's port when the target already listens there, else the one SIGUSR1 opens. */
   async function inspectorPortInNamespace(pid: number, options: AttachOptions, deadline: number, timeoutMs: number): Promise<number> {
-    const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
-    const inspectPort = inspectPortFromArgv(argv);
+    const address = await inspectAddressOf(pid, procRoot);
+    const inspectPort = address.port;
     const own = await ownListeners(pid, procRoot);
     if (own.some((s) => s.port === inspectPort && isLoopback(s.address))) return inspectPort;
     const before = new Set(own.map((s) => s.port));
+    assertLoopbackInspector(pid, address);
     signalInspector(pid);
     const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
     const busyDeadline = Date.now() + BUSY_PORT_GRACE_MS;
@@ -136,9 +170,10 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
       }
     }
     if (!url) {
+      const address = await inspectAddressOf(pid, procRoot);
+      assertLoopbackInspector(pid, address);
       signalInspector(pid);
-      const argv = (await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8').catch(() => '')).split('\0');
-      const inspectPort = inspectPortFromArgv(argv);
+      const inspectPort = address.port;
       const heldByOther = (await namespaceListeners(pid, procRoot)).some((s) => s.port === inspectPort && !before.has(s.port));
       const busyDeadline = Date.now() + BUSY_PORT_GRACE_MS;
       const probed = new Set<number>();
