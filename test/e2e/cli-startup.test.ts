@@ -83,7 +83,7 @@ describe('what a command loads', () => {
     expect(urls.filter((url) => url.includes('/node_modules/yaml/') || url.includes('/node_modules/@inquirer/'))).toEqual([]);
   });
 
-  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file needs it), yaml or re2js', async () => {
+  it('loopctl, a client, loads none of the servers\' packages, nor undici (only --ca-file and a replay need it), yaml or re2js', async () => {
     const result = await runCli(LOOPCTL_BIN, ['--help'], { env });
     expect(result.code).toBe(0);
     const urls = await loaded();

@@ -63,15 +63,19 @@ const CUT_OFF = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET']);
 
 export function createLoopClient(options: LoopClientOptions): LoopClient {
   const baseUrl = normalizeServer(options.server);
-  const doFetch = options.fetch ?? (options.ca ? fetchTrusting(options.ca) : fetch);
+  const doFetch = options.fetch ?? (options.ca ? undiciFetch(options.ca) : fetch);
+  // fetch gives up by itself when an answer's headers take 5 minutes (undici's headersTimeout): a request
+  // allowed to wait longer (a replay to a service stopped at a breakpoint) goes without that limit.
+  const patientFetch = options.fetch ?? undiciFetch(options.ca);
   const authorization: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   const client: LoopClient = {
     baseUrl,
     async request(method, path, init = {}) {
       const timeoutMs = init.timeoutMs ?? options.timeoutMs ?? 120_000;
+      const send = Number.isFinite(timeoutMs) && timeoutMs < FETCH_OWN_TIMEOUT_MS ? doFetch : patientFetch;
       let res: Response;
       try {
-        res = await doFetch(baseUrl + path, {
+        res = await send(baseUrl + path, {
           method,
           headers: {
             ...(init.contentType ? { 'content-type': init.contentType } : {}),
@@ -122,15 +126,23 @@ export function createLoopClient(options: LoopClientOptions): LoopClient {
   return client;
 }
 
+/** How long fetch (undici) waits for an answer's headers, and between body chunks, unless told otherwise. */
+const FETCH_OWN_TIMEOUT_MS = 300_000;
+
 /**
- * A fetch that trusts `ca` (plus the system's roots) for https servers. undici is loaded on the first call:
- * it is most of what loopctl would otherwise load at start, and only a private CA needs it.
+ * A fetch with no time limit of its own (the caller's AbortSignal bounds it) that trusts `ca`, when given,
+ * besides the system's roots for https servers. undici is loaded on the first call: it is most of what
+ * loopctl would otherwise load at start, and only a private CA or a long wait needs it.
  */
-function fetchTrusting(ca: string | Buffer): typeof fetch {
+function undiciFetch(ca?: string | Buffer): typeof fetch {
   let loaded: Promise<(input: string, init?: RequestInit) => Promise<Response>> | undefined;
   const load = async (): Promise<(input: string, init?: RequestInit) => Promise<Response>> => {
     const undici = await import('undici');
-    const dispatcher = new undici.Agent({ connect: { ca: [...tls.rootCertificates, ca.toString()] } });
+    const dispatcher = new undici.Agent({
+      ...(ca !== undefined ? { connect: { ca: [...tls.rootCertificates, ca.toString()] } } : {}),
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
     return (input, init) => undici.fetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
   };
   return (async (input: string, init?: RequestInit) => (await (loaded ??= load()))(input, init)) as unknown as typeof fetch;
