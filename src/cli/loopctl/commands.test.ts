@@ -1,6 +1,8 @@
 // loopctl's commands in-process (the real program of main.ts) against a real loop server on loopback with
 // a real SQLite store: what reaches the operator's terminal, and what the command line refuses.
 import { rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -165,6 +167,25 @@ describe('replay -H', () => {
     const run = await loopctl(['replay', '--id', '1', '--destination', '127.0.0.1:9', '-H', header]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(stderr);
+  });
+});
+
+describe('a replay that fails', () => {
+  // The failure line came alone: the server's hint (start the service; give a service held at a breakpoint
+  // longer with --timeout) never reached the terminal.
+  it('prints the hint that says what to do, after the failure', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const stored = (await (await ingest({ http_buffered_trace: { request: { headers: [{ key: ':method', value: 'GET' }, { key: ':path', value: '/' }, { key: ':authority', value: 'web' }] } } })).json()) as { ids: number[] };
+      const run = await loopctl(['replay', '--id', String(stored.ids[0]), '--destination', `127.0.0.1:${port}`, '--timeout', '200ms']);
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toBe(`replay failed: capture ${stored.ids[0]} to 127.0.0.1:${port}: 127.0.0.1:${port} did not answer within 200 ms\n`);
+      expect(run.stderr).toContain('  hint: a service stopped in a debugger answers only once resumed: give the replay longer (loopctl replay --timeout 10m');
+    } finally {
+      silent.close();
+    }
   });
 });
 

@@ -186,6 +186,8 @@ export function registerCommands(program: Command, io: CliIo): void {
         const replay = err instanceof LoopError ? ((err.details?.body as { replay?: ReplayJson } | undefined)?.replay) : undefined;
         if (!replay) throw err;
         out(o.output === 'json' ? jsonForTerminal(replay) + '\n' : renderReplay(replay, style));
+        // The stored attempt keeps the error's message; what to do about it comes with the answer only.
+        if (err instanceof LoopError && err.hint) io.stderr.write(escapeControls(`  hint: ${err.hint}`, 'lines') + '\n');
         throw new CommandExit(EXIT.FAILED);
       }
       out(o.output === 'json' ? jsonForTerminal(record) + '\n' : renderReplay(record, style));

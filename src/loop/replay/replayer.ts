@@ -127,7 +127,9 @@ export function sendReplay(plan: ReplayPlan, dest: ResolvedDestination, options:
       setHost: false,
     });
     const timer = setTimeout(() => {
-      req.destroy(new LoopError('REPLAY_FAILED', `${dest.target} did not answer within ${options.timeoutMs} ms`));
+      req.destroy(new LoopError('REPLAY_FAILED', `${dest.target} did not answer within ${options.timeoutMs} ms`, {
+        hint: 'a service stopped in a debugger answers only once resumed: give the replay longer (loopctl replay --timeout 10m, up to 24h; the server waits --replay-timeout unless told)',
+      }));
     }, options.timeoutMs);
     req.on('error', (err) => {
       clearTimeout(timer);
