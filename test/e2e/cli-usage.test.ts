@@ -88,6 +88,12 @@ describe('CLI usage errors', () => {
     expect(r.stderr).toBe(stderr);
   });
 
+  it('squashctl cleanup --grace names what it takes, not --timeout\'s range (0 and 30d are graces too)', async () => {
+    const r = await runCli(SQUASHCTL_BIN, ['cleanup', '--grace', 'soon'], { env: { SQUASH_STATE_DIR: stateDir } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('squashctl: --grace: got "soon", expected a duration such as 500ms, 30s, 5m, 2h or 7d\n');
+  });
+
   it('a bad flag value names the flag itself', async () => {
     const r = await runCli(LOOP_BIN, ['serve', '--listen', 'nope']);
     expect(r.code).toBe(2);

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { LoopError, messageOf } from '../../core/errors.js';
-import { formatDuration, resolveOptions } from '../../core/options-schema.js';
+import { formatDuration, opt, resolveOptions } from '../../core/options-schema.js';
 import { createDebuggerRegistry } from '../../squash/debuggers/index.js';
 import { formatMachineOutput, type IdeOptions } from '../../squash/ide/index.js';
 import { choosePlatform, kubeOptionsSchema, type Platform } from '../../squash/kube/kube-options.js';
@@ -119,13 +119,13 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
   program
     .command('cleanup')
     .description('end every plank squashctl started (each detaches; the targets keep running)')
-    .option('--grace <duration>', 'how long a plank may take to detach before it is killed', '10s')
+    .option('--grace <duration>', GRACE_OPTION.description, '10s')
     .addHelpText('after', '\nWith --platform kube (and --kubeconfig/--context), deletes every plank pod (label plank=true) in namespace squash-debugger.')
     .action(async (o: { grace: string }) => {
       // --platform, --kubeconfig and --context are squashctl's own options; commander hands them to the program.
       const k = resolveOptions(kubeOptionsSchema, [{ source: 'flags', values: flagValues(kubeOptionsSchema, program.opts()) }]);
       if (k.platform === 'kube') return (await kubeCommands()).cleanupInKube(k, io);
-      const { grace } = resolveOptions({ grace: squashctlOptionsSchema.timeout }, [{ source: 'flags', values: { grace: o.grace } }]);
+      const { grace } = resolveOptions({ grace: GRACE_OPTION }, [{ source: 'flags', values: { grace: o.grace } }]);
       const results = await cleanupPlanks(registry(), { graceMs: grace });
       if (results.length === 0) return out('no planks to clean up\n');
       for (const { record: r, outcome } of results) {
@@ -134,6 +134,9 @@ export function registerCommands(program: Command, io: SquashctlIo): void {
       }
     });
 }
+
+/** cleanup --grace: any duration (0 kills at once); not --timeout's 1ms to 24h, which its errors would name. */
+const GRACE_OPTION = opt.duration({ description: 'how long a plank may take to detach before it is killed', default: 10_000 });
 
 async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<void> {
   const parsed = resolveOptions(squashctlOptionsSchema, [{ source: 'flags', values: flagValues(squashctlOptionsSchema, flags) }]);
