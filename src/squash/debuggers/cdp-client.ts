@@ -53,7 +53,7 @@ export function connectCdp(websocketUrl: string, timeoutMs = 5000): Promise<CdpC
   const url = new URL(websocketUrl);
   return new Promise((resolve, reject) => {
     const req = request({
-      host: url.hostname,
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // ws://[::1]:9229: the address without its brackets
       port: url.port,
       path: url.pathname,
       headers: {

@@ -115,6 +115,20 @@ describe('nodejs debugger', () => {
     expect(isAlive(target.pid)).toBe(true);
   });
 
+  it('attaches to an inspector on IPv6 loopback, and closes it on detach', async () => {
+    // --inspect-port=[::1]:…: the inspector opened on [::1], was probed on 127.0.0.1 only, and the attach
+    // waited out its timeout ("the inspector did not open … raise the timeout"), leaving it open.
+    const { target, port } = await service(['--inspect-port=[::1]:0']);
+    const session = await createNodeDebugger().attach(target.pid, { timeoutMs: 5000 });
+    expect(session.endpoint).toMatchObject({ host: '::1', pid: target.pid });
+    const cdp = await connectCdp(session.endpoint.websocketUrl!);
+    expect((await cdp.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: 'process.pid' })).result.value).toBe(target.pid);
+    cdp.close();
+    await session.detach();
+    expect((await ownListeners(target.pid)).map((s) => s.port)).toEqual([port]);
+    expect(await httpGetText(port)).toBe('pong');
+  });
+
   it('refuses to open an inspector beyond loopback, and opens nothing', async () => {
     // Started with --inspect-port=0.0.0.0:…, SIGUSR1 opened the inspector on every interface; squashctl then
     // waited out its timeout ("the inspector did not open") and left it open there.

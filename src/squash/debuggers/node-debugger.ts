@@ -103,10 +103,10 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
   const procRoot = opts.procRoot ?? '/proc';
   const getJson = opts.getJson ?? defaultGetJson;
 
-  async function inspectorOn(port: number, forwarder?: NetnsForwarder): Promise<string | undefined> {
+  async function inspectorOn(port: number, forwarder?: NetnsForwarder, host = '127.0.0.1'): Promise<string | undefined> {
     try {
-      const url = `http://127.0.0.1:${port}/json/list`;
-      const list = (await (forwarder?.crossesNamespace ? getJsonVia(forwarder.dialer(port), url, 500) : getJson(url, 500))) as InspectorTarget[];
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/json/list`;
+      const list = (await (forwarder?.crossesNamespace ? getJsonVia(forwarder.dialer(port, host), url, 500) : getJson(url, 500))) as InspectorTarget[];
       if (!Array.isArray(list)) return undefined;
       return (list.find((t) => t.type === 'node') ?? list[0])?.webSocketDebuggerUrl;
     } catch {
@@ -158,14 +158,17 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
   }
 
   async function openInspector(pid: number, options: AttachOptions, forwarder: NetnsForwarder, deadline: number, timeoutMs: number): Promise<AttachSession> {
-    const before = new Set((await ownListeners(pid, procRoot)).map((s) => s.port));
+    const listening = await ownListeners(pid, procRoot);
+    const before = new Set(listening.map((s) => s.port));
     // Already open (started with --inspect, or attached before)?
     let port: number | undefined;
+    let host = '127.0.0.1';
     let url: string | undefined;
-    for (const p of before) {
-      url = await inspectorOn(p, forwarder);
+    for (const s of listening) {
+      url = await inspectorOn(s.port, forwarder, reachHost(s.address));
       if (url) {
-        port = p;
+        port = s.port;
+        host = reachHost(s.address);
         break;
       }
     }
@@ -184,9 +187,11 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
         if (!isAlive(pid)) throw new LoopError('TARGET_EXITED', `process ${pid} exited during attach`);
         for (const s of await ownListeners(pid, procRoot)) {
           if (before.has(s.port) || probed.has(s.port) || !isLoopback(s.address)) continue;
-          url = await inspectorOn(s.port, forwarder);
-          if (url) port = s.port;
-          else probed.add(s.port);
+          url = await inspectorOn(s.port, forwarder, reachHost(s.address));
+          if (url) {
+            port = s.port;
+            host = reachHost(s.address);
+          } else probed.add(s.port);
         }
         if (!url) await sleep(20);
       }
@@ -196,7 +201,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
     }
     const inspectorPort = port;
     // Across network namespaces the IDE gets a host loopback relay to the inspector, and the CDP URL names it.
-    const relay = forwarder.crossesNamespace ? await openRelay({ dial: forwarder.dialer(inspectorPort) }) : undefined;
+    const relay = forwarder.crossesNamespace ? await openRelay({ dial: forwarder.dialer(inspectorPort, host) }) : undefined;
     const wsUrl = relay ? rewriteWebsocketUrl(url, relay) : url;
     let stopped = false;
     const ended = whileHolds(() => !stopped && isAlive(pid));
@@ -209,7 +214,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
         await forwarder.close();
       })());
     return {
-      endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: '127.0.0.1', port: relay?.port ?? inspectorPort, pid, websocketUrl: wsUrl },
+      endpoint: { runtime: 'node', debugger: 'nodejs', protocol: 'cdp', host: relay ? '127.0.0.1' : host, port: relay?.port ?? inspectorPort, pid, websocketUrl: wsUrl },
       detach,
       ended,
     };
@@ -307,6 +312,11 @@ async function getJsonVia(dial: Dialer, url: string, timeoutMs: number): Promise
     req.end();
     socket.resume();
   });
+}
+
+/** The address to reach a listener at: IPv6 loopback (`--inspect-port=[::1]:…`) as ::1, else 127.0.0.1. */
+function reachHost(address: string): string {
+  return address.includes(':') ? '::1' : '127.0.0.1';
 }
 
 /** SIGUSR1: a Node process opens its inspector. */
