@@ -339,6 +339,27 @@ describe('squashctl', () => {
     expect((await squashctl(['list'])).stdout).toBe('no planks running\n');
   });
 
+  it('--write into a workspace it cannot write is refused (exit 2) before anything is attached', async () => {
+    // Found after the attach, these left a plank holding the target behind a usage error.
+    const s = await sample('node');
+    const file = path.join(stateDir, 'not-a-workspace');
+    await writeFile(file, '');
+    const notDir = await squashctl(['--pid', String(s.pid), '--write', '--workspace', file]);
+    expect(notDir.code).toBe(2);
+    expect(notDir.stderr).toContain(`squashctl: --workspace ${file}: is not a directory`);
+    const workspace = await mkdtemp(path.join(tmpdir(), 'squash-ws-'));
+    try {
+      await mkdir(path.join(workspace, '.vscode'));
+      await writeFile(path.join(workspace, '.vscode/launch.json'), '{ "configurations": {} }\n');
+      const unmergeable = await squashctl(['--pid', String(s.pid), '--write', '--workspace', workspace]);
+      expect(unmergeable.code).toBe(2);
+      expect(unmergeable.stderr).toContain('"configurations" is object; expected an array');
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+    expect((await squashctl(['list'])).stdout).toBe('no planks running\n');
+  });
+
   it('without a terminal and without --pid/--container says what to pass, and starts nothing', async () => {
     const result = await squashctl([]);
     expect(result.code).toBe(2);

@@ -15,6 +15,7 @@ import { shortContainerId } from '../../squash/targets/index.js';
 import type { DebugEndpoint, DebuggerName } from '../../squash/squash-types.js';
 import {
   assertNotHeld,
+  checkIdeWrite,
   checkProgram,
   cleanupPlank,
   cleanupPlanks,
@@ -155,6 +156,7 @@ async function attach(flags: Record<string, unknown>, io: SquashctlIo): Promise<
   const machine = flags.machine === true;
   if (write && o.ide === 'nvim') throw new LoopError('CONFIG_INVALID', '--write supports --ide vscode and --ide jetbrains; for nvim, paste the printed Lua');
   const workspace = resolve(io.cwd, o.workspace || '.');
+  if (write) await checkIdeWrite(o.ide, workspace);
 
   let pid = o.pid;
   let debuggerName: DebuggerName | undefined = o.debugger;

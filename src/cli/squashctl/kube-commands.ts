@@ -32,7 +32,7 @@ import {
   type PlankPodEnd,
 } from '../../squash/kube/index.js';
 import { DEBUGGER_NAMES, checkAttachOptions } from '../../squash/plank/index.js';
-import { renderColumns, renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
+import { checkIdeWrite, renderColumns, renderIdeConfig, writeIdeConfig, type SquashctlOptions } from '../../squash/squashctl/index.js';
 import { CommandExit, EXIT, STOP_SIGNALS, exitCodeForSignal } from '../cli-support.js';
 import type { SquashctlIo } from './commands.js';
 
@@ -46,6 +46,7 @@ export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: K
   if (o.pid !== 0) throw new LoopError('CONFIG_INVALID', '--pid is for processes on this machine; on Kubernetes name --namespace, --pod and --container');
   checkAttachOptions({ ...o, container: '', pid: 1 });
   if (flags.write && o.ide === 'nvim') throw new LoopError('CONFIG_INVALID', '--write supports --ide vscode and --ide jetbrains; for nvim, paste the printed Lua');
+  if (flags.write) await checkIdeWrite(o.ide, resolve(io.cwd, o.workspace || '.'));
   const conn = connectKube(k);
   const say = (line: string): void => void io.stderr.write(`${line}\n`);
   const needPicker = (what: string): void => {

@@ -1,6 +1,6 @@
 // What squashctl prints and writes for the IDE once a plank is ready: the endpoint, and the attach
 // configuration for VS Code (default), nvim-dap or JetBrains, optionally written into the workspace.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LoopError, messageOf } from '../../core/errors.js';
 import { formatDuration } from '../../core/options-schema.js';
@@ -40,10 +40,7 @@ export interface WrittenConfig {
 export async function writeIdeConfig(ide: IdeName, endpoint: DebugEndpoint, options: IdeOptions, workspace: string): Promise<WrittenConfig> {
   if (ide === 'vscode') {
     const path = join(workspace, '.vscode', 'launch.json');
-    const existing = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw new LoopError('CONFIG_INVALID', `cannot read ${path}: ${messageOf(err)}`, { cause: err });
-    });
+    const existing = await readLaunchJson(path);
     const configuration = vscodeLaunchConfiguration(endpoint, options);
     const merged = mergeLaunchConfiguration(existing, configuration, path);
     await writeAtomically(path, merged.text);
@@ -58,6 +55,28 @@ export async function writeIdeConfig(ide: IdeName, endpoint: DebugEndpoint, opti
     return { path, summary: `wrote ${path}` };
   }
   throw new LoopError('BAD_REQUEST', '--write supports --ide vscode and --ide jetbrains; nvim-dap has no project file: paste the printed Lua');
+}
+
+/**
+ * Refuses, before anything attaches, a --write that cannot succeed: a workspace that is not a directory, or
+ * a launch.json that cannot be read or merged into. Found only after the attach, such a failure left the
+ * plank holding the target behind a usage error. Throws CONFIG_INVALID.
+ */
+export async function checkIdeWrite(ide: IdeName, workspace: string): Promise<void> {
+  const st = await stat(workspace).catch(() => undefined);
+  if (st && !st.isDirectory()) {
+    throw new LoopError('CONFIG_INVALID', `--workspace ${workspace}: is not a directory`, { hint: 'name the project directory --write writes into (default: the current directory)' });
+  }
+  if (ide !== 'vscode') return;
+  const path = join(workspace, '.vscode', 'launch.json');
+  mergeLaunchConfiguration(await readLaunchJson(path), { name: 'Squash', type: 'node', request: 'attach' }, path);
+}
+
+async function readLaunchJson(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new LoopError('CONFIG_INVALID', `cannot read ${path}: ${messageOf(err)}`, { cause: err });
+  });
 }
 
 /** The human summary of a ready plank. */
