@@ -9,6 +9,7 @@ import { formatDuration } from '../../core/options-schema.js';
 import { formatMachineOutput } from '../../squash/ide/index.js';
 import {
   attachKube,
+  checkKubeOptions,
   checkTarget,
   cleanupPlankPods,
   connectKube,
@@ -45,6 +46,7 @@ interface KubeAttachFlags {
 export async function attachInKube(o: SquashctlOptions, k: KubeOptions, flags: KubeAttachFlags, io: SquashctlIo): Promise<void> {
   if (o.pid !== 0) throw new LoopError('CONFIG_INVALID', '--pid is for processes on this machine; on Kubernetes name --namespace, --pod and --container');
   checkAttachOptions({ ...o, container: '', pid: 1 });
+  checkKubeOptions(k);
   if (flags.write && o.ide === 'nvim') throw new LoopError('CONFIG_INVALID', '--write supports --ide vscode and --ide jetbrains; for nvim, paste the printed Lua');
   if (flags.write) await checkIdeWrite(o.ide, resolve(io.cwd, o.workspace || '.'));
   const conn = connectKube(k);

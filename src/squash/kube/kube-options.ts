@@ -1,8 +1,11 @@
 // squashctl's Kubernetes options: which cluster (kubeconfig, context), which target (namespace, pod; the
 // container comes from --container), how the plank pod runs (image, how long it may take to start).
-import { opt, type OptionsOf } from '../../core/options-schema.js';
+import { LoopError } from '../../core/errors.js';
+import { durationProblem, opt, type OptionsOf } from '../../core/options-schema.js';
 import { packageVersion } from '../../core/version.js';
-import { ATTACH_TIMEOUT_BOUNDS } from '../plank/index.js';
+
+/** The wait for the plank pod is a timer: past 24.8 days node fires it at once; a day is plenty for a pull and a start. */
+const POD_TIMEOUT_BOUNDS = { min: 1_000, max: 24 * 3_600_000 };
 
 export const PLATFORMS = ['local', 'kube'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -23,8 +26,14 @@ export const kubeOptionsSchema = {
   pod: opt.string({ description: 'Kubernetes: the target pod (with --container naming its container)', default: '', valueName: 'name', showDefault: 'pick one' }),
   allNamespaces: opt.flag({ description: 'Kubernetes: also offer kube-system, kube-public, kube-node-lease and squash-debugger in the picker' }),
   plankImage: opt.string({ description: 'Kubernetes: the plank image (deploy/plank.Dockerfile)', default: '', valueName: 'image', showDefault: 'squash-plank:<version>' }),
-  podTimeout: opt.duration({ description: 'Kubernetes: how long the plank pod may take to pull, start and attach', default: 300_000, ...ATTACH_TIMEOUT_BOUNDS }),
+  podTimeout: opt.duration({ description: 'Kubernetes: how long the plank pod may take to pull, start and attach (1s to 24h)', default: 300_000, ...POD_TIMEOUT_BOUNDS }),
 };
+
+/** --pod-timeout within bounds again, for a value that did not come through its parser. Throws CONFIG_INVALID, before any plank pod. */
+export function checkKubeOptions(k: Pick<KubeOptions, 'podTimeout'>): void {
+  const problem = durationProblem('--pod-timeout', k.podTimeout, POD_TIMEOUT_BOUNDS);
+  if (problem) throw new LoopError('CONFIG_INVALID', problem);
+}
 
 export type KubeOptions = OptionsOf<typeof kubeOptionsSchema>;
 
