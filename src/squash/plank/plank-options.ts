@@ -40,7 +40,7 @@ export const attachOptionsSchema = {
     ...TTL_BOUNDS,
   }),
   port: { ...opt.integer({ description: "loopback port of the plank's relay, the endpoint your IDE connects to", default: 0, min: 0, max: 65535, valueName: 'port' }), showDefault: '0 = a free port' },
-  timeout: opt.duration({ description: 'how long attaching may take', default: 15_000, ...ATTACH_TIMEOUT_BOUNDS }),
+  timeout: opt.duration({ description: 'how long attaching may take (1ms to 24h)', default: 15_000, ...ATTACH_TIMEOUT_BOUNDS }),
 };
 
 export const plankOptionsSchema = {
