@@ -5,6 +5,11 @@ export function bracketHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** `host` without the brackets a URL puts around an IPv6 literal (`[::1]` → `::1`), as sockets take it. */
+export function unbracketHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 /** `host:port`, with an IPv6 literal bracketed (`[::1]:8080`). */
 export function formatHostPort(host: string, port: number | string): string {
   return `${bracketHost(host)}:${port}`;

@@ -129,10 +129,9 @@ export function createPostgresCaptureStore(options: PostgresCaptureStoreOptions)
   const wrap = (what: string, err: unknown): LoopError => {
     if (err instanceof LoopError) return err;
     const hint = hintFor(what, err);
-    const message = isUnavailable(err)
-      ? `PostgreSQL store ${target} is unavailable (${what}): ${messageOf(err)}`
-      : `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`;
-    return new LoopError(isUnavailable(err) ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', message, { cause: err, ...(hint ? { hint } : {}) });
+    const unavailable = isUnavailable(err);
+    const message = unavailable ? `PostgreSQL store ${target} is unavailable (${what}): ${messageOf(err)}` : `PostgreSQL store ${target}: ${what} failed: ${messageOf(err)}`;
+    return new LoopError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', message, { cause: err, ...(hint ? { hint } : {}) });
   };
 
   const query = async <R extends pg.QueryResultRow = DbRow>(what: string, text: string, values?: unknown[]) => {

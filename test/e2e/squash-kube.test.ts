@@ -35,6 +35,13 @@ let kubeconfig: string;
 const processes: ChildProcess[] = [];
 
 /** The Node sample, started with --inspect-port=0 so SIGUSR1 opens a free port (parallel test files may hold 9229). */
+/** A Node sample as the process of the API stand-in's default/web-1 container `web`. */
+async function nodeSampleInWebPod(): Promise<ChildProcess> {
+  const sample = await nodeSample();
+  api.containerPids.set(CONTAINER_ID, sample.pid!);
+  return sample;
+}
+
 async function nodeSample(): Promise<ChildProcess> {
   const { cmd, args, cwd } = sampleCommand('node', undefined);
   const child = spawn(cmd, ['--inspect-port=0', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -143,8 +150,7 @@ afterEach(async () => {
 
 describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () => {
   it('starts a least-privilege plank pod on the node, port-forwards to the real inspector the real plank attached, and deletes the pod on Ctrl-C', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const sample = await nodeSampleInWebPod();
     const forwards: Array<{ namespace: string; pod: string; port: number }> = [];
     api.events.on('portforward', (f) => forwards.push(f));
     // The fake kubelet runs the pod at once; on a node, its events come while it is still Pending. Holding the
@@ -189,8 +195,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('deletes the plank pod when its terminal closes (SIGHUP), as on Ctrl-C', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const sample = await nodeSampleInWebPod();
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
     await run.stdoutJson();
     expect(plankPods()).toHaveLength(1);
@@ -201,8 +206,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it("stops watching the plank pod's events once it runs, also when that watch is answered after the pod's", async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    await nodeSampleInWebPod();
     api.holdWatches('events');
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
     await run.stdoutJson();
@@ -219,8 +223,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('ends the session, saying why, when the plank lets go at its TTL (instead of holding a port-forward to nothing)', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const sample = await nodeSampleInWebPod();
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--ttl', '2s', '--machine']);
     await run.stdoutJson();
     expect(await run.exit).toBe(0);
@@ -230,8 +233,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('ends the session when its plank pod is deleted from elsewhere (squashctl cleanup --platform kube)', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    await nodeSampleInWebPod();
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
     await run.stdoutJson();
     const cleanup = squashctl(['cleanup', '--platform', 'kube']);
@@ -241,8 +243,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('closes the Node inspector it opened in the target when the session ends, so a next session can open it again', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const sample = await nodeSampleInWebPod();
     const before = (await ownListeners(sample.pid!)).map((s) => s.port);
     for (const session of ['first', 'second']) {
       const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--timeout', '5s', '--machine']);
@@ -257,8 +258,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('refuses a second session on a container a live plank pod holds, naming that pod, and starts no second one', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    await nodeSampleInWebPod();
     const first = squashctl(['--namespace', 'default', '--pod', 'web-1', '--machine']);
     await first.stdoutJson();
     const holder = plankPods()[0]!.metadata.name;
@@ -309,8 +309,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it.skipIf(!existsSync('/usr/bin/script'))('picks namespace → pod → debugger on a terminal (system namespaces and pods not Running hidden)', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    await nodeSampleInWebPod();
     api.addPod({ ...targetPod('Pending'), metadata: { name: 'web-pending', namespace: 'default' } });
     const term = onTerminal(['--platform', 'kube']);
     await term.waitFor(/Namespace \(type to filter\)[\s\S]*default/);
@@ -370,8 +369,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it("reports the plank's refusal when the cluster's plank policy leaves out the target's namespace, and deletes the plank pod", async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    const sample = await nodeSampleInWebPod();
     api.addConfigMap('squash-debugger', 'squash-plank-policy', { allowedNamespaces: 'prod, staging' });
     const listenersBefore = await ownListeners(sample.pid!);
     const deleted = once(api.events, 'pod-deleted');
@@ -386,8 +384,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('refuses a --port that is already in use before it starts a plank pod, naming the port', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    await nodeSampleInWebPod();
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
@@ -435,8 +432,7 @@ describe('squashctl --namespace/--pod against the Kubernetes API stand-in', () =
   });
 
   it('refuses gdb without --program before it starts a plank pod (the IDE configuration cannot be written without it)', async () => {
-    const sample = await nodeSample();
-    api.containerPids.set(CONTAINER_ID, sample.pid!);
+    await nodeSampleInWebPod();
     const run = squashctl(['--namespace', 'default', '--pod', 'web-1', '--debugger', 'gdb']);
     expect(await run.exit).toBe(2);
     expect(run.stderr()).toMatch(/^squashctl: gdb on Kubernetes needs --program: the IDE's gdb loads symbols from a local copy of container web's binary\n {2}hint: .*--program/);

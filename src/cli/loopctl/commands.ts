@@ -7,6 +7,7 @@ import type { CaptureSummary } from '../../capture/capture.js';
 import { shellQuote } from '../../capture/curl-export.js';
 import { LoopError } from '../../core/errors.js';
 import { escapeControls } from '../../core/escape-controls.js';
+import { flagName } from '../../core/options-schema.js';
 import { renderMatchHelpText } from '../../match/index.js';
 import type { StoredTapConfig } from '../../tapconfig/tapconfig.js';
 import { CommandExit, EXIT, fileReadError, toYaml, unexpectedArguments } from '../cli-support.js';
@@ -57,7 +58,7 @@ function nextPageCommand(o: Record<string, string | boolean | undefined>, cursor
   for (const param of LIST_QUERY) {
     const v = o[param];
     if (param === 'cursor' || typeof v !== 'string' || (param === 'limit' && v === DEFAULT_LIST_LIMIT)) continue;
-    words.push(`--${param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, /^[\w./:@%+,=-]+$/.test(v) ? v : shellQuote(v));
+    words.push(flagName(param), /^[\w./:@%+,=-]+$/.test(v) ? v : shellQuote(v));
   }
   if (o.output === 'wide') words.push('-o', 'wide');
   words.push('--cursor', cursor);

@@ -2,7 +2,7 @@
 // the configured aliases to a concrete origin. In a cluster the loop server resolves Service names itself;
 // on a laptop the aliases make the tutorial's names point at loopback.
 import { LoopError } from '../../core/errors.js';
-import { bracketHost, formatHostPort } from '../../core/host-port.js';
+import { bracketHost, formatHostPort, unbracketHost } from '../../core/host-port.js';
 
 export interface ResolvedDestination {
   /** As the user gave it. */
@@ -76,7 +76,7 @@ function splitOrigin(value: string): { protocol: 'http:' | 'https:'; host: strin
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   // A bare host needs a port (URL drops a default one, so look at what was typed: `web:80` is fine).
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/:\d+$/.test(value)) return undefined;
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = unbracketHost(url.hostname);
   return { protocol: url.protocol, host, port };
 }
 

@@ -73,9 +73,7 @@ async function ingest(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     ctx.metrics.ingestBatches.inc({ format, outcome: 'invalid' });
     throw err instanceof LoopError ? err : new LoopError('INGEST_INVALID', messageOf(err), { cause: err });
   }
-  const ids = await countFailure(ctx, format, inserting);
-  ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
-  ctx.metrics.capturesIngested.inc({ format }, ids.length);
+  const ids = await counted(ctx, format, inserting);
   const retention = expiring > 0 ? { olderThanRetention: expiring, retentionMaxAge: formatDuration(ctx.options.retentionMaxAge) } : {};
   sendJson(res, 200, { stored: ids.length, ids, ...retention });
 }
@@ -245,18 +243,22 @@ export async function storeTaps(ctx: ServerContext, captures: CaptureInput[], fo
     if (!p) prepared.set(c.tapConfig, (p = preparation(ctx, c.tapConfig)));
     return capBodies(p.redact(c), p.cap);
   });
-  const ids = await countFailure(ctx, format, ctx.store.insertBatch(ready));
-  ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
-  ctx.metrics.capturesIngested.inc({ format }, ids.length);
-  return ids;
+  return counted(ctx, format, ctx.store.insertBatch(ready));
 }
 
-/** A batch the store could not take (PostgreSQL away, a full disk) is counted as `failed`, as the client's 503/500 is. */
-async function countFailure(ctx: ServerContext, format: string, inserting: Promise<number[]>): Promise<number[]> {
+/**
+ * The stored batch's ids, with the batch and its captures counted; a batch the store could not take
+ * (PostgreSQL away, a full disk) is counted as `failed`, as the client's 503/500 is.
+ */
+async function counted(ctx: ServerContext, format: string, inserting: Promise<number[]>): Promise<number[]> {
+  let ids: number[];
   try {
-    return await inserting;
+    ids = await inserting;
   } catch (err) {
     ctx.metrics.ingestBatches.inc({ format, outcome: 'failed' });
     throw err;
   }
+  ctx.metrics.ingestBatches.inc({ format, outcome: 'stored' });
+  ctx.metrics.capturesIngested.inc({ format }, ids.length);
+  return ids;
 }

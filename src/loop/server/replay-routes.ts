@@ -64,16 +64,11 @@ function parseReplayBody(raw: unknown, defaultTimeout: number): ReplayRequestBod
   }
   let timeoutMs = defaultTimeout;
   if (body.timeout !== undefined) {
-    let ms: number | undefined;
     try {
-      ms = parseDuration(body.timeout, REPLAY_TIMEOUT);
+      timeoutMs = parseDuration(body.timeout, REPLAY_TIMEOUT);
     } catch {
-      // reported below, with the range
-    }
-    if (ms === undefined) {
       throw new LoopError('BAD_REQUEST', `replay: timeout: ${JSON.stringify(body.timeout)} is not ${expectedDuration(REPLAY_TIMEOUT)}`);
     }
-    timeoutMs = ms;
   }
   return { destination: body.destination, headers, timeoutMs, allowUnsafe: body.allowUnsafe === true };
 }

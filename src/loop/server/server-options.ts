@@ -2,7 +2,7 @@
 import { redactPatternProblem } from '../../capture/redact-pattern.js';
 import { parseHostPort } from '../../core/listen.js';
 import { LoopError } from '../../core/errors.js';
-import { durationProblem, opt, type OptionsOf } from '../../core/options-schema.js';
+import { durationProblem, flagName, opt, type OptionsOf } from '../../core/options-schema.js';
 import { aliasProblem } from '../replay/destination.js';
 import { DEFAULT_REPLAY_ALLOW } from '../replay/replay-policy.js';
 
@@ -102,7 +102,7 @@ export type ServerOptions = OptionsOf<typeof serverOptionsSchema>;
 export function checkServerOptions(o: ServerOptions): void {
   const problems: string[] = [];
   for (const [key, bounds] of Object.entries(TIMER_BOUNDS) as Array<[keyof typeof TIMER_BOUNDS, { min: number; max: number }]>) {
-    const problem = durationProblem(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, o[key], bounds);
+    const problem = durationProblem(flagName(key), o[key], bounds);
     if (problem) problems.push(problem);
   }
   if (problems.length > 0) throw new LoopError('CONFIG_INVALID', problems.join('; '), { details: { problems } });

@@ -30,7 +30,6 @@ export function storeUrlFor(options: Pick<ServerOptions, 'store' | 'dataDir'>): 
   return options.store !== '' ? options.store : `sqlite://${path.resolve(options.dataDir, 'loop.db')}`;
 }
 
-
 /**
  * --data-dir holds the SQLite store and the audit log by default: a path that exists and is not a directory
  * is named as such before either tries to create a file under it (which reported an EEXIST on the audit log),

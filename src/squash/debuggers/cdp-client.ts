@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
+import { unbracketHost } from '../../core/host-port.js';
 
 export function encodeClientFrame(text: string, mask = randomBytes(4)): Buffer {
   const payload = Buffer.from(text, 'utf8');
@@ -53,7 +54,7 @@ export function connectCdp(websocketUrl: string, timeoutMs = 5000): Promise<CdpC
   const url = new URL(websocketUrl);
   return new Promise((resolve, reject) => {
     const req = request({
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // ws://[::1]:9229: the address without its brackets
+      host: unbracketHost(url.hostname), // ws://[::1]:9229: the address without its brackets
       port: url.port,
       path: url.pathname,
       headers: {

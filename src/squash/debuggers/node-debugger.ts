@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { LoopError } from '../../core/errors.js';
+import { formatHostPort, unbracketHost } from '../../core/host-port.js';
 import { openNetnsForwarder, type NetnsForwarder, type NetnsOptions } from '../relay/netns-dialer.js';
 import { openRelay, type Dialer, type Relay } from '../relay/tcp-relay.js';
 import type { AttachSession } from '../squash-types.js';
@@ -63,7 +64,7 @@ export function inspectAddressFromArgv(argv: string[], nodeOptions = ''): { host
     else if (!m) host = value;
     if (m) port = Number(m[2]);
   }
-  return { host: host.replace(/^\[(.*)\]$/, '$1'), port };
+  return { host: unbracketHost(host), port };
 }
 
 /** Where SIGUSR1 would open the target's inspector, from its command line and its NODE_OPTIONS. */
@@ -80,7 +81,7 @@ async function inspectAddressOf(pid: number, procRoot: string): Promise<{ host: 
  */
 function assertLoopbackInspector(pid: number, address: { host: string; port: number }): void {
   if (/^127\./.test(address.host) || address.host === 'localhost' || address.host === '::1') return;
-  throw new LoopError('RUNTIME_UNSUPPORTED', `nodejs: process ${pid} would open its inspector on ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}, beyond loopback (its --inspect-port or --inspect, or NODE_OPTIONS, names that host): squashctl does not open a debugger port anyone on the network can reach`, {
+  throw new LoopError('RUNTIME_UNSUPPORTED', `nodejs: process ${pid} would open its inspector on ${formatHostPort(address.host, address.port)}, beyond loopback (its --inspect-port or --inspect, or NODE_OPTIONS, names that host): squashctl does not open a debugger port anyone on the network can reach`, {
     hint: 'restart the target with --inspect-port=127.0.0.1:<port> (or a port alone), or start it with --inspect on an address you chose, which squashctl then attaches to',
     details: { pid, host: address.host, port: address.port },
   });
@@ -105,7 +106,7 @@ export function createNodeDebugger(opts: NodeDebuggerOptions = {}): Debugger {
 
   async function inspectorOn(port: number, forwarder?: NetnsForwarder, host = '127.0.0.1'): Promise<string | undefined> {
     try {
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/json/list`;
+      const url = `http://${formatHostPort(host, port)}/json/list`;
       const list = (await (forwarder?.crossesNamespace ? getJsonVia(forwarder.dialer(port, host), url, 500) : getJson(url, 500))) as InspectorTarget[];
       if (!Array.isArray(list)) return undefined;
       return (list.find((t) => t.type === 'node') ?? list[0])?.webSocketDebuggerUrl;
